@@ -1,0 +1,342 @@
+/*
+ * Affiliation service. Both ends must exist in the same register; dates are validated and
+ * the end date may not precede the start. Changes keep history like persons do.
+ */
+#include "core/affiliation.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#include "audit/usage.h"
+#include "core/app.h"
+#include "core/ctx.h"
+#include "core/fields.h"
+#include "core/person.h"
+#include "decl/decl.h"
+#include "store/store.h"
+#include "util/arena.h"
+#include "util/kerr.h"
+
+enum aff_col { AC_TITLE, AC_START, AC_END, AC_END_REASON, AC__MAX };
+
+static const char *const aff_cols[AC__MAX] = {"title", "start_date", "end_date", "end_reason"};
+
+static const char *const end_reasons[] = {"employment_ended", "role_changed",
+					  "organisation_closed", "other"};
+
+struct aff_rec {
+	int64_t person_id, org_id;
+	const char *v[AC__MAX];
+};
+
+static json_t *jstr(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static int exists(struct kctx *ctx, enum stmt_id st, const char *rid, int64_t id,
+		  const char *field, const char *what)
+{
+	struct query *q = store_query(ctx->db, st);
+	q_text(q, 1, rid);
+	q_int(q, 2, id);
+	int rc = q_step(q, ctx->err);
+	q_done(q);
+	if (rc < 0)
+		return rc;
+	if (rc == 0)
+		return kerr_set(ctx->err, KERR_NOTFOUND, field,
+				"%s: %s %" PRId64 " not found in register '%s'", field, what, id, rid);
+	return 0;
+}
+
+static int get_id(struct kctx *ctx, json_t *in, const char *key, int64_t *out)
+{
+	json_t *v = json_object_get(in, key);
+	if (!json_is_integer(v) || json_integer_value(v) <= 0)
+		return kerr_set(ctx->err, KERR_INVALID, key, "%s: required, a positive integer id",
+				key);
+	*out = json_integer_value(v);
+	return 0;
+}
+
+static int rec_apply(struct kctx *ctx, const struct decl *d, const char *rid,
+		     struct aff_rec *r, json_t *in, bool create)
+{
+	const char *key;
+	json_t *v;
+	int rc;
+
+	if (!json_is_object(in))
+		return kerr_set(ctx->err, KERR_INVALID, NULL, "the body must be a JSON object");
+	json_object_foreach(in, key, v) {
+		int c = -1;
+		for (int i = 0; i < AC__MAX; i++)
+			if (strcmp(aff_cols[i], key) == 0)
+				c = i;
+		if (create && (strcmp(key, "person_id") == 0 || strcmp(key, "organisation_id") == 0))
+			continue;
+		if (c < 0)
+			return kerr_set(ctx->err, KERR_REFUSED, key,
+					"field '%s' is not a field of an affiliation", key);
+		if (json_is_null(v)) {
+			r->v[c] = NULL;
+			continue;
+		}
+		if (!json_is_string(v) || json_string_length(v) > 256)
+			return kerr_set(ctx->err, KERR_INVALID, key, "%s: must be a string", key);
+		const char *s = json_string_value(v);
+		if (c == AC_TITLE) {
+			const struct decl_field *f;
+			json_t *norm = NULL;
+			if ((rc = field_declared(ctx, d, rid, "title", NULL, "title", &f)) ||
+			    (rc = field_check(ctx, f, v, "title", &norm)))
+				return rc;
+			json_decref(norm);
+		} else if (c == AC_START || c == AC_END) {
+			if ((rc = check_date(ctx, s, key)))
+				return rc;
+		} else {
+			bool ok = false;
+			for (size_t i = 0; i < sizeof(end_reasons) / sizeof(end_reasons[0]); i++)
+				ok = ok || strcmp(end_reasons[i], s) == 0;
+			if (!ok)
+				return kerr_set(ctx->err, KERR_INVALID, key,
+						"end_reason: one of employment_ended, role_changed, "
+						"organisation_closed, other");
+		}
+		r->v[c] = arena_strdup(ctx->mem, s);
+	}
+	if (r->v[AC_START] && r->v[AC_END] && strcmp(r->v[AC_END], r->v[AC_START]) < 0)
+		return kerr_set(ctx->err, KERR_INVALID, "end_date",
+				"end_date: must not be before start_date");
+	if (r->v[AC_END_REASON] && !r->v[AC_END])
+		return kerr_set(ctx->err, KERR_INVALID, "end_reason",
+				"end_reason: give end_date as well");
+	return 0;
+}
+
+int affiliation_create_tx(struct kctx *ctx, const char *rid, json_t *in, int64_t *id)
+{
+	const struct decl *d = app_register(ctx->app, rid);
+	struct aff_rec r = {0};
+	int rc;
+	if (!d)
+		return kerr_set(ctx->err, KERR_NOTFOUND, "register", "register '%s' not found",
+				rid ? rid : "");
+	if (!json_is_object(in))
+		return kerr_set(ctx->err, KERR_INVALID, NULL, "the body must be a JSON object");
+	if ((rc = get_id(ctx, in, "person_id", &r.person_id)) ||
+	    (rc = get_id(ctx, in, "organisation_id", &r.org_id)) ||
+	    (rc = rec_apply(ctx, d, rid, &r, in, true)) ||
+	    (rc = exists(ctx, ST_PERSON_GET, rid, r.person_id, "person_id", "person")) ||
+	    (rc = exists(ctx, ST_ORG_GET, rid, r.org_id, "organisation_id", "organisation")))
+		return rc;
+	struct query *q = store_query(ctx->db, ST_AFF_INSERT);
+	q_text(q, 1, rid);
+	q_int(q, 2, r.person_id);
+	q_int(q, 3, r.org_id);
+	for (int c = 0; c < AC__MAX; c++)
+		q_text(q, 4 + c, r.v[c]);
+	q_text(q, 8, ctx->now_iso);
+	if ((rc = q_exec(q, ctx->err)))
+		return rc;
+	*id = store_last_id(ctx->db);
+	return usage_record(ctx, "create", rid, "affiliation", *id);
+}
+
+int affiliation_create(struct kctx *ctx, const char *rid, json_t *in, int64_t *id)
+{
+	IN_WRITE_TX(ctx, affiliation_create_tx(ctx, rid, in, id));
+}
+
+static int aff_load(struct kctx *ctx, const char *rid, int64_t id, struct aff_rec *r,
+		    json_t *out)
+{
+	struct query *q = store_query(ctx->db, ST_AFF_GET);
+	q_text(q, 1, rid);
+	q_int(q, 2, id);
+	int rc = q_step(q, ctx->err);
+	if (rc <= 0) {
+		q_done(q);
+		return rc < 0 ? rc
+			      : kerr_set(ctx->err, KERR_NOTFOUND, "id",
+					 "affiliation %" PRId64 " not found in register '%s'", id,
+					 rid);
+	}
+	r->person_id = q_col_int(q, 1);
+	r->org_id = q_col_int(q, 2);
+	for (int c = 0; c < AC__MAX; c++)
+		r->v[c] = arena_strdup(ctx->mem, q_col_text(q, 3 + c));
+	if (out) {
+		json_object_set_new(out, "id", json_integer(id));
+		json_object_set_new(out, "register", json_string(rid));
+		json_object_set_new(out, "person_id", json_integer(r->person_id));
+		json_object_set_new(out, "organisation_id", json_integer(r->org_id));
+		for (int c = 0; c < AC__MAX; c++)
+			json_object_set_new(out, aff_cols[c], jstr(r->v[c]));
+		json_object_set_new(out, "created_at", json_string(q_col_text(q, 7)));
+		json_object_set_new(out, "updated_at", json_string(q_col_text(q, 8)));
+		json_object_set_new(out, "version", json_integer(q_col_int(q, 9)));
+	}
+	q_done(q);
+	return 0;
+}
+
+int affiliation_get(struct kctx *ctx, const char *rid, int64_t id, json_t **out)
+{
+	struct aff_rec r = {0};
+	json_t *o = json_object();
+	int rc;
+	*out = NULL;
+	if (!app_register(ctx->app, rid))
+		rc = kerr_set(ctx->err, KERR_NOTFOUND, "register", "register '%s' not found", rid);
+	else
+		rc = aff_load(ctx, rid, id, &r, o);
+	if (rc) {
+		json_decref(o);
+		return rc;
+	}
+	*out = o;
+	return 0;
+}
+
+static int affiliation_update_tx(struct kctx *ctx, const char *rid, int64_t id, json_t *patch)
+{
+	const struct decl *d = app_register(ctx->app, rid);
+	struct aff_rec old = {0}, r;
+	int rc;
+	if (!d)
+		return kerr_set(ctx->err, KERR_NOTFOUND, "register", "register '%s' not found",
+				rid ? rid : "");
+	if ((rc = aff_load(ctx, rid, id, &old, NULL)))
+		return rc;
+	r = old;
+	if ((rc = rec_apply(ctx, d, rid, &r, patch, false)))
+		return rc;
+	bool changed = false;
+	for (int c = 0; c < AC__MAX; c++) {
+		const char *a = old.v[c], *b = r.v[c];
+		if ((!a && !b) || (a && b && strcmp(a, b) == 0))
+			continue;
+		changed = true;
+		struct query *q = store_query(ctx->db, ST_HISTORY_INSERT);
+		q_text(q, 1, rid);
+		q_text(q, 2, "affiliation");
+		q_int(q, 3, id);
+		q_text(q, 4, aff_cols[c]);
+		q_text(q, 5, a);
+		q_text(q, 6, b);
+		q_text(q, 7, ctx->actor->name);
+		q_null(q, 8);
+		q_text(q, 9, ctx->now_iso);
+		if ((rc = q_exec(q, ctx->err)))
+			return rc;
+	}
+	if (!changed)
+		return 0;
+	struct query *q = store_query(ctx->db, ST_AFF_UPDATE);
+	q_text(q, 1, rid);
+	q_int(q, 2, id);
+	for (int c = 0; c < AC__MAX; c++)
+		q_text(q, 3 + c, r.v[c]);
+	q_text(q, 7, ctx->now_iso);
+	if ((rc = q_exec(q, ctx->err)))
+		return rc;
+	return usage_record(ctx, "update", rid, "affiliation", id);
+}
+
+int affiliation_update(struct kctx *ctx, const char *rid, int64_t id, json_t *patch)
+{
+	IN_WRITE_TX(ctx, affiliation_update_tx(ctx, rid, id, patch));
+}
+
+static int affiliation_delete_tx(struct kctx *ctx, const char *rid, int64_t id)
+{
+	int rc;
+	struct query *q = store_query(ctx->db, ST_AFF_DELETE);
+	q_text(q, 1, rid);
+	q_int(q, 2, id);
+	if ((rc = q_exec(q, ctx->err)))
+		return rc;
+	if (store_changes(ctx->db) == 0)
+		return kerr_set(ctx->err, KERR_NOTFOUND, "id",
+				"affiliation %" PRId64 " not found in register '%s'", id, rid);
+	q = store_query(ctx->db, ST_HISTORY_DELETE);
+	q_text(q, 1, rid);
+	q_text(q, 2, "affiliation");
+	q_int(q, 3, id);
+	if ((rc = q_exec(q, ctx->err)))
+		return rc;
+	return usage_record(ctx, "delete", rid, "affiliation", id);
+}
+
+int affiliation_delete(struct kctx *ctx, const char *rid, int64_t id)
+{
+	if (!app_register(ctx->app, rid))
+		return kerr_set(ctx->err, KERR_NOTFOUND, "register", "register '%s' not found",
+				rid ? rid : "");
+	IN_WRITE_TX(ctx, affiliation_delete_tx(ctx, rid, id));
+}
+
+int affiliation_find(struct kctx *ctx, const char *rid, int64_t person_id, int64_t org_id,
+		     const char *cursor, int limit, json_t **out)
+{
+	int64_t after = 0;
+	int rc;
+	*out = NULL;
+	if (!app_register(ctx->app, rid))
+		return kerr_set(ctx->err, KERR_NOTFOUND, "register", "register '%s' not found",
+				rid ? rid : "");
+	if ((rc = cursor_decode(ctx, cursor, &after)))
+		return rc;
+	limit = page_limit(ctx, limit);
+	struct query *q = store_query(ctx->db, ST_AFF_LIST);
+	q_text(q, 1, rid);
+	q_int(q, 2, after);
+	if (person_id > 0)
+		q_int(q, 3, person_id);
+	if (org_id > 0)
+		q_int(q, 4, org_id);
+	q_int(q, 5, limit + 1);
+	json_t *items = json_array();
+	int n = 0;
+	int64_t last = 0;
+	bool more = false;
+	while ((rc = q_step(q, ctx->err)) == 1) {
+		if (n == limit) {
+			more = true;
+			break;
+		}
+		last = q_col_int(q, 0);
+		json_array_append_new(
+			items, json_pack("{s:I, s:I, s:I, s:o, s:o, s:o, s:o}", "id",
+					 (json_int_t)last, "person_id", (json_int_t)q_col_int(q, 1),
+					 "organisation_id", (json_int_t)q_col_int(q, 2), "title",
+					 jstr(q_col_text(q, 3)), "start_date", jstr(q_col_text(q, 4)),
+					 "end_date", jstr(q_col_text(q, 5)), "end_reason",
+					 jstr(q_col_text(q, 6))));
+		n++;
+	}
+	q_done(q);
+	if (rc < 0) {
+		json_decref(items);
+		return rc;
+	}
+	*out = json_pack("{s:o, s:o}", "items", items, "next",
+			 more ? json_string(cursor_encode(ctx, last)) : json_null());
+	return 0;
+}
+
+int affiliation_lookup(struct kctx *ctx, const char *rid, int64_t person_id, int64_t org_id,
+		       int64_t *id)
+{
+	struct query *q = store_query(ctx->db, ST_AFF_FIND);
+	q_text(q, 1, rid);
+	q_int(q, 2, person_id);
+	q_int(q, 3, org_id);
+	int rc = q_step(q, ctx->err);
+	*id = rc == 1 ? q_col_int(q, 0) : 0;
+	q_done(q);
+	return rc < 0 ? rc : 0;
+}

@@ -1,0 +1,64 @@
+/*
+ * The application: a data directory opened once at start. It holds the configuration, the
+ * field-encryption keys and the current declaration of every register, all read-only after
+ * app_open() so every worker thread may share one struct kapp.
+ */
+#ifndef KORTISTO_APP_H
+#define KORTISTO_APP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/crypto.h"
+
+struct decl;
+struct kerr;
+struct store;
+
+struct config {
+	char listen[64];  /* ADDR:PORT */
+	int threads;      /* worker threads; 0 = one per CPU */
+	size_t max_body;  /* request body limit in bytes */
+	int page_max;     /* largest page a list returns */
+};
+
+struct app_register {
+	char *id;
+	int version;
+	char *sha256;
+	struct decl *decl;
+};
+
+struct kapp {
+	char *datadir;
+	char *dbpath;
+	struct config cfg;
+	struct keys keys;
+	struct app_register *regs; /* sorted by id */
+	size_t nregs;
+	bool has_now;    /* --now given */
+	int64_t now;     /* the fixed time of --now */
+};
+
+/* Creates data directory `dir` (mode 0700): configuration file, key file (0600) and the
+ * database with the schema. Refuses a directory that already holds a database. */
+int app_init_datadir(const char *dir, struct kerr *err);
+
+/* Opens data directory `dir`. Returns 0 and an app the caller frees with app_free(). */
+int app_open(const char *dir, struct kapp **out, struct kerr *err);
+void app_free(struct kapp *app); /* accepts NULL */
+
+/* Opens a new connection to the app's database (one per thread). */
+int app_connect(const struct kapp *app, struct store **out, struct kerr *err);
+
+/* Re-reads the current declaration of every register from the database. */
+int app_load_registers(struct kapp *app, struct store *db, struct kerr *err);
+
+/* The current declaration of register `rid`, or NULL when there is none. */
+const struct decl *app_register(const struct kapp *app, const char *rid);
+
+/* The time to act at: --now when given, else the clock (unix seconds). */
+int64_t app_now(const struct kapp *app);
+
+#endif

@@ -1,0 +1,891 @@
+/*
+ * Person service. Input is validated against the register's declaration before anything is
+ * written; then the row, its contact points, the search index, the change history and the
+ * usage-log entry are written in one transaction. The henkilötunnus is stored sealed
+ * (XChaCha20-Poly1305), with a keyed hash for exact lookup and a masked form for display.
+ */
+#include "core/person.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit/usage.h"
+#include "core/app.h"
+#include "core/ctx.h"
+#include "core/fields.h"
+#include "decl/decl.h"
+#include "store/store.h"
+#include "util/arena.h"
+#include "util/buf.h"
+#include "util/crypto.h"
+#include "util/kerr.h"
+#include "util/validate.h"
+
+/* ---------------------------------------------------------------- contact points */
+
+enum cp_kind { CP_EMAIL, CP_PHONE, CP_POSTAL, CP_SOCIAL, CP_WEB, CP_IP, CP__MAX };
+
+/* Reserved field ids stored as contact points, and the kind each becomes. */
+static const struct {
+	const char *field, *kind;
+} cp_map[CP__MAX] = {
+	[CP_EMAIL] = {"email", "email"},       [CP_PHONE] = {"phone", "phone"},
+	[CP_POSTAL] = {"postal_address", "postal"}, [CP_SOCIAL] = {"social_media", "social"},
+	[CP_WEB] = {"website", "web"},         [CP_IP] = {"ip_address", "ip"},
+};
+
+static int cp_index(const char *field)
+{
+	for (int i = 0; i < CP__MAX; i++)
+		if (strcmp(cp_map[i].field, field) == 0)
+			return i;
+	return -1;
+}
+
+static int cp_index_kind(const char *kind)
+{
+	for (int i = 0; i < CP__MAX; i++)
+		if (strcmp(cp_map[i].kind, kind) == 0)
+			return i;
+	return -1;
+}
+
+/* ---------------------------------------------------------------- the record */
+
+struct person_rec {
+	const char *first_name, *last_name;
+	const char *group, *basis, *source;
+	const char *lce; /* last customer event */
+	const char *reason;
+	/* henkilötunnus: the stored (sealed) form, or a new plain value to seal */
+	const void *hetu_enc;
+	size_t hetu_enc_len;
+	const void *hetu_hash;
+	const char *hetu_masked;
+	const char *hetu_new; /* normalised plain code given in this call */
+	bool hetu_changed;
+	const char *cp[CP__MAX];
+	bool cp_changed[CP__MAX];
+	json_t *attrs; /* owned */
+};
+
+static const char *str_or_null(json_t *v)
+{
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* Sets one declared field from an input value (NULL or JSON null removes it). */
+static int rec_set_field(struct kctx *ctx, const struct decl *d, const char *rid,
+			 struct person_rec *r, const char *id, json_t *v, const char *path)
+{
+	const struct decl_field *f;
+	json_t *norm = NULL;
+	int rc;
+
+	if ((rc = field_declared(ctx, d, rid, id, r->group, path, &f)))
+		return rc;
+	if (v && !json_is_null(v) && (rc = field_check(ctx, f, v, path, &norm)))
+		return rc;
+
+	const char *s = norm ? str_or_null(norm) : NULL;
+	const char *copy = s ? arena_strdup(ctx->mem, s) : NULL;
+	int cp = cp_index(id);
+	if (strcmp(id, "first_name") == 0) {
+		r->first_name = copy;
+	} else if (strcmp(id, "last_name") == 0) {
+		r->last_name = copy;
+	} else if (strcmp(id, "hetu") == 0) {
+		r->hetu_new = copy;
+		r->hetu_changed = true;
+	} else if (cp >= 0) {
+		r->cp[cp] = copy;
+		r->cp_changed[cp] = true;
+	} else if (norm) {
+		json_object_set(r->attrs, id, norm);
+	} else {
+		json_object_del(r->attrs, id);
+	}
+	json_decref(norm);
+	return 0;
+}
+
+static int is_reserved_key(const char *k)
+{
+	static const char *const keys[] = {"subject_group", "source", "reason",
+					   "last_customer_event", "attributes"};
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strcmp(keys[i], k) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Applies input object `in` to `r`. On create every key is new; on update `in` is a merge
+ * patch. Checks the subject group first, since it decides which fields apply.
+ */
+static int rec_apply(struct kctx *ctx, const struct decl *d, const char *rid,
+		     struct person_rec *r, json_t *in, bool create)
+{
+	const char *key;
+	json_t *v;
+	int rc;
+
+	if (!json_is_object(in))
+		return kerr_set(ctx->err, KERR_INVALID, NULL, "the body must be a JSON object");
+
+	v = json_object_get(in, "subject_group");
+	if (v || create) {
+		const struct decl_group *g;
+		if (!json_is_string(v))
+			return kerr_set(ctx->err, KERR_INVALID, "subject_group",
+					"subject_group: required, one of the register's subject groups");
+		if (!(g = decl_group(d, json_string_value(v))))
+			return kerr_set(ctx->err, KERR_REFUSED, "subject_group",
+					"subject_group: '%s' is not declared by register '%s'",
+					json_string_value(v), rid);
+		r->group = g->id;
+		r->basis = decl_basis_name(g->basis);
+	}
+	v = json_object_get(in, "source");
+	if (v || create) {
+		if (!json_is_string(v))
+			return kerr_set(ctx->err, KERR_INVALID, "source",
+					"source: required, one of the register's declared sources");
+		const struct decl_source *s = decl_source(d, json_string_value(v));
+		if (!s)
+			return kerr_set(ctx->err, KERR_REFUSED, "source",
+					"source: '%s' is not a declared source of register '%s'",
+					json_string_value(v), rid);
+		r->source = s->id;
+	}
+	if ((v = json_object_get(in, "reason"))) {
+		if (!json_is_string(v) || json_string_length(v) > 500)
+			return kerr_set(ctx->err, KERR_INVALID, "reason",
+					"reason: must be a string of at most 500 characters");
+		r->reason = arena_strdup(ctx->mem, json_string_value(v));
+	}
+	if ((v = json_object_get(in, "last_customer_event"))) {
+		if (json_is_null(v)) {
+			r->lce = NULL;
+		} else if (!json_is_string(v)) {
+			return kerr_set(ctx->err, KERR_INVALID, "last_customer_event",
+					"last_customer_event: must be a date YYYY-MM-DD");
+		} else if ((rc = check_date(ctx, json_string_value(v), "last_customer_event"))) {
+			return rc;
+		} else {
+			r->lce = arena_strdup(ctx->mem, json_string_value(v));
+		}
+	}
+
+	json_object_foreach(in, key, v) {
+		if (is_reserved_key(key))
+			continue;
+		if ((rc = rec_set_field(ctx, d, rid, r, key, v, key)))
+			return rc;
+	}
+	if ((v = json_object_get(in, "attributes"))) {
+		if (!json_is_object(v))
+			return kerr_set(ctx->err, KERR_INVALID, "attributes",
+					"attributes: must be an object of declared fields");
+		json_t *av;
+		json_object_foreach(v, key, av) {
+			const char *path = arena_printf(ctx->mem, "attributes.%s", key);
+			if (json_object_get(in, key))
+				return kerr_set(ctx->err, KERR_INVALID, path,
+						"%s: given twice (also at the top level)", path);
+			if ((rc = rec_set_field(ctx, d, rid, r, key, av, path)))
+				return rc;
+		}
+	}
+	return 0;
+}
+
+/* Checks required fields and that every stored field still applies to the group. */
+static int rec_validate(struct kctx *ctx, const struct decl *d, const char *rid,
+			const struct person_rec *r)
+{
+	for (size_t c = 0; c < d->ncategories; c++) {
+		const struct decl_category *cat = &d->categories[c];
+		bool applies = decl_category_applies(cat, r->group);
+		for (size_t i = 0; i < cat->nfields; i++) {
+			const struct decl_field *f = &cat->fields[i];
+			bool present;
+			int cp = cp_index(f->id);
+			if (strcmp(f->id, "first_name") == 0)
+				present = r->first_name != NULL;
+			else if (strcmp(f->id, "last_name") == 0)
+				present = r->last_name != NULL;
+			else if (strcmp(f->id, "hetu") == 0)
+				present = r->hetu_changed ? r->hetu_new != NULL : r->hetu_enc != NULL;
+			else if (cp >= 0)
+				present = r->cp[cp] != NULL;
+			else
+				present = json_object_get(r->attrs, f->id) != NULL;
+			if (present && !applies)
+				return kerr_set(ctx->err, KERR_REFUSED, f->id,
+						"field '%s' is not declared for subject group '%s' in "
+						"register '%s'",
+						f->id, r->group, rid);
+			if (!present && applies && f->required)
+				return kerr_set(ctx->err, KERR_INVALID, f->id,
+						"%s: required by register '%s'", f->id, rid);
+		}
+	}
+	return 0;
+}
+
+/* Seals a new henkilötunnus into the record and checks it is not already in the register. */
+static int rec_seal_hetu(struct kctx *ctx, const char *rid, struct person_rec *r, int64_t self)
+{
+	if (!r->hetu_changed)
+		return 0;
+	if (!r->hetu_new) {
+		r->hetu_enc = r->hetu_hash = NULL;
+		r->hetu_masked = NULL;
+		r->hetu_enc_len = 0;
+		return 0;
+	}
+	size_t n = strlen(r->hetu_new);
+	unsigned char *enc = arena_alloc(ctx->mem, n + FIELD_SEAL_OVERHEAD);
+	unsigned char *hash = arena_alloc(ctx->mem, FIELD_HASH_BYTES);
+	char *masked = arena_alloc(ctx->mem, 12);
+	field_seal(&ctx->app->keys, r->hetu_new, n, enc);
+	field_hash(&ctx->app->keys, r->hetu_new, n, hash);
+	hetu_mask(r->hetu_new, masked);
+	r->hetu_enc = enc;
+	r->hetu_enc_len = n + FIELD_SEAL_OVERHEAD;
+	r->hetu_hash = hash;
+	r->hetu_masked = masked;
+
+	struct query *q = store_query(ctx->db, ST_PERSON_BY_HETU);
+	q_text(q, 1, rid);
+	q_blob(q, 2, hash, FIELD_HASH_BYTES);
+	int rc = q_step(q, ctx->err);
+	int64_t other = rc == 1 ? q_col_int(q, 0) : 0;
+	q_done(q);
+	if (rc < 0)
+		return rc;
+	if (other && other != self)
+		return kerr_set(ctx->err, KERR_CONFLICT, "hetu",
+				"hetu: a person with this henkilötunnus is already in register '%s'",
+				rid);
+	return 0;
+}
+
+static int search_index(struct kctx *ctx, int64_t id, const struct person_rec *r)
+{
+	struct buf b = BUF_INIT;
+	if (r->first_name)
+		buf_appendf(&b, "%s ", r->first_name);
+	if (r->last_name)
+		buf_appendf(&b, "%s ", r->last_name);
+	if (r->cp[CP_EMAIL])
+		buf_puts(&b, r->cp[CP_EMAIL]);
+	struct query *q = store_query(ctx->db, ST_PERSON_SEARCH_INSERT);
+	q_int(q, 1, id);
+	q_textn(q, 2, buf_str(&b), b.len);
+	buf_free(&b);
+	return q_exec(q, ctx->err);
+}
+
+static int search_unindex(struct kctx *ctx, int64_t id)
+{
+	struct query *q = store_query(ctx->db, ST_PERSON_SEARCH_DELETE);
+	q_int(q, 1, id);
+	return q_exec(q, ctx->err);
+}
+
+static int write_cp(struct kctx *ctx, const char *rid, int64_t id, const struct person_rec *r,
+		    int k)
+{
+	struct query *q;
+	if (r->cp[k]) {
+		q = store_query(ctx->db, ST_CP_UPSERT);
+		q_text(q, 1, rid);
+		q_int(q, 2, id);
+		q_text(q, 3, cp_map[k].kind);
+		q_text(q, 4, r->cp[k]);
+		q_text(q, 5, r->source);
+		q_text(q, 6, ctx->now_iso);
+		q_text(q, 7, ctx->actor->name);
+	} else {
+		q = store_query(ctx->db, ST_CP_DELETE);
+		q_text(q, 1, rid);
+		q_int(q, 2, id);
+		q_text(q, 3, cp_map[k].kind);
+	}
+	return q_exec(q, ctx->err);
+}
+
+static char *attrs_text(json_t *attrs)
+{
+	return json_dumps(attrs, JSON_COMPACT | JSON_SORT_KEYS);
+}
+
+/* ---------------------------------------------------------------- create */
+
+int person_create_tx(struct kctx *ctx, const char *rid, json_t *in, int64_t *id)
+{
+	const struct decl *d = app_register(ctx->app, rid);
+	struct person_rec r = {0};
+	int rc;
+
+	if (!d)
+		return kerr_set(ctx->err, KERR_NOTFOUND, "register", "register '%s' not found",
+				rid ? rid : "");
+	r.attrs = json_object();
+	if ((rc = rec_apply(ctx, d, rid, &r, in, true)) || (rc = rec_validate(ctx, d, rid, &r)) ||
+	    (rc = rec_seal_hetu(ctx, rid, &r, 0)))
+		goto out;
+
+	char *attrs = attrs_text(r.attrs);
+	struct query *q = store_query(ctx->db, ST_PERSON_INSERT);
+	q_text(q, 1, rid);
+	q_text(q, 2, r.first_name);
+	q_text(q, 3, r.last_name);
+	q_text(q, 4, r.group);
+	q_text(q, 5, r.basis);
+	q_text(q, 6, r.source);
+	q_blob(q, 7, r.hetu_enc, r.hetu_enc_len);
+	q_blob(q, 8, r.hetu_hash, FIELD_HASH_BYTES);
+	q_text(q, 9, r.hetu_masked);
+	q_text(q, 10, attrs);
+	q_text(q, 11, r.lce);
+	q_text(q, 12, ctx->now_iso);
+	q_text(q, 13, ctx->actor->name);
+	rc = q_exec(q, ctx->err);
+	free(attrs);
+	if (rc)
+		goto out;
+	*id = store_last_id(ctx->db);
+	for (int k = 0; k < CP__MAX; k++)
+		if (r.cp[k] && (rc = write_cp(ctx, rid, *id, &r, k)))
+			goto out;
+	if ((rc = search_index(ctx, *id, &r)))
+		goto out;
+	rc = usage_record(ctx, "create", rid, "person", *id);
+out:
+	json_decref(r.attrs);
+	return rc;
+}
+
+int person_create(struct kctx *ctx, const char *rid, json_t *in, int64_t *id)
+{
+	IN_WRITE_TX(ctx, person_create_tx(ctx, rid, in, id));
+}
+
+/* ---------------------------------------------------------------- read */
+
+/* Loads person `id` into `r` (strings in ctx->mem). Returns KERR_NOTFOUND when absent. */
+static int rec_load(struct kctx *ctx, const char *rid, int64_t id, struct person_rec *r,
+		    json_t *out)
+{
+	struct query *q = store_query(ctx->db, ST_PERSON_GET);
+	q_text(q, 1, rid);
+	q_int(q, 2, id);
+	int rc = q_step(q, ctx->err);
+	if (rc <= 0) {
+		q_done(q);
+		return rc < 0 ? rc
+			      : kerr_set(ctx->err, KERR_NOTFOUND, "id",
+					 "person %" PRId64 " not found in register '%s'", id, rid);
+	}
+	r->first_name = arena_strdup(ctx->mem, q_col_text(q, 1));
+	r->last_name = arena_strdup(ctx->mem, q_col_text(q, 2));
+	r->group = arena_strdup(ctx->mem, q_col_text(q, 3));
+	r->basis = arena_strdup(ctx->mem, q_col_text(q, 4));
+	r->source = arena_strdup(ctx->mem, q_col_text(q, 5));
+	if (!q_col_null(q, 7)) {
+		size_t n = q_col_bytes(q, 7);
+		void *p = arena_alloc(ctx->mem, n);
+		memcpy(p, q_col_blob(q, 7), n);
+		r->hetu_enc = p;
+		r->hetu_enc_len = n;
+	}
+	r->hetu_masked = arena_strdup(ctx->mem, q_col_text(q, 8));
+	json_error_t jerr;
+	r->attrs = json_loads(q_col_text(q, 9), 0, &jerr);
+	if (!r->attrs)
+		r->attrs = json_object();
+	r->lce = arena_strdup(ctx->mem, q_col_text(q, 10));
+	if (out) {
+		json_object_set_new(out, "id", json_integer(id));
+		json_object_set_new(out, "register", json_string(rid));
+		json_object_set_new(out, "status", json_string(q_col_text(q, 6)));
+		json_object_set_new(out, "created_at", json_string(q_col_text(q, 11)));
+		json_object_set_new(out, "updated_at", json_string(q_col_text(q, 12)));
+		json_object_set_new(out, "created_by", json_string(q_col_text(q, 13)));
+		json_object_set_new(out, "version", json_integer(q_col_int(q, 14)));
+	}
+	q_done(q);
+
+	q = store_query(ctx->db, ST_CP_LIST);
+	q_text(q, 1, rid);
+	q_int(q, 2, id);
+	json_t *cps = out ? json_array() : NULL;
+	while ((rc = q_step(q, ctx->err)) == 1) {
+		int k = cp_index_kind(q_col_text(q, 0));
+		if (k >= 0)
+			r->cp[k] = arena_strdup(ctx->mem, q_col_text(q, 1));
+		if (cps)
+			json_array_append_new(
+				cps, json_pack("{s:s, s:s, s:s, s:s, s:s}", "kind", q_col_text(q, 0),
+					       "value", q_col_text(q, 1), "source", q_col_text(q, 2),
+					       "collected_at", q_col_text(q, 3), "collected_by",
+					       q_col_text(q, 4)));
+	}
+	q_done(q);
+	if (out)
+		json_object_set_new(out, "contact_points", cps);
+	return rc < 0 ? rc : 0;
+}
+
+static json_t *jstr(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static int may_reveal_hetu(const struct kctx *ctx)
+{
+	/* Until accounts and roles exist, only the operator at the server's own command line
+	 * may see a henkilötunnus in full. */
+	return ctx->actor->kind == ACTOR_OPERATOR;
+}
+
+int person_get(struct kctx *ctx, const char *rid, int64_t id, unsigned flags, json_t **out)
+{
+	struct person_rec r = {0};
+	json_t *o = json_object();
+	int rc;
+
+	*out = NULL;
+	if (!app_register(ctx->app, rid)) {
+		rc = kerr_set(ctx->err, KERR_NOTFOUND, "register", "register '%s' not found", rid);
+		goto fail;
+	}
+	if ((flags & PERSON_REVEAL_HETU) && !may_reveal_hetu(ctx)) {
+		rc = kerr_set(ctx->err, KERR_FORBIDDEN, "reveal",
+			      "reveal: you have no right to see the henkilötunnus in full");
+		goto fail;
+	}
+	if ((rc = store_begin_read(ctx->db, ctx->err)))
+		goto fail;
+	if ((rc = rec_load(ctx, rid, id, &r, o)))
+		goto fail_tx;
+
+	json_object_set_new(o, "first_name", jstr(r.first_name));
+	json_object_set_new(o, "last_name", jstr(r.last_name));
+	json_object_set_new(o, "subject_group", json_string(r.group));
+	json_object_set_new(o, "legal_basis", json_string(r.basis));
+	json_object_set_new(o, "source", json_string(r.source));
+	for (int k = 0; k < CP__MAX; k++)
+		if (r.cp[k])
+			json_object_set_new(o, cp_map[k].field, json_string(r.cp[k]));
+	if (r.hetu_enc) {
+		if (flags & PERSON_REVEAL_HETU) {
+			char *plain = arena_alloc(ctx->mem, r.hetu_enc_len);
+			if (field_open(&ctx->app->keys, r.hetu_enc, r.hetu_enc_len, plain) != 0) {
+				rc = kerr_set(ctx->err, KERR_INTERNAL, "hetu",
+					      "hetu: stored value cannot be decrypted with this "
+					      "data directory's key");
+				goto fail_tx;
+			}
+			json_object_set_new(o, "hetu", json_string(plain));
+		} else {
+			json_object_set_new(o, "hetu", json_string(r.hetu_masked));
+		}
+	}
+	json_object_set_new(o, "attributes", r.attrs);
+	r.attrs = NULL;
+	json_object_set_new(o, "last_customer_event", jstr(r.lce));
+
+	struct query *q = store_query(ctx->db, ST_AFF_BY_PERSON);
+	q_text(q, 1, rid);
+	q_int(q, 2, id);
+	json_t *affs = json_array();
+	while ((rc = q_step(q, ctx->err)) == 1)
+		json_array_append_new(
+			affs, json_pack("{s:I, s:I, s:s, s:o, s:o, s:o, s:o}", "id",
+					(json_int_t)q_col_int(q, 0), "organisation_id",
+					(json_int_t)q_col_int(q, 1), "organisation", q_col_text(q, 2),
+					"title", jstr(q_col_text(q, 3)), "start_date",
+					jstr(q_col_text(q, 4)), "end_date", jstr(q_col_text(q, 5)),
+					"end_reason", jstr(q_col_text(q, 6))));
+	q_done(q);
+	json_object_set_new(o, "affiliations", affs);
+	if (rc < 0)
+		goto fail_tx;
+
+	if (flags & PERSON_HISTORY) {
+		q = store_query(ctx->db, ST_HISTORY_LIST);
+		q_text(q, 1, rid);
+		q_text(q, 2, "person");
+		q_int(q, 3, id);
+		json_t *hist = json_array();
+		while ((rc = q_step(q, ctx->err)) == 1)
+			json_array_append_new(
+				hist, json_pack("{s:s, s:o, s:o, s:s, s:o, s:s}", "field",
+						q_col_text(q, 0), "old", jstr(q_col_text(q, 1)), "new",
+						jstr(q_col_text(q, 2)), "actor", q_col_text(q, 3),
+						"reason", jstr(q_col_text(q, 4)), "at", q_col_text(q, 5)));
+		q_done(q);
+		json_object_set_new(o, "history", hist);
+		if (rc < 0)
+			goto fail_tx;
+	}
+	if ((rc = store_commit(ctx->db, ctx->err)))
+		goto fail;
+	*out = o;
+	return 0;
+fail_tx:
+	store_rollback(ctx->db);
+fail:
+	json_decref(r.attrs);
+	json_decref(o);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- update */
+
+static int history(struct kctx *ctx, const char *rid, const char *entity, int64_t id,
+		   const char *field, const char *old, const char *new, const char *reason)
+{
+	struct query *q = store_query(ctx->db, ST_HISTORY_INSERT);
+	q_text(q, 1, rid);
+	q_text(q, 2, entity);
+	q_int(q, 3, id);
+	q_text(q, 4, field);
+	q_text(q, 5, old);
+	q_text(q, 6, new);
+	q_text(q, 7, ctx->actor->name);
+	q_text(q, 8, reason);
+	q_text(q, 9, ctx->now_iso);
+	return q_exec(q, ctx->err);
+}
+
+static bool str_differs(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a != b;
+	return strcmp(a, b) != 0;
+}
+
+static char *json_value_text(json_t *v)
+{
+	if (!v)
+		return NULL;
+	if (json_is_string(v))
+		return strdup(json_string_value(v));
+	return json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+}
+
+int person_update_tx(struct kctx *ctx, const char *rid, int64_t id, json_t *patch, bool *changed)
+{
+	const struct decl *d = app_register(ctx->app, rid);
+	struct person_rec old = {0}, r = {0};
+	int rc;
+
+	*changed = false;
+	if (!d)
+		return kerr_set(ctx->err, KERR_NOTFOUND, "register", "register '%s' not found",
+				rid ? rid : "");
+	if ((rc = rec_load(ctx, rid, id, &old, NULL)))
+		goto out;
+	r = old;
+	r.reason = NULL;
+	r.attrs = json_deep_copy(old.attrs);
+	memset(r.cp_changed, 0, sizeof(r.cp_changed));
+	if ((rc = rec_apply(ctx, d, rid, &r, patch, false)) ||
+	    (rc = rec_validate(ctx, d, rid, &r)) || (rc = rec_seal_hetu(ctx, rid, &r, id)))
+		goto out;
+
+	/* History: one row per changed field; sensitive values recorded masked. */
+	struct {
+		const char *field, *a, *b;
+	} simple[] = {
+		{"first_name", old.first_name, r.first_name},
+		{"last_name", old.last_name, r.last_name},
+		{"subject_group", old.group, r.group},
+		{"last_customer_event", old.lce, r.lce},
+	};
+	for (size_t i = 0; i < sizeof(simple) / sizeof(simple[0]); i++)
+		if (str_differs(simple[i].a, simple[i].b)) {
+			*changed = true;
+			if ((rc = history(ctx, rid, "person", id, simple[i].field, simple[i].a,
+					  simple[i].b, r.reason)))
+				goto out;
+		}
+	if (r.hetu_changed && (str_differs(old.hetu_masked, r.hetu_masked) || r.hetu_new)) {
+		*changed = true;
+		if ((rc = history(ctx, rid, "person", id, "hetu", old.hetu_masked, r.hetu_masked,
+				  r.reason)))
+			goto out;
+	}
+	for (int k = 0; k < CP__MAX; k++) {
+		if (!str_differs(old.cp[k], r.cp[k]))
+			continue;
+		*changed = true;
+		if ((rc = history(ctx, rid, "person", id, cp_map[k].field, old.cp[k], r.cp[k],
+				  r.reason)) ||
+		    (rc = write_cp(ctx, rid, id, &r, k)))
+			goto out;
+	}
+	const char *key;
+	json_t *v;
+	json_object_foreach(r.attrs, key, v) {
+		json_t *ov = json_object_get(old.attrs, key);
+		if (ov && json_equal(ov, v))
+			continue;
+		*changed = true;
+		char *a = json_value_text(ov), *b = json_value_text(v);
+		rc = history(ctx, rid, "person", id, key, a, b, r.reason);
+		free(a);
+		free(b);
+		if (rc)
+			goto out;
+	}
+	json_object_foreach(old.attrs, key, v) {
+		if (json_object_get(r.attrs, key))
+			continue;
+		*changed = true;
+		char *a = json_value_text(v);
+		rc = history(ctx, rid, "person", id, key, a, NULL, r.reason);
+		free(a);
+		if (rc)
+			goto out;
+	}
+	if (!*changed)
+		goto out;
+
+	char *attrs = attrs_text(r.attrs);
+	struct query *q = store_query(ctx->db, ST_PERSON_UPDATE);
+	q_text(q, 1, rid);
+	q_int(q, 2, id);
+	q_text(q, 3, r.first_name);
+	q_text(q, 4, r.last_name);
+	q_text(q, 5, r.group);
+	q_text(q, 6, r.basis);
+	q_blob(q, 7, r.hetu_enc, r.hetu_enc_len);
+	q_blob(q, 8, r.hetu_hash, FIELD_HASH_BYTES);
+	q_text(q, 9, r.hetu_masked);
+	q_text(q, 10, attrs);
+	q_text(q, 11, r.lce);
+	q_text(q, 12, ctx->now_iso);
+	rc = q_exec(q, ctx->err);
+	free(attrs);
+	if (rc || (rc = search_unindex(ctx, id)) || (rc = search_index(ctx, id, &r)))
+		goto out;
+	rc = usage_record(ctx, "update", rid, "person", id);
+out:
+	json_decref(old.attrs);
+	if (r.attrs != old.attrs)
+		json_decref(r.attrs);
+	return rc;
+}
+
+int person_update(struct kctx *ctx, const char *rid, int64_t id, json_t *patch)
+{
+	bool changed;
+	IN_WRITE_TX(ctx, person_update_tx(ctx, rid, id, patch, &changed));
+}
+
+/* ---------------------------------------------------------------- delete */
+
+int person_delete(struct kctx *ctx, const char *rid, int64_t id, const char *reason)
+{
+	int rc;
+	(void)reason; /* the usage-log entry records the deletion; the reason goes with requests */
+	if (!app_register(ctx->app, rid))
+		return kerr_set(ctx->err, KERR_NOTFOUND, "register", "register '%s' not found",
+				rid ? rid : "");
+	if ((rc = store_begin_write(ctx->db, ctx->err)))
+		return rc;
+	struct query *q = store_query(ctx->db, ST_PERSON_DELETE);
+	q_text(q, 1, rid);
+	q_int(q, 2, id);
+	if ((rc = q_exec(q, ctx->err)))
+		goto fail;
+	if (store_changes(ctx->db) == 0) {
+		rc = kerr_set(ctx->err, KERR_NOTFOUND, "id",
+			      "person %" PRId64 " not found in register '%s'", id, rid);
+		goto fail;
+	}
+	if ((rc = search_unindex(ctx, id)))
+		goto fail;
+	q = store_query(ctx->db, ST_HISTORY_DELETE);
+	q_text(q, 1, rid);
+	q_text(q, 2, "person");
+	q_int(q, 3, id);
+	if ((rc = q_exec(q, ctx->err)) || (rc = usage_record(ctx, "delete", rid, "person", id)))
+		goto fail;
+	return store_commit(ctx->db, ctx->err);
+fail:
+	store_rollback(ctx->db);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- find */
+
+const char *cursor_encode(struct kctx *ctx, int64_t id)
+{
+	return arena_printf(ctx->mem, "c%" PRIx64, (uint64_t)id);
+}
+
+int cursor_decode(struct kctx *ctx, const char *cursor, int64_t *id)
+{
+	*id = 0;
+	if (!cursor || !*cursor)
+		return 0;
+	char *end = NULL;
+	if (cursor[0] != 'c' || cursor[1] == '\0' || strlen(cursor) > 17)
+		goto bad;
+	for (const char *p = cursor + 1; *p; p++)
+		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+			goto bad;
+	unsigned long long v = strtoull(cursor + 1, &end, 16);
+	if (*end || v > INT64_MAX)
+		goto bad;
+	*id = (int64_t)v;
+	return 0;
+bad:
+	return kerr_set(ctx->err, KERR_INVALID, "cursor", "cursor: not a cursor this server issued");
+}
+
+int page_limit(struct kctx *ctx, int limit)
+{
+	if (limit <= 0)
+		return 50 < ctx->app->cfg.page_max ? 50 : ctx->app->cfg.page_max;
+	return limit > ctx->app->cfg.page_max ? ctx->app->cfg.page_max : limit;
+}
+
+const char *search_query(struct kctx *ctx, const char *q)
+{
+	struct buf b = BUF_INIT;
+	int words = 0;
+	const unsigned char *p = (const unsigned char *)q;
+
+	while (*p && words < 16) {
+		while (*p && !(*p >= 0x80 || (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
+			       (*p >= 'A' && *p <= 'Z')))
+			p++;
+		const unsigned char *start = p;
+		while (*p && (*p >= 0x80 || (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
+			      (*p >= 'A' && *p <= 'Z')))
+			p++;
+		if (p == start)
+			break;
+		if (words++)
+			buf_putc(&b, ' ');
+		/* A quoted FTS5 string: the word cannot contain '"', so no escaping is needed. */
+		buf_putc(&b, '"');
+		buf_append(&b, start, (size_t)(p - start));
+		buf_puts(&b, "\"*");
+	}
+	if (!words) {
+		buf_free(&b);
+		kerr_set(ctx->err, KERR_INVALID, "q", "q: give at least one word to search for");
+		return NULL;
+	}
+	const char *s = arena_strndup(ctx->mem, b.p, b.len);
+	buf_free(&b);
+	return s;
+}
+
+int person_find(struct kctx *ctx, const char *rid, const char *q, const char *hetu,
+		const char *cursor, int limit, json_t **out)
+{
+	int64_t after = 0;
+	int rc;
+	struct query *st;
+
+	*out = NULL;
+	if (!app_register(ctx->app, rid))
+		return kerr_set(ctx->err, KERR_NOTFOUND, "register", "register '%s' not found",
+				rid ? rid : "");
+	if ((rc = cursor_decode(ctx, cursor, &after)))
+		return rc;
+	limit = page_limit(ctx, limit);
+
+	if (hetu) {
+		struct hetu h;
+		const char *why = NULL;
+		unsigned char hash[FIELD_HASH_BYTES];
+		if (!hetu_parse(hetu, &h, &why))
+			return kerr_set(ctx->err, KERR_INVALID, "hetu", "hetu: %s",
+					why ? why : "not a valid henkilötunnus");
+		field_hash(&ctx->app->keys, h.norm, strlen(h.norm), hash);
+		st = store_query(ctx->db, ST_PERSON_BY_HETU);
+		q_text(st, 1, rid);
+		q_blob(st, 2, hash, sizeof(hash));
+		rc = q_step(st, ctx->err);
+		int64_t id = rc == 1 ? q_col_int(st, 0) : 0;
+		q_done(st);
+		if (rc < 0)
+			return rc;
+		json_t *items = json_array();
+		if (id > after) {
+			json_t *p = NULL;
+			if ((rc = person_get(ctx, rid, id, 0, &p))) {
+				json_decref(items);
+				return rc;
+			}
+			json_array_append_new(items, p);
+		}
+		*out = json_pack("{s:o, s:n}", "items", items, "next");
+		return 0;
+	}
+
+	const char *match = NULL;
+	if (q && !(match = search_query(ctx, q)))
+		return KERR_INVALID;
+	st = store_query(ctx->db, match ? ST_PERSON_SEARCH : ST_PERSON_LIST);
+	q_text(st, 1, rid);
+	if (match) {
+		q_text(st, 2, match);
+		q_int(st, 3, after);
+		q_int(st, 4, limit + 1);
+	} else {
+		q_int(st, 2, after);
+		q_int(st, 3, limit + 1);
+	}
+	json_t *items = json_array();
+	int n = 0;
+	int64_t last = 0;
+	bool more = false;
+	while ((rc = q_step(st, ctx->err)) == 1) {
+		if (n == limit) {
+			more = true;
+			break;
+		}
+		last = q_col_int(st, 0);
+		json_array_append_new(items, json_pack("{s:I, s:o, s:o, s:s, s:s}", "id",
+						       (json_int_t)last, "first_name",
+						       jstr(q_col_text(st, 1)), "last_name",
+						       jstr(q_col_text(st, 2)), "subject_group",
+						       q_col_text(st, 3), "status", q_col_text(st, 4)));
+		n++;
+	}
+	q_done(st);
+	if (rc < 0) {
+		json_decref(items);
+		return rc;
+	}
+	*out = json_pack("{s:o, s:o}", "items", items, "next",
+			 more ? json_string(cursor_encode(ctx, last)) : json_null());
+	return 0;
+}
+
+int person_find_contact(struct kctx *ctx, const char *rid, const char *kind, const char *value,
+			int64_t *id)
+{
+	struct query *q = store_query(ctx->db, ST_CP_FIND);
+	q_text(q, 1, rid);
+	q_text(q, 2, kind);
+	q_text(q, 3, value);
+	int rc = q_step(q, ctx->err);
+	*id = rc == 1 ? q_col_int(q, 0) : 0;
+	q_done(q);
+	return rc < 0 ? rc : 0;
+}

@@ -1,0 +1,68 @@
+/*
+ * Persons: the data subjects of a register. Each person belongs to one register, one
+ * declared subject group (which gives the legal basis), and holds only declared fields:
+ * names and henkilötunnus in the person row (the code encrypted), contact points with their
+ * provenance, and the other declared attributes. Every change leaves history and a
+ * usage-log entry in its own transaction.
+ */
+#ifndef KORTISTO_PERSON_H
+#define KORTISTO_PERSON_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct kctx;
+
+enum person_flags {
+	PERSON_REVEAL_HETU = 1 << 0, /* show the henkilötunnus in full (needs the right) */
+	PERSON_HISTORY = 1 << 1,     /* include the change history */
+};
+
+/*
+ * Creates a person in register `rid` from JSON object `in`:
+ * {subject_group, source, first_name, last_name, email, phone, hetu, …declared fields…,
+ *  attributes: {…declared fields…}, last_customer_event, reason}.
+ * Returns 0 and *id, or KERR_NOTFOUND (register), KERR_INVALID (bad value, named),
+ * KERR_REFUSED (undeclared field), KERR_CONFLICT (henkilötunnus already in the register).
+ */
+int person_create(struct kctx *ctx, const char *rid, json_t *in, int64_t *id);
+
+/* As person_create, inside a write transaction the caller holds (for imports). */
+int person_create_tx(struct kctx *ctx, const char *rid, json_t *in, int64_t *id);
+
+/* Returns a new JSON object describing person `id`; caller owns it. */
+int person_get(struct kctx *ctx, const char *rid, int64_t id, unsigned flags, json_t **out);
+
+/* Applies JSON merge patch `patch` (null removes a value) to person `id`. */
+int person_update(struct kctx *ctx, const char *rid, int64_t id, json_t *patch);
+int person_update_tx(struct kctx *ctx, const char *rid, int64_t id, json_t *patch,
+		     bool *changed);
+
+/* Deletes person `id` and every trace of them in the register (contact points,
+ * affiliations, search index, change history). */
+int person_delete(struct kctx *ctx, const char *rid, int64_t id, const char *reason);
+
+/*
+ * Finds persons of `rid`: by full-text query `q` (prefix match on names and e-mail, case and
+ * diacritics ignored), by exact henkilötunnus `hetu`, or all when both are NULL. `cursor`
+ * is the opaque value of a previous page's "next" (or NULL); `limit` is capped by the
+ * configuration. *out = {items: [...], next: cursor|null}.
+ */
+int person_find(struct kctx *ctx, const char *rid, const char *q, const char *hetu,
+		const char *cursor, int limit, json_t **out);
+
+/* Looks up a person of `rid` by a normalised contact point (kind "email" or "phone");
+ * *id = 0 when none. Inside the caller's transaction. */
+int person_find_contact(struct kctx *ctx, const char *rid, const char *kind, const char *value,
+			int64_t *id);
+
+/* Page cursors, shared by every list: encode an id / decode (0 on a bad cursor → error). */
+const char *cursor_encode(struct kctx *ctx, int64_t id);
+int cursor_decode(struct kctx *ctx, const char *cursor, int64_t *id);
+int page_limit(struct kctx *ctx, int limit);
+
+/* Builds an FTS5 prefix query from user text; NULL with KERR_INVALID when it has no words. */
+const char *search_query(struct kctx *ctx, const char *q);
+
+#endif

@@ -1,0 +1,111 @@
+/*
+ * Shared state of one HTTP request and the helpers handlers use. A handler reads validated
+ * path parameters from the request, calls one core function with req->ctx, and answers with
+ * reply_json() or reply_problem(); it never touches the store or formats HTML by hand.
+ */
+#ifndef KORTISTO_HTTP_H
+#define KORTISTO_HTTP_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/ctx.h"
+#include "util/arena.h"
+#include "util/buf.h"
+#include "util/kerr.h"
+
+struct route;
+
+struct req {
+	struct MHD_Connection *conn;
+	const char *method, *url;
+	const struct route *route;
+	struct buf body;
+	bool too_large;
+	struct arena mem;
+	struct kerr err;
+	struct actor actor;
+	struct kctx ctx;
+	const char *rid; /* {rid} of the path */
+	int64_t id;      /* {id} of the path */
+	struct MHD_Response *resp;
+	unsigned status;
+};
+
+enum role { ROLE_PUBLIC, ROLE_VIEWER, ROLE_EDITOR, ROLE_MANAGER, ROLE_ADMIN, ROLE__MAX };
+
+typedef void (*handler_fn)(struct req *r);
+
+struct route {
+	const char *method;
+	const char *pattern;  /* segments; {rid} and {id} capture */
+	handler_fn handler;
+	enum role role;       /* least role on the register the route needs */
+	const char *purpose;  /* declared purpose served, or NULL for the register's own use */
+	bool personal;        /* touches personal data: role check, declaration check, usage log */
+};
+
+extern const struct route routes[];
+extern const size_t nroutes;
+
+/* Finds the route for method + path; fills req->rid/id. Returns NULL and sets *status to
+ * 404 (no such path) or 405 (path exists, method does not). */
+const struct route *router_match(struct req *r, const char *method, const char *path,
+				 unsigned *status, const char **allow);
+
+/* Responses. Each sets req->resp and req->status; the first one wins. */
+void reply_json(struct req *r, unsigned status, json_t *body); /* steals body */
+void reply_problem(struct req *r);                             /* from r->err */
+void reply_status(struct req *r, unsigned status, const char *detail);
+void reply_html(struct req *r, unsigned status, struct buf *html); /* takes the buffer */
+void reply_text(struct req *r, unsigned status, const char *type, const char *body, size_t len);
+
+/* The request body as a JSON object/array; on failure replies 400 and returns NULL. */
+json_t *req_json_or_reply(struct req *r);
+
+/* Query-string argument or NULL. */
+const char *req_arg(struct req *r, const char *name);
+
+/* Bounded integer query argument (default when absent); replies 400 and returns false when
+ * present and not an integer in [min, max]. */
+bool req_int_arg_or_reply(struct req *r, const char *name, long long def, long long min,
+			  long long max, long long *out);
+
+/* Replies with the outcome of a core call: 200/201 + `body` on rc 0, else the problem. */
+void reply_core(struct req *r, int rc, unsigned ok_status, json_t *body);
+
+/* Handlers, one group per file. */
+void api_health(struct req *r);
+void api_registers(struct req *r);
+void api_register_get(struct req *r);
+void api_register_versions(struct req *r);
+void api_person_create(struct req *r);
+void api_person_find(struct req *r);
+void api_person_get(struct req *r);
+void api_person_update(struct req *r);
+void api_person_delete(struct req *r);
+void api_org_create(struct req *r);
+void api_org_find(struct req *r);
+void api_org_get(struct req *r);
+void api_org_update(struct req *r);
+void api_org_delete(struct req *r);
+void api_affiliation_create(struct req *r);
+void api_affiliation_find(struct req *r);
+void api_affiliation_get(struct req *r);
+void api_affiliation_update(struct req *r);
+void api_affiliation_delete(struct req *r);
+void api_openapi(struct req *r);
+void page_index(struct req *r);
+
+/* HTML escaping writers. */
+void html_text(struct buf *b, const char *s);
+void html_attr(struct buf *b, const char *s);
+
+struct kapp;
+
+/* Runs the server on `listen` (ADDR:PORT) until SIGINT or SIGTERM. Returns 0 or KERR_*. */
+int server_run(struct kapp *app, const char *listen, struct kerr *err);
+
+#endif

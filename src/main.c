@@ -1,0 +1,101 @@
+/*
+ * kortisto: a customer and marketing register whose privacy notice is true by
+ * construction. This file reads the global options and dispatches to the subcommand table.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "util/crypto.h"
+#include "util/timeutil.h"
+
+#ifndef KORTISTO_VERSION
+#define KORTISTO_VERSION "0.1.0"
+#endif
+
+static const struct {
+	const char *name;
+	cli_fn fn;
+	const char *usage;
+} commands[] = {
+	{"init", cmd_init, "init DIR                      create a data directory"},
+	{"serve", cmd_serve, "serve [--listen ADDR:PORT]    run the HTTP server"},
+	{"register", cmd_register, "register check|load|list      declarations of registers"},
+	{"person", cmd_person, "person add|get|find|update|delete   data subjects"},
+	{"org", cmd_org, "org add|get|find|update|delete      organisations"},
+	{"affiliation", cmd_affiliation, "affiliation add|get|find|update|delete   roles in organisations"},
+	{"import", cmd_import, "import --register RID --source SRC --map MAP FILE.csv"},
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: kortisto [--data DIR] [--now ISO8601] COMMAND [ARGS]\n\n"
+		     "kortisto keeps customer and marketing registers whose privacy notice is true\n"
+		     "by construction: only declared data, on declared legal bases, for declared\n"
+		     "purposes.\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %s\n", commands[i].usage);
+	fprintf(out, "\nglobal options:\n"
+		     "  --data DIR      data directory (default $KORTISTO_DATA, else ./kortisto-data)\n"
+		     "  --now ISO8601   act as if at this time (planning and tests)\n"
+		     "  --help          this text; COMMAND --help for a command's own\n"
+		     "  --version       print the version\n\n"
+		     "See kortisto(1) and docs/ for more.\n");
+}
+
+int main(int argc, char **argv)
+{
+	struct globals g = {0};
+	const char *env = getenv("KORTISTO_DATA");
+	g.data = env && *env ? env : "kortisto-data";
+
+	if (crypto_start() != 0) {
+		fprintf(stderr, "kortisto: cannot initialise libsodium\n");
+		return 1;
+	}
+	/* Global options come before the command. */
+	int i = 1;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			usage(stdout);
+			return 0;
+		} else if (strcmp(a, "--version") == 0) {
+			printf("kortisto %s\n", KORTISTO_VERSION);
+			return 0;
+		} else if ((strcmp(a, "--data") == 0 || strcmp(a, "--now") == 0) && i + 1 < argc) {
+			if (a[2] == 'd')
+				g.data = argv[++i];
+			else
+				g.now = argv[++i];
+		} else if (strncmp(a, "--data=", 7) == 0) {
+			g.data = a + 7;
+		} else if (strncmp(a, "--now=", 6) == 0) {
+			g.now = a + 6;
+		} else {
+			fprintf(stderr, "kortisto: unknown option '%s'\n", a);
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (g.now) {
+		if (time_parse_iso8601(g.now, &g.now_t) != 0) {
+			fprintf(stderr, "kortisto: --now: '%s' is not an ISO 8601 date or time\n",
+				g.now);
+			return 2;
+		}
+		g.has_now = true;
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++)
+		if (strcmp(commands[k].name, argv[i]) == 0)
+			return commands[k].fn(&g, argc - i, argv + i);
+	fprintf(stderr, "kortisto: unknown command '%s'\n", argv[i]);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,63 @@
+/*
+ * Ids of every SQL statement kortisto runs. The text of each is in statements.c; core/ names
+ * a statement by id and binds its parameters, so no SQL is ever assembled from values.
+ */
+#ifndef KORTISTO_STATEMENTS_H
+#define KORTISTO_STATEMENTS_H
+
+enum stmt_id {
+	/* registers and declaration versions */
+	ST_REG_GET,
+	ST_REG_INSERT,
+	ST_REG_SET_VERSION,
+	ST_REG_VERSION_INSERT,
+	ST_REG_VERSION_LAST,
+	ST_REG_LIST,
+	ST_REG_VERSIONS,
+	/* persons */
+	ST_PERSON_INSERT,
+	ST_PERSON_GET,
+	ST_PERSON_UPDATE,
+	ST_PERSON_DELETE,
+	ST_PERSON_BY_HETU,
+	ST_PERSON_LIST,
+	ST_PERSON_SEARCH,
+	ST_PERSON_SEARCH_INSERT,
+	ST_PERSON_SEARCH_DELETE,
+	ST_PERSON_COUNT,
+	/* contact points */
+	ST_CP_LIST,
+	ST_CP_UPSERT,
+	ST_CP_DELETE,
+	ST_CP_FIND,
+	/* organisations */
+	ST_ORG_INSERT,
+	ST_ORG_GET,
+	ST_ORG_UPDATE,
+	ST_ORG_DELETE,
+	ST_ORG_LIST,
+	ST_ORG_SEARCH,
+	ST_ORG_SEARCH_INSERT,
+	ST_ORG_SEARCH_DELETE,
+	ST_ORG_BY_YTUNNUS,
+	ST_ORG_BY_NAME,
+	/* affiliations */
+	ST_AFF_INSERT,
+	ST_AFF_GET,
+	ST_AFF_UPDATE,
+	ST_AFF_DELETE,
+	ST_AFF_LIST,
+	ST_AFF_BY_PERSON,
+	ST_AFF_FIND,
+	/* change history and the usage-log seam */
+	ST_HISTORY_INSERT,
+	ST_HISTORY_LIST,
+	ST_HISTORY_DELETE,
+	ST_USAGE_INSERT,
+	ST__MAX
+};
+
+/* The SQL text of statement `id`. */
+const char *stmt_sql(enum stmt_id id);
+
+#endif
