@@ -27,7 +27,8 @@ void api_registers(struct req *r)
 void api_register_get(struct req *r)
 {
 	json_t *o = NULL;
-	reply_core(r, register_describe(&r->ctx, r->rid, &o), 200, o);
+	int rc = register_describe(&r->ctx, r->rid, &o);
+	reply_core(r, rc, 200, o);
 }
 
 void api_register_versions(struct req *r)
@@ -96,7 +97,8 @@ void api_person_get(struct req *r)
 	}
 	if (history && strcmp(history, "true") == 0)
 		flags |= PERSON_HISTORY;
-	reply_core(r, person_get(&r->ctx, r->rid, r->id, flags, &out), 200, out);
+	int rc = person_get(&r->ctx, r->rid, r->id, flags, &out);
+	reply_core(r, rc, 200, out);
 }
 
 void api_person_update(struct req *r)
@@ -135,14 +137,15 @@ void api_org_find(struct req *r)
 	json_t *out = NULL;
 	if (!req_int_arg_or_reply(r, "limit", 0, 1, 100000, &limit))
 		return;
-	reply_core(r, org_find(&r->ctx, r->rid, req_arg(r, "q"), req_arg(r, "cursor"), (int)limit, &out),
-		   200, out);
+	int rc = org_find(&r->ctx, r->rid, req_arg(r, "q"), req_arg(r, "cursor"), (int)limit, &out);
+	reply_core(r, rc, 200, out);
 }
 
 void api_org_get(struct req *r)
 {
 	json_t *out = NULL;
-	reply_core(r, org_get(&r->ctx, r->rid, r->id, &out), 200, out);
+	int rc = org_get(&r->ctx, r->rid, r->id, &out);
+	reply_core(r, rc, 200, out);
 }
 
 void api_org_update(struct req *r)
@@ -183,16 +186,16 @@ void api_affiliation_find(struct req *r)
 	    !req_int_arg_or_reply(r, "person_id", 0, 1, INT64_MAX, &person) ||
 	    !req_int_arg_or_reply(r, "organisation_id", 0, 1, INT64_MAX, &org))
 		return;
-	reply_core(r,
-		   affiliation_find(&r->ctx, r->rid, person, org, req_arg(r, "cursor"), (int)limit,
-				    &out),
-		   200, out);
+	int rc = affiliation_find(&r->ctx, r->rid, person, org, req_arg(r, "cursor"), (int)limit,
+				  &out);
+	reply_core(r, rc, 200, out);
 }
 
 void api_affiliation_get(struct req *r)
 {
 	json_t *out = NULL;
-	reply_core(r, affiliation_get(&r->ctx, r->rid, r->id, &out), 200, out);
+	int rc = affiliation_get(&r->ctx, r->rid, r->id, &out);
+	reply_core(r, rc, 200, out);
 }
 
 void api_affiliation_update(struct req *r)

@@ -321,8 +321,9 @@ static int parse_listen(const char *listen, struct sockaddr_in *sa, struct kerr 
 		port = -1;
 	for (; *p && port >= 0; p++)
 		port = (*p >= '0' && *p <= '9' && port < 70000) ? port * 10 + (*p - '0') : -1;
-	if (port <= 0 || port > 65535)
-		return kerr_set(err, KERR_INVALID, "listen", "listen: port must be 1–65535");
+	if (port < 0 || port > 65535)
+		return kerr_set(err, KERR_INVALID, "listen",
+				"listen: port must be 0–65535 (0 picks a free one)");
 	sa->sin_family = AF_INET;
 	sa->sin_port = htons((uint16_t)port);
 	if (inet_pton(AF_INET, host, &sa->sin_addr) != 1)
@@ -364,8 +365,11 @@ int server_run(struct kapp *app, const char *listen, struct kerr *err)
 		return kerr_set(err, KERR_INTERNAL, "listen", "cannot listen on %s: %s", listen,
 				strerror(errno));
 	}
-	fprintf(stderr, "kortisto: listening on http://%s/ with %u worker threads\n", listen,
-		threads);
+	const union MHD_DaemonInfo *di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+	char host[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &sa.sin_addr, host, sizeof(host));
+	fprintf(stderr, "kortisto: listening on http://%s:%u/ with %u worker threads\n", host,
+		di ? (unsigned)di->port : (unsigned)ntohs(sa.sin_port), threads);
 	while (sigwait(&set, &sig) != 0)
 		;
 	fprintf(stderr, "kortisto: stopping\n");
