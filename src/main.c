@@ -20,29 +20,32 @@ static const struct {
 	cli_fn fn;
 	const char *usage;
 } commands[] = {
-	{"init", cmd_init, "init DIR                      create a data directory"},
-	{"serve", cmd_serve, "serve [--listen ADDR:PORT]    run the HTTP server"},
-	{"register", cmd_register, "register check|load|list      declarations of registers"},
-	{"person", cmd_person, "person add|get|find|update|delete   data subjects"},
-	{"org", cmd_org, "org add|get|find|update|delete      organisations"},
-	{"affiliation", cmd_affiliation, "affiliation add|get|find|update|delete   roles in organisations"},
-	{"import", cmd_import, "import --register RID --source SRC --map MAP FILE.csv"},
+        {"init", cmd_init, "init DIR                      create a data directory"},
+        {"serve", cmd_serve, "serve [--listen ADDR:PORT]    run the HTTP server"},
+        {"register", cmd_register, "register check|load|list      declarations of registers"},
+        {"person", cmd_person, "person add|get|find|update|delete   data subjects"},
+        {"org", cmd_org, "org add|get|find|update|delete      organisations"},
+        {"affiliation", cmd_affiliation,
+         "affiliation add|get|find|update|delete   roles in organisations"},
+        {"import", cmd_import, "import --register RID --source SRC --map MAP FILE.csv"},
 };
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: kortisto [--data DIR] [--now ISO8601] COMMAND [ARGS]\n\n"
-		     "kortisto keeps customer and marketing registers whose privacy notice is true\n"
-		     "by construction: only declared data, on declared legal bases, for declared\n"
-		     "purposes.\n\ncommands:\n");
+	fprintf(out,
+	        "usage: kortisto [--data DIR] [--now ISO8601] COMMAND [ARGS]\n\n"
+	        "kortisto keeps customer and marketing registers whose privacy notice is true\n"
+	        "by construction: only declared data, on declared legal bases, for declared\n"
+	        "purposes.\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(out, "  %s\n", commands[i].usage);
-	fprintf(out, "\nglobal options:\n"
-		     "  --data DIR      data directory (default $KORTISTO_DATA, else ./kortisto-data)\n"
-		     "  --now ISO8601   act as if at this time (planning and tests)\n"
-		     "  --help          this text; COMMAND --help for a command's own\n"
-		     "  --version       print the version\n\n"
-		     "See kortisto(1) and docs/ for more.\n");
+	fprintf(out,
+	        "\nglobal options:\n"
+	        "  --data DIR      data directory (default $KORTISTO_DATA, else ./kortisto-data)\n"
+	        "  --now ISO8601   act as if at this time (planning and tests)\n"
+	        "  --help          this text; COMMAND --help for a command's own\n"
+	        "  --version       print the version\n\n"
+	        "See kortisto(1) and docs/ for more.\n");
 }
 
 int main(int argc, char **argv)
@@ -83,7 +86,7 @@ int main(int argc, char **argv)
 	if (g.now) {
 		if (time_parse_iso8601(g.now, &g.now_t) != 0) {
 			fprintf(stderr, "kortisto: --now: '%s' is not an ISO 8601 date or time\n",
-				g.now);
+			        g.now);
 			return 2;
 		}
 		g.has_now = true;

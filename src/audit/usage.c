@@ -10,7 +10,7 @@
 #include "store/store.h"
 
 int usage_record(struct kctx *ctx, const char *action, const char *rid, const char *entity,
-		 int64_t id)
+                 int64_t id)
 {
 	struct query *q = store_query(ctx->db, ST_USAGE_INSERT);
 	q_text(q, 1, ctx->now_iso);

@@ -14,6 +14,6 @@ struct kctx;
  * "organisation", …) `id` of register `rid`. Must be called inside the caller's write
  * transaction. Returns 0 or a negative KERR_* with ctx->err filled. */
 int usage_record(struct kctx *ctx, const char *action, const char *rid, const char *entity,
-		 int64_t id);
+                 int64_t id);
 
 #endif

@@ -67,7 +67,7 @@ json_t *cli_kv_object(int argc, char **argv)
 		const char *eq = strchr(argv[i], '=');
 		if (!eq || eq == argv[i]) {
 			fprintf(stderr, "kortisto: expected KEY=VALUE or KEY:=JSON, got '%s'\n",
-				argv[i]);
+			        argv[i]);
 			goto bad;
 		}
 		bool raw = eq > argv[i] && eq[-1] == ':';
@@ -84,7 +84,8 @@ json_t *cli_kv_object(int argc, char **argv)
 			json_error_t jerr;
 			v = json_loads(eq + 1, JSON_DECODE_ANY, &jerr);
 			if (!v) {
-				fprintf(stderr, "kortisto: %s: not valid JSON: %s\n", key, jerr.text);
+				fprintf(stderr, "kortisto: %s: not valid JSON: %s\n", key,
+				        jerr.text);
 				goto bad;
 			}
 		} else {

@@ -18,8 +18,8 @@
 struct kapp;
 
 struct globals {
-	const char *data;     /* data directory */
-	const char *now;      /* --now as given, or NULL */
+	const char *data; /* data directory */
+	const char *now;  /* --now as given, or NULL */
 	int64_t now_t;
 	bool has_now;
 };

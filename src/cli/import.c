@@ -14,12 +14,12 @@
 #include "util/buf.h"
 
 static const char import_usage[] =
-	"usage: kortisto import --register RID --source SOURCE_ID --map MAP.yaml [--report FILE]\n"
-	"                      FILE.csv\n"
-	"Imports a UTF-8 CSV file (';' or ',' separated, quoted fields allowed). MAP.yaml maps\n"
-	"header columns to declared fields, organisation.* and affiliation.* columns.\n"
-	"Duplicates merge by e-mail, phone or Y-tunnus. Prints rejected rows with their line\n"
-	"numbers and reasons, and a summary; --report FILE writes every row's outcome.\n";
+        "usage: kortisto import --register RID --source SOURCE_ID --map MAP.yaml [--report FILE]\n"
+        "                      FILE.csv\n"
+        "Imports a UTF-8 CSV file (';' or ',' separated, quoted fields allowed). MAP.yaml maps\n"
+        "header columns to declared fields, organisation.* and affiliation.* columns.\n"
+        "Duplicates merge by e-mail, phone or Y-tunnus. Prints rejected rows with their line\n"
+        "numbers and reasons, and a summary; --report FILE writes every row's outcome.\n";
 
 struct import_out {
 	FILE *report;
@@ -38,7 +38,7 @@ static void on_row(void *arg, long line, enum import_status st, int64_t id, cons
 	}
 	if (o->report)
 		fprintf(o->report, "%ld;%s;%lld;%s\n", line, import_status_name(st), (long long)id,
-			reason ? reason : "");
+		        reason ? reason : "");
 }
 
 static void on_progress(void *arg, const struct import_stats *st, long bytes)
@@ -118,7 +118,7 @@ int cmd_import(struct globals *g, int argc, char **argv)
 	if (cli_open(&c, g)) {
 		struct import_stats stats = {0};
 		int rc = import_csv(&c.ctx, rid, source, map, buf_str(&mapbuf), mapbuf.len, in,
-				    &stats, on_row, on_progress, &out);
+		                    &stats, on_row, on_progress, &out);
 		if (out.tty)
 			fputs("\r\033[K", stderr);
 		if (rc) {

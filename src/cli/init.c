@@ -14,9 +14,9 @@ int cmd_init(struct globals *g, int argc, char **argv)
 	struct kerr err = {0};
 	const char *dir = argc > 1 ? argv[1] : g->data;
 	if (argc > 2 || (argc > 1 && strcmp(argv[1], "--help") == 0)) {
-		fprintf(argc > 2 ? stderr : stdout,
-			"usage: kortisto init [DIR]\n"
-			"Creates DIR (mode 0700) with kortisto.conf, field.key (0600) and kortisto.db.\n");
+		fprintf(argc > 2 ? stderr : stdout, "usage: kortisto init [DIR]\n"
+		                                    "Creates DIR (mode 0700) with kortisto.conf, "
+		                                    "field.key (0600) and kortisto.db.\n");
 		return argc > 2 ? 2 : 0;
 	}
 	if (app_init_datadir(dir, &err) != 0) {
@@ -40,9 +40,10 @@ int cmd_serve(struct globals *g, int argc, char **argv)
 		} else {
 			int help = strcmp(argv[i], "--help") == 0;
 			fprintf(help ? stdout : stderr,
-				"usage: kortisto [--data DIR] serve [--data DIR] [--listen ADDR:PORT]\n"
-				"Runs the HTTP server (default listen address from kortisto.conf, "
-				"127.0.0.1:8080).\n");
+			        "usage: kortisto [--data DIR] serve [--data DIR] [--listen "
+			        "ADDR:PORT]\n"
+			        "Runs the HTTP server (default listen address from kortisto.conf, "
+			        "127.0.0.1:8080).\n");
 			return help ? 0 : 2;
 		}
 	}

@@ -28,31 +28,34 @@ static const struct {
 	const char *name;
 	const char *usage;
 } entities[ENT__MAX] = {
-	[ENT_PERSON] = {"person",
-			"usage: kortisto person add --register RID KEY=VALUE... [KEY:=JSON...]\n"
-			"       kortisto person get --register RID ID [--reveal-hetu] [--history]\n"
-			"       kortisto person find --register RID [--hetu CODE] [--limit N] "
-			"[--cursor C] [WORDS...]\n"
-			"       kortisto person update --register RID ID KEY=VALUE...\n"
-			"       kortisto person delete --register RID ID\n"
-			"KEY is subject_group, source, reason, a declared field id (first_name, email,\n"
-			"hetu, ...) or attributes.FIELD. KEY:=JSON gives a typed value (numbers,\n"
-			"true/false, null to remove).\n"},
-	[ENT_ORG] = {"org", "usage: kortisto org add --register RID name=NAME source=SRC [KEY=VALUE...]\n"
-			    "       kortisto org get --register RID ID\n"
-			    "       kortisto org find --register RID [--limit N] [--cursor C] [WORDS...]\n"
-			    "       kortisto org update --register RID ID KEY=VALUE...\n"
-			    "       kortisto org delete --register RID ID\n"
-			    "KEY is one of name, ytunnus, department, postal_address, postal_code,\n"
-			    "postal_city, visiting_address, website, source.\n"},
-	[ENT_AFFILIATION] = {"affiliation",
-			     "usage: kortisto affiliation add --register RID person_id:=P "
-			     "organisation_id:=O [title=T] [start_date=D]\n"
-			     "       kortisto affiliation get --register RID ID\n"
-			     "       kortisto affiliation find --register RID [--person P] [--org O]\n"
-			     "       kortisto affiliation update --register RID ID end_date=D "
-			     "end_reason=employment_ended\n"
-			     "       kortisto affiliation delete --register RID ID\n"},
+        [ENT_PERSON] =
+                {"person",
+                 "usage: kortisto person add --register RID KEY=VALUE... [KEY:=JSON...]\n"
+                 "       kortisto person get --register RID ID [--reveal-hetu] [--history]\n"
+                 "       kortisto person find --register RID [--hetu CODE] [--limit N] "
+                 "[--cursor C] [WORDS...]\n"
+                 "       kortisto person update --register RID ID KEY=VALUE...\n"
+                 "       kortisto person delete --register RID ID\n"
+                 "KEY is subject_group, source, reason, a declared field id (first_name, email,\n"
+                 "hetu, ...) or attributes.FIELD. KEY:=JSON gives a typed value (numbers,\n"
+                 "true/false, null to remove).\n"},
+        [ENT_ORG] = {"org",
+                     "usage: kortisto org add --register RID name=NAME source=SRC [KEY=VALUE...]\n"
+                     "       kortisto org get --register RID ID\n"
+                     "       kortisto org find --register RID [--limit N] [--cursor C] [WORDS...]\n"
+                     "       kortisto org update --register RID ID KEY=VALUE...\n"
+                     "       kortisto org delete --register RID ID\n"
+                     "KEY is one of name, ytunnus, department, postal_address, postal_code,\n"
+                     "postal_city, visiting_address, website, source.\n"},
+        [ENT_AFFILIATION] =
+                {"affiliation",
+                 "usage: kortisto affiliation add --register RID person_id:=P "
+                 "organisation_id:=O [title=T] [start_date=D]\n"
+                 "       kortisto affiliation get --register RID ID\n"
+                 "       kortisto affiliation find --register RID [--person P] [--org O]\n"
+                 "       kortisto affiliation update --register RID ID end_date=D "
+                 "end_reason=employment_ended\n"
+                 "       kortisto affiliation delete --register RID ID\n"},
 };
 
 static int usage_error(enum entity e)
@@ -124,7 +127,7 @@ static int cmd_records(enum entity e, struct globals *g, int argc, char **argv)
 		return usage_error(e);
 	}
 	bool needs_id = strcmp(verb, "get") == 0 || strcmp(verb, "update") == 0 ||
-			strcmp(verb, "delete") == 0;
+	                strcmp(verb, "delete") == 0;
 	if (needs_id && (o.npos < 1 || !cli_parse_id(o.pos[0], &id))) {
 		free(o.pos);
 		return usage_error(e);
@@ -152,22 +155,23 @@ static int cmd_records(enum entity e, struct globals *g, int argc, char **argv)
 	if (strcmp(verb, "add") == 0) {
 		rc = e == ENT_PERSON ? person_create(ctx, o.rid, in, &id)
 		     : e == ENT_ORG  ? org_create(ctx, o.rid, in, &id)
-				     : affiliation_create(ctx, o.rid, in, &id);
+		                     : affiliation_create(ctx, o.rid, in, &id);
 		if (!rc)
 			printf("%lld\n", (long long)id);
 	} else if (strcmp(verb, "update") == 0) {
 		rc = e == ENT_PERSON ? person_update(ctx, o.rid, id, in)
 		     : e == ENT_ORG  ? org_update(ctx, o.rid, id, in)
-				     : affiliation_update(ctx, o.rid, id, in);
+		                     : affiliation_update(ctx, o.rid, id, in);
 	} else if (strcmp(verb, "delete") == 0) {
 		rc = e == ENT_PERSON ? person_delete(ctx, o.rid, id, o.reason)
 		     : e == ENT_ORG  ? org_delete(ctx, o.rid, id)
-				     : affiliation_delete(ctx, o.rid, id);
+		                     : affiliation_delete(ctx, o.rid, id);
 	} else if (strcmp(verb, "get") == 0) {
-		unsigned flags = (o.reveal ? PERSON_REVEAL_HETU : 0) | (o.history ? PERSON_HISTORY : 0);
+		unsigned flags =
+		        (o.reveal ? PERSON_REVEAL_HETU : 0) | (o.history ? PERSON_HISTORY : 0);
 		rc = e == ENT_PERSON ? person_get(ctx, o.rid, id, flags, &out)
 		     : e == ENT_ORG  ? org_get(ctx, o.rid, id, &out)
-				     : affiliation_get(ctx, o.rid, id, &out);
+		                     : affiliation_get(ctx, o.rid, id, &out);
 	} else {
 		char *q = NULL;
 		if (o.npos) {
@@ -177,10 +181,11 @@ static int cmd_records(enum entity e, struct globals *g, int argc, char **argv)
 			q = arena_strdup(&c.mem, buf_str(&b));
 			buf_free(&b);
 		}
-		rc = e == ENT_PERSON ? person_find(ctx, o.rid, q, o.hetu, o.cursor, (int)o.limit, &out)
-		     : e == ENT_ORG  ? org_find(ctx, o.rid, q, o.cursor, (int)o.limit, &out)
-				     : affiliation_find(ctx, o.rid, o.person_id, o.org_id, o.cursor,
-							(int)o.limit, &out);
+		rc = e == ENT_PERSON
+		             ? person_find(ctx, o.rid, q, o.hetu, o.cursor, (int)o.limit, &out)
+		     : e == ENT_ORG ? org_find(ctx, o.rid, q, o.cursor, (int)o.limit, &out)
+		                    : affiliation_find(ctx, o.rid, o.person_id, o.org_id, o.cursor,
+		                                       (int)o.limit, &out);
 	}
 	if (rc)
 		status = cli_fail(&c);

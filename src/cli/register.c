@@ -13,13 +13,13 @@
 #include "util/buf.h"
 
 static const char register_usage[] =
-	"usage: kortisto register check [--strict] FILE...\n"
-	"       kortisto register load FILE...\n"
-	"       kortisto register list\n"
-	"       kortisto register versions RID\n"
-	"check validates declarations and prints file:line:column: message for every problem\n"
-	"(exit 1 on any error; --strict also fails on warnings); load stores each as a new\n"
-	"version of its register; list shows registers with their current version and dates.\n";
+        "usage: kortisto register check [--strict] FILE...\n"
+        "       kortisto register load FILE...\n"
+        "       kortisto register list\n"
+        "       kortisto register versions RID\n"
+        "check validates declarations and prints file:line:column: message for every problem\n"
+        "(exit 1 on any error; --strict also fails on warnings); load stores each as a new\n"
+        "version of its register; list shows registers with their current version and dates.\n";
 
 /* Reads a whole file (at most 1 MiB + 1 byte, so the parser can report it too large). */
 static int read_file(const char *path, struct buf *b)
@@ -47,7 +47,7 @@ static void print_diags(const char *file, const struct decl_diags *d)
 	for (size_t i = 0; i < d->n; i++) {
 		const struct decl_diag *x = &d->v[i];
 		fprintf(stderr, "%s:%d:%d: %s%s\n", file, x->line, x->column,
-			x->warning ? "warning: " : "", x->message);
+		        x->warning ? "warning: " : "", x->message);
 	}
 }
 
@@ -109,7 +109,7 @@ static int load(struct globals *g, int argc, char **argv)
 		}
 		kerr_clear(&c.err);
 		int rc = register_load(&c.ctx, argv[i], buf_str(&b), b.len, &diags, &version,
-				       &unchanged, &rid);
+		                       &unchanged, &rid);
 		print_diags(argv[i], &diags);
 		if (rc) {
 			status = cli_fail(&c);
@@ -137,7 +137,7 @@ static int list(struct globals *g, int argc, char **argv, bool versions)
 	if (!cli_open(&c, g))
 		return 1;
 	int rc = versions ? register_versions(&c.ctx, argv[1], &items)
-			  : register_list(&c.ctx, &items);
+	                  : register_list(&c.ctx, &items);
 	if (rc) {
 		rc = cli_fail(&c);
 		cli_close(&c);
@@ -151,7 +151,8 @@ static int list(struct globals *g, int argc, char **argv, bool versions)
 	else
 		printf("%-20s %-8s %-11s %-11s %s\n", "REGISTER", "VERSION", "PUBLISHED", "UPDATED",
 		       "NAME");
-	json_array_foreach(items, i, o) {
+	json_array_foreach(items, i, o)
+	{
 		const char *pub = json_string_value(json_object_get(o, "published"));
 		const char *upd = json_string_value(json_object_get(o, "updated"));
 		long long v = (long long)json_integer_value(json_object_get(o, "version"));

@@ -21,8 +21,8 @@ enum aff_col { AC_TITLE, AC_START, AC_END, AC_END_REASON, AC__MAX };
 
 static const char *const aff_cols[AC__MAX] = {"title", "start_date", "end_date", "end_reason"};
 
-static const char *const end_reasons[] = {"employment_ended", "role_changed",
-					  "organisation_closed", "other"};
+static const char *const end_reasons[] = {"employment_ended", "role_changed", "organisation_closed",
+                                          "other"};
 
 struct aff_rec {
 	int64_t person_id, org_id;
@@ -34,8 +34,8 @@ static json_t *jstr(const char *s)
 	return s ? json_string(s) : json_null();
 }
 
-static int exists(struct kctx *ctx, enum stmt_id st, const char *rid, int64_t id,
-		  const char *field, const char *what)
+static int exists(struct kctx *ctx, enum stmt_id st, const char *rid, int64_t id, const char *field,
+                  const char *what)
 {
 	struct query *q = store_query(ctx->db, st);
 	q_text(q, 1, rid);
@@ -46,7 +46,8 @@ static int exists(struct kctx *ctx, enum stmt_id st, const char *rid, int64_t id
 		return rc;
 	if (rc == 0)
 		return kerr_set(ctx->err, KERR_NOTFOUND, field,
-				"%s: %s %" PRId64 " not found in register '%s'", field, what, id, rid);
+		                "%s: %s %" PRId64 " not found in register '%s'", field, what, id,
+		                rid);
 	return 0;
 }
 
@@ -55,13 +56,13 @@ static int get_id(struct kctx *ctx, json_t *in, const char *key, int64_t *out)
 	json_t *v = json_object_get(in, key);
 	if (!json_is_integer(v) || json_integer_value(v) <= 0)
 		return kerr_set(ctx->err, KERR_INVALID, key, "%s: required, a positive integer id",
-				key);
+		                key);
 	*out = json_integer_value(v);
 	return 0;
 }
 
-static int rec_apply(struct kctx *ctx, const struct decl *d, const char *rid,
-		     struct aff_rec *r, json_t *in, bool create)
+static int rec_apply(struct kctx *ctx, const struct decl *d, const char *rid, struct aff_rec *r,
+                     json_t *in, bool create)
 {
 	const char *key;
 	json_t *v;
@@ -69,16 +70,18 @@ static int rec_apply(struct kctx *ctx, const struct decl *d, const char *rid,
 
 	if (!json_is_object(in))
 		return kerr_set(ctx->err, KERR_INVALID, NULL, "the body must be a JSON object");
-	json_object_foreach(in, key, v) {
+	json_object_foreach(in, key, v)
+	{
 		int c = -1;
 		for (int i = 0; i < AC__MAX; i++)
 			if (strcmp(aff_cols[i], key) == 0)
 				c = i;
-		if (create && (strcmp(key, "person_id") == 0 || strcmp(key, "organisation_id") == 0))
+		if (create &&
+		    (strcmp(key, "person_id") == 0 || strcmp(key, "organisation_id") == 0))
 			continue;
 		if (c < 0)
 			return kerr_set(ctx->err, KERR_REFUSED, key,
-					"field '%s' is not a field of an affiliation", key);
+			                "field '%s' is not a field of an affiliation", key);
 		if (json_is_null(v)) {
 			r->v[c] = NULL;
 			continue;
@@ -101,18 +104,19 @@ static int rec_apply(struct kctx *ctx, const struct decl *d, const char *rid,
 			for (size_t i = 0; i < sizeof(end_reasons) / sizeof(end_reasons[0]); i++)
 				ok = ok || strcmp(end_reasons[i], s) == 0;
 			if (!ok)
-				return kerr_set(ctx->err, KERR_INVALID, key,
-						"end_reason: one of employment_ended, role_changed, "
-						"organisation_closed, other");
+				return kerr_set(
+				        ctx->err, KERR_INVALID, key,
+				        "end_reason: one of employment_ended, role_changed, "
+				        "organisation_closed, other");
 		}
 		r->v[c] = arena_strdup(ctx->mem, s);
 	}
 	if (r->v[AC_START] && r->v[AC_END] && strcmp(r->v[AC_END], r->v[AC_START]) < 0)
 		return kerr_set(ctx->err, KERR_INVALID, "end_date",
-				"end_date: must not be before start_date");
+		                "end_date: must not be before start_date");
 	if (r->v[AC_END_REASON] && !r->v[AC_END])
 		return kerr_set(ctx->err, KERR_INVALID, "end_reason",
-				"end_reason: give end_date as well");
+		                "end_reason: give end_date as well");
 	return 0;
 }
 
@@ -123,7 +127,7 @@ int affiliation_create_tx(struct kctx *ctx, const char *rid, json_t *in, int64_t
 	int rc;
 	if (!d)
 		return kerr_set(ctx->err, KERR_NOTFOUND, "register", "register '%s' not found",
-				rid ? rid : "");
+		                rid ? rid : "");
 	if (!json_is_object(in))
 		return kerr_set(ctx->err, KERR_INVALID, NULL, "the body must be a JSON object");
 	if ((rc = get_id(ctx, in, "person_id", &r.person_id)) ||
@@ -150,8 +154,7 @@ int affiliation_create(struct kctx *ctx, const char *rid, json_t *in, int64_t *i
 	IN_WRITE_TX(ctx, affiliation_create_tx(ctx, rid, in, id));
 }
 
-static int aff_load(struct kctx *ctx, const char *rid, int64_t id, struct aff_rec *r,
-		    json_t *out)
+static int aff_load(struct kctx *ctx, const char *rid, int64_t id, struct aff_rec *r, json_t *out)
 {
 	struct query *q = store_query(ctx->db, ST_AFF_GET);
 	q_text(q, 1, rid);
@@ -160,9 +163,9 @@ static int aff_load(struct kctx *ctx, const char *rid, int64_t id, struct aff_re
 	if (rc <= 0) {
 		q_done(q);
 		return rc < 0 ? rc
-			      : kerr_set(ctx->err, KERR_NOTFOUND, "id",
-					 "affiliation %" PRId64 " not found in register '%s'", id,
-					 rid);
+		              : kerr_set(ctx->err, KERR_NOTFOUND, "id",
+		                         "affiliation %" PRId64 " not found in register '%s'", id,
+		                         rid);
 	}
 	r->person_id = q_col_int(q, 1);
 	r->org_id = q_col_int(q, 2);
@@ -208,7 +211,7 @@ static int affiliation_update_tx(struct kctx *ctx, const char *rid, int64_t id, 
 	int rc;
 	if (!d)
 		return kerr_set(ctx->err, KERR_NOTFOUND, "register", "register '%s' not found",
-				rid ? rid : "");
+		                rid ? rid : "");
 	if ((rc = aff_load(ctx, rid, id, &old, NULL)))
 		return rc;
 	r = old;
@@ -261,7 +264,7 @@ static int affiliation_delete_tx(struct kctx *ctx, const char *rid, int64_t id)
 		return rc;
 	if (store_changes(ctx->db) == 0)
 		return kerr_set(ctx->err, KERR_NOTFOUND, "id",
-				"affiliation %" PRId64 " not found in register '%s'", id, rid);
+		                "affiliation %" PRId64 " not found in register '%s'", id, rid);
 	q = store_query(ctx->db, ST_HISTORY_DELETE);
 	q_text(q, 1, rid);
 	q_text(q, 2, "affiliation");
@@ -275,19 +278,19 @@ int affiliation_delete(struct kctx *ctx, const char *rid, int64_t id)
 {
 	if (!app_register(ctx->app, rid))
 		return kerr_set(ctx->err, KERR_NOTFOUND, "register", "register '%s' not found",
-				rid ? rid : "");
+		                rid ? rid : "");
 	IN_WRITE_TX(ctx, affiliation_delete_tx(ctx, rid, id));
 }
 
 int affiliation_find(struct kctx *ctx, const char *rid, int64_t person_id, int64_t org_id,
-		     const char *cursor, int limit, json_t **out)
+                     const char *cursor, int limit, json_t **out)
 {
 	int64_t after = 0;
 	int rc;
 	*out = NULL;
 	if (!app_register(ctx->app, rid))
 		return kerr_set(ctx->err, KERR_NOTFOUND, "register", "register '%s' not found",
-				rid ? rid : "");
+		                rid ? rid : "");
 	if ((rc = cursor_decode(ctx, cursor, &after)))
 		return rc;
 	limit = page_limit(ctx, limit);
@@ -310,12 +313,12 @@ int affiliation_find(struct kctx *ctx, const char *rid, int64_t person_id, int64
 		}
 		last = q_col_int(q, 0);
 		json_array_append_new(
-			items, json_pack("{s:I, s:I, s:I, s:o, s:o, s:o, s:o}", "id",
-					 (json_int_t)last, "person_id", (json_int_t)q_col_int(q, 1),
-					 "organisation_id", (json_int_t)q_col_int(q, 2), "title",
-					 jstr(q_col_text(q, 3)), "start_date", jstr(q_col_text(q, 4)),
-					 "end_date", jstr(q_col_text(q, 5)), "end_reason",
-					 jstr(q_col_text(q, 6))));
+		        items,
+		        json_pack("{s:I, s:I, s:I, s:o, s:o, s:o, s:o}", "id", (json_int_t)last,
+		                  "person_id", (json_int_t)q_col_int(q, 1), "organisation_id",
+		                  (json_int_t)q_col_int(q, 2), "title", jstr(q_col_text(q, 3)),
+		                  "start_date", jstr(q_col_text(q, 4)), "end_date",
+		                  jstr(q_col_text(q, 5)), "end_reason", jstr(q_col_text(q, 6))));
 		n++;
 	}
 	q_done(q);
@@ -324,12 +327,12 @@ int affiliation_find(struct kctx *ctx, const char *rid, int64_t person_id, int64
 		return rc;
 	}
 	*out = json_pack("{s:o, s:o}", "items", items, "next",
-			 more ? json_string(cursor_encode(ctx, last)) : json_null());
+	                 more ? json_string(cursor_encode(ctx, last)) : json_null());
 	return 0;
 }
 
 int affiliation_lookup(struct kctx *ctx, const char *rid, int64_t person_id, int64_t org_id,
-		       int64_t *id)
+                       int64_t *id)
 {
 	struct query *q = store_query(ctx->db, ST_AFF_FIND);
 	q_text(q, 1, rid);

@@ -21,9 +21,9 @@ int affiliation_update(struct kctx *ctx, const char *rid, int64_t id, json_t *pa
 int affiliation_delete(struct kctx *ctx, const char *rid, int64_t id);
 /* Lists affiliations, optionally of one person or organisation (0 = any). */
 int affiliation_find(struct kctx *ctx, const char *rid, int64_t person_id, int64_t org_id,
-		     const char *cursor, int limit, json_t **out);
+                     const char *cursor, int limit, json_t **out);
 /* The open affiliation of a person with an organisation; *id = 0 when none. */
 int affiliation_lookup(struct kctx *ctx, const char *rid, int64_t person_id, int64_t org_id,
-		       int64_t *id);
+                       int64_t *id);
 
 #endif

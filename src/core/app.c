@@ -22,19 +22,19 @@
 #include "util/xmalloc.h"
 
 static const char default_config[] =
-	"# kortisto configuration. Lines are KEY = VALUE; '#' starts a comment.\n"
-	"\n"
-	"# Address and port the server listens on (kortisto serve --listen overrides it).\n"
-	"listen = 127.0.0.1:8080\n"
-	"\n"
-	"# Worker threads; 0 means one per CPU.\n"
-	"threads = 0\n"
-	"\n"
-	"# Largest request body accepted, in bytes (larger requests get 413).\n"
-	"max_body = 1048576\n"
-	"\n"
-	"# Largest page a list or search returns.\n"
-	"page_max = 200\n";
+        "# kortisto configuration. Lines are KEY = VALUE; '#' starts a comment.\n"
+        "\n"
+        "# Address and port the server listens on (kortisto serve --listen overrides it).\n"
+        "listen = 127.0.0.1:8080\n"
+        "\n"
+        "# Worker threads; 0 means one per CPU.\n"
+        "threads = 0\n"
+        "\n"
+        "# Largest request body accepted, in bytes (larger requests get 413).\n"
+        "max_body = 1048576\n"
+        "\n"
+        "# Largest page a list or search returns.\n"
+        "page_max = 200\n";
 
 void kctx_set_now(struct kctx *ctx, int64_t t)
 {
@@ -57,7 +57,7 @@ static int write_file(const char *path, const char *text, mode_t mode, struct ke
 	FILE *f = fopen(path, "wx");
 	if (!f)
 		return kerr_set(err, KERR_INTERNAL, NULL, "cannot create %s: %s", path,
-				strerror(errno));
+		                strerror(errno));
 	chmod(path, mode);
 	int ok = fputs(text, f) >= 0;
 	ok = (fclose(f) == 0) && ok;
@@ -74,11 +74,13 @@ int app_init_datadir(const char *dir, struct kerr *err)
 	int rc = 0;
 
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-		rc = kerr_set(err, KERR_INTERNAL, NULL, "cannot create %s: %s", dir, strerror(errno));
+		rc = kerr_set(err, KERR_INTERNAL, NULL, "cannot create %s: %s", dir,
+		              strerror(errno));
 		goto out;
 	}
 	if (stat(db, &st) == 0) {
-		rc = kerr_set(err, KERR_CONFLICT, NULL, "%s already holds a kortisto database", dir);
+		rc = kerr_set(err, KERR_CONFLICT, NULL, "%s already holds a kortisto database",
+		              dir);
 		goto out;
 	}
 	if (stat(conf, &st) != 0 && (rc = write_file(conf, default_config, 0600, err)))
@@ -115,7 +117,8 @@ static int config_load(const char *path, struct config *cfg, struct kerr *err)
 
 	FILE *f = fopen(path, "r");
 	if (!f)
-		return kerr_set(err, KERR_INTERNAL, NULL, "cannot open %s: %s", path, strerror(errno));
+		return kerr_set(err, KERR_INTERNAL, NULL, "cannot open %s: %s", path,
+		                strerror(errno));
 	char line[512];
 	int lineno = 0, rc = 0;
 	while (fgets(line, sizeof(line), f)) {
@@ -129,7 +132,7 @@ static int config_load(const char *path, struct config *cfg, struct kerr *err)
 		char *eq = strchr(s, '=');
 		if (!eq) {
 			rc = kerr_set(err, KERR_INVALID, NULL, "%s:%d: expected KEY = VALUE", path,
-				      lineno);
+			              lineno);
 			break;
 		}
 		*eq = '\0';
@@ -138,17 +141,17 @@ static int config_load(const char *path, struct config *cfg, struct kerr *err)
 		if (strcmp(key, "listen") == 0) {
 			snprintf(cfg->listen, sizeof(cfg->listen), "%s", val);
 		} else if (strcmp(key, "threads") == 0 && int_valid(val, &n, NULL) && n >= 0 &&
-			   n <= 256) {
+		           n <= 256) {
 			cfg->threads = (int)n;
 		} else if (strcmp(key, "max_body") == 0 && int_valid(val, &n, NULL) && n >= 1024 &&
-			   n <= 1073741824) {
+		           n <= 1073741824) {
 			cfg->max_body = (size_t)n;
 		} else if (strcmp(key, "page_max") == 0 && int_valid(val, &n, NULL) && n >= 1 &&
-			   n <= 10000) {
+		           n <= 10000) {
 			cfg->page_max = (int)n;
 		} else {
-			rc = kerr_set(err, KERR_INVALID, key, "%s:%d: unknown key or bad value '%s'",
-				      path, lineno, key);
+			rc = kerr_set(err, KERR_INVALID, key,
+			              "%s:%d: unknown key or bad value '%s'", path, lineno, key);
 			break;
 		}
 	}
@@ -187,7 +190,7 @@ int app_load_registers(struct kapp *app, struct store *db, struct kerr *err)
 		struct decl *d = NULL;
 		if (decl_parse(id, src, q_col_bytes(q, 5), &d, &diags) != 0) {
 			rc = kerr_set(err, KERR_INTERNAL, NULL,
-				      "stored declaration of register %s no longer parses", id);
+			              "stored declaration of register %s no longer parses", id);
 			decl_diags_free(&diags);
 			break;
 		}
@@ -220,7 +223,8 @@ int app_open(const char *dir, struct kapp **out, struct kerr *err)
 	app->dbpath = path_join(dir, "kortisto.db");
 	if (stat(app->dbpath, &st) != 0) {
 		rc = kerr_set(err, KERR_NOTFOUND, NULL,
-			      "%s is not a kortisto data directory (run: kortisto init %s)", dir, dir);
+		              "%s is not a kortisto data directory (run: kortisto init %s)", dir,
+		              dir);
 		goto out;
 	}
 	if ((rc = config_load(conf, &app->cfg, err)))

@@ -17,10 +17,10 @@ struct kerr;
 struct store;
 
 struct config {
-	char listen[64];  /* ADDR:PORT */
-	int threads;      /* worker threads; 0 = one per CPU */
-	size_t max_body;  /* request body limit in bytes */
-	int page_max;     /* largest page a list returns */
+	char listen[64]; /* ADDR:PORT */
+	int threads;     /* worker threads; 0 = one per CPU */
+	size_t max_body; /* request body limit in bytes */
+	int page_max;    /* largest page a list returns */
 };
 
 struct app_register {
@@ -37,8 +37,8 @@ struct kapp {
 	struct keys keys;
 	struct app_register *regs; /* sorted by id */
 	size_t nregs;
-	bool has_now;    /* --now given */
-	int64_t now;     /* the fixed time of --now */
+	bool has_now; /* --now given */
+	int64_t now;  /* the fixed time of --now */
 };
 
 /* Creates data directory `dir` (mode 0700): configuration file, key file (0600) and the

@@ -44,16 +44,16 @@ void kctx_set_now(struct kctx *ctx, int64_t t);
  * transaction) in its own write transaction: commits on 0, rolls back and returns the error
  * otherwise. The caller includes store/store.h.
  */
-#define IN_WRITE_TX(ctx, call)                                                                   \
-	do {                                                                                     \
-		int rc_ = store_begin_write((ctx)->db, (ctx)->err);                              \
-		if (rc_)                                                                         \
-			return rc_;                                                              \
-		if ((rc_ = (call))) {                                                            \
-			store_rollback((ctx)->db);                                               \
-			return rc_;                                                              \
-		}                                                                                \
-		return store_commit((ctx)->db, (ctx)->err);                                      \
+#define IN_WRITE_TX(ctx, call)                                                                     \
+	do {                                                                                       \
+		int rc_ = store_begin_write((ctx)->db, (ctx)->err);                                \
+		if (rc_)                                                                           \
+			return rc_;                                                                \
+		if ((rc_ = (call))) {                                                              \
+			store_rollback((ctx)->db);                                                 \
+			return rc_;                                                                \
+		}                                                                                  \
+		return store_commit((ctx)->db, (ctx)->err);                                        \
 	} while (0)
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "core/ctx.h"
 #include "decl/decl.h"
+#include "util/arena.h"
 #include "util/kerr.h"
 #include "util/validate.h"
 
@@ -18,7 +19,7 @@ static int bad(struct kctx *ctx, const char *path, const char *why)
 }
 
 int field_check(struct kctx *ctx, const struct decl_field *f, json_t *v, const char *path,
-		json_t **norm)
+                json_t **norm)
 {
 	const char *why = NULL;
 	*norm = NULL;
@@ -37,25 +38,31 @@ int field_check(struct kctx *ctx, const struct decl_field *f, json_t *v, const c
 	}
 	if (!json_is_string(v))
 		return bad(ctx, path, "must be a string");
-	const char *s = json_string_value(v);
+	const char *raw = json_string_value(v);
 	size_t len = json_string_length(v);
-	if (strlen(s) != len)
+	if (strlen(raw) != len)
 		return bad(ctx, path, "must not contain NUL characters");
 	if (len > (f->type == FT_NOTE ? 65536u : 1024u))
 		return bad(ctx, path, "is too long");
+	/* Values are stored without surrounding blanks, whatever their type. */
+	while (len && (*raw == ' ' || *raw == '\t' || *raw == '\n' || *raw == '\r')) {
+		raw++;
+		len--;
+	}
+	while (len && (raw[len - 1] == ' ' || raw[len - 1] == '\t' || raw[len - 1] == '\n' ||
+	               raw[len - 1] == '\r'))
+		len--;
+	const char *s = arena_strndup(ctx->mem, raw, len);
 
 	switch (f->type) {
 	case FT_TEXT:
 	case FT_NOTE: {
-		size_t i = 0;
-		while (s[i] == ' ' || s[i] == '\t')
-			i++;
-		if (s[i] == '\0')
+		if (len == 0)
 			return bad(ctx, path, "must not be empty");
 		for (const unsigned char *p = (const unsigned char *)s; *p; p++)
 			if (*p < 0x20 && !(f->type == FT_NOTE && (*p == '\n' || *p == '\t')))
 				return bad(ctx, path, "must not contain control characters");
-		*norm = json_incref(v);
+		*norm = json_string(s);
 		return 0;
 	}
 	case FT_EMAIL: {
@@ -90,43 +97,43 @@ int field_check(struct kctx *ctx, const struct decl_field *f, json_t *v, const c
 		int y, m, d;
 		if (!date_valid(s, &y, &m, &d, &why))
 			return bad(ctx, path, why ? why : "must be a date YYYY-MM-DD");
-		*norm = json_incref(v);
+		*norm = json_string(s);
 		return 0;
 	}
 	case FT_IP:
 		if (!ip_valid(s, &why))
 			return bad(ctx, path, why ? why : "not a valid IP address");
-		*norm = json_incref(v);
+		*norm = json_string(s);
 		return 0;
 	case FT_URL:
 		if (!url_valid(s, &why))
 			return bad(ctx, path, why ? why : "not a valid http(s) URL");
-		*norm = json_incref(v);
+		*norm = json_string(s);
 		return 0;
 	case FT_ENUM:
 		for (size_t i = 0; i < f->values.n; i++)
 			if (strcmp(f->values.v[i], s) == 0) {
-				*norm = json_incref(v);
+				*norm = json_string(s);
 				return 0;
 			}
 		return bad(ctx, path, "is not one of the declared values");
-	default:
-		return bad(ctx, path, "has an unsupported type");
+	default: return bad(ctx, path, "has an unsupported type");
 	}
 }
 
 int field_declared(struct kctx *ctx, const struct decl *d, const char *rid, const char *id,
-		   const char *group, const char *path, const struct decl_field **out)
+                   const char *group, const char *path, const struct decl_field **out)
 {
 	const struct decl_field *f = decl_field(d, id);
 	*out = NULL;
 	if (!f)
 		return kerr_set(ctx->err, KERR_REFUSED, path,
-				"field '%s' is not declared by register '%s'", path, rid);
+		                "field '%s' is not declared by register '%s'", path, rid);
 	if (group && !decl_category_applies(f->category, group))
-		return kerr_set(ctx->err, KERR_REFUSED, path,
-				"field '%s' is not declared for subject group '%s' in register '%s'",
-				path, group, rid);
+		return kerr_set(
+		        ctx->err, KERR_REFUSED, path,
+		        "field '%s' is not declared for subject group '%s' in register '%s'", path,
+		        group, rid);
 	*out = f;
 	return 0;
 }

@@ -19,12 +19,12 @@ struct decl_field;
  * a boolean. Errors: KERR_INVALID naming `path`.
  */
 int field_check(struct kctx *ctx, const struct decl_field *f, json_t *v, const char *path,
-		json_t **norm);
+                json_t **norm);
 
 /* Looks up field `id` in `d` and checks it applies to subject group `group`; KERR_REFUSED
  * (422) naming `path` when it is undeclared or does not apply. */
 int field_declared(struct kctx *ctx, const struct decl *d, const char *rid, const char *id,
-		   const char *group, const char *path, const struct decl_field **out);
+                   const char *group, const char *path, const struct decl_field **out);
 
 /* Validators for organisation data, which kortisto itself defines (not per register). */
 int check_ytunnus(struct kctx *ctx, const char *in, const char *path, char out[10]);

@@ -23,7 +23,7 @@
 #include "util/validate.h"
 #include "util/xmalloc.h"
 
-#define IMPORT_BATCH 1000
+#define IMPORT_BATCH       1000
 #define IMPORT_MAX_COLUMNS 200
 
 enum target_kind { TG_IGNORE, TG_PERSON, TG_ATTRIBUTE, TG_GROUP, TG_ORG, TG_AFF };
@@ -32,7 +32,7 @@ struct target {
 	char header[128];
 	enum target_kind kind;
 	char name[128]; /* field, organisation column or affiliation column */
-	int column;    /* index in the CSV header, -1 until matched */
+	int column;     /* index in the CSV header, -1 until matched */
 };
 
 struct import_map {
@@ -42,9 +42,9 @@ struct import_map {
 	int n;
 };
 
-static const char *const org_targets[] = {"name",        "ytunnus",          "department",
-					  "postal_address", "postal_code",   "postal_city",
-					  "visiting_address", "website"};
+static const char *const org_targets[] = {
+        "name",        "ytunnus",     "department",       "postal_address",
+        "postal_code", "postal_city", "visiting_address", "website"};
 static const char *const aff_targets[] = {"title", "start_date"};
 
 const char *import_status_name(enum import_status st)
@@ -62,14 +62,14 @@ static bool in_list(const char *s, const char *const *list, size_t n)
 }
 
 static int map_error(struct kctx *ctx, const char *name, struct fy_node *n, const char *msg,
-		     const char *arg)
+                     const char *arg)
 {
 	/* libfyaml 0.7 gives positions of scalar tokens only. */
 	struct fy_token *t = n && fy_node_is_scalar(n) ? fy_node_get_scalar_token(n) : NULL;
 	const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;
 	return kerr_set(ctx->err, KERR_INVALID, "map", "%s:%d:%d: %s%s%s%s", name,
-			m ? m->line + 1 : 0, m ? m->column + 1 : 0, msg, arg ? " '" : "",
-			arg ? arg : "", arg ? "'" : "");
+	                m ? m->line + 1 : 0, m ? m->column + 1 : 0, msg, arg ? " '" : "",
+	                arg ? arg : "", arg ? "'" : "");
 }
 
 /* Copies a scalar node into `out`; false when it is not a scalar or too long. */
@@ -84,8 +84,8 @@ static bool scalar(struct fy_node *n, char *out, size_t outsz)
 	return true;
 }
 
-static int map_target(struct kctx *ctx, const struct decl *d, const char *name,
-		      struct fy_node *vn, struct target *t)
+static int map_target(struct kctx *ctx, const struct decl *d, const char *name, struct fy_node *vn,
+                      struct target *t)
 {
 	char v[128];
 	if (!scalar(vn, v, sizeof(v)))
@@ -104,13 +104,13 @@ static int map_target(struct kctx *ctx, const struct decl *d, const char *name,
 			return map_error(ctx, name, vn, "unknown affiliation field", v);
 		if (strcmp(dot + 1, "title") == 0 && !decl_field(d, "title"))
 			return map_error(ctx, name, vn,
-					 "the register declares no field 'title' for", v);
+			                 "the register declares no field 'title' for", v);
 		t->kind = TG_AFF;
 	} else {
 		const char *field = strncmp(v, "attributes.", 11) == 0 ? v + 11 : v;
 		if (!decl_field(d, field))
-			return map_error(ctx, name, vn, "maps to a field the register does not declare:",
-					 field);
+			return map_error(ctx, name, vn,
+			                 "maps to a field the register does not declare:", field);
 		t->kind = TG_PERSON;
 		dot = NULL;
 		snprintf(t->name, sizeof(t->name), "%s", field);
@@ -121,7 +121,7 @@ static int map_target(struct kctx *ctx, const struct decl *d, const char *name,
 }
 
 static int map_parse(struct kctx *ctx, const struct decl *d, const char *name, const char *text,
-		     size_t len, struct import_map *m)
+                     size_t len, struct import_map *m)
 {
 	struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET};
 	struct fy_document *doc = fy_document_build_from_string(&cfg, text, len);
@@ -152,7 +152,7 @@ static int map_parse(struct kctx *ctx, const struct decl *d, const char *name, c
 		} else if (strcmp(key, "subject_group") == 0) {
 			if (!scalar(vn, m->group, sizeof(m->group)) || !decl_group(d, m->group)) {
 				rc = map_error(ctx, name, vn, "not a subject group of the register",
-					       NULL);
+				               NULL);
 				goto out;
 			}
 		} else if (strcmp(key, "columns") == 0 && fy_node_is_mapping(vn)) {
@@ -161,13 +161,14 @@ static int map_parse(struct kctx *ctx, const struct decl *d, const char *name, c
 			while ((p2 = fy_node_mapping_iterate(vn, &it2))) {
 				if (m->n == IMPORT_MAX_COLUMNS) {
 					rc = map_error(ctx, name, fy_node_pair_key(p2),
-						       "too many columns", NULL);
+					               "too many columns", NULL);
 					goto out;
 				}
 				struct target *t = &m->t[m->n];
 				if (!scalar(fy_node_pair_key(p2), t->header, sizeof(t->header))) {
 					rc = map_error(ctx, name, fy_node_pair_key(p2),
-						       "a column name must be a non-empty string", NULL);
+					               "a column name must be a non-empty string",
+					               NULL);
 					goto out;
 				}
 				if ((rc = map_target(ctx, d, name, fy_node_pair_value(p2), t)))
@@ -176,9 +177,9 @@ static int map_parse(struct kctx *ctx, const struct decl *d, const char *name, c
 				m->n++;
 			}
 		} else {
-			rc = map_error(ctx, name, kn,
-				       "unknown key (expected delimiter, subject_group, columns):",
-				       key);
+			rc = map_error(
+			        ctx, name, kn,
+			        "unknown key (expected delimiter, subject_group, columns):", key);
 			goto out;
 		}
 	}
@@ -202,8 +203,8 @@ static const char *row_key(json_t *person, const char *kind, char *buf, size_t b
 
 /* Imports one row inside the caller's transaction. */
 static int import_row(struct kctx *ctx, const char *rid, const char *source,
-		      const struct import_map *m, const struct csv_record *rec,
-		      enum import_status *st, int64_t *pid)
+                      const struct import_map *m, const struct csv_record *rec,
+                      enum import_status *st, int64_t *pid)
 {
 	json_t *person = json_object(), *org = json_object(), *aff = json_object();
 	int rc = 0;
@@ -273,7 +274,7 @@ static int import_row(struct kctx *ctx, const char *rid, const char *source,
 			goto out;
 		if (!yok && !name) {
 			rc = kerr_set(ctx->err, KERR_INVALID, "organisation.name",
-				      "organisation: give its name or a valid Y-tunnus");
+			              "organisation: give its name or a valid Y-tunnus");
 			goto out;
 		}
 		json_object_set_new(org, "source", json_string(source));
@@ -302,7 +303,7 @@ static int import_row(struct kctx *ctx, const char *rid, const char *source,
 		}
 	} else if (json_object_size(aff)) {
 		rc = kerr_set(ctx->err, KERR_INVALID, "affiliation",
-			      "affiliation columns need organisation columns too");
+		              "affiliation columns need organisation columns too");
 		goto out;
 	}
 	if (changed && *st == IMP_UNCHANGED)
@@ -315,8 +316,8 @@ out:
 }
 
 int import_csv(struct kctx *ctx, const char *rid, const char *source, const char *map_name,
-	       const char *map, size_t map_len, FILE *in, struct import_stats *stats,
-	       import_row_fn on_row, import_progress_fn on_progress, void *arg)
+               const char *map, size_t map_len, FILE *in, struct import_stats *stats,
+               import_row_fn on_row, import_progress_fn on_progress, void *arg)
 {
 	const struct decl *d = app_register(ctx->app, rid);
 	struct import_map *m = xcalloc(1, sizeof(*m));
@@ -332,12 +333,13 @@ int import_csv(struct kctx *ctx, const char *rid, const char *source, const char
 	ctx->mem = &row_mem;
 	if (!d) {
 		rc = kerr_set(ctx->err, KERR_NOTFOUND, "register", "register '%s' not found",
-			      rid ? rid : "");
+		              rid ? rid : "");
 		goto out;
 	}
 	if (!decl_source(d, source)) {
 		rc = kerr_set(ctx->err, KERR_REFUSED, "source",
-			      "source: '%s' is not a declared source of register '%s'", source, rid);
+		              "source: '%s' is not a declared source of register '%s'", source,
+		              rid);
 		goto out;
 	}
 	if ((rc = map_parse(ctx, d, map_name, map, map_len, m)))
@@ -346,8 +348,9 @@ int import_csv(struct kctx *ctx, const char *rid, const char *source, const char
 	c = csv_open(in, m->delimiter);
 	rc = csv_next(c, &rec, cerr, sizeof(cerr));
 	if (rc != 1) {
-		rc = kerr_set(ctx->err, KERR_INVALID, "header", "the CSV file has no header line%s%s",
-			      rc < 0 ? ": " : "", rc < 0 ? cerr : "");
+		rc = kerr_set(ctx->err, KERR_INVALID, "header",
+		              "the CSV file has no header line%s%s", rc < 0 ? ": " : "",
+		              rc < 0 ? cerr : "");
 		goto out;
 	}
 	for (int i = 0; i < m->n; i++) {
@@ -356,8 +359,8 @@ int import_csv(struct kctx *ctx, const char *rid, const char *source, const char
 				m->t[i].column = (int)k;
 		if (m->t[i].column < 0) {
 			rc = kerr_set(ctx->err, KERR_INVALID, "header",
-				      "line %ld: the header has no column '%s' named in the map",
-				      rec.line, m->t[i].header);
+			              "line %ld: the header has no column '%s' named in the map",
+			              rec.line, m->t[i].header);
 			goto out;
 		}
 	}

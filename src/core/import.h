@@ -20,7 +20,7 @@ struct import_stats {
 
 /* Called once per data row with its outcome; `reason` is set for rejected rows. */
 typedef void (*import_row_fn)(void *arg, long line, enum import_status st, int64_t person_id,
-			      const char *reason);
+                              const char *reason);
 /* Called every few thousand rows with progress. */
 typedef void (*import_progress_fn)(void *arg, const struct import_stats *st, long bytes_read);
 
@@ -35,7 +35,7 @@ const char *import_status_name(enum import_status st);
  * problem with the map, the header, the source or the store.
  */
 int import_csv(struct kctx *ctx, const char *rid, const char *source, const char *map_name,
-	       const char *map, size_t map_len, FILE *in, struct import_stats *stats,
-	       import_row_fn on_row, import_progress_fn on_progress, void *arg);
+               const char *map, size_t map_len, FILE *in, struct import_stats *stats,
+               import_row_fn on_row, import_progress_fn on_progress, void *arg);
 
 #endif

@@ -21,8 +21,15 @@
 #include "util/validate.h"
 
 enum org_col {
-	OC_NAME, OC_YTUNNUS, OC_DEPARTMENT, OC_POSTAL_ADDRESS, OC_POSTAL_CODE, OC_POSTAL_CITY,
-	OC_VISITING_ADDRESS, OC_WEBSITE, OC__MAX
+	OC_NAME,
+	OC_YTUNNUS,
+	OC_DEPARTMENT,
+	OC_POSTAL_ADDRESS,
+	OC_POSTAL_CODE,
+	OC_POSTAL_CITY,
+	OC_VISITING_ADDRESS,
+	OC_WEBSITE,
+	OC__MAX
 };
 
 enum org_check { CHK_TEXT, CHK_YTUNNUS, CHK_POSTAL, CHK_URL };
@@ -32,14 +39,14 @@ static const struct {
 	enum org_check check;
 	bool required;
 } org_cols[OC__MAX] = {
-	[OC_NAME] = {"name", CHK_TEXT, true},
-	[OC_YTUNNUS] = {"ytunnus", CHK_YTUNNUS, false},
-	[OC_DEPARTMENT] = {"department", CHK_TEXT, false},
-	[OC_POSTAL_ADDRESS] = {"postal_address", CHK_TEXT, false},
-	[OC_POSTAL_CODE] = {"postal_code", CHK_POSTAL, false},
-	[OC_POSTAL_CITY] = {"postal_city", CHK_TEXT, false},
-	[OC_VISITING_ADDRESS] = {"visiting_address", CHK_TEXT, false},
-	[OC_WEBSITE] = {"website", CHK_URL, false},
+        [OC_NAME] = {"name", CHK_TEXT, true},
+        [OC_YTUNNUS] = {"ytunnus", CHK_YTUNNUS, false},
+        [OC_DEPARTMENT] = {"department", CHK_TEXT, false},
+        [OC_POSTAL_ADDRESS] = {"postal_address", CHK_TEXT, false},
+        [OC_POSTAL_CODE] = {"postal_code", CHK_POSTAL, false},
+        [OC_POSTAL_CITY] = {"postal_city", CHK_TEXT, false},
+        [OC_VISITING_ADDRESS] = {"visiting_address", CHK_TEXT, false},
+        [OC_WEBSITE] = {"website", CHK_URL, false},
 };
 
 struct org_rec {
@@ -67,7 +74,7 @@ static int col_check(struct kctx *ctx, int c, json_t *v, const char **out)
 	if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > 512 ||
 	    strlen(json_string_value(v)) != json_string_length(v))
 		return kerr_set(ctx->err, KERR_INVALID, name,
-				"%s: must be a non-empty string of at most 512 bytes", name);
+		                "%s: must be a non-empty string of at most 512 bytes", name);
 	const char *s = json_string_value(v);
 	char norm[10];
 	switch (org_cols[c].check) {
@@ -80,28 +87,27 @@ static int col_check(struct kctx *ctx, int c, json_t *v, const char **out)
 		char pc[6];
 		if (!postal_code_valid(s, pc, &why))
 			return kerr_set(ctx->err, KERR_INVALID, name, "%s: %s", name,
-					why ? why : "must be five digits");
+			                why ? why : "must be five digits");
 		*out = arena_strdup(ctx->mem, pc);
 		return 0;
 	}
 	case CHK_URL:
 		if (!url_valid(s, &why))
 			return kerr_set(ctx->err, KERR_INVALID, name, "%s: %s", name,
-					why ? why : "not a valid http(s) URL");
+			                why ? why : "not a valid http(s) URL");
 		break;
 	case CHK_TEXT:
 		for (const unsigned char *p = (const unsigned char *)s; *p; p++)
 			if (*p < 0x20)
 				return kerr_set(ctx->err, KERR_INVALID, name,
-						"%s: must not contain control characters", name);
+				                "%s: must not contain control characters", name);
 		break;
 	}
 	*out = arena_strdup(ctx->mem, s);
 	return 0;
 }
 
-static int rec_apply(struct kctx *ctx, const char *rid, struct org_rec *r, json_t *in,
-		     bool create)
+static int rec_apply(struct kctx *ctx, const char *rid, struct org_rec *r, json_t *in, bool create)
 {
 	const struct decl *d = app_register(ctx->app, rid);
 	const char *key;
@@ -110,24 +116,25 @@ static int rec_apply(struct kctx *ctx, const char *rid, struct org_rec *r, json_
 
 	if (!json_is_object(in))
 		return kerr_set(ctx->err, KERR_INVALID, NULL, "the body must be a JSON object");
-	json_object_foreach(in, key, v) {
+	json_object_foreach(in, key, v)
+	{
 		int c = col_index(key);
 		if (strcmp(key, "source") == 0) {
 			if (!json_is_string(v) || !decl_source(d, json_string_value(v)))
-				return kerr_set(ctx->err, KERR_REFUSED, "source",
-						"source: must be a declared source of register '%s'",
-						rid);
+				return kerr_set(
+				        ctx->err, KERR_REFUSED, "source",
+				        "source: must be a declared source of register '%s'", rid);
 			r->source = decl_source(d, json_string_value(v))->id;
 		} else if (c < 0) {
 			return kerr_set(ctx->err, KERR_REFUSED, key,
-					"field '%s' is not a field of an organisation", key);
+			                "field '%s' is not a field of an organisation", key);
 		} else if ((rc = col_check(ctx, c, v, &r->v[c]))) {
 			return rc;
 		}
 	}
 	if (create && !r->source)
 		return kerr_set(ctx->err, KERR_INVALID, "source",
-				"source: required, one of the register's declared sources");
+		                "source: required, one of the register's declared sources");
 	if (!r->v[OC_NAME])
 		return kerr_set(ctx->err, KERR_INVALID, "name", "name: required");
 	return 0;
@@ -166,7 +173,7 @@ static int need_register(struct kctx *ctx, const char *rid)
 {
 	if (!app_register(ctx->app, rid))
 		return kerr_set(ctx->err, KERR_NOTFOUND, "register", "register '%s' not found",
-				rid ? rid : "");
+		                rid ? rid : "");
 	return 0;
 }
 
@@ -190,7 +197,6 @@ int org_create_tx(struct kctx *ctx, const char *rid, json_t *in, int64_t *id)
 	return usage_record(ctx, "create", rid, "organisation", *id);
 }
 
-
 int org_create(struct kctx *ctx, const char *rid, json_t *in, int64_t *id)
 {
 	IN_WRITE_TX(ctx, org_create_tx(ctx, rid, in, id));
@@ -202,8 +208,7 @@ static json_t *jstr(const char *s)
 }
 
 /* Loads organisation `id`; fills `r` (strings in ctx->mem) and, when `out`, a JSON view. */
-static int org_load(struct kctx *ctx, const char *rid, int64_t id, struct org_rec *r,
-		    json_t *out)
+static int org_load(struct kctx *ctx, const char *rid, int64_t id, struct org_rec *r, json_t *out)
 {
 	struct query *q = store_query(ctx->db, ST_ORG_GET);
 	q_text(q, 1, rid);
@@ -212,9 +217,9 @@ static int org_load(struct kctx *ctx, const char *rid, int64_t id, struct org_re
 	if (rc <= 0) {
 		q_done(q);
 		return rc < 0 ? rc
-			      : kerr_set(ctx->err, KERR_NOTFOUND, "id",
-					 "organisation %" PRId64 " not found in register '%s'", id,
-					 rid);
+		              : kerr_set(ctx->err, KERR_NOTFOUND, "id",
+		                         "organisation %" PRId64 " not found in register '%s'", id,
+		                         rid);
 	}
 	for (int c = 0; c < OC__MAX; c++)
 		r->v[c] = arena_strdup(ctx->mem, q_col_text(q, 1 + c));
@@ -311,7 +316,7 @@ static int org_delete_tx(struct kctx *ctx, const char *rid, int64_t id)
 		return rc;
 	if (store_changes(ctx->db) == 0)
 		return kerr_set(ctx->err, KERR_NOTFOUND, "id",
-				"organisation %" PRId64 " not found in register '%s'", id, rid);
+		                "organisation %" PRId64 " not found in register '%s'", id, rid);
 	q = store_query(ctx->db, ST_ORG_SEARCH_DELETE);
 	q_int(q, 1, id);
 	if ((rc = q_exec(q, ctx->err)))
@@ -331,7 +336,7 @@ int org_delete(struct kctx *ctx, const char *rid, int64_t id)
 }
 
 int org_find(struct kctx *ctx, const char *rid, const char *q, const char *cursor, int limit,
-	     json_t **out)
+             json_t **out)
 {
 	int64_t after = 0;
 	int rc;
@@ -363,9 +368,9 @@ int org_find(struct kctx *ctx, const char *rid, const char *q, const char *curso
 		}
 		last = q_col_int(st, 0);
 		json_array_append_new(items, json_pack("{s:I, s:s, s:o, s:o}", "id",
-						       (json_int_t)last, "name", q_col_text(st, 1),
-						       "ytunnus", jstr(q_col_text(st, 2)),
-						       "department", jstr(q_col_text(st, 3))));
+		                                       (json_int_t)last, "name", q_col_text(st, 1),
+		                                       "ytunnus", jstr(q_col_text(st, 2)),
+		                                       "department", jstr(q_col_text(st, 3))));
 		n++;
 	}
 	q_done(st);
@@ -374,12 +379,12 @@ int org_find(struct kctx *ctx, const char *rid, const char *q, const char *curso
 		return rc;
 	}
 	*out = json_pack("{s:o, s:o}", "items", items, "next",
-			 more ? json_string(cursor_encode(ctx, last)) : json_null());
+	                 more ? json_string(cursor_encode(ctx, last)) : json_null());
 	return 0;
 }
 
 int org_lookup(struct kctx *ctx, const char *rid, const char *ytunnus, const char *name,
-	       int64_t *id)
+               int64_t *id)
 {
 	struct query *q = store_query(ctx->db, ytunnus ? ST_ORG_BY_YTUNNUS : ST_ORG_BY_NAME);
 	q_text(q, 1, rid);

@@ -31,9 +31,12 @@ enum cp_kind { CP_EMAIL, CP_PHONE, CP_POSTAL, CP_SOCIAL, CP_WEB, CP_IP, CP__MAX 
 static const struct {
 	const char *field, *kind;
 } cp_map[CP__MAX] = {
-	[CP_EMAIL] = {"email", "email"},       [CP_PHONE] = {"phone", "phone"},
-	[CP_POSTAL] = {"postal_address", "postal"}, [CP_SOCIAL] = {"social_media", "social"},
-	[CP_WEB] = {"website", "web"},         [CP_IP] = {"ip_address", "ip"},
+        [CP_EMAIL] = {"email", "email"},
+        [CP_PHONE] = {"phone", "phone"},
+        [CP_POSTAL] = {"postal_address", "postal"},
+        [CP_SOCIAL] = {"social_media", "social"},
+        [CP_WEB] = {"website", "web"},
+        [CP_IP] = {"ip_address", "ip"},
 };
 
 static int cp_index(const char *field)
@@ -78,7 +81,7 @@ static const char *str_or_null(json_t *v)
 
 /* Sets one declared field from an input value (NULL or JSON null removes it). */
 static int rec_set_field(struct kctx *ctx, const struct decl *d, const char *rid,
-			 struct person_rec *r, const char *id, json_t *v, const char *path)
+                         struct person_rec *r, const char *id, json_t *v, const char *path)
 {
 	const struct decl_field *f;
 	json_t *norm = NULL;
@@ -114,7 +117,7 @@ static int rec_set_field(struct kctx *ctx, const struct decl *d, const char *rid
 static int is_reserved_key(const char *k)
 {
 	static const char *const keys[] = {"subject_group", "source", "reason",
-					   "last_customer_event", "attributes"};
+	                                   "last_customer_event", "attributes"};
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (strcmp(keys[i], k) == 0)
 			return 1;
@@ -125,8 +128,8 @@ static int is_reserved_key(const char *k)
  * Applies input object `in` to `r`. On create every key is new; on update `in` is a merge
  * patch. Checks the subject group first, since it decides which fields apply.
  */
-static int rec_apply(struct kctx *ctx, const struct decl *d, const char *rid,
-		     struct person_rec *r, json_t *in, bool create)
+static int rec_apply(struct kctx *ctx, const struct decl *d, const char *rid, struct person_rec *r,
+                     json_t *in, bool create)
 {
 	const char *key;
 	json_t *v;
@@ -139,12 +142,13 @@ static int rec_apply(struct kctx *ctx, const struct decl *d, const char *rid,
 	if (v || create) {
 		const struct decl_group *g;
 		if (!json_is_string(v))
-			return kerr_set(ctx->err, KERR_INVALID, "subject_group",
-					"subject_group: required, one of the register's subject groups");
+			return kerr_set(
+			        ctx->err, KERR_INVALID, "subject_group",
+			        "subject_group: required, one of the register's subject groups");
 		if (!(g = decl_group(d, json_string_value(v))))
 			return kerr_set(ctx->err, KERR_REFUSED, "subject_group",
-					"subject_group: '%s' is not declared by register '%s'",
-					json_string_value(v), rid);
+			                "subject_group: '%s' is not declared by register '%s'",
+			                json_string_value(v), rid);
 		r->group = g->id;
 		r->basis = decl_basis_name(g->basis);
 	}
@@ -152,18 +156,18 @@ static int rec_apply(struct kctx *ctx, const struct decl *d, const char *rid,
 	if (v || create) {
 		if (!json_is_string(v))
 			return kerr_set(ctx->err, KERR_INVALID, "source",
-					"source: required, one of the register's declared sources");
+			                "source: required, one of the register's declared sources");
 		const struct decl_source *s = decl_source(d, json_string_value(v));
 		if (!s)
 			return kerr_set(ctx->err, KERR_REFUSED, "source",
-					"source: '%s' is not a declared source of register '%s'",
-					json_string_value(v), rid);
+			                "source: '%s' is not a declared source of register '%s'",
+			                json_string_value(v), rid);
 		r->source = s->id;
 	}
 	if ((v = json_object_get(in, "reason"))) {
 		if (!json_is_string(v) || json_string_length(v) > 500)
 			return kerr_set(ctx->err, KERR_INVALID, "reason",
-					"reason: must be a string of at most 500 characters");
+			                "reason: must be a string of at most 500 characters");
 		r->reason = arena_strdup(ctx->mem, json_string_value(v));
 	}
 	if ((v = json_object_get(in, "last_customer_event"))) {
@@ -171,7 +175,7 @@ static int rec_apply(struct kctx *ctx, const struct decl *d, const char *rid,
 			r->lce = NULL;
 		} else if (!json_is_string(v)) {
 			return kerr_set(ctx->err, KERR_INVALID, "last_customer_event",
-					"last_customer_event: must be a date YYYY-MM-DD");
+			                "last_customer_event: must be a date YYYY-MM-DD");
 		} else if ((rc = check_date(ctx, json_string_value(v), "last_customer_event"))) {
 			return rc;
 		} else {
@@ -179,7 +183,8 @@ static int rec_apply(struct kctx *ctx, const struct decl *d, const char *rid,
 		}
 	}
 
-	json_object_foreach(in, key, v) {
+	json_object_foreach(in, key, v)
+	{
 		if (is_reserved_key(key))
 			continue;
 		if ((rc = rec_set_field(ctx, d, rid, r, key, v, key)))
@@ -188,13 +193,14 @@ static int rec_apply(struct kctx *ctx, const struct decl *d, const char *rid,
 	if ((v = json_object_get(in, "attributes"))) {
 		if (!json_is_object(v))
 			return kerr_set(ctx->err, KERR_INVALID, "attributes",
-					"attributes: must be an object of declared fields");
+			                "attributes: must be an object of declared fields");
 		json_t *av;
-		json_object_foreach(v, key, av) {
+		json_object_foreach(v, key, av)
+		{
 			const char *path = arena_printf(ctx->mem, "attributes.%s", key);
 			if (json_object_get(in, key))
 				return kerr_set(ctx->err, KERR_INVALID, path,
-						"%s: given twice (also at the top level)", path);
+				                "%s: given twice (also at the top level)", path);
 			if ((rc = rec_set_field(ctx, d, rid, r, key, av, path)))
 				return rc;
 		}
@@ -204,7 +210,7 @@ static int rec_apply(struct kctx *ctx, const struct decl *d, const char *rid,
 
 /* Checks required fields and that every stored field still applies to the group. */
 static int rec_validate(struct kctx *ctx, const struct decl *d, const char *rid,
-			const struct person_rec *r)
+                        const struct person_rec *r)
 {
 	for (size_t c = 0; c < d->ncategories; c++) {
 		const struct decl_category *cat = &d->categories[c];
@@ -218,19 +224,21 @@ static int rec_validate(struct kctx *ctx, const struct decl *d, const char *rid,
 			else if (strcmp(f->id, "last_name") == 0)
 				present = r->last_name != NULL;
 			else if (strcmp(f->id, "hetu") == 0)
-				present = r->hetu_changed ? r->hetu_new != NULL : r->hetu_enc != NULL;
+				present =
+				        r->hetu_changed ? r->hetu_new != NULL : r->hetu_enc != NULL;
 			else if (cp >= 0)
 				present = r->cp[cp] != NULL;
 			else
 				present = json_object_get(r->attrs, f->id) != NULL;
 			if (present && !applies)
-				return kerr_set(ctx->err, KERR_REFUSED, f->id,
-						"field '%s' is not declared for subject group '%s' in "
-						"register '%s'",
-						f->id, r->group, rid);
+				return kerr_set(
+				        ctx->err, KERR_REFUSED, f->id,
+				        "field '%s' is not declared for subject group '%s' in "
+				        "register '%s'",
+				        f->id, r->group, rid);
 			if (!present && applies && f->required)
 				return kerr_set(ctx->err, KERR_INVALID, f->id,
-						"%s: required by register '%s'", f->id, rid);
+				                "%s: required by register '%s'", f->id, rid);
 		}
 	}
 	return 0;
@@ -268,9 +276,9 @@ static int rec_seal_hetu(struct kctx *ctx, const char *rid, struct person_rec *r
 	if (rc < 0)
 		return rc;
 	if (other && other != self)
-		return kerr_set(ctx->err, KERR_CONFLICT, "hetu",
-				"hetu: a person with this henkilötunnus is already in register '%s'",
-				rid);
+		return kerr_set(
+		        ctx->err, KERR_CONFLICT, "hetu",
+		        "hetu: a person with this henkilötunnus is already in register '%s'", rid);
 	return 0;
 }
 
@@ -298,7 +306,7 @@ static int search_unindex(struct kctx *ctx, int64_t id)
 }
 
 static int write_cp(struct kctx *ctx, const char *rid, int64_t id, const struct person_rec *r,
-		    int k)
+                    int k)
 {
 	struct query *q;
 	if (r->cp[k]) {
@@ -334,7 +342,7 @@ int person_create_tx(struct kctx *ctx, const char *rid, json_t *in, int64_t *id)
 
 	if (!d)
 		return kerr_set(ctx->err, KERR_NOTFOUND, "register", "register '%s' not found",
-				rid ? rid : "");
+		                rid ? rid : "");
 	r.attrs = json_object();
 	if ((rc = rec_apply(ctx, d, rid, &r, in, true)) || (rc = rec_validate(ctx, d, rid, &r)) ||
 	    (rc = rec_seal_hetu(ctx, rid, &r, 0)))
@@ -380,7 +388,7 @@ int person_create(struct kctx *ctx, const char *rid, json_t *in, int64_t *id)
 
 /* Loads person `id` into `r` (strings in ctx->mem). Returns KERR_NOTFOUND when absent. */
 static int rec_load(struct kctx *ctx, const char *rid, int64_t id, struct person_rec *r,
-		    json_t *out)
+                    json_t *out)
 {
 	struct query *q = store_query(ctx->db, ST_PERSON_GET);
 	q_text(q, 1, rid);
@@ -389,8 +397,8 @@ static int rec_load(struct kctx *ctx, const char *rid, int64_t id, struct person
 	if (rc <= 0) {
 		q_done(q);
 		return rc < 0 ? rc
-			      : kerr_set(ctx->err, KERR_NOTFOUND, "id",
-					 "person %" PRId64 " not found in register '%s'", id, rid);
+		              : kerr_set(ctx->err, KERR_NOTFOUND, "id",
+		                         "person %" PRId64 " not found in register '%s'", id, rid);
 	}
 	r->first_name = arena_strdup(ctx->mem, q_col_text(q, 1));
 	r->last_name = arena_strdup(ctx->mem, q_col_text(q, 2));
@@ -431,10 +439,10 @@ static int rec_load(struct kctx *ctx, const char *rid, int64_t id, struct person
 			r->cp[k] = arena_strdup(ctx->mem, q_col_text(q, 1));
 		if (cps)
 			json_array_append_new(
-				cps, json_pack("{s:s, s:s, s:s, s:s, s:s}", "kind", q_col_text(q, 0),
-					       "value", q_col_text(q, 1), "source", q_col_text(q, 2),
-					       "collected_at", q_col_text(q, 3), "collected_by",
-					       q_col_text(q, 4)));
+			        cps, json_pack("{s:s, s:s, s:s, s:s, s:s}", "kind",
+			                       q_col_text(q, 0), "value", q_col_text(q, 1),
+			                       "source", q_col_text(q, 2), "collected_at",
+			                       q_col_text(q, 3), "collected_by", q_col_text(q, 4)));
 	}
 	q_done(q);
 	if (out)
@@ -467,7 +475,7 @@ int person_get(struct kctx *ctx, const char *rid, int64_t id, unsigned flags, js
 	}
 	if ((flags & PERSON_REVEAL_HETU) && !may_reveal_hetu(ctx)) {
 		rc = kerr_set(ctx->err, KERR_FORBIDDEN, "reveal",
-			      "reveal: you have no right to see the henkilötunnus in full");
+		              "reveal: you have no right to see the henkilötunnus in full");
 		goto fail;
 	}
 	if ((rc = store_begin_read(ctx->db, ctx->err)))
@@ -488,8 +496,8 @@ int person_get(struct kctx *ctx, const char *rid, int64_t id, unsigned flags, js
 			char *plain = arena_alloc(ctx->mem, r.hetu_enc_len);
 			if (field_open(&ctx->app->keys, r.hetu_enc, r.hetu_enc_len, plain) != 0) {
 				rc = kerr_set(ctx->err, KERR_INTERNAL, "hetu",
-					      "hetu: stored value cannot be decrypted with this "
-					      "data directory's key");
+				              "hetu: stored value cannot be decrypted with this "
+				              "data directory's key");
 				goto fail_tx;
 			}
 			json_object_set_new(o, "hetu", json_string(plain));
@@ -506,13 +514,14 @@ int person_get(struct kctx *ctx, const char *rid, int64_t id, unsigned flags, js
 	q_int(q, 2, id);
 	json_t *affs = json_array();
 	while ((rc = q_step(q, ctx->err)) == 1)
-		json_array_append_new(
-			affs, json_pack("{s:I, s:I, s:s, s:o, s:o, s:o, s:o}", "id",
-					(json_int_t)q_col_int(q, 0), "organisation_id",
-					(json_int_t)q_col_int(q, 1), "organisation", q_col_text(q, 2),
-					"title", jstr(q_col_text(q, 3)), "start_date",
-					jstr(q_col_text(q, 4)), "end_date", jstr(q_col_text(q, 5)),
-					"end_reason", jstr(q_col_text(q, 6))));
+		json_array_append_new(affs,
+		                      json_pack("{s:I, s:I, s:s, s:o, s:o, s:o, s:o}", "id",
+		                                (json_int_t)q_col_int(q, 0), "organisation_id",
+		                                (json_int_t)q_col_int(q, 1), "organisation",
+		                                q_col_text(q, 2), "title", jstr(q_col_text(q, 3)),
+		                                "start_date", jstr(q_col_text(q, 4)), "end_date",
+		                                jstr(q_col_text(q, 5)), "end_reason",
+		                                jstr(q_col_text(q, 6))));
 	q_done(q);
 	json_object_set_new(o, "affiliations", affs);
 	if (rc < 0)
@@ -526,10 +535,11 @@ int person_get(struct kctx *ctx, const char *rid, int64_t id, unsigned flags, js
 		json_t *hist = json_array();
 		while ((rc = q_step(q, ctx->err)) == 1)
 			json_array_append_new(
-				hist, json_pack("{s:s, s:o, s:o, s:s, s:o, s:s}", "field",
-						q_col_text(q, 0), "old", jstr(q_col_text(q, 1)), "new",
-						jstr(q_col_text(q, 2)), "actor", q_col_text(q, 3),
-						"reason", jstr(q_col_text(q, 4)), "at", q_col_text(q, 5)));
+			        hist, json_pack("{s:s, s:o, s:o, s:s, s:o, s:s}", "field",
+			                        q_col_text(q, 0), "old", jstr(q_col_text(q, 1)),
+			                        "new", jstr(q_col_text(q, 2)), "actor",
+			                        q_col_text(q, 3), "reason", jstr(q_col_text(q, 4)),
+			                        "at", q_col_text(q, 5)));
 		q_done(q);
 		json_object_set_new(o, "history", hist);
 		if (rc < 0)
@@ -550,7 +560,7 @@ fail:
 /* ---------------------------------------------------------------- update */
 
 static int history(struct kctx *ctx, const char *rid, const char *entity, int64_t id,
-		   const char *field, const char *old, const char *new, const char *reason)
+                   const char *field, const char *old, const char *new, const char *reason)
 {
 	struct query *q = store_query(ctx->db, ST_HISTORY_INSERT);
 	q_text(q, 1, rid);
@@ -590,7 +600,7 @@ int person_update_tx(struct kctx *ctx, const char *rid, int64_t id, json_t *patc
 	*changed = false;
 	if (!d)
 		return kerr_set(ctx->err, KERR_NOTFOUND, "register", "register '%s' not found",
-				rid ? rid : "");
+		                rid ? rid : "");
 	if ((rc = rec_load(ctx, rid, id, &old, NULL)))
 		goto out;
 	r = old;
@@ -605,22 +615,22 @@ int person_update_tx(struct kctx *ctx, const char *rid, int64_t id, json_t *patc
 	struct {
 		const char *field, *a, *b;
 	} simple[] = {
-		{"first_name", old.first_name, r.first_name},
-		{"last_name", old.last_name, r.last_name},
-		{"subject_group", old.group, r.group},
-		{"last_customer_event", old.lce, r.lce},
+	        {"first_name", old.first_name, r.first_name},
+	        {"last_name", old.last_name, r.last_name},
+	        {"subject_group", old.group, r.group},
+	        {"last_customer_event", old.lce, r.lce},
 	};
 	for (size_t i = 0; i < sizeof(simple) / sizeof(simple[0]); i++)
 		if (str_differs(simple[i].a, simple[i].b)) {
 			*changed = true;
 			if ((rc = history(ctx, rid, "person", id, simple[i].field, simple[i].a,
-					  simple[i].b, r.reason)))
+			                  simple[i].b, r.reason)))
 				goto out;
 		}
 	if (r.hetu_changed && (str_differs(old.hetu_masked, r.hetu_masked) || r.hetu_new)) {
 		*changed = true;
 		if ((rc = history(ctx, rid, "person", id, "hetu", old.hetu_masked, r.hetu_masked,
-				  r.reason)))
+		                  r.reason)))
 			goto out;
 	}
 	for (int k = 0; k < CP__MAX; k++) {
@@ -628,13 +638,14 @@ int person_update_tx(struct kctx *ctx, const char *rid, int64_t id, json_t *patc
 			continue;
 		*changed = true;
 		if ((rc = history(ctx, rid, "person", id, cp_map[k].field, old.cp[k], r.cp[k],
-				  r.reason)) ||
+		                  r.reason)) ||
 		    (rc = write_cp(ctx, rid, id, &r, k)))
 			goto out;
 	}
 	const char *key;
 	json_t *v;
-	json_object_foreach(r.attrs, key, v) {
+	json_object_foreach(r.attrs, key, v)
+	{
 		json_t *ov = json_object_get(old.attrs, key);
 		if (ov && json_equal(ov, v))
 			continue;
@@ -646,7 +657,8 @@ int person_update_tx(struct kctx *ctx, const char *rid, int64_t id, json_t *patc
 		if (rc)
 			goto out;
 	}
-	json_object_foreach(old.attrs, key, v) {
+	json_object_foreach(old.attrs, key, v)
+	{
 		if (json_object_get(r.attrs, key))
 			continue;
 		*changed = true;
@@ -699,7 +711,7 @@ int person_delete(struct kctx *ctx, const char *rid, int64_t id, const char *rea
 	(void)reason; /* the usage-log entry records the deletion; the reason goes with requests */
 	if (!app_register(ctx->app, rid))
 		return kerr_set(ctx->err, KERR_NOTFOUND, "register", "register '%s' not found",
-				rid ? rid : "");
+		                rid ? rid : "");
 	if ((rc = store_begin_write(ctx->db, ctx->err)))
 		return rc;
 	struct query *q = store_query(ctx->db, ST_PERSON_DELETE);
@@ -709,7 +721,7 @@ int person_delete(struct kctx *ctx, const char *rid, int64_t id, const char *rea
 		goto fail;
 	if (store_changes(ctx->db) == 0) {
 		rc = kerr_set(ctx->err, KERR_NOTFOUND, "id",
-			      "person %" PRId64 " not found in register '%s'", id, rid);
+		              "person %" PRId64 " not found in register '%s'", id, rid);
 		goto fail;
 	}
 	if ((rc = search_unindex(ctx, id)))
@@ -750,7 +762,8 @@ int cursor_decode(struct kctx *ctx, const char *cursor, int64_t *id)
 	*id = (int64_t)v;
 	return 0;
 bad:
-	return kerr_set(ctx->err, KERR_INVALID, "cursor", "cursor: not a cursor this server issued");
+	return kerr_set(ctx->err, KERR_INVALID, "cursor",
+	                "cursor: not a cursor this server issued");
 }
 
 int page_limit(struct kctx *ctx, int limit)
@@ -768,11 +781,11 @@ const char *search_query(struct kctx *ctx, const char *q)
 
 	while (*p && words < 16) {
 		while (*p && !(*p >= 0x80 || (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
-			       (*p >= 'A' && *p <= 'Z')))
+		               (*p >= 'A' && *p <= 'Z')))
 			p++;
 		const unsigned char *start = p;
 		while (*p && (*p >= 0x80 || (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
-			      (*p >= 'A' && *p <= 'Z')))
+		              (*p >= 'A' && *p <= 'Z')))
 			p++;
 		if (p == start)
 			break;
@@ -794,7 +807,7 @@ const char *search_query(struct kctx *ctx, const char *q)
 }
 
 int person_find(struct kctx *ctx, const char *rid, const char *q, const char *hetu,
-		const char *cursor, int limit, json_t **out)
+                const char *cursor, int limit, json_t **out)
 {
 	int64_t after = 0;
 	int rc;
@@ -803,7 +816,7 @@ int person_find(struct kctx *ctx, const char *rid, const char *q, const char *he
 	*out = NULL;
 	if (!app_register(ctx->app, rid))
 		return kerr_set(ctx->err, KERR_NOTFOUND, "register", "register '%s' not found",
-				rid ? rid : "");
+		                rid ? rid : "");
 	if ((rc = cursor_decode(ctx, cursor, &after)))
 		return rc;
 	limit = page_limit(ctx, limit);
@@ -814,7 +827,7 @@ int person_find(struct kctx *ctx, const char *rid, const char *q, const char *he
 		unsigned char hash[FIELD_HASH_BYTES];
 		if (!hetu_parse(hetu, &h, &why))
 			return kerr_set(ctx->err, KERR_INVALID, "hetu", "hetu: %s",
-					why ? why : "not a valid henkilötunnus");
+			                why ? why : "not a valid henkilötunnus");
 		field_hash(&ctx->app->keys, h.norm, strlen(h.norm), hash);
 		st = store_query(ctx->db, ST_PERSON_BY_HETU);
 		q_text(st, 1, rid);
@@ -860,11 +873,11 @@ int person_find(struct kctx *ctx, const char *rid, const char *q, const char *he
 			break;
 		}
 		last = q_col_int(st, 0);
-		json_array_append_new(items, json_pack("{s:I, s:o, s:o, s:s, s:s}", "id",
-						       (json_int_t)last, "first_name",
-						       jstr(q_col_text(st, 1)), "last_name",
-						       jstr(q_col_text(st, 2)), "subject_group",
-						       q_col_text(st, 3), "status", q_col_text(st, 4)));
+		json_array_append_new(items,
+		                      json_pack("{s:I, s:o, s:o, s:s, s:s}", "id", (json_int_t)last,
+		                                "first_name", jstr(q_col_text(st, 1)), "last_name",
+		                                jstr(q_col_text(st, 2)), "subject_group",
+		                                q_col_text(st, 3), "status", q_col_text(st, 4)));
 		n++;
 	}
 	q_done(st);
@@ -873,12 +886,12 @@ int person_find(struct kctx *ctx, const char *rid, const char *q, const char *he
 		return rc;
 	}
 	*out = json_pack("{s:o, s:o}", "items", items, "next",
-			 more ? json_string(cursor_encode(ctx, last)) : json_null());
+	                 more ? json_string(cursor_encode(ctx, last)) : json_null());
 	return 0;
 }
 
 int person_find_contact(struct kctx *ctx, const char *rid, const char *kind, const char *value,
-			int64_t *id)
+                        int64_t *id)
 {
 	struct query *q = store_query(ctx->db, ST_CP_FIND);
 	q_text(q, 1, rid);

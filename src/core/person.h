@@ -36,8 +36,7 @@ int person_get(struct kctx *ctx, const char *rid, int64_t id, unsigned flags, js
 
 /* Applies JSON merge patch `patch` (null removes a value) to person `id`. */
 int person_update(struct kctx *ctx, const char *rid, int64_t id, json_t *patch);
-int person_update_tx(struct kctx *ctx, const char *rid, int64_t id, json_t *patch,
-		     bool *changed);
+int person_update_tx(struct kctx *ctx, const char *rid, int64_t id, json_t *patch, bool *changed);
 
 /* Deletes person `id` and every trace of them in the register (contact points,
  * affiliations, search index, change history). */
@@ -50,12 +49,12 @@ int person_delete(struct kctx *ctx, const char *rid, int64_t id, const char *rea
  * configuration. *out = {items: [...], next: cursor|null}.
  */
 int person_find(struct kctx *ctx, const char *rid, const char *q, const char *hetu,
-		const char *cursor, int limit, json_t **out);
+                const char *cursor, int limit, json_t **out);
 
 /* Looks up a person of `rid` by a normalised contact point (kind "email" or "phone");
  * *id = 0 when none. Inside the caller's transaction. */
 int person_find_contact(struct kctx *ctx, const char *rid, const char *kind, const char *value,
-			int64_t *id);
+                        int64_t *id);
 
 /* Page cursors, shared by every list: encode an id / decode (0 on a bad cursor → error). */
 const char *cursor_encode(struct kctx *ctx, int64_t id);

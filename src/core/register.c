@@ -17,7 +17,7 @@
 #include "util/xmalloc.h"
 
 int register_load(struct kctx *ctx, const char *file, const char *text, size_t len,
-		  struct decl_diags *diags, int *version, bool *unchanged, char **rid_out)
+                  struct decl_diags *diags, int *version, bool *unchanged, char **rid_out)
 {
 	struct decl *d = NULL;
 	char sha[65];
@@ -29,7 +29,7 @@ int register_load(struct kctx *ctx, const char *file, const char *text, size_t l
 		*rid_out = NULL;
 	if (decl_parse(file, text, len, &d, diags) != 0)
 		return kerr_set(ctx->err, KERR_INVALID, NULL, "%s: declaration has %zu error(s)",
-				file, diags->nerrors);
+		                file, diags->nerrors);
 	sha256_hex(text, len, sha);
 	if ((rc = store_begin_write(ctx->db, ctx->err)))
 		goto out;
@@ -97,10 +97,11 @@ int register_list(struct kctx *ctx, json_t **out)
 		const char *id = q_col_text(q, 0);
 		const struct decl *d = app_register(ctx->app, id);
 		json_t *o = json_pack("{s:s, s:I, s:s?, s:s?, s:s?}", "id", id, "version",
-				      (json_int_t)q_col_int(q, 1), "published", q_col_text(q, 2),
-				      "updated", q_col_text(q, 3), "loaded_at", q_col_text(q, 4));
+		                      (json_int_t)q_col_int(q, 1), "published", q_col_text(q, 2),
+		                      "updated", q_col_text(q, 3), "loaded_at", q_col_text(q, 4));
 		if (d)
-			json_object_set_new(o, "name", json_string(decl_text(&d->name, LANG_FI, NULL)));
+			json_object_set_new(o, "name",
+			                    json_string(decl_text(&d->name, LANG_FI, NULL)));
 		json_array_append_new(list, o);
 	}
 	q_done(q);
@@ -121,10 +122,10 @@ int register_versions(struct kctx *ctx, const char *rid, json_t **out)
 	q_text(q, 1, rid);
 	while ((rc = q_step(q, ctx->err)) == 1)
 		json_array_append_new(
-			list, json_pack("{s:I, s:s?, s:s?, s:s?, s:s?, s:s?}", "version",
-					(json_int_t)q_col_int(q, 0), "published", q_col_text(q, 1),
-					"updated", q_col_text(q, 2), "loaded_at", q_col_text(q, 3),
-					"loaded_by", q_col_text(q, 4), "sha256", q_col_text(q, 5)));
+		        list, json_pack("{s:I, s:s?, s:s?, s:s?, s:s?, s:s?}", "version",
+		                        (json_int_t)q_col_int(q, 0), "published", q_col_text(q, 1),
+		                        "updated", q_col_text(q, 2), "loaded_at", q_col_text(q, 3),
+		                        "loaded_by", q_col_text(q, 4), "sha256", q_col_text(q, 5)));
 	q_done(q);
 	if (rc == 0 && json_array_size(list) == 0)
 		rc = kerr_set(ctx->err, KERR_NOTFOUND, "register", "register '%s' not found", rid);
@@ -150,21 +151,22 @@ int register_describe(struct kctx *ctx, const char *rid, json_t **out)
 {
 	const struct decl *d = app_register(ctx->app, rid);
 	if (!d)
-		return kerr_set(ctx->err, KERR_NOTFOUND, "register", "register '%s' not found", rid);
+		return kerr_set(ctx->err, KERR_NOTFOUND, "register", "register '%s' not found",
+		                rid);
 	json_t *groups = json_array(), *fields = json_array(), *sources = json_array();
 	for (size_t i = 0; i < d->ngroups; i++)
 		json_array_append_new(groups,
-				      json_pack("{s:s, s:o, s:s}", "id", d->groups[i].id, "name",
-						text_json(&d->groups[i].name), "basis",
-						decl_basis_name(d->groups[i].basis)));
+		                      json_pack("{s:s, s:o, s:s}", "id", d->groups[i].id, "name",
+		                                text_json(&d->groups[i].name), "basis",
+		                                decl_basis_name(d->groups[i].basis)));
 	for (size_t c = 0; c < d->ncategories; c++) {
 		const struct decl_category *cat = &d->categories[c];
 		for (size_t i = 0; i < cat->nfields; i++) {
 			const struct decl_field *f = &cat->fields[i];
 			json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:b, s:b}", "id", f->id, "type",
-					      decl_field_type_name(f->type), "category", cat->id,
-					      "label", text_json(&f->label), "required", f->required,
-					      "sensitive", f->sensitive);
+			                      decl_field_type_name(f->type), "category", cat->id,
+			                      "label", text_json(&f->label), "required",
+			                      f->required, "sensitive", f->sensitive);
 			if (f->values.n) {
 				json_t *v = json_array();
 				for (size_t k = 0; k < f->values.n; k++)
@@ -176,9 +178,9 @@ int register_describe(struct kctx *ctx, const char *rid, json_t **out)
 	}
 	for (size_t i = 0; i < d->nsources; i++)
 		json_array_append_new(sources, json_pack("{s:s, s:o}", "id", d->sources[i].id,
-							 "text", text_json(&d->sources[i].text)));
+		                                         "text", text_json(&d->sources[i].text)));
 	*out = json_pack("{s:s, s:o, s:s, s:s?, s:o, s:o, s:o}", "id", d->id, "name",
-			 text_json(&d->name), "published", d->published, "updated", d->updated,
-			 "subject_groups", groups, "fields", fields, "sources", sources);
+	                 text_json(&d->name), "published", d->published, "updated", d->updated,
+	                 "subject_groups", groups, "fields", fields, "sources", sources);
 	return 0;
 }

@@ -20,7 +20,7 @@ struct decl_diags;
  * whether the text equalled it already.
  */
 int register_load(struct kctx *ctx, const char *file, const char *text, size_t len,
-		  struct decl_diags *diags, int *version, bool *unchanged, char **rid_out);
+                  struct decl_diags *diags, int *version, bool *unchanged, char **rid_out);
 
 /* Lists registers: [{id, name, version, published, updated, loaded_at}]; caller owns it. */
 int register_list(struct kctx *ctx, json_t **out);

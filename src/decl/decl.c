@@ -697,6 +697,12 @@ static struct loc node_loc(struct fy_node *n, struct loc fb)
 	return (struct loc){m->line + 1, m->column + 1};
 }
 
+static void budget_exceeded(struct pctx *p, struct loc at)
+{
+	err(p, at, NULL, "declaration too large: more than %d YAML nodes", DECL_MAX_NODES);
+	p->stop = true;
+}
+
 /*
  * Follows an alias and counts the node against the budget; every value the walk looks at
  * passes here, so an alias bomb costs at most DECL_MAX_NODES steps. Returns the node (NULL
@@ -711,8 +717,7 @@ static struct fy_node *deref(struct pctx *p, struct fy_node *n, struct loc at)
 	if (p->stop || !n)
 		return NULL;
 	if (++p->nodes > DECL_MAX_NODES) {
-		err(p, at, NULL, "declaration too large: more than %d YAML nodes", DECL_MAX_NODES);
-		p->stop = true;
+		budget_exceeded(p, at);
 		return NULL;
 	}
 	if (fy_node_is_alias(n)) {
@@ -989,9 +994,8 @@ static void *get_list(struct pctx *p, struct fy_node *n, struct loc loc, const c
 			err(p, loc, ctx, "'%s' must list at least one item", key);
 		return NULL;
 	}
-	if (cnt > DECL_MAX_NODES) {
-		err(p, loc, ctx, "'%s' has too many items", key);
-		p->stop = true;
+	if (cnt > DECL_MAX_NODES - p->nodes) {
+		budget_exceeded(p, loc);
 		return NULL;
 	}
 	arr = pool_array(p->keep, cnt, esize);
@@ -1322,7 +1326,10 @@ static bool map_read(struct pctx *p, struct fy_node *n, struct loc loc, const ch
 		slots[i].present = true;
 		slots[i].kloc = kl;
 		slots[i].v = deref(p, fy_node_pair_value(pr), kl);
-		slots[i].vloc = node_loc(slots[i].v, kl);
+		/* A block map or list starts on the next line; its key is the better place. */
+		slots[i].vloc = slots[i].v && fy_node_get_type(slots[i].v) == FYNT_SCALAR
+					? node_loc(slots[i].v, kl)
+					: kl;
 		if (ncls(slots[i].v) == N_NULL)
 			slots[i].v = NULL;
 	}
@@ -1497,8 +1504,8 @@ static void field_item(struct pctx *p, struct fy_node *n, struct loc loc, size_t
 	}
 	if (o->statistical && (o->sensitive || identifying || (typed && o->type == FT_HETU)))
 		err(p, slot_of(field_keys, NKEYS(field_keys), slots, "statistical")->vloc, ctx,
-		    "a %s field cannot be statistical: it would survive anonymisation",
-		    o->sensitive ? "sensitive" : "identifying");
+		    "%s field cannot be statistical: it would survive anonymisation",
+		    o->sensitive ? "a sensitive" : "an identifying");
 	vs = slot_of(field_keys, NKEYS(field_keys), slots, "values");
 	if (typed && o->type == FT_ENUM) {
 		if (!vs->v)

@@ -32,8 +32,19 @@ struct str_list {
 };
 
 enum field_type {
-	FT_TEXT, FT_EMAIL, FT_PHONE, FT_HETU, FT_YTUNNUS, FT_DATE, FT_IP, FT_URL,
-	FT_ENUM, FT_INT, FT_BOOL, FT_NOTE, FT__MAX
+	FT_TEXT,
+	FT_EMAIL,
+	FT_PHONE,
+	FT_HETU,
+	FT_YTUNNUS,
+	FT_DATE,
+	FT_IP,
+	FT_URL,
+	FT_ENUM,
+	FT_INT,
+	FT_BOOL,
+	FT_NOTE,
+	FT__MAX
 };
 
 /* GDPR Art. 6(1) points a–f. */
@@ -43,11 +54,22 @@ enum group_kind { GK_NATURAL_PERSON, GK_ORGANISATION_CONTACT, GK__MAX };
 
 enum source_kind { SK_SUBJECT, SK_PUBLIC, SK_THIRD_PARTY, SK_AUTHORITY, SK_GENERATED, SK__MAX };
 
-enum recipient_kind { RK_RECIPIENT, RK_PROCESSOR, RK_JOINT_CONTROLLER, RK_INTERNAL_SYSTEM, RK__MAX };
+enum recipient_kind {
+	RK_RECIPIENT,
+	RK_PROCESSOR,
+	RK_JOINT_CONTROLLER,
+	RK_INTERNAL_SYSTEM,
+	RK__MAX
+};
 
 enum ret_from {
-	RF_LAST_CUSTOMER_EVENT, RF_CREATED, RF_AFFILIATION_END, RF_CONSENT_WITHDRAWN,
-	RF_UNTIL_REQUEST, RF_FIELD, RF__MAX
+	RF_LAST_CUSTOMER_EVENT,
+	RF_CREATED,
+	RF_AFFILIATION_END,
+	RF_CONSENT_WITHDRAWN,
+	RF_UNTIL_REQUEST,
+	RF_FIELD,
+	RF__MAX
 };
 
 enum ret_action { RA_DELETE, RA_ANONYMIZE, RA_PASSIVATE, RA_ARCHIVE_THEN_DELETE, RA_NONE, RA__MAX };
@@ -85,8 +107,8 @@ struct decl_field {
 	enum field_type type;
 	struct text label;
 	bool required, sensitive, statistical;
-	struct str_list values; /* enum values; empty for other types */
-	const char *source;     /* source id or NULL */
+	struct str_list values;               /* enum values; empty for other types */
+	const char *source;                   /* source id or NULL */
 	const struct decl_category *category; /* the category that declares it */
 };
 
@@ -256,7 +278,7 @@ struct decl_diags {
  * input.
  */
 int decl_parse(const char *file, const char *text, size_t len, struct decl **out,
-	       struct decl_diags *diags);
+               struct decl_diags *diags);
 
 /* Frees a declaration; accepts NULL. */
 void decl_free(struct decl *d);

@@ -44,7 +44,7 @@ static void reply_created(struct req *r, int rc, int64_t id, const char *collect
 	reply_core(r, rc, 201, rc ? NULL : json_pack("{s:I}", "id", (json_int_t)id));
 	if (rc == 0 && r->resp) {
 		char *loc = arena_printf(&r->mem, "/api/v1/registers/%s/%s/%lld", r->rid,
-					 collection, (long long)id);
+		                         collection, (long long)id);
 		MHD_add_response_header(r->resp, "Location", loc);
 	}
 }
@@ -77,7 +77,7 @@ void api_person_find(struct req *r)
 	if (!req_int_arg_or_reply(r, "limit", 0, 1, 100000, &limit))
 		return;
 	int rc = person_find(&r->ctx, r->rid, req_arg(r, "q"), req_arg(r, "hetu"),
-			     req_arg(r, "cursor"), (int)limit, &out);
+	                     req_arg(r, "cursor"), (int)limit, &out);
 	reply_core(r, rc, 200, out);
 }
 
@@ -89,7 +89,8 @@ void api_person_get(struct req *r)
 	json_t *out = NULL;
 	if (reveal) {
 		if (strcmp(reveal, "hetu") != 0) {
-			kerr_set(&r->err, KERR_INVALID, "reveal", "reveal: the only value is 'hetu'");
+			kerr_set(&r->err, KERR_INVALID, "reveal",
+			         "reveal: the only value is 'hetu'");
 			reply_problem(r);
 			return;
 		}
@@ -187,7 +188,7 @@ void api_affiliation_find(struct req *r)
 	    !req_int_arg_or_reply(r, "organisation_id", 0, 1, INT64_MAX, &org))
 		return;
 	int rc = affiliation_find(&r->ctx, r->rid, person, org, req_arg(r, "cursor"), (int)limit,
-				  &out);
+	                          &out);
 	reply_core(r, rc, 200, out);
 }
 

@@ -40,11 +40,11 @@ typedef void (*handler_fn)(struct req *r);
 
 struct route {
 	const char *method;
-	const char *pattern;  /* segments; {rid} and {id} capture */
+	const char *pattern; /* segments; {rid} and {id} capture */
 	handler_fn handler;
-	enum role role;       /* least role on the register the route needs */
-	const char *purpose;  /* declared purpose served, or NULL for the register's own use */
-	bool personal;        /* touches personal data: role check, declaration check, usage log */
+	enum role role;      /* least role on the register the route needs */
+	const char *purpose; /* declared purpose served, or NULL for the register's own use */
+	bool personal;       /* touches personal data: role check, declaration check, usage log */
 };
 
 extern const struct route routes[];
@@ -53,7 +53,7 @@ extern const size_t nroutes;
 /* Finds the route for method + path; fills req->rid/id. Returns NULL and sets *status to
  * 404 (no such path) or 405 (path exists, method does not). */
 const struct route *router_match(struct req *r, const char *method, const char *path,
-				 unsigned *status, const char **allow);
+                                 unsigned *status, const char **allow);
 
 /* Responses. Each sets req->resp and req->status; the first one wins. */
 void reply_json(struct req *r, unsigned status, json_t *body); /* steals body */
@@ -71,7 +71,7 @@ const char *req_arg(struct req *r, const char *name);
 /* Bounded integer query argument (default when absent); replies 400 and returns false when
  * present and not an integer in [min, max]. */
 bool req_int_arg_or_reply(struct req *r, const char *name, long long def, long long min,
-			  long long max, long long *out);
+                          long long max, long long *out);
 
 /* Replies with the outcome of a core call: 200/201 + `body` on rc 0, else the problem. */
 void reply_core(struct req *r, int rc, unsigned ok_status, json_t *body);

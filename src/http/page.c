@@ -40,19 +40,19 @@ void page_index(struct req *r)
 	struct buf b = BUF_INIT;
 
 	buf_puts(&b, "<!doctype html>\n<html lang=\"fi\"><head><meta charset=\"utf-8\">"
-		     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-		     "<title>kortisto</title><style>"
-		     "body{font-family:system-ui,sans-serif;max-width:48rem;margin:2rem auto;"
-		     "padding:0 1rem;line-height:1.5;color:#1a1a1a}"
-		     "code{background:#f2f2f2;padding:0 .2rem}"
-		     "table{border-collapse:collapse}td,th{padding:.3rem .8rem;text-align:left;"
-		     "border-bottom:1px solid #ddd}</style></head><body>"
-		     "<header><h1>kortisto</h1><p>Asiakas- ja markkinointirekisteri, jonka "
-		     "tietosuojaseloste pitää paikkansa. — A customer and marketing register "
-		     "that keeps the promises of its privacy notice.</p></header><main>"
-		     "<h2>Rekisterit / Registers</h2>");
+	             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+	             "<title>kortisto</title><style>"
+	             "body{font-family:system-ui,sans-serif;max-width:48rem;margin:2rem auto;"
+	             "padding:0 1rem;line-height:1.5;color:#1a1a1a}"
+	             "code{background:#f2f2f2;padding:0 .2rem}"
+	             "table{border-collapse:collapse}td,th{padding:.3rem .8rem;text-align:left;"
+	             "border-bottom:1px solid #ddd}</style></head><body>"
+	             "<header><h1>kortisto</h1><p>Asiakas- ja markkinointirekisteri, jonka "
+	             "tietosuojaseloste pitää paikkansa. — A customer and marketing register "
+	             "that keeps the promises of its privacy notice.</p></header><main>"
+	             "<h2>Rekisterit / Registers</h2>");
 	buf_puts(&b, "<table><thead><tr><th>id</th><th>nimi</th><th>versio</th>"
-		     "<th>julkaistu</th></tr></thead><tbody>");
+	             "<th>julkaistu</th></tr></thead><tbody>");
 	for (size_t i = 0; i < r->ctx.app->nregs; i++) {
 		const struct app_register *reg = &r->ctx.app->regs[i];
 		buf_puts(&b, "<tr><td><a href=\"/api/v1/registers/");
@@ -65,16 +65,17 @@ void page_index(struct req *r)
 		html_text(&b, reg->decl->published);
 		buf_puts(&b, "</td></tr>");
 	}
-	buf_puts(&b, "</tbody></table>"
-		     "<h2>API</h2><p>JSON API under <code>/api/v1</code>; its description is "
-		     "<a href=\"/api/v1/openapi.yaml\">openapi.yaml</a>. For example:</p>"
-		     "<pre><code>curl http://127.0.0.1:8080/api/v1/registers/rauma-crm/persons?q=virt"
-		     "</code></pre></main></body></html>\n");
+	buf_puts(&b,
+	         "</tbody></table>"
+	         "<h2>API</h2><p>JSON API under <code>/api/v1</code>; its description is "
+	         "<a href=\"/api/v1/openapi.yaml\">openapi.yaml</a>. For example:</p>"
+	         "<pre><code>curl http://127.0.0.1:8080/api/v1/registers/rauma-crm/persons?q=virt"
+	         "</code></pre></main></body></html>\n");
 	reply_html(r, 200, &b);
 }
 
 void api_openapi(struct req *r)
 {
 	reply_text(r, 200, "application/yaml; charset=utf-8", openapi_yaml,
-		   (size_t)openapi_yaml_len);
+	           (size_t)openapi_yaml_len);
 }

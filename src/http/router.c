@@ -11,27 +11,27 @@
 #define REG "/api/v1/registers/{rid}"
 
 const struct route routes[] = {
-	{"GET", "/", page_index, ROLE_PUBLIC, NULL, false},
-	{"GET", "/healthz", api_health, ROLE_PUBLIC, NULL, false},
-	{"GET", "/api/v1/openapi.yaml", api_openapi, ROLE_PUBLIC, NULL, false},
-	{"GET", "/api/v1/registers", api_registers, ROLE_VIEWER, NULL, false},
-	{"GET", REG, api_register_get, ROLE_VIEWER, NULL, false},
-	{"GET", REG "/versions", api_register_versions, ROLE_VIEWER, NULL, false},
-	{"POST", REG "/persons", api_person_create, ROLE_EDITOR, NULL, true},
-	{"GET", REG "/persons", api_person_find, ROLE_VIEWER, NULL, true},
-	{"GET", REG "/persons/{id}", api_person_get, ROLE_VIEWER, NULL, true},
-	{"PATCH", REG "/persons/{id}", api_person_update, ROLE_EDITOR, NULL, true},
-	{"DELETE", REG "/persons/{id}", api_person_delete, ROLE_EDITOR, NULL, true},
-	{"POST", REG "/organisations", api_org_create, ROLE_EDITOR, NULL, true},
-	{"GET", REG "/organisations", api_org_find, ROLE_VIEWER, NULL, true},
-	{"GET", REG "/organisations/{id}", api_org_get, ROLE_VIEWER, NULL, true},
-	{"PATCH", REG "/organisations/{id}", api_org_update, ROLE_EDITOR, NULL, true},
-	{"DELETE", REG "/organisations/{id}", api_org_delete, ROLE_EDITOR, NULL, true},
-	{"POST", REG "/affiliations", api_affiliation_create, ROLE_EDITOR, NULL, true},
-	{"GET", REG "/affiliations", api_affiliation_find, ROLE_VIEWER, NULL, true},
-	{"GET", REG "/affiliations/{id}", api_affiliation_get, ROLE_VIEWER, NULL, true},
-	{"PATCH", REG "/affiliations/{id}", api_affiliation_update, ROLE_EDITOR, NULL, true},
-	{"DELETE", REG "/affiliations/{id}", api_affiliation_delete, ROLE_EDITOR, NULL, true},
+        {"GET", "/", page_index, ROLE_PUBLIC, NULL, false},
+        {"GET", "/healthz", api_health, ROLE_PUBLIC, NULL, false},
+        {"GET", "/api/v1/openapi.yaml", api_openapi, ROLE_PUBLIC, NULL, false},
+        {"GET", "/api/v1/registers", api_registers, ROLE_VIEWER, NULL, false},
+        {"GET", REG, api_register_get, ROLE_VIEWER, NULL, false},
+        {"GET", REG "/versions", api_register_versions, ROLE_VIEWER, NULL, false},
+        {"POST", REG "/persons", api_person_create, ROLE_EDITOR, NULL, true},
+        {"GET", REG "/persons", api_person_find, ROLE_VIEWER, NULL, true},
+        {"GET", REG "/persons/{id}", api_person_get, ROLE_VIEWER, NULL, true},
+        {"PATCH", REG "/persons/{id}", api_person_update, ROLE_EDITOR, NULL, true},
+        {"DELETE", REG "/persons/{id}", api_person_delete, ROLE_EDITOR, NULL, true},
+        {"POST", REG "/organisations", api_org_create, ROLE_EDITOR, NULL, true},
+        {"GET", REG "/organisations", api_org_find, ROLE_VIEWER, NULL, true},
+        {"GET", REG "/organisations/{id}", api_org_get, ROLE_VIEWER, NULL, true},
+        {"PATCH", REG "/organisations/{id}", api_org_update, ROLE_EDITOR, NULL, true},
+        {"DELETE", REG "/organisations/{id}", api_org_delete, ROLE_EDITOR, NULL, true},
+        {"POST", REG "/affiliations", api_affiliation_create, ROLE_EDITOR, NULL, true},
+        {"GET", REG "/affiliations", api_affiliation_find, ROLE_VIEWER, NULL, true},
+        {"GET", REG "/affiliations/{id}", api_affiliation_get, ROLE_VIEWER, NULL, true},
+        {"PATCH", REG "/affiliations/{id}", api_affiliation_update, ROLE_EDITOR, NULL, true},
+        {"DELETE", REG "/affiliations/{id}", api_affiliation_delete, ROLE_EDITOR, NULL, true},
 };
 
 const size_t nroutes = sizeof(routes) / sizeof(routes[0]);
@@ -83,7 +83,7 @@ static bool match(struct req *r, const char *pattern, const char *path)
 }
 
 const struct route *router_match(struct req *r, const char *method, const char *path,
-				 unsigned *status, const char **allow)
+                                 unsigned *status, const char **allow)
 {
 	bool path_found = false;
 	*allow = NULL;

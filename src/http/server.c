@@ -43,15 +43,15 @@ static void add_security_headers(struct MHD_Response *resp)
 {
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, "Content-Security-Policy",
-				"default-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
-				"form-action 'self'");
+	                        "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+	                        "form-action 'self'");
 	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
 	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
 }
 
-static void set_response(struct req *r, unsigned status, const char *type, void *data,
-			 size_t len, enum MHD_ResponseMemoryMode mode)
+static void set_response(struct req *r, unsigned status, const char *type, void *data, size_t len,
+                         enum MHD_ResponseMemoryMode mode)
 {
 	if (r->resp) {
 		if (mode == MHD_RESPMEM_MUST_FREE)
@@ -81,7 +81,7 @@ void reply_json(struct req *r, unsigned status, json_t *body)
 void reply_html(struct req *r, unsigned status, struct buf *html)
 {
 	set_response(r, status, "text/html; charset=utf-8", html->p, html->len,
-		     MHD_RESPMEM_MUST_FREE);
+	             MHD_RESPMEM_MUST_FREE);
 	html->p = NULL;
 	html->len = html->cap = 0;
 }
@@ -101,36 +101,37 @@ static const char *problem_slug(int code)
 	}
 }
 
-void reply_problem(struct req *r)
+/* Builds and sets a problem+json response with an explicit HTTP status. */
+static void problem(struct req *r, unsigned status, int code)
 {
-	int code = r->err.code ? r->err.code : KERR_INTERNAL;
-	unsigned status = (unsigned)kerr_http_status(code);
 	json_t *p = json_pack("{s:s, s:s, s:i, s:s}", "type",
-			      arena_printf(&r->mem, "/problems/%s", problem_slug(code)), "title",
-			      kerr_title(code), "status", (int)status, "detail",
-			      r->err.message[0] ? r->err.message : kerr_title(code));
+	                      arena_printf(&r->mem, "/problems/%s", problem_slug(code)), "title",
+	                      status == 405 ? "Method not allowed" : kerr_title(code), "status",
+	                      (int)status, "detail",
+	                      r->err.message[0] ? r->err.message : kerr_title(code));
 	if (r->err.field[0])
 		json_object_set_new(p, "errors",
-				    json_pack("[{s:s, s:s}]", "field", r->err.field, "message",
-					      r->err.message));
+		                    json_pack("[{s:s, s:s}]", "field", r->err.field, "message",
+		                              r->err.message));
 	if (status >= 500)
-		fprintf(stderr, "kortisto: %s %s: %s\n", r->method, r->route ? r->route->pattern : "",
-			r->err.message);
+		fprintf(stderr, "kortisto: %s %s: %s\n", r->method,
+		        r->route ? r->route->pattern : "", r->err.message);
 	char *s = json_dumps(p, JSON_COMPACT);
 	json_decref(p);
 	set_response(r, status, "application/problem+json", s, strlen(s), MHD_RESPMEM_MUST_FREE);
 }
 
+void reply_problem(struct req *r)
+{
+	int code = r->err.code ? r->err.code : KERR_INTERNAL;
+	problem(r, (unsigned)kerr_http_status(code), code);
+}
+
 void reply_status(struct req *r, unsigned status, const char *detail)
 {
-	int code = status == 400   ? KERR_INVALID
-		   : status == 404 ? KERR_NOTFOUND
-		   : status == 413 ? KERR_TOOLARGE
-		   : status == 405 ? KERR_INVALID
-				   : KERR_INTERNAL;
+	int code = status == 404 ? KERR_NOTFOUND : status == 413 ? KERR_TOOLARGE : KERR_INVALID;
 	kerr_set(&r->err, code, NULL, "%s", detail);
-	reply_problem(r);
-	r->status = status;
+	problem(r, status, code);
 }
 
 void reply_core(struct req *r, int rc, unsigned ok_status, json_t *body)
@@ -156,7 +157,7 @@ json_t *req_json_or_reply(struct req *r)
 	json_t *j = json_loadb(r->body.p, r->body.len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!j) {
 		kerr_set(&r->err, KERR_INVALID, NULL, "malformed JSON at line %d, column %d: %s",
-			 jerr.line, jerr.column, jerr.text);
+		         jerr.line, jerr.column, jerr.text);
 		reply_problem(r);
 		return NULL;
 	}
@@ -169,7 +170,7 @@ const char *req_arg(struct req *r, const char *name)
 }
 
 bool req_int_arg_or_reply(struct req *r, const char *name, long long def, long long min,
-			  long long max, long long *out)
+                          long long max, long long *out)
 {
 	const char *s = req_arg(r, name);
 	*out = def;
@@ -185,7 +186,7 @@ bool req_int_arg_or_reply(struct req *r, const char *name, long long def, long l
 	}
 	if (!ok || v < min || v > max) {
 		kerr_set(&r->err, KERR_INVALID, name, "%s: must be an integer from %lld to %lld",
-			 name, min, max);
+		         name, min, max);
 		reply_problem(r);
 		return false;
 	}
@@ -198,16 +199,16 @@ bool req_int_arg_or_reply(struct req *r, const char *name, long long def, long l
 static void client_name(struct req *r, char *out, size_t n)
 {
 	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	char addr[INET6_ADDRSTRLEN] = "unknown";
 	if (ci && ci->client_addr) {
 		if (ci->client_addr->sa_family == AF_INET)
 			inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr,
-				  addr, sizeof(addr));
+			          addr, sizeof(addr));
 		else if (ci->client_addr->sa_family == AF_INET6)
 			inet_ntop(AF_INET6,
-				  &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr, addr,
-				  sizeof(addr));
+			          &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr, addr,
+			          sizeof(addr));
 	}
 	snprintf(out, n, "api:%s", addr);
 }
@@ -220,15 +221,15 @@ static void dispatch(struct server *srv, struct req *r)
 
 	if (r->too_large) {
 		kerr_set(&r->err, KERR_TOOLARGE, NULL, "the request body is larger than %zu bytes",
-			 srv->app->cfg.max_body);
+		         srv->app->cfg.max_body);
 		reply_problem(r);
 		return;
 	}
 	r->route = router_match(r, r->method, r->url, &status, &allow);
 	if (!r->route) {
 		reply_status(r, status,
-			     status == 405 ? "this method is not allowed on this resource"
-					   : "no such resource");
+		             status == 405 ? "this method is not allowed on this resource"
+		                           : "no such resource");
 		if (allow && r->resp)
 			MHD_add_response_header(r->resp, "Allow", allow);
 		return;
@@ -257,8 +258,8 @@ static void dispatch(struct server *srv, struct req *r)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-				  const char *method, const char *version,
-				  const char *upload_data, size_t *upload_data_size, void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
 	struct server *srv = cls;
 	struct req *r = *con_cls;
@@ -290,7 +291,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-			 enum MHD_RequestTerminationCode toe)
+                         enum MHD_RequestTerminationCode toe)
 {
 	struct req *r = *con_cls;
 	(void)cls;
@@ -312,7 +313,8 @@ static int parse_listen(const char *listen, struct sockaddr_in *sa, struct kerr 
 	const char *colon = strrchr(listen, ':');
 	memset(sa, 0, sizeof(*sa));
 	if (!colon || (size_t)(colon - listen) >= sizeof(host))
-		return kerr_set(err, KERR_INVALID, "listen", "listen: expected ADDR:PORT, e.g. 127.0.0.1:8080");
+		return kerr_set(err, KERR_INVALID, "listen",
+		                "listen: expected ADDR:PORT, e.g. 127.0.0.1:8080");
 	memcpy(host, listen, (size_t)(colon - listen));
 	host[colon - listen] = '\0';
 	long port = 0;
@@ -323,12 +325,12 @@ static int parse_listen(const char *listen, struct sockaddr_in *sa, struct kerr 
 		port = (*p >= '0' && *p <= '9' && port < 70000) ? port * 10 + (*p - '0') : -1;
 	if (port < 0 || port > 65535)
 		return kerr_set(err, KERR_INVALID, "listen",
-				"listen: port must be 0–65535 (0 picks a free one)");
+		                "listen: port must be 0–65535 (0 picks a free one)");
 	sa->sin_family = AF_INET;
 	sa->sin_port = htons((uint16_t)port);
 	if (inet_pton(AF_INET, host, &sa->sin_addr) != 1)
 		return kerr_set(err, KERR_INVALID, "listen", "listen: '%s' is not an IPv4 address",
-				host);
+		                host);
 	return 0;
 }
 
@@ -351,25 +353,25 @@ int server_run(struct kapp *app, const char *listen, struct kerr *err)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	unsigned threads = app->cfg.threads > 0 ? (unsigned)app->cfg.threads
-						: (unsigned)(ncpu > 0 ? ncpu : 1);
+	unsigned threads =
+	        app->cfg.threads > 0 ? (unsigned)app->cfg.threads : (unsigned)(ncpu > 0 ? ncpu : 1);
 	struct MHD_Daemon *d = MHD_start_daemon(
-		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO, 0, NULL, NULL,
-		on_request, &srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-		MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT,
-		(unsigned)30, MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, &srv, MHD_OPTION_LISTENING_ADDRESS_REUSE,
-		(unsigned)1, MHD_OPTION_END);
+	        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO, 0, NULL, NULL,
+	        on_request, &srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+	        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+	        MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000, MHD_OPTION_NOTIFY_COMPLETED,
+	        on_completed, &srv, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+	        MHD_OPTION_END);
 	if (!d) {
 		pthread_key_delete(srv.db_key);
 		return kerr_set(err, KERR_INTERNAL, "listen", "cannot listen on %s: %s", listen,
-				strerror(errno));
+		                strerror(errno));
 	}
 	const union MHD_DaemonInfo *di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
 	char host[INET_ADDRSTRLEN];
 	inet_ntop(AF_INET, &sa.sin_addr, host, sizeof(host));
 	fprintf(stderr, "kortisto: listening on http://%s:%u/ with %u worker threads\n", host,
-		di ? (unsigned)di->port : (unsigned)ntohs(sa.sin_port), threads);
+	        di ? (unsigned)di->port : (unsigned)ntohs(sa.sin_port), threads);
 	while (sigwait(&set, &sig) != 0)
 		;
 	fprintf(stderr, "kortisto: stopping\n");

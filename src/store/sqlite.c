@@ -28,7 +28,8 @@ static int db_error(struct store *s, int rc, struct kerr *err, const char *what)
 	else if (prim == SQLITE_BUSY || prim == SQLITE_LOCKED)
 		code = KERR_BUSY;
 	/* SQLite's messages name tables and columns, never bound values. */
-	return kerr_set(err, code, NULL, "%s: %s", what, s ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+	return kerr_set(err, code, NULL, "%s: %s", what,
+	                s ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
 }
 
 static int exec_simple(struct store *s, const char *sql, struct kerr *err)
@@ -52,17 +53,17 @@ int store_exec_script(struct store *s, const char *sql, struct kerr *err)
 static int migrate(struct store *s, struct kerr *err)
 {
 	int rc = exec_simple(s,
-			     "CREATE TABLE IF NOT EXISTS schema_migrations ("
-			     " version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
-			     " applied_at TEXT NOT NULL) STRICT",
-			     err);
+	                     "CREATE TABLE IF NOT EXISTS schema_migrations ("
+	                     " version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+	                     " applied_at TEXT NOT NULL) STRICT",
+	                     err);
 	if (rc)
 		return rc;
 	for (int i = 0; i < nmigrations; i++) {
 		sqlite3_stmt *st = NULL;
 		int have = 0;
-		if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM schema_migrations WHERE version = ?", -1,
-				       &st, NULL) != SQLITE_OK)
+		if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM schema_migrations WHERE version = ?",
+		                       -1, &st, NULL) != SQLITE_OK)
 			return db_error(s, SQLITE_ERROR, err, "migrations");
 		sqlite3_bind_int64(st, 1, migrations[i].version);
 		have = sqlite3_step(st) == SQLITE_ROW;
@@ -76,9 +77,9 @@ static int migrate(struct store *s, struct kerr *err)
 			return kerr_set(err, rc, NULL, "migration %s failed", migrations[i].name);
 		}
 		if (sqlite3_prepare_v2(s->db,
-				       "INSERT INTO schema_migrations(version, name, applied_at)"
-				       " VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%SZ','now'))",
-				       -1, &st, NULL) != SQLITE_OK) {
+		                       "INSERT INTO schema_migrations(version, name, applied_at)"
+		                       " VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%SZ','now'))",
+		                       -1, &st, NULL) != SQLITE_OK) {
 			exec_simple(s, "ROLLBACK", NULL);
 			return db_error(s, SQLITE_ERROR, err, "migrations");
 		}
@@ -104,19 +105,19 @@ int store_open(const char *path, bool create, struct store **out, struct kerr *e
 	*out = NULL;
 	if (rc != SQLITE_OK) {
 		kerr_set(err, KERR_INTERNAL, NULL, "cannot open database %s: %s", path,
-			 s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+		         s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
 		store_close(s);
 		return KERR_INTERNAL;
 	}
 	sqlite3_busy_timeout(s->db, 5000);
 	sqlite3_extended_result_codes(s->db, 1);
 	rc = exec_simple(s,
-			 "PRAGMA journal_mode = WAL;"
-			 "PRAGMA synchronous = FULL;"
-			 "PRAGMA foreign_keys = ON;"
-			 "PRAGMA temp_store = MEMORY;"
-			 "PRAGMA cache_size = -65536;",
-			 err);
+	                 "PRAGMA journal_mode = WAL;"
+	                 "PRAGMA synchronous = FULL;"
+	                 "PRAGMA foreign_keys = ON;"
+	                 "PRAGMA temp_store = MEMORY;"
+	                 "PRAGMA cache_size = -65536;",
+	                 err);
 	if (!rc)
 		rc = migrate(s, err);
 	if (rc) {
@@ -137,19 +138,24 @@ void store_close(struct store *s)
 	free(s);
 }
 
+static int tx(struct store *s, enum stmt_id id, struct kerr *err)
+{
+	return q_exec(store_query(s, id), err);
+}
+
 int store_begin_read(struct store *s, struct kerr *err)
 {
-	return exec_simple(s, "BEGIN", err);
+	return tx(s, ST_TX_BEGIN, err);
 }
 
 int store_begin_write(struct store *s, struct kerr *err)
 {
-	return exec_simple(s, "BEGIN IMMEDIATE", err);
+	return tx(s, ST_TX_BEGIN_IMMEDIATE, err);
 }
 
 int store_commit(struct store *s, struct kerr *err)
 {
-	int rc = exec_simple(s, "COMMIT", err);
+	int rc = tx(s, ST_TX_COMMIT, err);
 	if (rc)
 		store_rollback(s);
 	return rc;
@@ -158,22 +164,23 @@ int store_commit(struct store *s, struct kerr *err)
 void store_rollback(struct store *s)
 {
 	if (!sqlite3_get_autocommit(s->db))
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		tx(s, ST_TX_ROLLBACK, NULL);
 }
 
 int store_savepoint(struct store *s, struct kerr *err)
 {
-	return exec_simple(s, "SAVEPOINT part", err);
+	return tx(s, ST_TX_SAVEPOINT, err);
 }
 
 int store_release(struct store *s, struct kerr *err)
 {
-	return exec_simple(s, "RELEASE part", err);
+	return tx(s, ST_TX_RELEASE, err);
 }
 
 void store_rollback_savepoint(struct store *s)
 {
-	sqlite3_exec(s->db, "ROLLBACK TO part; RELEASE part", NULL, NULL, NULL);
+	tx(s, ST_TX_ROLLBACK_TO, NULL);
+	tx(s, ST_TX_RELEASE, NULL);
 }
 
 struct query *store_query(struct store *s, enum stmt_id id)
@@ -185,7 +192,7 @@ struct query *store_query(struct store *s, enum stmt_id id)
 		if (rc != SQLITE_OK) {
 			/* Statements are static text tested by every build; failing here is a bug. */
 			fprintf(stderr, "kortisto: cannot prepare statement %d: %s\n", (int)id,
-				sqlite3_errmsg(s->db));
+			        sqlite3_errmsg(s->db));
 			abort();
 		}
 		s->stmts[id] = st;
@@ -238,9 +245,9 @@ int q_step(struct query *q, struct kerr *err)
 		return 0;
 	sqlite3 *db = sqlite3_db_handle(ST(q));
 	int prim = rc & 0xff;
-	int code = prim == SQLITE_CONSTRAINT ? KERR_CONFLICT
-		   : (prim == SQLITE_BUSY || prim == SQLITE_LOCKED) ? KERR_BUSY
-								    : KERR_INTERNAL;
+	int code = prim == SQLITE_CONSTRAINT                        ? KERR_CONFLICT
+	           : (prim == SQLITE_BUSY || prim == SQLITE_LOCKED) ? KERR_BUSY
+	                                                            : KERR_INTERNAL;
 	kerr_set(err, code, NULL, "database: %s", sqlite3_errmsg(db));
 	sqlite3_reset(ST(q));
 	return code;

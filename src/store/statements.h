@@ -6,6 +6,14 @@
 #define KORTISTO_STATEMENTS_H
 
 enum stmt_id {
+	/* transaction control, prepared once like every other statement */
+	ST_TX_BEGIN,
+	ST_TX_BEGIN_IMMEDIATE,
+	ST_TX_COMMIT,
+	ST_TX_ROLLBACK,
+	ST_TX_SAVEPOINT,
+	ST_TX_RELEASE,
+	ST_TX_ROLLBACK_TO,
 	/* registers and declaration versions */
 	ST_REG_GET,
 	ST_REG_INSERT,

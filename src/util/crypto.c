@@ -29,14 +29,14 @@ int keys_create(const char *path, struct kerr *err)
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
 	if (fd < 0)
 		return kerr_set(err, KERR_INTERNAL, NULL, "cannot create key file %s: %s", path,
-				strerror(errno));
+		                strerror(errno));
 	crypto_kdf_keygen(master);
 	sodium_bin2hex(hex, sizeof(hex), master, sizeof(master));
 	size_t len = strlen(hex);
 	hex[len++] = '\n';
 	if (write(fd, hex, len) != (ssize_t)len || fsync(fd) != 0)
 		rc = kerr_set(err, KERR_INTERNAL, NULL, "cannot write key file %s: %s", path,
-			      strerror(errno));
+		              strerror(errno));
 	close(fd);
 	sodium_memzero(master, sizeof(master));
 	sodium_memzero(hex, sizeof(hex));
@@ -53,12 +53,12 @@ int keys_load(const char *path, struct keys *k, struct kerr *err)
 	int fd = open(path, O_RDONLY);
 	if (fd < 0)
 		return kerr_set(err, KERR_INTERNAL, NULL, "cannot open key file %s: %s", path,
-				strerror(errno));
+		                strerror(errno));
 	if (fstat(fd, &st) != 0 || (st.st_mode & 077) != 0) {
 		close(fd);
 		return kerr_set(err, KERR_INTERNAL, NULL,
-				"key file %s must not be readable by group or others (chmod 600)",
-				path);
+		                "key file %s must not be readable by group or others (chmod 600)",
+		                path);
 	}
 	ssize_t n = read(fd, hex, sizeof(hex) - 1);
 	close(fd);
@@ -87,8 +87,8 @@ void field_seal(const struct keys *k, const char *plain, size_t n, unsigned char
 	unsigned char *nonce = out;
 	randombytes_buf(nonce, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
 	crypto_aead_xchacha20poly1305_ietf_encrypt(
-		out + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, NULL,
-		(const unsigned char *)plain, n, NULL, 0, NULL, nonce, k->enc);
+	        out + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, NULL,
+	        (const unsigned char *)plain, n, NULL, 0, NULL, nonce, k->enc);
 }
 
 int field_open(const struct keys *k, const unsigned char *sealed, size_t n, char *out)
@@ -97,9 +97,9 @@ int field_open(const struct keys *k, const unsigned char *sealed, size_t n, char
 		return -1;
 	unsigned long long len = 0;
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-		    (unsigned char *)out, &len, NULL,
-		    sealed + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
-		    n - crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, NULL, 0, sealed, k->enc) != 0)
+	            (unsigned char *)out, &len, NULL,
+	            sealed + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
+	            n - crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, NULL, 0, sealed, k->enc) != 0)
 		return -1;
 	out[len] = '\0';
 	return 0;
@@ -108,7 +108,7 @@ int field_open(const struct keys *k, const unsigned char *sealed, size_t n, char
 void field_hash(const struct keys *k, const char *s, size_t n, unsigned char out[FIELD_HASH_BYTES])
 {
 	crypto_generichash(out, FIELD_HASH_BYTES, (const unsigned char *)s, n, k->mac,
-			   sizeof(k->mac));
+	                   sizeof(k->mac));
 }
 
 void sha256_hex(const void *data, size_t n, char out[65])

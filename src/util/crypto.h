@@ -17,7 +17,7 @@ struct keys {
 
 /* Overhead of a sealed field: 24-byte nonce + 16-byte tag. */
 #define FIELD_SEAL_OVERHEAD 40u
-#define FIELD_HASH_BYTES 32u
+#define FIELD_HASH_BYTES    32u
 
 /* Initialises libsodium; call once at start. Returns 0 or -1. */
 int crypto_start(void);

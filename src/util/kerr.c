@@ -12,16 +12,16 @@ static const struct {
 	int code, status;
 	const char *title;
 } kerr_table[] = {
-	{KERR_OK, 200, "OK"},
-	{KERR_INVALID, 400, "Bad request"},
-	{KERR_NOTFOUND, 404, "Not found"},
-	{KERR_CONFLICT, 409, "Conflict"},
-	{KERR_REFUSED, 422, "Refused by the register's declaration"},
-	{KERR_FORBIDDEN, 403, "Forbidden"},
-	{KERR_UNAUTH, 401, "Not signed in"},
-	{KERR_TOOLARGE, 413, "Request too large"},
-	{KERR_INTERNAL, 500, "Internal error"},
-	{KERR_BUSY, 503, "Busy"},
+        {KERR_OK, 200, "OK"},
+        {KERR_INVALID, 400, "Bad request"},
+        {KERR_NOTFOUND, 404, "Not found"},
+        {KERR_CONFLICT, 409, "Conflict"},
+        {KERR_REFUSED, 422, "Refused by the register's declaration"},
+        {KERR_FORBIDDEN, 403, "Forbidden"},
+        {KERR_UNAUTH, 401, "Not signed in"},
+        {KERR_TOOLARGE, 413, "Request too large"},
+        {KERR_INTERNAL, 500, "Internal error"},
+        {KERR_BUSY, 503, "Busy"},
 };
 
 int kerr_set(struct kerr *e, int code, const char *field, const char *fmt, ...)

@@ -20,14 +20,14 @@ enum {
 };
 
 struct kerr {
-	int code;         /* 0 while no error was recorded */
-	char field[64];   /* offending field or ""; never contains personal data */
+	int code;       /* 0 while no error was recorded */
+	char field[64]; /* offending field or ""; never contains personal data */
 	char message[256];
 };
 
 /* Records an error unless one is already recorded; returns `code` for `return kerr_set(…)`. */
 int kerr_set(struct kerr *e, int code, const char *field, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+        __attribute__((format(printf, 4, 5)));
 
 /* Forgets a recorded error. */
 void kerr_clear(struct kerr *e);
