@@ -6,6 +6,7 @@
 #include "core/app.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,25 +165,50 @@ int app_connect(const struct kapp *app, struct store **out, struct kerr *err)
 	return store_open(app->dbpath, false, out, err);
 }
 
-static void registers_free(struct kapp *app)
+static void registry_free(struct registry *r)
 {
-	for (size_t i = 0; i < app->nregs; i++) {
-		free(app->regs[i].id);
-		free(app->regs[i].sha256);
-		decl_free(app->regs[i].decl);
+	while (r) {
+		struct registry *older = r->older;
+		for (size_t i = 0; i < r->n; i++) {
+			free(r->v[i].id);
+			decl_free(r->v[i].decl);
+		}
+		free(r->v);
+		free(r->signature);
+		free(r);
+		r = older;
 	}
-	free(app->regs);
-	app->regs = NULL;
-	app->nregs = 0;
 }
 
-int app_load_registers(struct kapp *app, struct store *db, struct kerr *err)
+/* The "id:version,…" signature of the registers' current versions. */
+static int registers_signature(struct store *db, struct buf *sig, struct kerr *err)
 {
-	struct query *q = store_query(db, ST_REG_LIST);
+	struct query *q = store_query(db, ST_REG_SIGNATURE);
+	int rc;
+	while ((rc = q_step(q, err)) == 1)
+		buf_appendf(sig, "%s:%lld,", q_col_text(q, 0), (long long)q_col_int(q, 1));
+	q_done(q);
+	return rc;
+}
+
+int app_load_registers(struct kapp *app, struct store *db, bool force, bool *changed,
+                       struct kerr *err)
+{
+	struct registry *cur = atomic_load(&app->registry), *r = NULL;
+	struct buf sig = BUF_INIT;
+	size_t cap = 0;
 	int rc;
 
-	registers_free(app);
-	size_t cap = 0;
+	if (changed)
+		*changed = false;
+	if ((rc = registers_signature(db, &sig, err)))
+		goto out;
+	if (!force && cur && strcmp(cur->signature, buf_str(&sig)) == 0)
+		goto out;
+
+	r = xcalloc(1, sizeof(*r));
+	r->signature = xstrdup(buf_str(&sig));
+	struct query *q = store_query(db, ST_REG_LIST);
 	while ((rc = q_step(q, err)) == 1) {
 		const char *id = q_col_text(q, 0);
 		const char *src = q_col_text(q, 5);
@@ -195,18 +221,33 @@ int app_load_registers(struct kapp *app, struct store *db, struct kerr *err)
 			break;
 		}
 		decl_diags_free(&diags);
-		if (app->nregs == cap) {
+		if (r->n == cap) {
 			cap = cap ? cap * 2 : 8;
-			app->regs = xrealloc(app->regs, cap * sizeof(*app->regs));
+			r->v = xrealloc(r->v, cap * sizeof(*r->v));
 		}
-		struct app_register *r = &app->regs[app->nregs++];
-		r->id = xstrdup(id);
-		r->version = (int)q_col_int(q, 1);
-		r->decl = d;
-		r->sha256 = NULL;
+		r->v[r->n].id = xstrdup(id);
+		r->v[r->n].version = (int)q_col_int(q, 1);
+		r->v[r->n].decl = d;
+		r->n++;
 	}
 	q_done(q);
-	return rc < 0 ? rc : 0;
+	if (rc < 0) {
+		registry_free(r);
+		goto out;
+	}
+	rc = 0;
+	r->older = cur;
+	atomic_store(&app->registry, r);
+	if (changed)
+		*changed = true;
+out:
+	buf_free(&sig);
+	return rc;
+}
+
+const struct registry *app_registers(const struct kapp *app)
+{
+	return atomic_load(&((struct kapp *)app)->registry);
 }
 
 int app_open(const char *dir, struct kapp **out, struct kerr *err)
@@ -233,7 +274,7 @@ int app_open(const char *dir, struct kapp **out, struct kerr *err)
 		goto out;
 	if ((rc = app_connect(app, &db, err)))
 		goto out;
-	rc = app_load_registers(app, db, err);
+	rc = app_load_registers(app, db, true, NULL, err);
 out:
 	store_close(db);
 	free(conf);
@@ -250,7 +291,7 @@ void app_free(struct kapp *app)
 {
 	if (!app)
 		return;
-	registers_free(app);
+	registry_free(atomic_load(&app->registry));
 	keys_wipe(&app->keys);
 	free(app->datadir);
 	free(app->dbpath);
@@ -259,11 +300,12 @@ void app_free(struct kapp *app)
 
 const struct decl *app_register(const struct kapp *app, const char *rid)
 {
-	if (!rid)
+	const struct registry *r = app_registers(app);
+	if (!rid || !r)
 		return NULL;
-	for (size_t i = 0; i < app->nregs; i++)
-		if (strcmp(app->regs[i].id, rid) == 0)
-			return app->regs[i].decl;
+	for (size_t i = 0; i < r->n; i++)
+		if (strcmp(r->v[i].id, rid) == 0)
+			return r->v[i].decl;
 	return NULL;
 }
 

@@ -7,6 +7,7 @@
 #define KORTISTO_APP_H
 
 #include <stdbool.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,8 +27,16 @@ struct config {
 struct app_register {
 	char *id;
 	int version;
-	char *sha256;
 	struct decl *decl;
+};
+
+/* One immutable snapshot of the registers' current declarations. A reload publishes a new
+ * snapshot; old ones stay valid (a request may still use one) until app_free(). */
+struct registry {
+	struct app_register *v; /* sorted by id */
+	size_t n;
+	char *signature; /* "id:version,…" of what was loaded */
+	struct registry *older;
 };
 
 struct kapp {
@@ -35,10 +44,9 @@ struct kapp {
 	char *dbpath;
 	struct config cfg;
 	struct keys keys;
-	struct app_register *regs; /* sorted by id */
-	size_t nregs;
-	bool has_now; /* --now given */
-	int64_t now;  /* the fixed time of --now */
+	struct registry *_Atomic registry; /* current snapshot */
+	bool has_now;                      /* --now given */
+	int64_t now;                       /* the fixed time of --now */
 };
 
 /* Creates data directory `dir` (mode 0700): configuration file, key file (0600) and the
@@ -52,8 +60,14 @@ void app_free(struct kapp *app); /* accepts NULL */
 /* Opens a new connection to the app's database (one per thread). */
 int app_connect(const struct kapp *app, struct store **out, struct kerr *err);
 
-/* Re-reads the current declaration of every register from the database. */
-int app_load_registers(struct kapp *app, struct store *db, struct kerr *err);
+/* Re-reads the current declaration of every register from the database when a version
+ * changed since the last load (or always, when `force`); *changed (may be NULL) tells. Safe
+ * while other threads call app_register(). */
+int app_load_registers(struct kapp *app, struct store *db, bool force, bool *changed,
+                       struct kerr *err);
+
+/* The current snapshot of registers (never NULL after app_open). */
+const struct registry *app_registers(const struct kapp *app);
 
 /* The current declaration of register `rid`, or NULL when there is none. */
 const struct decl *app_register(const struct kapp *app, const char *rid);

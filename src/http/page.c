@@ -53,8 +53,9 @@ void page_index(struct req *r)
 	             "<h2>Rekisterit / Registers</h2>");
 	buf_puts(&b, "<table><thead><tr><th>id</th><th>nimi</th><th>versio</th>"
 	             "<th>julkaistu</th></tr></thead><tbody>");
-	for (size_t i = 0; i < r->ctx.app->nregs; i++) {
-		const struct app_register *reg = &r->ctx.app->regs[i];
+	const struct registry *regs = app_registers(r->ctx.app);
+	for (size_t i = 0; i < regs->n; i++) {
+		const struct app_register *reg = &regs->v[i];
 		buf_puts(&b, "<tr><td><a href=\"/api/v1/registers/");
 		html_attr(&b, reg->id);
 		buf_puts(&b, "\"><code>");

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -350,6 +351,7 @@ int server_run(struct kapp *app, const char *listen, struct kerr *err)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -372,8 +374,26 @@ int server_run(struct kapp *app, const char *listen, struct kerr *err)
 	inet_ntop(AF_INET, &sa.sin_addr, host, sizeof(host));
 	fprintf(stderr, "kortisto: listening on http://%s:%u/ with %u worker threads\n", host,
 	        di ? (unsigned)di->port : (unsigned)ntohs(sa.sin_port), threads);
-	while (sigwait(&set, &sig) != 0)
-		;
+	/* Wait for a stop signal; meanwhile pick up declarations loaded by `kortisto register
+	 * load` (checked every two seconds, or at once on SIGHUP). */
+	struct store *db = NULL;
+	for (;;) {
+		struct timespec ts = {2, 0};
+		sig = sigtimedwait(&set, NULL, &ts);
+		if (sig == SIGINT || sig == SIGTERM)
+			break;
+		struct kerr e = {0};
+		bool changed = false;
+		if (!db && app_connect(app, &db, &e) != 0) {
+			fprintf(stderr, "kortisto: %s\n", e.message);
+			continue;
+		}
+		if (app_load_registers(app, db, false, &changed, &e) != 0)
+			fprintf(stderr, "kortisto: reloading declarations: %s\n", e.message);
+		else if (changed)
+			fprintf(stderr, "kortisto: loaded new declaration versions\n");
+	}
+	store_close(db);
 	fprintf(stderr, "kortisto: stopping\n");
 	MHD_stop_daemon(d);
 	pthread_key_delete(srv.db_key);

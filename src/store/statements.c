@@ -31,6 +31,8 @@ static const char *const stmt_text[ST__MAX] = {
         [ST_REG_VERSIONS] = "SELECT version, published, updated, loaded_at, loaded_by, sha256"
                             " FROM register_versions WHERE register_id = ?1 ORDER BY version",
 
+        [ST_REG_SIGNATURE] = "SELECT id, current_version FROM registers ORDER BY id",
+
         [ST_PERSON_INSERT] =
                 "INSERT INTO persons(register_id, first_name, last_name, subject_group,"
                 " legal_basis, source, hetu_enc, hetu_hash, hetu_masked, attrs,"
