@@ -11,6 +11,7 @@
 #include "decl/decl.h"
 #include "util/arena.h"
 #include "util/kerr.h"
+#include "util/timeutil.h"
 #include "util/validate.h"
 
 static int bad(struct kctx *ctx, const char *path, const char *why)
@@ -83,6 +84,8 @@ int field_check(struct kctx *ctx, const struct decl_field *f, json_t *v, const c
 		struct hetu h;
 		if (!hetu_parse(s, &h, &why))
 			return bad(ctx, path, why ? why : "not a valid henkilötunnus");
+		if (days_from_civil(h.year, h.month, h.day) > ctx->now / 86400)
+			return bad(ctx, path, "the birth date it gives is in the future");
 		*norm = json_string(h.norm);
 		return 0;
 	}

@@ -309,7 +309,14 @@ static int org_delete_tx(struct kctx *ctx, const char *rid, int64_t id)
 	int rc;
 	if ((rc = need_register(ctx, rid)))
 		return rc;
-	struct query *q = store_query(ctx->db, ST_ORG_DELETE);
+	/* Affiliations go with the organisation (cascade); their history must go first. */
+	struct query *q = store_query(ctx->db, ST_HISTORY_DELETE_AFFILIATIONS);
+	q_text(q, 1, rid);
+	q_int(q, 2, 0);
+	q_int(q, 3, id);
+	if ((rc = q_exec(q, ctx->err)))
+		return rc;
+	q = store_query(ctx->db, ST_ORG_DELETE);
 	q_text(q, 1, rid);
 	q_int(q, 2, id);
 	if ((rc = q_exec(q, ctx->err)))

@@ -714,7 +714,14 @@ int person_delete(struct kctx *ctx, const char *rid, int64_t id, const char *rea
 		                rid ? rid : "");
 	if ((rc = store_begin_write(ctx->db, ctx->err)))
 		return rc;
-	struct query *q = store_query(ctx->db, ST_PERSON_DELETE);
+	/* Affiliations go with the person (cascade); their history must go first. */
+	struct query *q = store_query(ctx->db, ST_HISTORY_DELETE_AFFILIATIONS);
+	q_text(q, 1, rid);
+	q_int(q, 2, id);
+	q_int(q, 3, 0);
+	if ((rc = q_exec(q, ctx->err)))
+		goto fail;
+	q = store_query(ctx->db, ST_PERSON_DELETE);
 	q_text(q, 1, rid);
 	q_int(q, 2, id);
 	if ((rc = q_exec(q, ctx->err)))

@@ -22,7 +22,7 @@ enum {
 	DECL_MAX_NODES = 100000,      /* YAML nodes visited, aliases counted each time */
 	DECL_MAX_DIAGS = 1000,        /* diagnostics kept per parse */
 	DECL_ID_MAX = 64,
-	SHOW_MAX = 48,                /* bytes of a value echoed in a message */
+	SHOW_MAX = 48, /* bytes of a value echoed in a message */
 	POOL_BLOCK = 16384,
 };
 
@@ -125,7 +125,7 @@ static char *pool_strdup(struct pool *a, const char *s)
 }
 
 static char *pool_printf(struct pool *a, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+        __attribute__((format(printf, 2, 3)));
 
 static char *pool_printf(struct pool *a, const char *fmt, ...)
 {
@@ -167,8 +167,8 @@ struct decl_box {
  */
 
 static const char *const field_type_names[FT__MAX] = {
-	"text", "email", "phone", "hetu", "ytunnus", "date", "ip", "url", "enum", "int", "bool",
-	"note",
+        "text", "email", "phone", "hetu", "ytunnus", "date",
+        "ip",   "url",   "enum",  "int",  "bool",    "note",
 };
 
 static const char *const basis_names[BASIS__MAX] = {"a", "b", "c", "d", "e", "f"};
@@ -176,20 +176,23 @@ static const char *const basis_names[BASIS__MAX] = {"a", "b", "c", "d", "e", "f"
 static const char *const group_kind_names[GK__MAX] = {"natural_person", "organisation_contact"};
 
 static const char *const source_kind_names[SK__MAX] = {
-	"subject", "public", "third_party", "authority", "generated",
+        "subject", "public", "third_party", "authority", "generated",
 };
 
 static const char *const recipient_kind_names[RK__MAX] = {
-	"recipient", "processor", "joint_controller", "internal_system",
+        "recipient",
+        "processor",
+        "joint_controller",
+        "internal_system",
 };
 
 static const char *const from_names[RF__MAX] = {
-	"last_customer_event", "created", "affiliation_end", "consent_withdrawn",
-	"until_request", "field:<field id>",
+        "last_customer_event", "created",       "affiliation_end",
+        "consent_withdrawn",   "until_request", "field:<field id>",
 };
 
 static const char *const action_names[RA__MAX] = {
-	"delete", "anonymize", "passivate", "archive_then_delete", "none",
+        "delete", "anonymize", "passivate", "archive_then_delete", "none",
 };
 
 static const char *const lang_names[LANG__MAX] = {"fi", "sv", "en"};
@@ -200,11 +203,11 @@ static const struct {
 	enum field_type type;
 	bool identifying; /* identifies the person: may not survive anonymisation */
 } reserved_fields[] = {
-	{"first_name", FT_TEXT, true},  {"last_name", FT_TEXT, true},
-	{"email", FT_EMAIL, true},      {"phone", FT_PHONE, true},
-	{"hetu", FT_HETU, true},        {"birth_date", FT_DATE, true},
-	{"postal_address", FT_TEXT, true}, {"social_media", FT_URL, true},
-	{"website", FT_URL, false},     {"ip_address", FT_IP, true},
+        {"first_name", FT_TEXT, true},     {"last_name", FT_TEXT, true},
+        {"email", FT_EMAIL, true},         {"phone", FT_PHONE, true},
+        {"hetu", FT_HETU, true},           {"birth_date", FT_DATE, true},
+        {"postal_address", FT_TEXT, true}, {"social_media", FT_URL, true},
+        {"website", FT_URL, false},        {"ip_address", FT_IP, true},
 };
 
 /* ------------------------------------------------------------------------------------------
@@ -217,13 +220,20 @@ struct loc {
 
 /* Kinds of declared items that are referred to by id. */
 enum refk {
-	REF_PURPOSE, REF_GROUP, REF_CATEGORY, REF_FIELD, REF_RECORD_TYPE, REF_SOURCE,
-	REF_RECIPIENT, REF_RULE, REF__MAX
+	REF_PURPOSE,
+	REF_GROUP,
+	REF_CATEGORY,
+	REF_FIELD,
+	REF_RECORD_TYPE,
+	REF_SOURCE,
+	REF_RECIPIENT,
+	REF_RULE,
+	REF__MAX
 };
 
 static const char *const refk_names[REF__MAX] = {
-	"purpose", "subject group", "data category", "field", "record type", "source",
-	"recipient", "retention rule",
+        "purpose",     "subject group", "data category", "field",
+        "record type", "source",        "recipient",     "retention rule",
 };
 
 /* One declared id and where it was declared. */
@@ -249,7 +259,7 @@ struct ref {
 	const char *ctx; /* "subject group 'individual'" */
 	const char *key; /* "purposes" */
 	struct loc loc;
-	bool want_date;  /* `from: field:<id>` needs a date field */
+	bool want_date;     /* `from: field:<id>` needs a date field */
 	const char *equals; /* retention `except`: the value to compare, else NULL */
 	enum ncls equals_cls;
 	struct loc equals_loc;
@@ -257,10 +267,10 @@ struct ref {
 
 struct pctx {
 	struct decl_diags *diags;
-	size_t ndiag;  /* diagnostics this parse added */
-	size_t nerr;   /* errors this parse found */
-	size_t nodes;  /* nodes visited */
-	bool stop;     /* a limit was hit: walk no further */
+	size_t ndiag;      /* diagnostics this parse added */
+	size_t nerr;       /* errors this parse found */
+	size_t nodes;      /* nodes visited */
+	bool stop;         /* a limit was hit: walk no further */
 	struct pool *keep; /* the declaration's pool */
 	struct pool tmp;   /* scratch for the check */
 	struct decl *d;
@@ -303,8 +313,8 @@ static void diag_put(struct pctx *p, struct loc loc, bool warning, const char *m
  * Adds one diagnostic: "ctx: message", or just the message when ctx is NULL. Errors are
  * counted even once the list is full, so decl_parse() fails whenever one was found.
  */
-static void diag_v(struct pctx *p, struct loc loc, bool warning, const char *ctx,
-		   const char *fmt, va_list ap)
+static void diag_v(struct pctx *p, struct loc loc, bool warning, const char *ctx, const char *fmt,
+                   va_list ap)
 {
 	char msg[sizeof(((struct decl_diag *)0)->message)];
 	size_t off = 0;
@@ -331,9 +341,9 @@ static void diag_v(struct pctx *p, struct loc loc, bool warning, const char *ctx
 }
 
 static void err(struct pctx *p, struct loc loc, const char *ctx, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+        __attribute__((format(printf, 4, 5)));
 static void warn(struct pctx *p, struct loc loc, const char *ctx, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+        __attribute__((format(printf, 4, 5)));
 
 static void err(struct pctx *p, struct loc loc, const char *ctx, const char *fmt, ...)
 {
@@ -423,8 +433,7 @@ static void *vec_grow(struct pool *a, void *v, size_t *cap, size_t n, size_t siz
 	return nv;
 }
 
-static void ident_add(struct pctx *p, enum refk k, const char *id, struct loc loc,
-		      const void *obj)
+static void ident_add(struct pctx *p, enum refk k, const char *id, struct loc loc, const void *obj)
 {
 	struct index *x = &p->idx[k];
 
@@ -436,7 +445,7 @@ static void ident_add(struct pctx *p, enum refk k, const char *id, struct loc lo
 }
 
 static struct ref *ref_add(struct pctx *p, enum refk k, const char *id, struct loc loc,
-			   const char *ctx, const char *key)
+                           const char *ctx, const char *key)
 {
 	struct ref *r;
 
@@ -643,18 +652,10 @@ static bool duration_parse(const char *s, struct duration *out)
 			return false;
 		next = (size_t)(pos - order) + 1;
 		switch (*s) {
-		case 'Y':
-			d.years = (int)v;
-			break;
-		case 'M':
-			d.months = (int)v;
-			break;
-		case 'W':
-			d.days += (int)v * 7;
-			break;
-		default:
-			d.days += (int)v;
-			break;
+		case 'Y': d.years = (int)v; break;
+		case 'M': d.months = (int)v; break;
+		case 'W': d.days += (int)v * 7; break;
+		default: d.days += (int)v; break;
 		}
 		s++;
 		any = true;
@@ -732,7 +733,8 @@ static struct fy_node *deref(struct pctx *p, struct fy_node *n, struct loc at)
 	}
 	s = fy_node_get_tag(n, &len);
 	if (s)
-		err(p, node_loc(n, at), NULL, "YAML tags are not supported ('%s')", show(p, s, len));
+		err(p, node_loc(n, at), NULL, "YAML tags are not supported ('%s')",
+		    show(p, s, len));
 	return n;
 }
 
@@ -751,19 +753,16 @@ static enum ncls ncls(struct fy_node *n)
 {
 	static const char *const nulls[] = {"~", "null", "Null", "NULL", NULL};
 	static const char *const bools[] = {"true",  "True",  "TRUE", "false",
-					    "False", "FALSE", NULL};
+	                                    "False", "FALSE", NULL};
 	const char *s;
 	size_t len, i;
 
 	if (!n)
 		return N_NULL;
 	switch (fy_node_get_type(n)) {
-	case FYNT_MAPPING:
-		return N_MAP;
-	case FYNT_SEQUENCE:
-		return N_SEQ;
-	default:
-		break;
+	case FYNT_MAPPING: return N_MAP;
+	case FYNT_SEQUENCE: return N_SEQ;
+	default: break;
 	}
 	s = fy_node_get_scalar(n, &len);
 	if (!s)
@@ -786,18 +785,12 @@ static enum ncls ncls(struct fy_node *n)
 static const char *ncls_name(enum ncls c)
 {
 	switch (c) {
-	case N_NULL:
-		return "empty";
-	case N_BOOL:
-		return "true/false";
-	case N_INT:
-		return "a number";
-	case N_STR:
-		return "a string";
-	case N_MAP:
-		return "a map";
-	case N_SEQ:
-		return "a list";
+	case N_NULL: return "empty";
+	case N_BOOL: return "true/false";
+	case N_INT: return "a number";
+	case N_STR: return "a string";
+	case N_MAP: return "a map";
+	case N_SEQ: return "a list";
 	}
 	return "?";
 }
@@ -814,8 +807,8 @@ static bool scalar_true(struct fy_node *n)
  * Copies a string scalar into the declaration's pool. Refuses NUL and control characters
  * (other than tab and newline) and invalid UTF-8, which could reach a terminal or a page.
  */
-static const char *scalar_copy(struct pctx *p, struct fy_node *n, struct loc loc,
-			       const char *ctx, const char *key)
+static const char *scalar_copy(struct pctx *p, struct fy_node *n, struct loc loc, const char *ctx,
+                               const char *key)
 {
 	size_t len, i;
 	const char *s = fy_node_get_scalar(n, &len);
@@ -843,7 +836,7 @@ static const char *scalar_copy(struct pctx *p, struct fy_node *n, struct loc loc
 
 /* A non-empty string; numbers are taken as written. */
 static const char *get_str(struct pctx *p, struct fy_node *n, struct loc loc, const char *ctx,
-			   const char *key)
+                           const char *key)
 {
 	enum ncls c = ncls(n);
 	const char *s;
@@ -862,7 +855,7 @@ static const char *get_str(struct pctx *p, struct fy_node *n, struct loc loc, co
 }
 
 static bool get_text(struct pctx *p, struct fy_node *n, struct loc loc, const char *ctx,
-		     const char *key, struct text *out)
+                     const char *key, struct text *out)
 {
 	struct fy_node_pair *pr;
 	void *it = NULL;
@@ -896,13 +889,14 @@ static bool get_text(struct pctx *p, struct fy_node *n, struct loc loc, const ch
 			if (strlen(lang_names[l]) == klen && !memcmp(ks, lang_names[l], klen))
 				break;
 		if (!ks || l == LANG__MAX) {
-			err(p, kl, ctx, "unknown language '%s' in '%s' (expected one of: fi, sv, en)",
+			err(p, kl, ctx,
+			    "unknown language '%s' in '%s' (expected one of: fi, sv, en)",
 			    ks ? show(p, ks, klen) : "?", key);
 			ok = false;
 			continue;
 		}
 		t.s[l] = get_str(p, deref(p, fy_node_pair_value(pr), kl), kl, ctx,
-				 pool_printf(&p->tmp, "%s.%s", key, lang_names[l]));
+		                 pool_printf(&p->tmp, "%s.%s", key, lang_names[l]));
 		if (!t.s[l])
 			ok = false;
 	}
@@ -916,7 +910,7 @@ static bool get_text(struct pctx *p, struct fy_node *n, struct loc loc, const ch
 }
 
 static bool get_bool(struct pctx *p, struct fy_node *n, struct loc loc, const char *ctx,
-		     const char *key, bool *out)
+                     const char *key, bool *out)
 {
 	enum ncls c = ncls(n);
 
@@ -930,8 +924,8 @@ static bool get_bool(struct pctx *p, struct fy_node *n, struct loc loc, const ch
 
 /* One of `names`; sets *idx. `what` words the alternatives ("one of"). */
 static bool get_enum(struct pctx *p, struct fy_node *n, struct loc loc, const char *ctx,
-		     const char *key, const char *const *names, int nnames, const char *what,
-		     int *idx)
+                     const char *key, const char *const *names, int nnames, const char *what,
+                     int *idx)
 {
 	enum ncls c = ncls(n);
 	const char *s;
@@ -939,8 +933,8 @@ static bool get_enum(struct pctx *p, struct fy_node *n, struct loc loc, const ch
 	int i;
 
 	if (c != N_STR) {
-		err(p, loc, ctx, "'%s' must be %s %s, not %s", key, what, join(p, names, (size_t)nnames),
-		    ncls_name(c));
+		err(p, loc, ctx, "'%s' must be %s %s, not %s", key, what,
+		    join(p, names, (size_t)nnames), ncls_name(c));
 		return false;
 	}
 	s = fy_node_get_scalar(n, &len);
@@ -959,7 +953,7 @@ static bool get_enum(struct pctx *p, struct fy_node *n, struct loc loc, const ch
  * location. Returns false when the value is not a list.
  */
 typedef void (*item_fn)(struct pctx *p, struct fy_node *n, struct loc loc, size_t i, void *elem,
-			void *arg);
+                        void *arg);
 
 static size_t seq_count(struct fy_node *n)
 {
@@ -969,8 +963,8 @@ static size_t seq_count(struct fy_node *n)
 }
 
 static void *get_list(struct pctx *p, struct fy_node *n, struct loc loc, const char *ctx,
-		      const char *key, bool nonempty, size_t esize, size_t *np, item_fn fn,
-		      void *arg)
+                      const char *key, bool nonempty, size_t esize, size_t *np, item_fn fn,
+                      void *arg)
 {
 	enum ncls c = ncls(n);
 	struct fy_node *item;
@@ -1028,7 +1022,7 @@ struct str_arg {
 };
 
 static void str_item(struct pctx *p, struct fy_node *n, struct loc loc, size_t i, void *elem,
-		     void *arg)
+                     void *arg)
 {
 	struct str_arg *a = arg;
 	const char **out = elem;
@@ -1046,18 +1040,27 @@ static void str_item(struct pctx *p, struct fy_node *n, struct loc loc, size_t i
 		ref_add(p, a->kind, s, loc, a->ctx, a->key);
 }
 
-static int cmp_strp(const void *a, const void *b)
-{
-	const char *const *x = a, *const *y = b;
+/* One list item for the duplicate check: its text and position in the list. */
+struct item_ref {
+	const char *s;
+	size_t i;
+};
 
-	return strcmp(*x, *y);
+static int cmp_item_ref(const void *a, const void *b)
+{
+	const struct item_ref *x = a, *y = b;
+	int c = strcmp(x->s, y->s);
+
+	if (c)
+		return c;
+	return x->i < y->i ? -1 : x->i > y->i;
 }
 
-/* Reports an item named twice in one list. */
+/* Reports each item named twice in one list, once, at its second occurrence. */
 static void dup_items(struct pctx *p, const char *const *v, const struct loc *locs, size_t n,
-		      const char *ctx, const char *key)
+                      const char *ctx, const char *key)
 {
-	const char **s;
+	struct item_ref *s;
 	size_t i, m = 0;
 
 	if (n < 2)
@@ -1065,25 +1068,15 @@ static void dup_items(struct pctx *p, const char *const *v, const struct loc *lo
 	s = pool_array(&p->tmp, n, sizeof *s);
 	for (i = 0; i < n; i++)
 		if (v[i])
-			s[m++] = v[i];
-	qsort(s, m, sizeof *s, cmp_strp);
-	for (i = 1; i < m; i++)
-		if (!strcmp(s[i], s[i - 1]) && (i < 2 || strcmp(s[i], s[i - 2]))) {
-			size_t j;
-			struct loc l = noloc;
-			int seen = 0;
-
-			for (j = 0; j < n; j++)
-				if (v[j] && !strcmp(v[j], s[i]) && ++seen == 2) {
-					l = locs[j];
-					break;
-				}
-			err(p, l, ctx, "'%s' lists '%s' twice", key, shows(p, s[i]));
-		}
+			s[m++] = (struct item_ref){v[i], i};
+	qsort(s, m, sizeof *s, cmp_item_ref);
+	for (i = 1; i < m && !p->stop; i++)
+		if (!strcmp(s[i].s, s[i - 1].s) && (i < 2 || strcmp(s[i].s, s[i - 2].s)))
+			err(p, locs[s[i].i], ctx, "'%s' lists '%s' twice", key, shows(p, s[i].s));
 }
 
 static void get_str_list(struct pctx *p, struct fy_node *n, struct loc loc, const char *ctx,
-			 const char *key, unsigned flags, enum refk kind, struct str_list *out)
+                         const char *key, unsigned flags, enum refk kind, struct str_list *out)
 {
 	struct str_arg a = {ctx, key, flags, kind, NULL};
 	size_t cnt = ncls(n) == N_SEQ ? seq_count(n) : 0;
@@ -1105,7 +1098,7 @@ struct text_arg {
 };
 
 static void text_item(struct pctx *p, struct fy_node *n, struct loc loc, size_t i, void *elem,
-		      void *arg)
+                      void *arg)
 {
 	struct text_arg *a = arg;
 
@@ -1114,7 +1107,7 @@ static void text_item(struct pctx *p, struct fy_node *n, struct loc loc, size_t 
 }
 
 static void get_text_list(struct pctx *p, struct fy_node *n, struct loc loc, const char *ctx,
-			  const char *key, struct text_list *out)
+                          const char *key, struct text_list *out)
 {
 	struct text_arg a = {ctx, key};
 
@@ -1147,9 +1140,9 @@ struct key {
 	const char *name;
 	enum vt type;
 	bool required;
-	size_t off;     /* where the value goes in the output object */
-	enum refk ref;  /* VT_REF, VT_REF_LIST */
-	bool nonempty;  /* lists: at least one item */
+	size_t off;    /* where the value goes in the output object */
+	enum refk ref; /* VT_REF, VT_REF_LIST */
+	bool nonempty; /* lists: at least one item */
 };
 
 /* What a map held under one key of its table. */
@@ -1160,14 +1153,22 @@ struct slot {
 	struct loc vloc;   /* the value, or the key when the value has no position */
 };
 
-#define KEY(name, type, req, st, member) {name, type, req, offsetof(st, member), REF__MAX, false}
-#define KNODE(name, req) {name, VT_NODE, req, 0, REF__MAX, false}
-#define KREF(name, type, req, st, member, kind, nonempty) \
-	{name, type, req, offsetof(st, member), kind, nonempty}
+#define KEY(name, type, req, st, member)                                                           \
+	{                                                                                          \
+		name, type, req, offsetof(st, member), REF__MAX, false                             \
+	}
+#define KNODE(name, req)                                                                           \
+	{                                                                                          \
+		name, VT_NODE, req, 0, REF__MAX, false                                             \
+	}
+#define KREF(name, type, req, st, member, kind, nonempty)                                          \
+	{                                                                                          \
+		name, type, req, offsetof(st, member), kind, nonempty                              \
+	}
 #define NKEYS(t) (sizeof(t) / sizeof((t)[0]))
 
 static const struct slot *slot_of(const struct key *keys, size_t nkeys, const struct slot *slots,
-				  const char *name)
+                                  const char *name)
 {
 	size_t i;
 
@@ -1177,8 +1178,8 @@ static const struct slot *slot_of(const struct key *keys, size_t nkeys, const st
 	abort(); /* a name missing from its own table is a programming error */
 }
 
-static void unknown_key(struct pctx *p, struct loc loc, const char *ctx, const char *k,
-			size_t klen, const struct key *keys, size_t nkeys)
+static void unknown_key(struct pctx *p, struct loc loc, const char *ctx, const char *k, size_t klen,
+                        const struct key *keys, size_t nkeys)
 {
 	const char **names = pool_array(&p->tmp, nkeys, sizeof *names);
 	size_t i;
@@ -1195,22 +1196,16 @@ static void unknown_key(struct pctx *p, struct loc loc, const char *ctx, const c
 }
 
 /* Reads one typed value into obj + key->off. */
-static void slot_read(struct pctx *p, const struct key *key, const struct slot *s,
-		      const char *ctx, void *obj)
+static void slot_read(struct pctx *p, const struct key *key, const struct slot *s, const char *ctx,
+                      void *obj)
 {
 	char *dst = (char *)obj + key->off;
 	const char *str;
 
 	switch (key->type) {
-	case VT_STR:
-		*(const char **)dst = get_str(p, s->v, s->vloc, ctx, key->name);
-		break;
-	case VT_TEXT:
-		get_text(p, s->v, s->vloc, ctx, key->name, (struct text *)dst);
-		break;
-	case VT_BOOL:
-		get_bool(p, s->v, s->vloc, ctx, key->name, (bool *)dst);
-		break;
+	case VT_STR: *(const char **)dst = get_str(p, s->v, s->vloc, ctx, key->name); break;
+	case VT_TEXT: get_text(p, s->v, s->vloc, ctx, key->name, (struct text *)dst); break;
+	case VT_BOOL: get_bool(p, s->v, s->vloc, ctx, key->name, (bool *)dst); break;
 	case VT_ID:
 	case VT_REF:
 	case VT_DATE:
@@ -1223,8 +1218,8 @@ static void slot_read(struct pctx *p, const struct key *key, const struct slot *
 			break;
 		if ((key->type == VT_ID || key->type == VT_REF) && !id_valid(str)) {
 			err(p, s->vloc, ctx,
-			    "%s '%s' is not a valid id (a-z, then up to 63 of a-z 0-9 _ -)", key->name,
-			    shows(p, str));
+			    "%s '%s' is not a valid id (a-z, then up to 63 of a-z 0-9 _ -)",
+			    key->name, shows(p, str));
 			break;
 		}
 		if (key->type == VT_DATE && !date_valid(str)) {
@@ -1249,7 +1244,8 @@ static void slot_read(struct pctx *p, const struct key *key, const struct slot *
 		}
 		if (key->type == VT_YTUNNUS && !ytunnus_valid(str)) {
 			err(p, s->vloc, ctx,
-			    "ytunnus '%s' is not a valid business id (NNNNNNN-C with its check digit)",
+			    "ytunnus '%s' is not a valid business id (NNNNNNN-C with its check "
+			    "digit)",
 			    shows(p, str));
 			break;
 		}
@@ -1259,23 +1255,22 @@ static void slot_read(struct pctx *p, const struct key *key, const struct slot *
 		break;
 	case VT_STR_LIST:
 		get_str_list(p, s->v, s->vloc, ctx, key->name, key->nonempty ? SL_NONEMPTY : 0,
-			     REF__MAX, (struct str_list *)dst);
+		             REF__MAX, (struct str_list *)dst);
 		break;
 	case VT_ID_LIST:
 		get_str_list(p, s->v, s->vloc, ctx, key->name,
-			     (key->nonempty ? SL_NONEMPTY : 0) | SL_ID | SL_UNIQUE, REF__MAX,
-			     (struct str_list *)dst);
+		             (key->nonempty ? SL_NONEMPTY : 0) | SL_ID | SL_UNIQUE, REF__MAX,
+		             (struct str_list *)dst);
 		break;
 	case VT_REF_LIST:
 		get_str_list(p, s->v, s->vloc, ctx, key->name,
-			     (key->nonempty ? SL_NONEMPTY : 0) | SL_ID | SL_REF | SL_UNIQUE, key->ref,
-			     (struct str_list *)dst);
+		             (key->nonempty ? SL_NONEMPTY : 0) | SL_ID | SL_REF | SL_UNIQUE,
+		             key->ref, (struct str_list *)dst);
 		break;
 	case VT_TEXT_LIST:
 		get_text_list(p, s->v, s->vloc, ctx, key->name, (struct text_list *)dst);
 		break;
-	case VT_NODE:
-		break;
+	case VT_NODE: break;
 	}
 }
 
@@ -1286,8 +1281,8 @@ static void slot_read(struct pctx *p, const struct key *key, const struct slot *
  * counts as absent. Returns false when `n` is not a map.
  */
 static bool map_read(struct pctx *p, struct fy_node *n, struct loc loc, const char *ctx,
-		     const char *what, const struct key *keys, size_t nkeys, void *obj,
-		     struct slot *slots)
+                     const char *what, const struct key *keys, size_t nkeys, void *obj,
+                     struct slot *slots)
 {
 	struct fy_node_pair *pr;
 	void *it = NULL;
@@ -1296,7 +1291,8 @@ static bool map_read(struct pctx *p, struct fy_node *n, struct loc loc, const ch
 
 	memset(slots, 0, nkeys * sizeof *slots);
 	if (c != N_MAP) {
-		err(p, loc, NULL, "%s must be a map of keys and values, not %s", what, ncls_name(c));
+		err(p, loc, NULL, "%s must be a map of keys and values, not %s", what,
+		    ncls_name(c));
 		return false;
 	}
 	while (!p->stop && (pr = fy_node_mapping_iterate(n, &it))) {
@@ -1328,8 +1324,8 @@ static bool map_read(struct pctx *p, struct fy_node *n, struct loc loc, const ch
 		slots[i].v = deref(p, fy_node_pair_value(pr), kl);
 		/* A block map or list starts on the next line; its key is the better place. */
 		slots[i].vloc = slots[i].v && fy_node_get_type(slots[i].v) == FYNT_SCALAR
-					? node_loc(slots[i].v, kl)
-					: kl;
+		                        ? node_loc(slots[i].v, kl)
+		                        : kl;
 		if (ncls(slots[i].v) == N_NULL)
 			slots[i].v = NULL;
 	}
@@ -1389,16 +1385,16 @@ static const char *item_ctx(struct pctx *p, struct fy_node *n, const char *what,
  */
 
 static const struct key person_keys[] = {
-	KEY("name", VT_STR, true, struct decl_person, name),
-	KEY("title", VT_TEXT, false, struct decl_person, title),
-	KEY("email", VT_EMAIL, false, struct decl_person, email),
-	KEY("phone", VT_PHONE, false, struct decl_person, phone),
-	KEY("address", VT_STR, false, struct decl_person, address),
-	KEY("note", VT_TEXT, false, struct decl_person, note),
+        KEY("name", VT_STR, true, struct decl_person, name),
+        KEY("title", VT_TEXT, false, struct decl_person, title),
+        KEY("email", VT_EMAIL, false, struct decl_person, email),
+        KEY("phone", VT_PHONE, false, struct decl_person, phone),
+        KEY("address", VT_STR, false, struct decl_person, address),
+        KEY("note", VT_TEXT, false, struct decl_person, note),
 };
 
-static void person_item(struct pctx *p, struct fy_node *n, struct loc loc, size_t i,
-			void *elem, void *arg)
+static void person_item(struct pctx *p, struct fy_node *n, struct loc loc, size_t i, void *elem,
+                        void *arg)
 {
 	struct slot slots[NKEYS(person_keys)];
 	const char *ctx = pool_printf(&p->tmp, "%s #%zu", (const char *)arg, i + 1);
@@ -1407,13 +1403,13 @@ static void person_item(struct pctx *p, struct fy_node *n, struct loc loc, size_
 }
 
 static const struct key purpose_keys[] = {
-	KEY("id", VT_ID, true, struct decl_purpose, id),
-	KEY("text", VT_TEXT, true, struct decl_purpose, text),
-	KEY("direct_marketing", VT_BOOL, false, struct decl_purpose, direct_marketing),
+        KEY("id", VT_ID, true, struct decl_purpose, id),
+        KEY("text", VT_TEXT, true, struct decl_purpose, text),
+        KEY("direct_marketing", VT_BOOL, false, struct decl_purpose, direct_marketing),
 };
 
-static void purpose_item(struct pctx *p, struct fy_node *n, struct loc loc, size_t i,
-			 void *elem, void *arg)
+static void purpose_item(struct pctx *p, struct fy_node *n, struct loc loc, size_t i, void *elem,
+                         void *arg)
 {
 	struct slot slots[NKEYS(purpose_keys)];
 	struct decl_purpose *o = elem;
@@ -1425,17 +1421,17 @@ static void purpose_item(struct pctx *p, struct fy_node *n, struct loc loc, size
 }
 
 static const struct key group_keys[] = {
-	KEY("id", VT_ID, true, struct decl_group, id),
-	KEY("name", VT_TEXT, true, struct decl_group, name),
-	KNODE("kind", true),
-	KNODE("basis", true),
-	KEY("basis_text", VT_TEXT, false, struct decl_group, basis_text),
-	KEY("interest", VT_TEXT, false, struct decl_group, interest),
-	KREF("purposes", VT_REF_LIST, true, struct decl_group, purposes, REF_PURPOSE, true),
+        KEY("id", VT_ID, true, struct decl_group, id),
+        KEY("name", VT_TEXT, true, struct decl_group, name),
+        KNODE("kind", true),
+        KNODE("basis", true),
+        KEY("basis_text", VT_TEXT, false, struct decl_group, basis_text),
+        KEY("interest", VT_TEXT, false, struct decl_group, interest),
+        KREF("purposes", VT_REF_LIST, true, struct decl_group, purposes, REF_PURPOSE, true),
 };
 
 static void group_item(struct pctx *p, struct fy_node *n, struct loc loc, size_t i, void *elem,
-		       void *arg)
+                       void *arg)
 {
 	struct slot slots[NKEYS(group_keys)];
 	struct decl_group *o = elem;
@@ -1448,12 +1444,12 @@ static void group_item(struct pctx *p, struct fy_node *n, struct loc loc, size_t
 		return;
 	ident_add(p, REF_GROUP, o->id, slots[0].vloc, o);
 	s = slot_of(group_keys, NKEYS(group_keys), slots, "kind");
-	if (s->v && get_enum(p, s->v, s->vloc, ctx, "kind", group_kind_names, GK__MAX, "one of",
-			     &v))
+	if (s->v &&
+	    get_enum(p, s->v, s->vloc, ctx, "kind", group_kind_names, GK__MAX, "one of", &v))
 		o->kind = (enum group_kind)v;
 	s = slot_of(group_keys, NKEYS(group_keys), slots, "basis");
 	if (s->v && get_enum(p, s->v, s->vloc, ctx, "basis", basis_names, BASIS__MAX,
-			     "one of GDPR Art. 6(1)", &v)) {
+	                     "one of GDPR Art. 6(1)", &v)) {
 		o->basis = (enum basis)v;
 		if (o->basis == BASIS_F && !o->interest.s[LANG_FI] &&
 		    !slot_of(group_keys, NKEYS(group_keys), slots, "interest")->present)
@@ -1463,18 +1459,18 @@ static void group_item(struct pctx *p, struct fy_node *n, struct loc loc, size_t
 }
 
 static const struct key field_keys[] = {
-	KEY("id", VT_ID, true, struct decl_field, id),
-	KNODE("type", true),
-	KEY("label", VT_TEXT, true, struct decl_field, label),
-	KEY("required", VT_BOOL, false, struct decl_field, required),
-	KEY("sensitive", VT_BOOL, false, struct decl_field, sensitive),
-	KEY("statistical", VT_BOOL, false, struct decl_field, statistical),
-	KNODE("values", false),
-	KREF("source", VT_REF, false, struct decl_field, source, REF_SOURCE, false),
+        KEY("id", VT_ID, true, struct decl_field, id),
+        KNODE("type", true),
+        KEY("label", VT_TEXT, true, struct decl_field, label),
+        KEY("required", VT_BOOL, false, struct decl_field, required),
+        KEY("sensitive", VT_BOOL, false, struct decl_field, sensitive),
+        KEY("statistical", VT_BOOL, false, struct decl_field, statistical),
+        KNODE("values", false),
+        KREF("source", VT_REF, false, struct decl_field, source, REF_SOURCE, false),
 };
 
 static void field_item(struct pctx *p, struct fy_node *n, struct loc loc, size_t i, void *elem,
-		       void *arg)
+                       void *arg)
 {
 	struct slot slots[NKEYS(field_keys)];
 	struct decl_field *o = elem;
@@ -1489,8 +1485,8 @@ static void field_item(struct pctx *p, struct fy_node *n, struct loc loc, size_t
 		return;
 	ident_add(p, REF_FIELD, o->id, slots[0].vloc, o);
 	ts = slot_of(field_keys, NKEYS(field_keys), slots, "type");
-	if (ts->v && get_enum(p, ts->v, ts->vloc, ctx, "type", field_type_names, FT__MAX,
-			      "one of", &v)) {
+	if (ts->v &&
+	    get_enum(p, ts->v, ts->vloc, ctx, "type", field_type_names, FT__MAX, "one of", &v)) {
 		o->type = (enum field_type)v;
 		typed = true;
 	}
@@ -1499,8 +1495,9 @@ static void field_item(struct pctx *p, struct fy_node *n, struct loc loc, size_t
 			continue;
 		identifying = reserved_fields[r].identifying;
 		if (typed && o->type != reserved_fields[r].type)
-			err(p, ts->vloc, ctx, "reserved field '%s' must have type %s, not %s", o->id,
-			    field_type_names[reserved_fields[r].type], field_type_names[o->type]);
+			err(p, ts->vloc, ctx, "reserved field '%s' must have type %s, not %s",
+			    o->id, field_type_names[reserved_fields[r].type],
+			    field_type_names[o->type]);
 	}
 	if (o->statistical && (o->sensitive || identifying || (typed && o->type == FT_HETU)))
 		err(p, slot_of(field_keys, NKEYS(field_keys), slots, "statistical")->vloc, ctx,
@@ -1513,23 +1510,23 @@ static void field_item(struct pctx *p, struct fy_node *n, struct loc loc, size_t
 			    "type enum needs a non-empty 'values' list");
 		else
 			get_str_list(p, vs->v, vs->vloc, ctx, "values", SL_NONEMPTY | SL_UNIQUE,
-				     REF__MAX, &o->values);
+			             REF__MAX, &o->values);
 	} else if (vs->present && typed) {
 		err(p, vs->kloc, ctx, "'values' is only allowed with type enum");
 	}
 }
 
 static const struct key category_keys[] = {
-	KEY("id", VT_ID, true, struct decl_category, id),
-	KEY("name", VT_TEXT, true, struct decl_category, name),
-	KREF("groups", VT_REF_LIST, false, struct decl_category, groups, REF_GROUP, false),
-	KEY("description", VT_TEXT, false, struct decl_category, description),
-	KNODE("fields", false),
-	KEY("items", VT_TEXT_LIST, false, struct decl_category, items),
+        KEY("id", VT_ID, true, struct decl_category, id),
+        KEY("name", VT_TEXT, true, struct decl_category, name),
+        KREF("groups", VT_REF_LIST, false, struct decl_category, groups, REF_GROUP, false),
+        KEY("description", VT_TEXT, false, struct decl_category, description),
+        KNODE("fields", false),
+        KEY("items", VT_TEXT_LIST, false, struct decl_category, items),
 };
 
-static void category_item(struct pctx *p, struct fy_node *n, struct loc loc, size_t i,
-			  void *elem, void *arg)
+static void category_item(struct pctx *p, struct fy_node *n, struct loc loc, size_t i, void *elem,
+                          void *arg)
 {
 	struct slot slots[NKEYS(category_keys)];
 	struct decl_category *o = elem;
@@ -1541,19 +1538,19 @@ static void category_item(struct pctx *p, struct fy_node *n, struct loc loc, siz
 		return;
 	ident_add(p, REF_CATEGORY, o->id, slots[0].vloc, o);
 	s = slot_of(category_keys, NKEYS(category_keys), slots, "fields");
-	o->fields = get_list(p, s->v, s->vloc, ctx, "fields", false, sizeof *o->fields,
-			     &o->nfields, field_item, o);
+	o->fields = get_list(p, s->v, s->vloc, ctx, "fields", false, sizeof *o->fields, &o->nfields,
+	                     field_item, o);
 }
 
 static const struct key record_type_keys[] = {
-	KEY("id", VT_ID, true, struct decl_record_type, id),
-	KEY("name", VT_TEXT, true, struct decl_record_type, name),
-	KEY("customer_event", VT_BOOL, false, struct decl_record_type, customer_event),
-	KREF("category", VT_REF, false, struct decl_record_type, category, REF_CATEGORY, false),
+        KEY("id", VT_ID, true, struct decl_record_type, id),
+        KEY("name", VT_TEXT, true, struct decl_record_type, name),
+        KEY("customer_event", VT_BOOL, false, struct decl_record_type, customer_event),
+        KREF("category", VT_REF, false, struct decl_record_type, category, REF_CATEGORY, false),
 };
 
 static void record_type_item(struct pctx *p, struct fy_node *n, struct loc loc, size_t i,
-			     void *elem, void *arg)
+                             void *elem, void *arg)
 {
 	struct slot slots[NKEYS(record_type_keys)];
 	struct decl_record_type *o = elem;
@@ -1565,13 +1562,13 @@ static void record_type_item(struct pctx *p, struct fy_node *n, struct loc loc, 
 }
 
 static const struct key source_keys[] = {
-	KEY("id", VT_ID, true, struct decl_source, id),
-	KNODE("kind", true),
-	KEY("text", VT_TEXT, true, struct decl_source, text),
+        KEY("id", VT_ID, true, struct decl_source, id),
+        KNODE("kind", true),
+        KEY("text", VT_TEXT, true, struct decl_source, text),
 };
 
-static void source_item(struct pctx *p, struct fy_node *n, struct loc loc, size_t i,
-			void *elem, void *arg)
+static void source_item(struct pctx *p, struct fy_node *n, struct loc loc, size_t i, void *elem,
+                        void *arg)
 {
 	struct slot slots[NKEYS(source_keys)];
 	struct decl_source *o = elem;
@@ -1584,24 +1581,24 @@ static void source_item(struct pctx *p, struct fy_node *n, struct loc loc, size_
 		return;
 	ident_add(p, REF_SOURCE, o->id, slots[0].vloc, o);
 	s = slot_of(source_keys, NKEYS(source_keys), slots, "kind");
-	if (s->v && get_enum(p, s->v, s->vloc, ctx, "kind", source_kind_names, SK__MAX, "one of",
-			     &v))
+	if (s->v &&
+	    get_enum(p, s->v, s->vloc, ctx, "kind", source_kind_names, SK__MAX, "one of", &v))
 		o->kind = (enum source_kind)v;
 }
 
 static const struct key recipient_keys[] = {
-	KEY("id", VT_ID, true, struct decl_recipient, id),
-	KEY("name", VT_TEXT, true, struct decl_recipient, name),
-	KNODE("kind", true),
-	KREF("purposes", VT_REF_LIST, true, struct decl_recipient, purposes, REF_PURPOSE, true),
-	KNODE("basis", false),
-	KREF("categories", VT_REF_LIST, false, struct decl_recipient, categories, REF_CATEGORY,
-	     false),
-	KEY("text", VT_TEXT, false, struct decl_recipient, text),
+        KEY("id", VT_ID, true, struct decl_recipient, id),
+        KEY("name", VT_TEXT, true, struct decl_recipient, name),
+        KNODE("kind", true),
+        KREF("purposes", VT_REF_LIST, true, struct decl_recipient, purposes, REF_PURPOSE, true),
+        KNODE("basis", false),
+        KREF("categories", VT_REF_LIST, false, struct decl_recipient, categories, REF_CATEGORY,
+             false),
+        KEY("text", VT_TEXT, false, struct decl_recipient, text),
 };
 
-static void recipient_item(struct pctx *p, struct fy_node *n, struct loc loc, size_t i,
-			   void *elem, void *arg)
+static void recipient_item(struct pctx *p, struct fy_node *n, struct loc loc, size_t i, void *elem,
+                           void *arg)
 {
 	struct slot slots[NKEYS(recipient_keys)];
 	struct decl_recipient *o = elem;
@@ -1614,26 +1611,26 @@ static void recipient_item(struct pctx *p, struct fy_node *n, struct loc loc, si
 		return;
 	ident_add(p, REF_RECIPIENT, o->id, slots[0].vloc, o);
 	s = slot_of(recipient_keys, NKEYS(recipient_keys), slots, "kind");
-	if (s->v && get_enum(p, s->v, s->vloc, ctx, "kind", recipient_kind_names, RK__MAX,
-			     "one of", &v))
+	if (s->v &&
+	    get_enum(p, s->v, s->vloc, ctx, "kind", recipient_kind_names, RK__MAX, "one of", &v))
 		o->kind = (enum recipient_kind)v;
 	s = slot_of(recipient_keys, NKEYS(recipient_keys), slots, "basis");
 	if (s->v && get_enum(p, s->v, s->vloc, ctx, "basis", basis_names, BASIS__MAX,
-			     "one of GDPR Art. 6(1)", &v)) {
+	                     "one of GDPR Art. 6(1)", &v)) {
 		o->basis = (enum basis)v;
 		o->has_basis = true;
 	}
 }
 
 static const struct key dest_keys[] = {
-	KNODE("country", true),
-	KREF("recipient", VT_REF, false, struct decl_transfer_dest, recipient, REF_RECIPIENT,
-	     false),
-	KEY("safeguard", VT_TEXT, true, struct decl_transfer_dest, safeguard),
+        KNODE("country", true),
+        KREF("recipient", VT_REF, false, struct decl_transfer_dest, recipient, REF_RECIPIENT,
+             false),
+        KEY("safeguard", VT_TEXT, true, struct decl_transfer_dest, safeguard),
 };
 
 static void dest_item(struct pctx *p, struct fy_node *n, struct loc loc, size_t i, void *elem,
-		      void *arg)
+                      void *arg)
 {
 	struct slot slots[NKEYS(dest_keys)];
 	struct decl_transfer_dest *o = elem;
@@ -1660,12 +1657,12 @@ struct except_arg {
 };
 
 static const struct key except_keys[] = {
-	KNODE("field", true),
-	KNODE("equals", true),
+        KNODE("field", true),
+        KNODE("equals", true),
 };
 
 static void except_item(struct pctx *p, struct fy_node *n, struct loc loc, size_t i, void *elem,
-			void *arg)
+                        void *arg)
 {
 	struct slot slots[NKEYS(except_keys)];
 	struct decl_condition *o = elem;
@@ -1679,7 +1676,8 @@ static void except_item(struct pctx *p, struct fy_node *n, struct loc loc, size_
 	if (slots[0].v) {
 		o->field = get_str(p, slots[0].v, slots[0].vloc, ctx, "field");
 		if (o->field && !id_valid(o->field)) {
-			err(p, slots[0].vloc, ctx, "field '%s' is not a valid id", shows(p, o->field));
+			err(p, slots[0].vloc, ctx, "field '%s' is not a valid id",
+			    shows(p, o->field));
 			o->field = NULL;
 		}
 	}
@@ -1702,19 +1700,19 @@ static void except_item(struct pctx *p, struct fy_node *n, struct loc loc, size_
 }
 
 static const struct key rule_keys[] = {
-	KEY("id", VT_ID, true, struct decl_rule, id),
-	KREF("groups", VT_REF_LIST, false, struct decl_rule, groups, REF_GROUP, false),
-	KREF("record_types", VT_REF_LIST, false, struct decl_rule, record_types,
-	     REF_RECORD_TYPE, false),
-	KNODE("after", false),
-	KNODE("from", true),
-	KNODE("action", true),
-	KNODE("except", false),
-	KEY("text", VT_TEXT, false, struct decl_rule, text),
+        KEY("id", VT_ID, true, struct decl_rule, id),
+        KREF("groups", VT_REF_LIST, false, struct decl_rule, groups, REF_GROUP, false),
+        KREF("record_types", VT_REF_LIST, false, struct decl_rule, record_types, REF_RECORD_TYPE,
+             false),
+        KNODE("after", false),
+        KNODE("from", true),
+        KNODE("action", true),
+        KNODE("except", false),
+        KEY("text", VT_TEXT, false, struct decl_rule, text),
 };
 
 static void rule_item(struct pctx *p, struct fy_node *n, struct loc loc, size_t i, void *elem,
-		      void *arg)
+                      void *arg)
 {
 	struct slot slots[NKEYS(rule_keys)];
 	struct decl_rule *o = elem;
@@ -1735,13 +1733,13 @@ static void rule_item(struct pctx *p, struct fy_node *n, struct loc loc, size_t 
 
 		if (f && !strncmp(f, "field:", 6)) {
 			if (!id_valid(f + 6)) {
-				err(p, s->vloc, ctx, "from '%s' must name a field id after 'field:'",
-				    shows(p, f));
+				err(p, s->vloc, ctx,
+				    "from '%s' must name a field id after 'field:'", shows(p, f));
 			} else {
 				o->from = RF_FIELD;
 				o->from_field = f + 6;
-				ref_add(p, REF_FIELD, o->from_field, s->vloc, ctx, "from")->want_date =
-					true;
+				ref_add(p, REF_FIELD, o->from_field, s->vloc, ctx, "from")
+				        ->want_date = true;
 				from_ok = true;
 			}
 		} else if (f) {
@@ -1758,8 +1756,8 @@ static void rule_item(struct pctx *p, struct fy_node *n, struct loc loc, size_t 
 		}
 	}
 	s = slot_of(rule_keys, NKEYS(rule_keys), slots, "action");
-	if (s->v && get_enum(p, s->v, s->vloc, ctx, "action", action_names, RA__MAX, "one of",
-			     &v)) {
+	if (s->v &&
+	    get_enum(p, s->v, s->vloc, ctx, "action", action_names, RA__MAX, "one of", &v)) {
 		o->action = (enum ret_action)v;
 		action_ok = true;
 	}
@@ -1778,17 +1776,17 @@ static void rule_item(struct pctx *p, struct fy_node *n, struct loc loc, size_t 
 		    "'after' is required unless from is until_request or action is none");
 	}
 	s = slot_of(rule_keys, NKEYS(rule_keys), slots, "except");
-	o->except = get_list(p, s->v, s->vloc, ctx, "except", false, sizeof *o->except,
-			     &o->nexcept, except_item, &ea);
+	o->except = get_list(p, s->v, s->vloc, ctx, "except", false, sizeof *o->except, &o->nexcept,
+	                     except_item, &ea);
 }
 
 static const struct key system_keys[] = {
-	KEY("name", VT_TEXT, true, struct decl_system, name),
-	KEY("text", VT_TEXT, false, struct decl_system, text),
+        KEY("name", VT_TEXT, true, struct decl_system, name),
+        KEY("text", VT_TEXT, false, struct decl_system, text),
 };
 
-static void system_item(struct pctx *p, struct fy_node *n, struct loc loc, size_t i,
-			void *elem, void *arg)
+static void system_item(struct pctx *p, struct fy_node *n, struct loc loc, size_t i, void *elem,
+                        void *arg)
 {
 	struct slot slots[NKEYS(system_keys)];
 	const char *ctx = pool_printf(&p->tmp, "system #%zu", i + 1);
@@ -1800,102 +1798,101 @@ static void system_item(struct pctx *p, struct fy_node *n, struct loc loc, size_
 /* Top-level maps, read into struct decl directly. */
 
 static const struct key controller_keys[] = {
-	KEY("name", VT_TEXT, true, struct decl, controller.name),
-	KEY("unit", VT_TEXT, false, struct decl, controller.unit),
-	KEY("ytunnus", VT_YTUNNUS, false, struct decl, controller.ytunnus),
-	KEY("address", VT_STR, false, struct decl, controller.address),
-	KEY("phone", VT_PHONE, false, struct decl, controller.phone),
-	KEY("email", VT_EMAIL, false, struct decl, controller.email),
-	KEY("web", VT_URL, false, struct decl, controller.web),
+        KEY("name", VT_TEXT, true, struct decl, controller.name),
+        KEY("unit", VT_TEXT, false, struct decl, controller.unit),
+        KEY("ytunnus", VT_YTUNNUS, false, struct decl, controller.ytunnus),
+        KEY("address", VT_STR, false, struct decl, controller.address),
+        KEY("phone", VT_PHONE, false, struct decl, controller.phone),
+        KEY("email", VT_EMAIL, false, struct decl, controller.email),
+        KEY("web", VT_URL, false, struct decl, controller.web),
 };
 
 static const struct key disclosures_keys[] = {
-	KEY("text", VT_TEXT, false, struct decl, disclosures.text),
-	KEY("on_request_only", VT_BOOL, false, struct decl, disclosures.on_request_only),
-	KEY("legal_references", VT_STR_LIST, false, struct decl, disclosures.legal_references),
-	KEY("forbidden_purposes", VT_ID_LIST, false, struct decl,
-	    disclosures.forbidden_purposes),
+        KEY("text", VT_TEXT, false, struct decl, disclosures.text),
+        KEY("on_request_only", VT_BOOL, false, struct decl, disclosures.on_request_only),
+        KEY("legal_references", VT_STR_LIST, false, struct decl, disclosures.legal_references),
+        KEY("forbidden_purposes", VT_ID_LIST, false, struct decl, disclosures.forbidden_purposes),
 };
 
 static const struct key transfers_keys[] = {
-	KEY("outside_eea", VT_BOOL, true, struct decl, transfers.outside_eea),
-	KEY("text", VT_TEXT, false, struct decl, transfers.text),
-	KNODE("destinations", false),
+        KEY("outside_eea", VT_BOOL, true, struct decl, transfers.outside_eea),
+        KEY("text", VT_TEXT, false, struct decl, transfers.text),
+        KNODE("destinations", false),
 };
 
 static const struct key retention_keys[] = {
-	KEY("text", VT_TEXT, true, struct decl, retention.text),
-	KEY("plan", VT_TEXT, false, struct decl, retention.plan),
-	KNODE("rules", false),
+        KEY("text", VT_TEXT, true, struct decl, retention.text),
+        KEY("plan", VT_TEXT, false, struct decl, retention.plan),
+        KNODE("rules", false),
 };
 
 static const struct key security_keys[] = {
-	KEY("manual", VT_TEXT, false, struct decl, security.manual),
-	KEY("electronic", VT_TEXT, false, struct decl, security.electronic),
-	KEY("measures", VT_TEXT_LIST, false, struct decl, security.measures),
+        KEY("manual", VT_TEXT, false, struct decl, security.manual),
+        KEY("electronic", VT_TEXT, false, struct decl, security.electronic),
+        KEY("measures", VT_TEXT_LIST, false, struct decl, security.measures),
 };
 
 static const struct key adm_keys[] = {
-	KEY("used", VT_BOOL, true, struct decl, automated_decision_making.used),
-	KEY("text", VT_TEXT, false, struct decl, automated_decision_making.text),
+        KEY("used", VT_BOOL, true, struct decl, automated_decision_making.used),
+        KEY("text", VT_TEXT, false, struct decl, automated_decision_making.text),
 };
 
 static const struct key profiling_keys[] = {
-	KEY("used", VT_BOOL, true, struct decl, profiling.used),
-	KEY("text", VT_TEXT, false, struct decl, profiling.text),
+        KEY("used", VT_BOOL, true, struct decl, profiling.used),
+        KEY("text", VT_TEXT, false, struct decl, profiling.text),
 };
 
 static const struct key rights_keys[] = {
-	KNODE("deadline", false),
-	KEY("channel", VT_TEXT, true, struct decl, rights.channel),
-	KEY("identity_check", VT_TEXT, false, struct decl, rights.identity_check),
-	KEY("texts", VT_TEXT_LIST, false, struct decl, rights.texts),
+        KNODE("deadline", false),
+        KEY("channel", VT_TEXT, true, struct decl, rights.channel),
+        KEY("identity_check", VT_TEXT, false, struct decl, rights.identity_check),
+        KEY("texts", VT_TEXT_LIST, false, struct decl, rights.texts),
 };
 
 static const struct key authority_keys[] = {
-	KEY("name", VT_TEXT, true, struct decl, complaint_authority.name),
-	KEY("address", VT_STR, false, struct decl, complaint_authority.address),
-	KEY("phone", VT_PHONE, false, struct decl, complaint_authority.phone),
-	KEY("email", VT_EMAIL, false, struct decl, complaint_authority.email),
-	KEY("web", VT_URL, false, struct decl, complaint_authority.web),
+        KEY("name", VT_TEXT, true, struct decl, complaint_authority.name),
+        KEY("address", VT_STR, false, struct decl, complaint_authority.address),
+        KEY("phone", VT_PHONE, false, struct decl, complaint_authority.phone),
+        KEY("email", VT_EMAIL, false, struct decl, complaint_authority.email),
+        KEY("web", VT_URL, false, struct decl, complaint_authority.web),
 };
 
 static const struct key top_keys[] = {
-	KNODE("kortisto", true),
-	KEY("id", VT_ID, true, struct decl, id),
-	KEY("name", VT_TEXT, true, struct decl, name),
-	KEY("description", VT_TEXT, false, struct decl, description),
-	KEY("published", VT_DATE, true, struct decl, published),
-	KEY("updated", VT_DATE, false, struct decl, updated),
-	KNODE("controller", true),
-	KNODE("responsible", true),
-	KNODE("contacts", false),
-	KNODE("dpo", true),
-	KNODE("purposes", true),
-	KNODE("subject_groups", true),
-	KEY("legal_basis_text", VT_TEXT_LIST, false, struct decl, legal_basis_text),
-	KNODE("data_categories", true),
-	KNODE("record_types", false),
-	KNODE("sources", true),
-	KNODE("recipients", false),
-	KNODE("disclosures", false),
-	KNODE("transfers", true),
-	KNODE("retention", true),
-	KNODE("systems", false),
-	KNODE("security", true),
-	KNODE("automated_decision_making", true),
-	KNODE("profiling", true),
-	KEY("provision_requirement", VT_TEXT, false, struct decl, provision_requirement),
-	KNODE("rights", true),
-	KNODE("complaint_authority", true),
-	KEY("notes", VT_TEXT_LIST, false, struct decl, notes),
+        KNODE("kortisto", true),
+        KEY("id", VT_ID, true, struct decl, id),
+        KEY("name", VT_TEXT, true, struct decl, name),
+        KEY("description", VT_TEXT, false, struct decl, description),
+        KEY("published", VT_DATE, true, struct decl, published),
+        KEY("updated", VT_DATE, false, struct decl, updated),
+        KNODE("controller", true),
+        KNODE("responsible", true),
+        KNODE("contacts", false),
+        KNODE("dpo", true),
+        KNODE("purposes", true),
+        KNODE("subject_groups", true),
+        KEY("legal_basis_text", VT_TEXT_LIST, false, struct decl, legal_basis_text),
+        KNODE("data_categories", true),
+        KNODE("record_types", false),
+        KNODE("sources", true),
+        KNODE("recipients", false),
+        KNODE("disclosures", false),
+        KNODE("transfers", true),
+        KNODE("retention", true),
+        KNODE("systems", false),
+        KNODE("security", true),
+        KNODE("automated_decision_making", true),
+        KNODE("profiling", true),
+        KEY("provision_requirement", VT_TEXT, false, struct decl, provision_requirement),
+        KNODE("rights", true),
+        KNODE("complaint_authority", true),
+        KEY("notes", VT_TEXT_LIST, false, struct decl, notes),
 };
 
 #define TOP(name) slot_of(top_keys, NKEYS(top_keys), top, name)
 
 /* Reads a top-level map `name` by its table into the declaration. */
 static void section(struct pctx *p, const struct slot *top, const char *name,
-		    const struct key *keys, size_t nkeys, struct slot *slots)
+                    const struct key *keys, size_t nkeys, struct slot *slots)
 {
 	const struct slot *s = TOP(name);
 
@@ -1911,10 +1908,15 @@ static void walk_version(struct pctx *p, const struct slot *s)
 
 	if (!s->v)
 		return;
+	if (fy_node_get_type(s->v) != FYNT_SCALAR) {
+		err(p, s->vloc, NULL, "kortisto must be 1 (the format version), not %s",
+		    ncls_name(ncls(s->v)));
+		return;
+	}
 	v = fy_node_get_scalar(s->v, &len);
 	if (ncls(s->v) != N_INT || len != 1 || v[0] != '1')
 		err(p, s->vloc, NULL, "kortisto must be 1 (the format version), not '%s'",
-		    v ? show(p, v, len) : ncls_name(ncls(s->v)));
+		    v ? show(p, v, len) : "");
 }
 
 /* Reads the whole declaration; `top` (NKEYS(top_keys) slots) receives its top-level keys. */
@@ -1935,45 +1937,44 @@ static bool walk_top(struct pctx *p, struct fy_node *root, struct slot *top)
 
 	s = TOP("responsible");
 	d->responsible = get_list(p, s->v, s->vloc, NULL, "responsible", s->v != NULL,
-				  sizeof *d->responsible, &d->nresponsible, person_item,
-				  "responsible person");
+	                          sizeof *d->responsible, &d->nresponsible, person_item,
+	                          "responsible person");
 	s = TOP("contacts");
 	d->contacts = get_list(p, s->v, s->vloc, NULL, "contacts", false, sizeof *d->contacts,
-			       &d->ncontacts, person_item, "contact");
+	                       &d->ncontacts, person_item, "contact");
 	s = TOP("dpo");
 	if (s->v)
 		map_read(p, s->v, s->kloc, "dpo", "dpo", person_keys, NKEYS(person_keys), &d->dpo,
-			 sl);
+		         sl);
 
 	s = TOP("purposes");
 	d->purposes = get_list(p, s->v, s->vloc, NULL, "purposes", s->v != NULL,
-			       sizeof *d->purposes, &d->npurposes, purpose_item, NULL);
+	                       sizeof *d->purposes, &d->npurposes, purpose_item, NULL);
 	s = TOP("subject_groups");
 	d->groups = get_list(p, s->v, s->vloc, NULL, "subject_groups", s->v != NULL,
-			     sizeof *d->groups, &d->ngroups, group_item, NULL);
+	                     sizeof *d->groups, &d->ngroups, group_item, NULL);
 	s = TOP("data_categories");
 	d->categories = get_list(p, s->v, s->vloc, NULL, "data_categories", s->v != NULL,
-				 sizeof *d->categories, &d->ncategories, category_item, NULL);
+	                         sizeof *d->categories, &d->ncategories, category_item, NULL);
 	s = TOP("record_types");
-	d->record_types = get_list(p, s->v, s->vloc, NULL, "record_types", false,
-				   sizeof *d->record_types, &d->nrecord_types, record_type_item,
-				   NULL);
+	d->record_types =
+	        get_list(p, s->v, s->vloc, NULL, "record_types", false, sizeof *d->record_types,
+	                 &d->nrecord_types, record_type_item, NULL);
 	s = TOP("sources");
 	d->sources = get_list(p, s->v, s->vloc, NULL, "sources", s->v != NULL, sizeof *d->sources,
-			      &d->nsources, source_item, NULL);
+	                      &d->nsources, source_item, NULL);
 	s = TOP("recipients");
-	d->recipients = get_list(p, s->v, s->vloc, NULL, "recipients", false,
-				 sizeof *d->recipients, &d->nrecipients, recipient_item, NULL);
+	d->recipients = get_list(p, s->v, s->vloc, NULL, "recipients", false, sizeof *d->recipients,
+	                         &d->nrecipients, recipient_item, NULL);
 
 	section(p, top, "disclosures", disclosures_keys, NKEYS(disclosures_keys), sl);
 
 	section(p, top, "transfers", transfers_keys, NKEYS(transfers_keys), sl);
 	s = &sl[2];
 	if (TOP("transfers")->v && !p->stop) {
-		d->transfers.destinations =
-			get_list(p, s->v, s->vloc, "transfers", "destinations", false,
-				 sizeof *d->transfers.destinations, &d->transfers.ndestinations,
-				 dest_item, NULL);
+		d->transfers.destinations = get_list(p, s->v, s->vloc, "transfers", "destinations",
+		                                     false, sizeof *d->transfers.destinations,
+		                                     &d->transfers.ndestinations, dest_item, NULL);
 		if (d->transfers.outside_eea && !s->v)
 			err(p, s->present ? s->kloc : TOP("transfers")->kloc, "transfers",
 			    "'destinations' is required when outside_eea is true");
@@ -1984,13 +1985,13 @@ static bool walk_top(struct pctx *p, struct fy_node *root, struct slot *top)
 
 	section(p, top, "retention", retention_keys, NKEYS(retention_keys), sl);
 	s = &sl[2];
-	d->retention.rules = get_list(p, s->v, s->vloc, "retention", "rules", false,
-				      sizeof *d->retention.rules, &d->retention.nrules, rule_item,
-				      NULL);
+	d->retention.rules =
+	        get_list(p, s->v, s->vloc, "retention", "rules", false, sizeof *d->retention.rules,
+	                 &d->retention.nrules, rule_item, NULL);
 
 	s = TOP("systems");
 	d->systems = get_list(p, s->v, s->vloc, NULL, "systems", false, sizeof *d->systems,
-			      &d->nsystems, system_item, NULL);
+	                      &d->nsystems, system_item, NULL);
 
 	section(p, top, "security", security_keys, NKEYS(security_keys), sl);
 	section(p, top, "automated_decision_making", adm_keys, NKEYS(adm_keys), sl);
@@ -2012,8 +2013,8 @@ static bool walk_top(struct pctx *p, struct fy_node *root, struct slot *top)
 			    "deadline '%s' must be an ISO 8601 duration PnYnMnWnD (e.g. P1M)",
 			    shows(p, dl));
 		else if (dl && (d->rights.deadline.years > 0 || d->rights.deadline.months > 1 ||
-				(d->rights.deadline.months == 1 && d->rights.deadline.days > 0) ||
-				(d->rights.deadline.months == 0 && d->rights.deadline.days > 31)))
+		                (d->rights.deadline.months == 1 && d->rights.deadline.days > 0) ||
+		                (d->rights.deadline.months == 0 && d->rights.deadline.days > 31)))
 			warn(p, s->vloc, "rights",
 			     "deadline %s is longer than the one month of GDPR Art. 12(3)",
 			     shows(p, dl));
@@ -2037,26 +2038,20 @@ static int cmp_ident(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* The first declaration of `id` in a sorted index, or NULL. */
 static const struct ident *ident_find(const struct index *x, const char *id)
 {
 	size_t lo = 0, hi = x->n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(id, x->v[mid].id);
 
-		if (c == 0) {
-			/* The first declaration of a duplicated id. */
-			while (mid > 0 && !strcmp(id, x->v[mid - 1].id))
-				mid--;
-			return &x->v[mid];
-		}
-		if (c < 0)
-			hi = mid;
-		else
+		if (strcmp(x->v[mid].id, id) < 0)
 			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	return NULL;
+	return lo < x->n && !strcmp(x->v[lo].id, id) ? &x->v[lo] : NULL;
 }
 
 static void check_duplicates(struct pctx *p)
@@ -2078,11 +2073,14 @@ static void check_duplicates(struct pctx *p)
 				const struct decl_field *f = x->v[first].obj;
 
 				err(p, x->v[i].loc, NULL,
-				    "field '%s' is already declared in data category '%s' on line %d",
-				    x->v[i].id, f->category && f->category->id ? f->category->id : "?",
+				    "field '%s' is already declared in data category '%s' on line "
+				    "%d",
+				    x->v[i].id,
+				    f->category && f->category->id ? f->category->id : "?",
 				    x->v[first].loc.line);
 			} else {
-				err(p, x->v[i].loc, NULL, "duplicate %s id '%s' (first declared on line %d)",
+				err(p, x->v[i].loc, NULL,
+				    "duplicate %s id '%s' (first declared on line %d)",
 				    refk_names[k], x->v[i].id, x->v[first].loc.line);
 			}
 		}
@@ -2113,8 +2111,7 @@ static void check_except_value(struct pctx *p, const struct ref *r, const struct
 			    "except value '%s' is not one of the values of field '%s'",
 			    shows(p, r->equals), f->id);
 		break;
-	default:
-		break;
+	default: break;
 	}
 }
 
@@ -2153,21 +2150,25 @@ static void check_completeness(struct pctx *p, const struct slot *top)
 {
 	const struct decl *d = p->d;
 
-	if (TOP("controller")->v && !d->controller.address && !d->controller.email &&
+	if (ncls(TOP("controller")->v) == N_MAP && !d->controller.address && !d->controller.email &&
 	    !d->controller.phone && !d->controller.web)
 		warn(p, TOP("controller")->kloc, "controller",
-		     "no address, email, phone or web (GDPR Art. 13(1)(a) asks for contact details)");
-	if (TOP("dpo")->v && !d->dpo.address && !d->dpo.email && !d->dpo.phone)
+		     "no address, email, phone or web (GDPR Art. 13(1)(a) asks for contact "
+		     "details)");
+	if (ncls(TOP("dpo")->v) == N_MAP && !d->dpo.address && !d->dpo.email && !d->dpo.phone)
 		warn(p, TOP("dpo")->kloc, "dpo",
 		     "no address, email or phone (GDPR Art. 13(1)(b) asks for contact details)");
 	if (!d->ncontacts)
 		warn(p, noloc, NULL, "no 'contacts': Finnish notices name a contact person");
 	if (!d->updated)
-		warn(p, noloc, NULL, "no 'updated' date: the notice should say when it last changed");
+		warn(p, noloc, NULL,
+		     "no 'updated' date: the notice should say when it last changed");
 	if (!d->nsystems)
-		warn(p, noloc, NULL, "no 'systems': Finnish notices name the systems that keep the "
-				     "register");
-	if (TOP("retention")->v && !d->retention.nrules && !d->retention.plan.s[LANG_FI])
+		warn(p, noloc, NULL,
+		     "no 'systems': Finnish notices name the systems that keep the "
+		     "register");
+	if (ncls(TOP("retention")->v) == N_MAP && !d->retention.nrules &&
+	    !d->retention.plan.s[LANG_FI])
 		warn(p, TOP("retention")->kloc, "retention",
 		     "no 'rules' and no 'plan': nothing enforces or documents the retention period "
 		     "(GDPR Art. 13(2)(a))");
@@ -2230,7 +2231,7 @@ static bool input_check(struct pctx *p, const char *text, size_t len)
 }
 
 int decl_parse(const char *file, const char *text, size_t len, struct decl **out,
-	       struct decl_diags *diags)
+               struct decl_diags *diags)
 {
 	struct decl_diags local = {NULL, 0, 0, 0};
 	struct pctx p;
@@ -2369,15 +2370,15 @@ const struct decl_field *decl_field(const struct decl *d, const char *id)
 	return NULL;
 }
 
-#define DECL_FIND(arr, n)                          \
-	do {                                       \
-		size_t i_;                         \
-		if (!d || !id)                     \
-			return NULL;               \
-		for (i_ = 0; i_ < d->n; i_++)      \
-			if (!strcmp(d->arr[i_].id, id)) \
-				return &d->arr[i_];  \
-		return NULL;                       \
+#define DECL_FIND(arr, n)                                                                          \
+	do {                                                                                       \
+		size_t i_;                                                                         \
+		if (!d || !id)                                                                     \
+			return NULL;                                                               \
+		for (i_ = 0; i_ < d->n; i_++)                                                      \
+			if (!strcmp(d->arr[i_].id, id))                                            \
+				return &d->arr[i_];                                                \
+		return NULL;                                                                       \
 	} while (0)
 
 const struct decl_group *decl_group(const struct decl *d, const char *id)
