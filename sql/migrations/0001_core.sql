@@ -63,6 +63,7 @@ CREATE TABLE organisations (
 ) STRICT;
 CREATE INDEX organisations_register ON organisations(register_id, id);
 CREATE INDEX organisations_ytunnus ON organisations(register_id, ytunnus) WHERE ytunnus IS NOT NULL;
+CREATE INDEX organisations_name ON organisations(register_id, name);
 
 CREATE TABLE affiliations (
 	id          INTEGER PRIMARY KEY,
@@ -94,7 +95,9 @@ CREATE TABLE contact_points (
 	collected_by TEXT NOT NULL,
 	UNIQUE (person_id, kind)
 ) STRICT;
-CREATE INDEX contact_points_value ON contact_points(register_id, kind, value);
+-- Duplicate matching by normalised value; register_id last so that a person's own contact
+-- points are always found through the (person_id, kind) key, not a scan of the register.
+CREATE INDEX contact_points_value ON contact_points(kind, value, register_id);
 
 -- Every change of personal data: old and new value, who, when, why. Values of sensitive
 -- fields are recorded masked.

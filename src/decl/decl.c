@@ -861,6 +861,7 @@ static bool get_text(struct pctx *p, struct fy_node *n, struct loc loc, const ch
 	void *it = NULL;
 	enum ncls c = ncls(n);
 	struct text t = {{NULL, NULL, NULL}};
+	bool seen[LANG__MAX] = {false, false, false};
 	bool ok = true;
 
 	if (c == N_STR || c == N_INT) {
@@ -895,6 +896,12 @@ static bool get_text(struct pctx *p, struct fy_node *n, struct loc loc, const ch
 			ok = false;
 			continue;
 		}
+		if (seen[l]) {
+			err(p, kl, ctx, "language '%s' given twice in '%s'", lang_names[l], key);
+			ok = false;
+			continue;
+		}
+		seen[l] = true;
 		t.s[l] = get_str(p, deref(p, fy_node_pair_value(pr), kl), kl, ctx,
 		                 pool_printf(&p->tmp, "%s.%s", key, lang_names[l]));
 		if (!t.s[l])
@@ -2276,7 +2283,11 @@ int decl_parse(const char *file, const char *text, size_t len, struct decl **out
 		oom();
 	fy_diag_set_collect_errors(fd, true);
 	memset(&cfg, 0, sizeof cfg);
-	cfg.flags = FYPCF_QUIET | FYPCF_JSON_NONE;
+	/*
+	 * libfyaml 0.7's own duplicate-key check is quadratic (80 000 keys in one map took
+	 * minutes); the key tables find repeated keys instead, in linear time.
+	 */
+	cfg.flags = FYPCF_QUIET | FYPCF_JSON_NONE | FYPCF_ALLOW_DUPLICATE_KEYS;
 	cfg.diag = fd;
 	fyp = fy_parser_create(&cfg);
 	if (!fyp)

@@ -128,7 +128,7 @@ static const char *const stmt_text[ST__MAX] = {
                               " AND entity_id = ?3",
         [ST_HISTORY_DELETE_AFFILIATIONS] =
                 "DELETE FROM change_history WHERE register_id = ?1 AND entity = 'affiliation'"
-                " AND entity_id IN (SELECT id FROM affiliations WHERE register_id = ?1"
+                " AND entity_id IN (SELECT id FROM affiliations WHERE +register_id = ?1"
                 " AND (person_id = ?2 OR org_id = ?3))",
         [ST_USAGE_INSERT] = "INSERT INTO usage_log(at, actor, purpose, action, register_id,"
                             " entity, entity_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",

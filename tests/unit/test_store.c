@@ -122,12 +122,55 @@ static void rollback_discards_writes(void **state)
 	store_close(s);
 }
 
+/* Lookups of one subject's rows use an index on that subject, never a scan of the whole
+ * register (which made person GET and imports slow down with the register's size). */
+static void lookups_use_selective_indexes(void **state)
+{
+	static const enum stmt_id lookups[] = {
+	        ST_PERSON_GET,
+	        ST_PERSON_BY_HETU,
+	        ST_CP_LIST,
+	        ST_CP_FIND,
+	        ST_ORG_GET,
+	        ST_ORG_BY_YTUNNUS,
+	        ST_ORG_BY_NAME,
+	        ST_AFF_GET,
+	        ST_AFF_BY_PERSON,
+	        ST_AFF_FIND,
+	        ST_HISTORY_LIST,
+	        ST_HISTORY_DELETE,
+	        ST_HISTORY_DELETE_AFFILIATIONS,
+	};
+	struct store *s = NULL;
+	struct kerr err = {0};
+	sqlite3 *db;
+	(void)state;
+
+	assert_int_equal(store_open(path, true, &s, &err), 0);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	for (size_t i = 0; i < sizeof(lookups) / sizeof(lookups[0]); i++) {
+		char sql[4096];
+		sqlite3_stmt *st = NULL;
+		snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s", stmt_sql(lookups[i]));
+		assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			const char *detail = (const char *)sqlite3_column_text(st, 3);
+			if (strstr(detail, "SCAN") || strstr(detail, "(register_id=?)"))
+				fail_msg("statement %d scans: %s", (int)lookups[i], detail);
+		}
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+	store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_setup_teardown(every_statement_prepares, setup, teardown),
 	        cmocka_unit_test_setup_teardown(migrations_are_idempotent, setup, teardown),
 	        cmocka_unit_test_setup_teardown(rollback_discards_writes, setup, teardown),
+	        cmocka_unit_test_setup_teardown(lookups_use_selective_indexes, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
