@@ -21,8 +21,10 @@ CREATE TABLE register_versions (
 	PRIMARY KEY (register_id, version)
 ) STRICT;
 
+-- Ids are AUTOINCREMENT: an id is never reused after a deletion, so the usage log's
+-- entries about a deleted record can never be mistaken for a later one's.
 CREATE TABLE persons (
-	id                  INTEGER PRIMARY KEY,
+	id                  INTEGER PRIMARY KEY AUTOINCREMENT,
 	register_id         TEXT NOT NULL REFERENCES registers(id),
 	first_name          TEXT,
 	last_name           TEXT,
@@ -35,6 +37,7 @@ CREATE TABLE persons (
 	hetu_hash           BLOB,       -- keyed BLAKE2b of the normalised code, for exact match
 	hetu_masked         TEXT,       -- "131052-****"
 	attrs               TEXT NOT NULL DEFAULT '{}',  -- declared attributes, JSON object
+	sealed              BLOB,       -- sensitive attributes: sealed JSON object, or NULL
 	last_customer_event TEXT,
 	created_at          TEXT NOT NULL,
 	updated_at          TEXT NOT NULL,
@@ -45,7 +48,7 @@ CREATE INDEX persons_register ON persons(register_id, id);
 CREATE UNIQUE INDEX persons_hetu ON persons(register_id, hetu_hash) WHERE hetu_hash IS NOT NULL;
 
 CREATE TABLE organisations (
-	id               INTEGER PRIMARY KEY,
+	id               INTEGER PRIMARY KEY AUTOINCREMENT,
 	register_id      TEXT NOT NULL REFERENCES registers(id),
 	name             TEXT NOT NULL,
 	ytunnus          TEXT,
@@ -66,7 +69,7 @@ CREATE INDEX organisations_ytunnus ON organisations(register_id, ytunnus) WHERE 
 CREATE INDEX organisations_name ON organisations(register_id, name);
 
 CREATE TABLE affiliations (
-	id          INTEGER PRIMARY KEY,
+	id          INTEGER PRIMARY KEY AUTOINCREMENT,
 	register_id TEXT NOT NULL REFERENCES registers(id),
 	person_id   INTEGER NOT NULL REFERENCES persons(id) ON DELETE CASCADE,
 	org_id      INTEGER NOT NULL REFERENCES organisations(id) ON DELETE CASCADE,
@@ -85,7 +88,7 @@ CREATE INDEX affiliations_register ON affiliations(register_id, id);
 
 -- A person's contact points, each with where it came from, when and by whom (provenance).
 CREATE TABLE contact_points (
-	id           INTEGER PRIMARY KEY,
+	id           INTEGER PRIMARY KEY AUTOINCREMENT,
 	register_id  TEXT NOT NULL REFERENCES registers(id),
 	person_id    INTEGER NOT NULL REFERENCES persons(id) ON DELETE CASCADE,
 	kind         TEXT NOT NULL CHECK (kind IN ('email','phone','postal','social','web','ip')),
@@ -102,7 +105,7 @@ CREATE INDEX contact_points_value ON contact_points(kind, value, register_id);
 -- Every change of personal data: old and new value, who, when, why. Values of sensitive
 -- fields are recorded masked.
 CREATE TABLE change_history (
-	id          INTEGER PRIMARY KEY,
+	id          INTEGER PRIMARY KEY AUTOINCREMENT,
 	register_id TEXT NOT NULL,
 	entity      TEXT NOT NULL CHECK (entity IN ('person','organisation','affiliation')),
 	entity_id   INTEGER NOT NULL,
@@ -121,15 +124,24 @@ CREATE VIRTUAL TABLE person_search USING fts5(
 CREATE VIRTUAL TABLE org_search USING fts5(
 	body, tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3 4');
 
+-- Deferred maintenance: a deletion marks the search index for purging, and the purge
+-- (which rewrites the index so no erased word stays in it) runs soon after, outside the
+-- request that deleted.
+CREATE TABLE maintenance (
+	task  TEXT PRIMARY KEY,
+	since TEXT NOT NULL
+) STRICT;
+
 -- The seam for the usage log (S-04): every change of personal data writes one entry in the
 -- same transaction. Reads, sign-in and the hash chain arrive with access control.
 CREATE TABLE usage_log (
-	id          INTEGER PRIMARY KEY,
+	id          INTEGER PRIMARY KEY AUTOINCREMENT,
 	at          TEXT NOT NULL,
 	actor       TEXT NOT NULL,
 	purpose     TEXT,
 	action      TEXT NOT NULL,
 	register_id TEXT,
 	entity      TEXT,
-	entity_id   INTEGER
+	entity_id   INTEGER,
+	reason      TEXT         -- why, when the actor gave a reason (never personal data)
 ) STRICT;

@@ -10,7 +10,7 @@
 #include "store/store.h"
 
 int usage_record(struct kctx *ctx, const char *action, const char *rid, const char *entity,
-                 int64_t id)
+                 int64_t id, const char *reason)
 {
 	struct query *q = store_query(ctx->db, ST_USAGE_INSERT);
 	q_text(q, 1, ctx->now_iso);
@@ -21,5 +21,6 @@ int usage_record(struct kctx *ctx, const char *action, const char *rid, const ch
 	q_text(q, 6, entity);
 	if (id > 0)
 		q_int(q, 7, id);
+	q_text(q, 8, reason);
 	return q_exec(q, ctx->err);
 }

@@ -11,9 +11,11 @@
 struct kctx;
 
 /* Records `action` ("create", "update", "delete", …) on entity `entity` ("person",
- * "organisation", …) `id` of register `rid`. Must be called inside the caller's write
- * transaction. Returns 0 or a negative KERR_* with ctx->err filled. */
+ * "organisation", …) `id` of register `rid`, with `reason` (may be NULL): a code such as a
+ * retention rule id, never free text, so the log holds no personal data. Must be called
+ * inside the caller's write transaction. Returns 0 or a negative KERR_* with ctx->err
+ * filled. */
 int usage_record(struct kctx *ctx, const char *action, const char *rid, const char *entity,
-                 int64_t id);
+                 int64_t id, const char *reason);
 
 #endif

@@ -11,6 +11,7 @@
 #include "core/affiliation.h"
 #include "core/org.h"
 #include "core/person.h"
+#include "core/search.h"
 #include "util/buf.h"
 
 enum entity { ENT_PERSON, ENT_ORG, ENT_AFFILIATION, ENT__MAX };
@@ -168,7 +169,7 @@ static int cmd_records(enum entity e, struct globals *g, int argc, char **argv)
 		                     : affiliation_delete(ctx, o.rid, id);
 	} else if (strcmp(verb, "get") == 0) {
 		unsigned flags =
-		        (o.reveal ? PERSON_REVEAL_HETU : 0) | (o.history ? PERSON_HISTORY : 0);
+		        (o.reveal ? PERSON_REVEAL_SENSITIVE : 0) | (o.history ? PERSON_HISTORY : 0);
 		rc = e == ENT_PERSON ? person_get(ctx, o.rid, id, flags, &out)
 		     : e == ENT_ORG  ? org_get(ctx, o.rid, id, &out)
 		                     : affiliation_get(ctx, o.rid, id, &out);
@@ -187,6 +188,9 @@ static int cmd_records(enum entity e, struct globals *g, int argc, char **argv)
 		                    : affiliation_find(ctx, o.rid, o.person_id, o.org_id, o.cursor,
 		                                       (int)o.limit, &out);
 	}
+	/* A deletion leaves the search index marked for a purge; finish it before exiting. */
+	if (!rc && strcmp(verb, "delete") == 0)
+		rc = search_purge(ctx, NULL);
 	if (rc)
 		status = cli_fail(&c);
 	else if (out)

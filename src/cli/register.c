@@ -151,8 +151,7 @@ static int list(struct globals *g, int argc, char **argv, bool versions)
 	else
 		printf("%-20s %-8s %-11s %-11s %s\n", "REGISTER", "VERSION", "PUBLISHED", "UPDATED",
 		       "NAME");
-	json_array_foreach(items, i, o)
-	{
+	json_array_foreach (items, i, o) {
 		const char *pub = json_string_value(json_object_get(o, "published"));
 		const char *upd = json_string_value(json_object_get(o, "updated"));
 		long long v = (long long)json_integer_value(json_object_get(o, "version"));

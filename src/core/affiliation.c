@@ -70,8 +70,7 @@ static int rec_apply(struct kctx *ctx, const struct decl *d, const char *rid, st
 
 	if (!json_is_object(in))
 		return kerr_set(ctx->err, KERR_INVALID, NULL, "the body must be a JSON object");
-	json_object_foreach(in, key, v)
-	{
+	json_object_foreach (in, key, v) {
 		int c = -1;
 		for (int i = 0; i < AC__MAX; i++)
 			if (strcmp(aff_cols[i], key) == 0)
@@ -146,7 +145,7 @@ int affiliation_create_tx(struct kctx *ctx, const char *rid, json_t *in, int64_t
 	if ((rc = q_exec(q, ctx->err)))
 		return rc;
 	*id = store_last_id(ctx->db);
-	return usage_record(ctx, "create", rid, "affiliation", *id);
+	return usage_record(ctx, "create", rid, "affiliation", *id, NULL);
 }
 
 int affiliation_create(struct kctx *ctx, const char *rid, json_t *in, int64_t *id)
@@ -246,7 +245,7 @@ static int affiliation_update_tx(struct kctx *ctx, const char *rid, int64_t id, 
 	q_text(q, 7, ctx->now_iso);
 	if ((rc = q_exec(q, ctx->err)))
 		return rc;
-	return usage_record(ctx, "update", rid, "affiliation", id);
+	return usage_record(ctx, "update", rid, "affiliation", id, NULL);
 }
 
 int affiliation_update(struct kctx *ctx, const char *rid, int64_t id, json_t *patch)
@@ -271,7 +270,7 @@ static int affiliation_delete_tx(struct kctx *ctx, const char *rid, int64_t id)
 	q_int(q, 3, id);
 	if ((rc = q_exec(q, ctx->err)))
 		return rc;
-	return usage_record(ctx, "delete", rid, "affiliation", id);
+	return usage_record(ctx, "delete", rid, "affiliation", id, NULL);
 }
 
 int affiliation_delete(struct kctx *ctx, const char *rid, int64_t id)

@@ -9,6 +9,7 @@
 #include <libfyaml.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/affiliation.h"
 #include "core/app.h"
@@ -201,8 +202,37 @@ static const char *row_key(json_t *person, const char *kind, char *buf, size_t b
 	return bufsz >= 17 && phone_valid(s, buf, NULL) ? buf : NULL;
 }
 
+/* A CSV cell (always text) as the JSON type its declared field takes: integers for int
+ * fields, booleans for bool fields (true/false, kyllä/ei, ja/nej, yes/no, 1/0). A cell that
+ * does not convert stays text, and the field's validator then names the problem. */
+static json_t *typed(const struct decl *d, const char *field, json_t *cell)
+{
+	const struct decl_field *f = decl_field(d, field);
+	const char *s = json_string_value(cell);
+	if (!f || !s)
+		return cell;
+	if (f->type == FT_INT) {
+		long long n;
+		if (int_valid(s, &n, NULL)) {
+			json_decref(cell);
+			return json_integer(n);
+		}
+	} else if (f->type == FT_BOOL) {
+		static const char *const yes[] = {"true", "kyllä", "ja", "yes", "1"};
+		static const char *const no[] = {"false", "ei", "nej", "no", "0"};
+		for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+			if (strcasecmp(s, yes[i]) == 0 || strcasecmp(s, no[i]) == 0) {
+				bool b = strcasecmp(s, yes[i]) == 0;
+				json_decref(cell);
+				return json_boolean(b);
+			}
+		}
+	}
+	return cell;
+}
+
 /* Imports one row inside the caller's transaction. */
-static int import_row(struct kctx *ctx, const char *rid, const char *source,
+static int import_row(struct kctx *ctx, const struct decl *d, const char *rid, const char *source,
                       const struct import_map *m, const struct csv_record *rec,
                       enum import_status *st, int64_t *pid)
 {
@@ -229,7 +259,7 @@ static int import_row(struct kctx *ctx, const char *rid, const char *source,
 		json_t *v = json_stringn(f->s + a, b - a);
 		switch (t->kind) {
 		case TG_GROUP: json_object_set_new(person, "subject_group", v); break;
-		case TG_PERSON: json_object_set_new(person, t->name, v); break;
+		case TG_PERSON: json_object_set_new(person, t->name, typed(d, t->name, v)); break;
 		case TG_ORG: json_object_set_new(org, t->name, v); break;
 		case TG_AFF: json_object_set_new(aff, t->name, v); break;
 		default: json_decref(v);
@@ -389,7 +419,7 @@ int import_csv(struct kctx *ctx, const char *rid, const char *source, const char
 		if ((rc = store_savepoint(ctx->db, ctx->err)))
 			break;
 		arena_reset(&row_mem);
-		int rr = import_row(ctx, rid, source, m, &rec, &st, &pid);
+		int rr = import_row(ctx, d, rid, source, m, &rec, &st, &pid);
 		if (rr == KERR_INTERNAL || rr == KERR_BUSY) {
 			store_rollback_savepoint(ctx->db);
 			rc = rr;

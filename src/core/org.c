@@ -13,6 +13,7 @@
 #include "core/ctx.h"
 #include "core/fields.h"
 #include "core/person.h"
+#include "core/search.h"
 #include "decl/decl.h"
 #include "store/store.h"
 #include "util/arena.h"
@@ -116,8 +117,7 @@ static int rec_apply(struct kctx *ctx, const char *rid, struct org_rec *r, json_
 
 	if (!json_is_object(in))
 		return kerr_set(ctx->err, KERR_INVALID, NULL, "the body must be a JSON object");
-	json_object_foreach(in, key, v)
-	{
+	json_object_foreach (in, key, v) {
 		int c = col_index(key);
 		if (strcmp(key, "source") == 0) {
 			if (!json_is_string(v) || !decl_source(d, json_string_value(v)))
@@ -194,7 +194,7 @@ int org_create_tx(struct kctx *ctx, const char *rid, json_t *in, int64_t *id)
 	*id = store_last_id(ctx->db);
 	if ((rc = index_org(ctx, *id, &r, false)))
 		return rc;
-	return usage_record(ctx, "create", rid, "organisation", *id);
+	return usage_record(ctx, "create", rid, "organisation", *id, NULL);
 }
 
 int org_create(struct kctx *ctx, const char *rid, json_t *in, int64_t *id)
@@ -295,7 +295,7 @@ int org_update_tx(struct kctx *ctx, const char *rid, int64_t id, json_t *patch, 
 	q_text(q, 11, ctx->now_iso);
 	if ((rc = q_exec(q, ctx->err)) || (rc = index_org(ctx, id, &r, true)))
 		return rc;
-	return usage_record(ctx, "update", rid, "organisation", id);
+	return usage_record(ctx, "update", rid, "organisation", id, NULL);
 }
 
 int org_update(struct kctx *ctx, const char *rid, int64_t id, json_t *patch)
@@ -326,7 +326,7 @@ static int org_delete_tx(struct kctx *ctx, const char *rid, int64_t id)
 		                "organisation %" PRId64 " not found in register '%s'", id, rid);
 	q = store_query(ctx->db, ST_ORG_SEARCH_DELETE);
 	q_int(q, 1, id);
-	if ((rc = q_exec(q, ctx->err)))
+	if ((rc = q_exec(q, ctx->err)) || (rc = search_mark_purge(ctx)))
 		return rc;
 	q = store_query(ctx->db, ST_HISTORY_DELETE);
 	q_text(q, 1, rid);
@@ -334,7 +334,7 @@ static int org_delete_tx(struct kctx *ctx, const char *rid, int64_t id)
 	q_int(q, 3, id);
 	if ((rc = q_exec(q, ctx->err)))
 		return rc;
-	return usage_record(ctx, "delete", rid, "organisation", id);
+	return usage_record(ctx, "delete", rid, "organisation", id, NULL);
 }
 
 int org_delete(struct kctx *ctx, const char *rid, int64_t id)

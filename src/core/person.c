@@ -5,8 +5,10 @@
  * (XChaCha20-Poly1305), with a keyed hash for exact lookup and a masked form for display.
  */
 #include "core/person.h"
+#include "core/search.h"
 
 #include <inttypes.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,8 +73,69 @@ struct person_rec {
 	bool hetu_changed;
 	const char *cp[CP__MAX];
 	bool cp_changed[CP__MAX];
-	json_t *attrs; /* owned */
+	json_t *attrs; /* owned: every attribute, sensitive ones included (sealed on disk) */
 };
+
+/* ---------------------------------------------------------------- sensitive attributes */
+
+/* Whether attribute `key` is kept sealed: declared sensitive or of type hetu. A key the
+ * declaration no longer names is treated as sensitive, the safe side. */
+static bool attr_sensitive(const struct decl *d, const char *key)
+{
+	const struct decl_field *f = decl_field(d, key);
+	return !f || f->sensitive || f->type == FT_HETU;
+}
+
+/* Splits `attrs` into the plain JSON text (heap, caller frees) and the sealed blob of the
+ * sensitive attributes (arena; NULL when there are none). */
+static char *attrs_store(struct kctx *ctx, const struct decl *d, json_t *attrs,
+                         unsigned char **sealed, size_t *sealed_len)
+{
+	json_t *plain = json_object(), *secret = json_object();
+	const char *key;
+	json_t *v;
+	json_object_foreach (attrs, key, v) {
+		json_object_set(attr_sensitive(d, key) ? secret : plain, key, v);
+	}
+	char *text = json_dumps(plain, JSON_COMPACT | JSON_SORT_KEYS);
+	*sealed = NULL;
+	*sealed_len = 0;
+	if (json_object_size(secret)) {
+		char *st = json_dumps(secret, JSON_COMPACT | JSON_SORT_KEYS);
+		size_t n = strlen(st);
+		*sealed = arena_alloc(ctx->mem, n + FIELD_SEAL_OVERHEAD);
+		field_seal(&ctx->app->keys, st, n, *sealed);
+		*sealed_len = n + FIELD_SEAL_OVERHEAD;
+		sodium_memzero(st, n);
+		free(st);
+	}
+	json_decref(plain);
+	json_decref(secret);
+	return text;
+}
+
+/* Opens a sealed attribute blob and merges its members into `attrs`. */
+static int attrs_unseal(struct kctx *ctx, const void *blob, size_t n, json_t *attrs)
+{
+	if (!blob)
+		return 0;
+	char *plain = arena_alloc(ctx->mem, n);
+	json_error_t jerr;
+	if (n < FIELD_SEAL_OVERHEAD || field_open(&ctx->app->keys, blob, n, plain) != 0)
+		return kerr_set(
+		        ctx->err, KERR_INTERNAL, "attributes",
+		        "sealed attributes cannot be decrypted with this data directory's key");
+	json_t *o = json_loads(plain, 0, &jerr);
+	sodium_memzero(plain, n - FIELD_SEAL_OVERHEAD);
+	if (!json_is_object(o)) {
+		json_decref(o);
+		return kerr_set(ctx->err, KERR_INTERNAL, "attributes",
+		                "sealed attributes are damaged");
+	}
+	json_object_update(attrs, o);
+	json_decref(o);
+	return 0;
+}
 
 static const char *str_or_null(json_t *v)
 {
@@ -87,9 +150,17 @@ static int rec_set_field(struct kctx *ctx, const struct decl *d, const char *rid
 	json_t *norm = NULL;
 	int rc;
 
-	if ((rc = field_declared(ctx, d, rid, id, r->group, path, &f)))
+	/* A value of a field a later declaration dropped may still be removed. */
+	if ((!v || json_is_null(v)) && !decl_field(d, id) && json_object_get(r->attrs, id)) {
+		json_object_del(r->attrs, id);
+		return 0;
+	}
+	/* Removing a value needs only a declared field; setting one needs it to apply to the
+	 * subject's group too (a patch may change the group and drop its fields at once). */
+	bool removing = !v || json_is_null(v);
+	if ((rc = field_declared(ctx, d, rid, id, removing ? NULL : r->group, path, &f)))
 		return rc;
-	if (v && !json_is_null(v) && (rc = field_check(ctx, f, v, path, &norm)))
+	if (!removing && (rc = field_check(ctx, f, v, path, &norm)))
 		return rc;
 
 	const char *s = norm ? str_or_null(norm) : NULL;
@@ -183,8 +254,7 @@ static int rec_apply(struct kctx *ctx, const struct decl *d, const char *rid, st
 		}
 	}
 
-	json_object_foreach(in, key, v)
-	{
+	json_object_foreach (in, key, v) {
 		if (is_reserved_key(key))
 			continue;
 		if ((rc = rec_set_field(ctx, d, rid, r, key, v, key)))
@@ -195,8 +265,7 @@ static int rec_apply(struct kctx *ctx, const struct decl *d, const char *rid, st
 			return kerr_set(ctx->err, KERR_INVALID, "attributes",
 			                "attributes: must be an object of declared fields");
 		json_t *av;
-		json_object_foreach(v, key, av)
-		{
+		json_object_foreach (v, key, av) {
 			const char *path = arena_printf(ctx->mem, "attributes.%s", key);
 			if (json_object_get(in, key))
 				return kerr_set(ctx->err, KERR_INVALID, path,
@@ -250,17 +319,23 @@ static int rec_seal_hetu(struct kctx *ctx, const char *rid, struct person_rec *r
 	if (!r->hetu_changed)
 		return 0;
 	if (!r->hetu_new) {
+		r->hetu_changed = r->hetu_enc != NULL;
 		r->hetu_enc = r->hetu_hash = NULL;
 		r->hetu_masked = NULL;
 		r->hetu_enc_len = 0;
 		return 0;
 	}
 	size_t n = strlen(r->hetu_new);
-	unsigned char *enc = arena_alloc(ctx->mem, n + FIELD_SEAL_OVERHEAD);
 	unsigned char *hash = arena_alloc(ctx->mem, FIELD_HASH_BYTES);
+	field_hash(&ctx->app->keys, r->hetu_new, n, hash);
+	if (r->hetu_hash && memcmp(hash, r->hetu_hash, FIELD_HASH_BYTES) == 0) {
+		/* The code the person already has: nothing changes. */
+		r->hetu_changed = false;
+		return 0;
+	}
+	unsigned char *enc = arena_alloc(ctx->mem, n + FIELD_SEAL_OVERHEAD);
 	char *masked = arena_alloc(ctx->mem, 12);
 	field_seal(&ctx->app->keys, r->hetu_new, n, enc);
-	field_hash(&ctx->app->keys, r->hetu_new, n, hash);
 	hetu_mask(r->hetu_new, masked);
 	r->hetu_enc = enc;
 	r->hetu_enc_len = n + FIELD_SEAL_OVERHEAD;
@@ -327,11 +402,6 @@ static int write_cp(struct kctx *ctx, const char *rid, int64_t id, const struct 
 	return q_exec(q, ctx->err);
 }
 
-static char *attrs_text(json_t *attrs)
-{
-	return json_dumps(attrs, JSON_COMPACT | JSON_SORT_KEYS);
-}
-
 /* ---------------------------------------------------------------- create */
 
 int person_create_tx(struct kctx *ctx, const char *rid, json_t *in, int64_t *id)
@@ -348,7 +418,9 @@ int person_create_tx(struct kctx *ctx, const char *rid, json_t *in, int64_t *id)
 	    (rc = rec_seal_hetu(ctx, rid, &r, 0)))
 		goto out;
 
-	char *attrs = attrs_text(r.attrs);
+	unsigned char *sealed;
+	size_t sealed_len;
+	char *attrs = attrs_store(ctx, d, r.attrs, &sealed, &sealed_len);
 	struct query *q = store_query(ctx->db, ST_PERSON_INSERT);
 	q_text(q, 1, rid);
 	q_text(q, 2, r.first_name);
@@ -363,6 +435,7 @@ int person_create_tx(struct kctx *ctx, const char *rid, json_t *in, int64_t *id)
 	q_text(q, 11, r.lce);
 	q_text(q, 12, ctx->now_iso);
 	q_text(q, 13, ctx->actor->name);
+	q_blob(q, 14, sealed, sealed_len);
 	rc = q_exec(q, ctx->err);
 	free(attrs);
 	if (rc)
@@ -373,7 +446,7 @@ int person_create_tx(struct kctx *ctx, const char *rid, json_t *in, int64_t *id)
 			goto out;
 	if ((rc = search_index(ctx, *id, &r)))
 		goto out;
-	rc = usage_record(ctx, "create", rid, "person", *id);
+	rc = usage_record(ctx, "create", rid, "person", *id, NULL);
 out:
 	json_decref(r.attrs);
 	return rc;
@@ -413,11 +486,28 @@ static int rec_load(struct kctx *ctx, const char *rid, int64_t id, struct person
 		r->hetu_enc_len = n;
 	}
 	r->hetu_masked = arena_strdup(ctx->mem, q_col_text(q, 8));
+	if (!q_col_null(q, 15) && q_col_bytes(q, 15) == FIELD_HASH_BYTES) {
+		void *h = arena_alloc(ctx->mem, FIELD_HASH_BYTES);
+		memcpy(h, q_col_blob(q, 15), FIELD_HASH_BYTES);
+		r->hetu_hash = h;
+	}
+	const void *sealed = NULL;
+	size_t sealed_len = 0;
+	if (!q_col_null(q, 16)) {
+		sealed_len = q_col_bytes(q, 16);
+		void *p = arena_alloc(ctx->mem, sealed_len);
+		memcpy(p, q_col_blob(q, 16), sealed_len);
+		sealed = p;
+	}
 	json_error_t jerr;
 	r->attrs = json_loads(q_col_text(q, 9), 0, &jerr);
 	if (!r->attrs)
 		r->attrs = json_object();
 	r->lce = arena_strdup(ctx->mem, q_col_text(q, 10));
+	if ((rc = attrs_unseal(ctx, sealed, sealed_len, r->attrs))) {
+		q_done(q);
+		return rc;
+	}
 	if (out) {
 		json_object_set_new(out, "id", json_integer(id));
 		json_object_set_new(out, "register", json_string(rid));
@@ -464,16 +554,17 @@ static int may_reveal_hetu(const struct kctx *ctx)
 
 int person_get(struct kctx *ctx, const char *rid, int64_t id, unsigned flags, json_t **out)
 {
+	const struct decl *d = app_register(ctx->app, rid);
 	struct person_rec r = {0};
 	json_t *o = json_object();
 	int rc;
 
 	*out = NULL;
-	if (!app_register(ctx->app, rid)) {
+	if (!d) {
 		rc = kerr_set(ctx->err, KERR_NOTFOUND, "register", "register '%s' not found", rid);
 		goto fail;
 	}
-	if ((flags & PERSON_REVEAL_HETU) && !may_reveal_hetu(ctx)) {
+	if ((flags & PERSON_REVEAL_SENSITIVE) && !may_reveal_hetu(ctx)) {
 		rc = kerr_set(ctx->err, KERR_FORBIDDEN, "reveal",
 		              "reveal: you have no right to see the henkilötunnus in full");
 		goto fail;
@@ -492,7 +583,7 @@ int person_get(struct kctx *ctx, const char *rid, int64_t id, unsigned flags, js
 		if (r.cp[k])
 			json_object_set_new(o, cp_map[k].field, json_string(r.cp[k]));
 	if (r.hetu_enc) {
-		if (flags & PERSON_REVEAL_HETU) {
+		if (flags & PERSON_REVEAL_SENSITIVE) {
 			char *plain = arena_alloc(ctx->mem, r.hetu_enc_len);
 			if (field_open(&ctx->app->keys, r.hetu_enc, r.hetu_enc_len, plain) != 0) {
 				rc = kerr_set(ctx->err, KERR_INTERNAL, "hetu",
@@ -503,6 +594,14 @@ int person_get(struct kctx *ctx, const char *rid, int64_t id, unsigned flags, js
 			json_object_set_new(o, "hetu", json_string(plain));
 		} else {
 			json_object_set_new(o, "hetu", json_string(r.hetu_masked));
+		}
+	}
+	if (!(flags & PERSON_REVEAL_SENSITIVE)) {
+		const char *key;
+		json_t *v;
+		json_object_foreach (r.attrs, key, v) {
+			if (attr_sensitive(d, key))
+				json_object_set_new(r.attrs, key, json_string("****"));
 		}
 	}
 	json_object_set_new(o, "attributes", r.attrs);
@@ -591,6 +690,16 @@ static char *json_value_text(json_t *v)
 	return json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
 }
 
+/* A value as the change history records it: sensitive values only as "****". */
+static char *history_value(const struct decl *d, const char *key, json_t *v)
+{
+	if (!v)
+		return NULL;
+	if (attr_sensitive(d, key))
+		return strdup("****");
+	return json_value_text(v);
+}
+
 int person_update_tx(struct kctx *ctx, const char *rid, int64_t id, json_t *patch, bool *changed)
 {
 	const struct decl *d = app_register(ctx->app, rid);
@@ -627,7 +736,7 @@ int person_update_tx(struct kctx *ctx, const char *rid, int64_t id, json_t *patc
 			                  simple[i].b, r.reason)))
 				goto out;
 		}
-	if (r.hetu_changed && (str_differs(old.hetu_masked, r.hetu_masked) || r.hetu_new)) {
+	if (r.hetu_changed) {
 		*changed = true;
 		if ((rc = history(ctx, rid, "person", id, "hetu", old.hetu_masked, r.hetu_masked,
 		                  r.reason)))
@@ -644,25 +753,23 @@ int person_update_tx(struct kctx *ctx, const char *rid, int64_t id, json_t *patc
 	}
 	const char *key;
 	json_t *v;
-	json_object_foreach(r.attrs, key, v)
-	{
+	json_object_foreach (r.attrs, key, v) {
 		json_t *ov = json_object_get(old.attrs, key);
 		if (ov && json_equal(ov, v))
 			continue;
 		*changed = true;
-		char *a = json_value_text(ov), *b = json_value_text(v);
+		char *a = history_value(d, key, ov), *b = history_value(d, key, v);
 		rc = history(ctx, rid, "person", id, key, a, b, r.reason);
 		free(a);
 		free(b);
 		if (rc)
 			goto out;
 	}
-	json_object_foreach(old.attrs, key, v)
-	{
+	json_object_foreach (old.attrs, key, v) {
 		if (json_object_get(r.attrs, key))
 			continue;
 		*changed = true;
-		char *a = json_value_text(v);
+		char *a = history_value(d, key, v);
 		rc = history(ctx, rid, "person", id, key, a, NULL, r.reason);
 		free(a);
 		if (rc)
@@ -671,7 +778,9 @@ int person_update_tx(struct kctx *ctx, const char *rid, int64_t id, json_t *patc
 	if (!*changed)
 		goto out;
 
-	char *attrs = attrs_text(r.attrs);
+	unsigned char *sealed;
+	size_t sealed_len;
+	char *attrs = attrs_store(ctx, d, r.attrs, &sealed, &sealed_len);
 	struct query *q = store_query(ctx->db, ST_PERSON_UPDATE);
 	q_text(q, 1, rid);
 	q_int(q, 2, id);
@@ -685,11 +794,12 @@ int person_update_tx(struct kctx *ctx, const char *rid, int64_t id, json_t *patc
 	q_text(q, 10, attrs);
 	q_text(q, 11, r.lce);
 	q_text(q, 12, ctx->now_iso);
+	q_blob(q, 13, sealed, sealed_len);
 	rc = q_exec(q, ctx->err);
 	free(attrs);
 	if (rc || (rc = search_unindex(ctx, id)) || (rc = search_index(ctx, id, &r)))
 		goto out;
-	rc = usage_record(ctx, "update", rid, "person", id);
+	rc = usage_record(ctx, "update", rid, "person", id, NULL);
 out:
 	json_decref(old.attrs);
 	if (r.attrs != old.attrs)
@@ -731,13 +841,14 @@ int person_delete(struct kctx *ctx, const char *rid, int64_t id, const char *rea
 		              "person %" PRId64 " not found in register '%s'", id, rid);
 		goto fail;
 	}
-	if ((rc = search_unindex(ctx, id)))
+	if ((rc = search_unindex(ctx, id)) || (rc = search_mark_purge(ctx)))
 		goto fail;
 	q = store_query(ctx->db, ST_HISTORY_DELETE);
 	q_text(q, 1, rid);
 	q_text(q, 2, "person");
 	q_int(q, 3, id);
-	if ((rc = q_exec(q, ctx->err)) || (rc = usage_record(ctx, "delete", rid, "person", id)))
+	if ((rc = q_exec(q, ctx->err)) ||
+	    (rc = usage_record(ctx, "delete", rid, "person", id, NULL)))
 		goto fail;
 	return store_commit(ctx->db, ctx->err);
 fail:
@@ -780,37 +891,13 @@ int page_limit(struct kctx *ctx, int limit)
 	return limit > ctx->app->cfg.page_max ? ctx->app->cfg.page_max : limit;
 }
 
-const char *search_query(struct kctx *ctx, const char *q)
+/* A person as lists show it, from a row of id, first_name, last_name, subject_group and
+ * status (ST_PERSON_LIST, ST_PERSON_SEARCH, ST_PERSON_SUMMARY). */
+static json_t *summary(struct query *q)
 {
-	struct buf b = BUF_INIT;
-	int words = 0;
-	const unsigned char *p = (const unsigned char *)q;
-
-	while (*p && words < 16) {
-		while (*p && !(*p >= 0x80 || (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
-		               (*p >= 'A' && *p <= 'Z')))
-			p++;
-		const unsigned char *start = p;
-		while (*p && (*p >= 0x80 || (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
-		              (*p >= 'A' && *p <= 'Z')))
-			p++;
-		if (p == start)
-			break;
-		if (words++)
-			buf_putc(&b, ' ');
-		/* A quoted FTS5 string: the word cannot contain '"', so no escaping is needed. */
-		buf_putc(&b, '"');
-		buf_append(&b, start, (size_t)(p - start));
-		buf_puts(&b, "\"*");
-	}
-	if (!words) {
-		buf_free(&b);
-		kerr_set(ctx->err, KERR_INVALID, "q", "q: give at least one word to search for");
-		return NULL;
-	}
-	const char *s = arena_strndup(ctx->mem, b.p, b.len);
-	buf_free(&b);
-	return s;
+	return json_pack("{s:I, s:o, s:o, s:s, s:s}", "id", (json_int_t)q_col_int(q, 0),
+	                 "first_name", jstr(q_col_text(q, 1)), "last_name", jstr(q_col_text(q, 2)),
+	                 "subject_group", q_col_text(q, 3), "status", q_col_text(q, 4));
 }
 
 int person_find(struct kctx *ctx, const char *rid, const char *q, const char *hetu,
@@ -846,12 +933,17 @@ int person_find(struct kctx *ctx, const char *rid, const char *q, const char *he
 			return rc;
 		json_t *items = json_array();
 		if (id > after) {
-			json_t *p = NULL;
-			if ((rc = person_get(ctx, rid, id, 0, &p))) {
+			/* The same summary a search returns. */
+			st = store_query(ctx->db, ST_PERSON_SUMMARY);
+			q_text(st, 1, rid);
+			q_int(st, 2, id);
+			if ((rc = q_step(st, ctx->err)) == 1)
+				json_array_append_new(items, summary(st));
+			q_done(st);
+			if (rc < 0) {
 				json_decref(items);
 				return rc;
 			}
-			json_array_append_new(items, p);
 		}
 		*out = json_pack("{s:o, s:n}", "items", items, "next");
 		return 0;
@@ -880,11 +972,7 @@ int person_find(struct kctx *ctx, const char *rid, const char *q, const char *he
 			break;
 		}
 		last = q_col_int(st, 0);
-		json_array_append_new(items,
-		                      json_pack("{s:I, s:o, s:o, s:s, s:s}", "id", (json_int_t)last,
-		                                "first_name", jstr(q_col_text(st, 1)), "last_name",
-		                                jstr(q_col_text(st, 2)), "subject_group",
-		                                q_col_text(st, 3), "status", q_col_text(st, 4)));
+		json_array_append_new(items, summary(st));
 		n++;
 	}
 	q_done(st);

@@ -15,8 +15,9 @@
 struct kctx;
 
 enum person_flags {
-	PERSON_REVEAL_HETU = 1 << 0, /* show the henkilötunnus in full (needs the right) */
-	PERSON_HISTORY = 1 << 1,     /* include the change history */
+	PERSON_REVEAL_SENSITIVE = 1 << 0, /* show the henkilötunnus and other sensitive fields
+					     in full (needs the right) */
+	PERSON_HISTORY = 1 << 1,          /* include the change history */
 };
 
 /*
@@ -60,8 +61,5 @@ int person_find_contact(struct kctx *ctx, const char *rid, const char *kind, con
 const char *cursor_encode(struct kctx *ctx, int64_t id);
 int cursor_decode(struct kctx *ctx, const char *cursor, int64_t *id);
 int page_limit(struct kctx *ctx, int limit);
-
-/* Builds an FTS5 prefix query from user text; NULL with KERR_INVALID when it has no words. */
-const char *search_query(struct kctx *ctx, const char *q);
 
 #endif

@@ -52,7 +52,7 @@ static void reply_created(struct req *r, int rc, int64_t id, const char *collect
 static void reply_deleted(struct req *r, int rc)
 {
 	if (rc == 0)
-		reply_text(r, 204, "application/json", "", 0);
+		reply_text(r, 204, NULL, "", 0);
 	else
 		reply_problem(r);
 }
@@ -94,7 +94,7 @@ void api_person_get(struct req *r)
 			reply_problem(r);
 			return;
 		}
-		flags |= PERSON_REVEAL_HETU;
+		flags |= PERSON_REVEAL_SENSITIVE;
 	}
 	if (history && strcmp(history, "true") == 0)
 		flags |= PERSON_HISTORY;

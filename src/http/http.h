@@ -98,6 +98,7 @@ void api_affiliation_update(struct req *r);
 void api_affiliation_delete(struct req *r);
 void api_openapi(struct req *r);
 void page_index(struct req *r);
+void page_css(struct req *r);
 
 /* HTML escaping writers. */
 void html_text(struct buf *b, const char *s);

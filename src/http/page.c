@@ -41,12 +41,8 @@ void page_index(struct req *r)
 
 	buf_puts(&b, "<!doctype html>\n<html lang=\"fi\"><head><meta charset=\"utf-8\">"
 	             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-	             "<title>kortisto</title><style>"
-	             "body{font-family:system-ui,sans-serif;max-width:48rem;margin:2rem auto;"
-	             "padding:0 1rem;line-height:1.5;color:#1a1a1a}"
-	             "code{background:#f2f2f2;padding:0 .2rem}"
-	             "table{border-collapse:collapse}td,th{padding:.3rem .8rem;text-align:left;"
-	             "border-bottom:1px solid #ddd}</style></head><body>"
+	             "<title>kortisto</title>"
+	             "<link rel=\"stylesheet\" href=\"/static/kortisto.css\"></head><body>"
 	             "<header><h1>kortisto</h1><p>Asiakas- ja markkinointirekisteri, jonka "
 	             "tietosuojaseloste pitää paikkansa. — A customer and marketing register "
 	             "that keeps the promises of its privacy notice.</p></header><main>"
@@ -73,6 +69,20 @@ void page_index(struct req *r)
 	         "<pre><code>curl http://127.0.0.1:8080/api/v1/registers/rauma-crm/persons?q=virt"
 	         "</code></pre></main></body></html>\n");
 	reply_html(r, 200, &b);
+}
+
+/* The style sheet of the HTML pages: a file of its own, so the Content-Security-Policy can
+ * forbid inline styles and scripts. */
+void page_css(struct req *r)
+{
+	static const char css[] =
+	        "body{font-family:system-ui,sans-serif;max-width:48rem;margin:2rem auto;"
+	        "padding:0 1rem;line-height:1.5;color:#1a1a1a;background:#fff}"
+	        "a{color:#0b57a4}code,pre{background:#f2f2f2;padding:0 .2rem}"
+	        "pre{padding:.5rem;overflow-x:auto}"
+	        "table{border-collapse:collapse}td,th{padding:.3rem .8rem;text-align:left;"
+	        "border-bottom:1px solid #ddd}\n";
+	reply_text(r, 200, "text/css; charset=utf-8", css, sizeof(css) - 1);
 }
 
 void api_openapi(struct req *r)

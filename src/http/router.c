@@ -3,6 +3,7 @@
  * whether it touches personal data. Authorisation and usage-log tests iterate this table,
  * so a route cannot be added without them seeing it.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "http/http.h"
@@ -85,16 +86,27 @@ static bool match(struct req *r, const char *pattern, const char *path)
 const struct route *router_match(struct req *r, const char *method, const char *path,
                                  unsigned *status, const char **allow)
 {
-	bool path_found = false;
+	char methods[64] = "";
+	size_t len = 0;
+	/* HEAD is answered as GET; libmicrohttpd leaves the body out. */
+	const char *want = strcmp(method, "HEAD") == 0 ? "GET" : method;
+
 	*allow = NULL;
 	for (size_t i = 0; i < nroutes; i++) {
 		if (!match(r, routes[i].pattern, path))
 			continue;
-		if (strcmp(routes[i].method, method) == 0)
+		if (strcmp(routes[i].method, want) == 0)
 			return &routes[i];
-		path_found = true;
-		*allow = routes[i].method;
+		int n = snprintf(methods + len, sizeof(methods) - len, "%s%s", len ? ", " : "",
+		                 routes[i].method);
+		if (n > 0 && (size_t)n < sizeof(methods) - len)
+			len += (size_t)n;
 	}
-	*status = path_found ? MHD_HTTP_METHOD_NOT_ALLOWED : MHD_HTTP_NOT_FOUND;
+	if (len) {
+		*allow = arena_strdup(&r->mem, methods);
+		*status = MHD_HTTP_METHOD_NOT_ALLOWED;
+	} else {
+		*status = MHD_HTTP_NOT_FOUND;
+	}
 	return NULL;
 }

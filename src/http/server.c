@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 
 #include "core/app.h"
+#include "core/search.h"
 #include "http/http.h"
 #include "store/store.h"
 #include "util/xmalloc.h"
@@ -60,7 +61,8 @@ static void set_response(struct req *r, unsigned status, const char *type, void 
 		return;
 	}
 	r->resp = MHD_create_response_from_buffer(len, data, mode);
-	MHD_add_response_header(r->resp, "Content-Type", type);
+	if (type)
+		MHD_add_response_header(r->resp, "Content-Type", type);
 	add_security_headers(r->resp);
 	r->status = status;
 }
@@ -105,11 +107,12 @@ static const char *problem_slug(int code)
 /* Builds and sets a problem+json response with an explicit HTTP status. */
 static void problem(struct req *r, unsigned status, int code)
 {
-	json_t *p = json_pack("{s:s, s:s, s:i, s:s}", "type",
-	                      arena_printf(&r->mem, "/problems/%s", problem_slug(code)), "title",
-	                      status == 405 ? "Method not allowed" : kerr_title(code), "status",
-	                      (int)status, "detail",
-	                      r->err.message[0] ? r->err.message : kerr_title(code));
+	json_t *p = json_pack(
+	        "{s:s, s:s, s:i, s:s}", "type",
+	        arena_printf(&r->mem, "/problems/%s",
+	                     status == 405 ? "method-not-allowed" : problem_slug(code)),
+	        "title", status == 405 ? "Method not allowed" : kerr_title(code), "status",
+	        (int)status, "detail", r->err.message[0] ? r->err.message : kerr_title(code));
 	if (r->err.field[0])
 		json_object_set_new(p, "errors",
 		                    json_pack("[{s:s, s:s}]", "field", r->err.field, "message",
@@ -232,7 +235,7 @@ static void dispatch(struct server *srv, struct req *r)
 		             status == 405 ? "this method is not allowed on this resource"
 		                           : "no such resource");
 		if (allow && r->resp)
-			MHD_add_response_header(r->resp, "Allow", allow);
+			MHD_add_response_header(r->resp, MHD_HTTP_HEADER_ALLOW, allow);
 		return;
 	}
 	client_name(r, actor, sizeof(actor));
@@ -335,6 +338,20 @@ static int parse_listen(const char *listen, struct sockaddr_in *sa, struct kerr 
 	return 0;
 }
 
+/* Runs a pending search-index purge (after deletions) as the system. */
+static void purge_search(struct kapp *app, struct store *db)
+{
+	static const struct actor system = {ACTOR_SYSTEM, "system:maintenance"};
+	struct arena mem;
+	struct kerr e = {0};
+	struct kctx ctx = {.db = db, .actor = &system, .mem = &mem, .err = &e, .app = app};
+	arena_init(&mem);
+	kctx_set_now(&ctx, app_now(app));
+	if (search_purge(&ctx, NULL) != 0)
+		fprintf(stderr, "kortisto: purging the search index: %s\n", e.message);
+	arena_free(&mem);
+}
+
 int server_run(struct kapp *app, const char *listen, struct kerr *err)
 {
 	struct server srv = {.app = app};
@@ -392,6 +409,7 @@ int server_run(struct kapp *app, const char *listen, struct kerr *err)
 			fprintf(stderr, "kortisto: reloading declarations: %s\n", e.message);
 		else if (changed)
 			fprintf(stderr, "kortisto: loaded new declaration versions\n");
+		purge_search(app, db);
 	}
 	store_close(db);
 	fprintf(stderr, "kortisto: stopping\n");

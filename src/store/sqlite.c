@@ -115,6 +115,7 @@ int store_open(const char *path, bool create, struct store **out, struct kerr *e
 	                 "PRAGMA journal_mode = WAL;"
 	                 "PRAGMA synchronous = FULL;"
 	                 "PRAGMA foreign_keys = ON;"
+	                 "PRAGMA secure_delete = ON;"
 	                 "PRAGMA temp_store = MEMORY;"
 	                 "PRAGMA cache_size = -65536;",
 	                 err);

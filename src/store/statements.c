@@ -36,19 +36,21 @@ static const char *const stmt_text[ST__MAX] = {
         [ST_PERSON_INSERT] =
                 "INSERT INTO persons(register_id, first_name, last_name, subject_group,"
                 " legal_basis, source, hetu_enc, hetu_hash, hetu_masked, attrs,"
-                " last_customer_event, created_at, updated_at, created_by)"
-                " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13)",
+                " last_customer_event, created_at, updated_at, created_by, sealed)"
+                " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13, ?14)",
         [ST_PERSON_GET] = "SELECT id, first_name, last_name, subject_group, legal_basis, source,"
                           " status, hetu_enc, hetu_masked, attrs, last_customer_event, created_at,"
-                          " updated_at, created_by, row_version"
+                          " updated_at, created_by, row_version, hetu_hash, sealed"
                           " FROM persons WHERE register_id = ?1 AND id = ?2",
         [ST_PERSON_UPDATE] = "UPDATE persons SET first_name = ?3, last_name = ?4,"
                              " subject_group = ?5, legal_basis = ?6, hetu_enc = ?7,"
                              " hetu_hash = ?8, hetu_masked = ?9, attrs = ?10,"
-                             " last_customer_event = ?11, updated_at = ?12,"
+                             " last_customer_event = ?11, updated_at = ?12, sealed = ?13,"
                              " row_version = row_version + 1 WHERE register_id = ?1 AND id = ?2",
         [ST_PERSON_DELETE] = "DELETE FROM persons WHERE register_id = ?1 AND id = ?2",
         [ST_PERSON_BY_HETU] = "SELECT id FROM persons WHERE register_id = ?1 AND hetu_hash = ?2",
+        [ST_PERSON_SUMMARY] = "SELECT id, first_name, last_name, subject_group, status"
+                              " FROM persons WHERE register_id = ?1 AND id = ?2",
         [ST_PERSON_LIST] = "SELECT id, first_name, last_name, subject_group, status FROM persons"
                            " WHERE register_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
         [ST_PERSON_SEARCH] = "SELECT p.id, p.first_name, p.last_name, p.subject_group, p.status"
@@ -131,7 +133,13 @@ static const char *const stmt_text[ST__MAX] = {
                 " AND entity_id IN (SELECT id FROM affiliations WHERE +register_id = ?1"
                 " AND (person_id = ?2 OR org_id = ?3))",
         [ST_USAGE_INSERT] = "INSERT INTO usage_log(at, actor, purpose, action, register_id,"
-                            " entity, entity_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                            " entity, entity_id, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        [ST_MAINT_MARK] = "INSERT OR IGNORE INTO maintenance(task, since) VALUES (?1, ?2)",
+        [ST_MAINT_PENDING] = "SELECT since FROM maintenance WHERE task = ?1",
+        [ST_MAINT_DONE] = "DELETE FROM maintenance WHERE task = ?1",
+        [ST_PERSON_SEARCH_OPTIMIZE] =
+                "INSERT INTO person_search(person_search) VALUES ('optimize')",
+        [ST_ORG_SEARCH_OPTIMIZE] = "INSERT INTO org_search(org_search) VALUES ('optimize')",
 };
 
 const char *stmt_sql(enum stmt_id id)
