@@ -46,8 +46,9 @@ static void print_diags(const char *file, const struct decl_diags *d)
 {
 	for (size_t i = 0; i < d->n; i++) {
 		const struct decl_diag *x = &d->v[i];
-		fprintf(stderr, "%s:%d:%d: %s%s\n", file, x->line, x->column,
-		        x->warning ? "warning: " : "", x->message);
+		/* Problems of the whole file (a missing key) point at its start. */
+		fprintf(stderr, "%s:%d:%d: %s%s\n", file, x->line > 0 ? x->line : 1,
+		        x->column > 0 ? x->column : 1, x->warning ? "warning: " : "", x->message);
 	}
 }
 

@@ -51,6 +51,24 @@ static int exists(struct kctx *ctx, enum stmt_id st, const char *rid, int64_t id
 	return 0;
 }
 
+/* The subject group of person `id` (in ctx->mem), which decides whether a title applies. */
+static int person_group(struct kctx *ctx, const char *rid, int64_t id, const char **group)
+{
+	struct query *q = store_query(ctx->db, ST_PERSON_SUMMARY);
+	q_text(q, 1, rid);
+	q_int(q, 2, id);
+	int rc = q_step(q, ctx->err);
+	*group = rc == 1 ? arena_strdup(ctx->mem, q_col_text(q, 3)) : NULL;
+	q_done(q);
+	if (rc < 0)
+		return rc;
+	if (rc == 0)
+		return kerr_set(ctx->err, KERR_NOTFOUND, "person_id",
+		                "person_id: person %" PRId64 " not found in register '%s'", id,
+		                rid);
+	return 0;
+}
+
 static int get_id(struct kctx *ctx, json_t *in, const char *key, int64_t *out)
 {
 	json_t *v = json_object_get(in, key);
@@ -62,7 +80,7 @@ static int get_id(struct kctx *ctx, json_t *in, const char *key, int64_t *out)
 }
 
 static int rec_apply(struct kctx *ctx, const struct decl *d, const char *rid, struct aff_rec *r,
-                     json_t *in, bool create)
+                     json_t *in, bool create, const char *group)
 {
 	const char *key;
 	json_t *v;
@@ -91,7 +109,7 @@ static int rec_apply(struct kctx *ctx, const struct decl *d, const char *rid, st
 		if (c == AC_TITLE) {
 			const struct decl_field *f;
 			json_t *norm = NULL;
-			if ((rc = field_declared(ctx, d, rid, "title", NULL, "title", &f)) ||
+			if ((rc = field_declared(ctx, d, rid, "title", group, "title", &f)) ||
 			    (rc = field_check(ctx, f, v, "title", &norm)))
 				return rc;
 			json_decref(norm);
@@ -129,11 +147,12 @@ int affiliation_create_tx(struct kctx *ctx, const char *rid, json_t *in, int64_t
 		                rid ? rid : "");
 	if (!json_is_object(in))
 		return kerr_set(ctx->err, KERR_INVALID, NULL, "the body must be a JSON object");
+	const char *group = NULL;
 	if ((rc = get_id(ctx, in, "person_id", &r.person_id)) ||
 	    (rc = get_id(ctx, in, "organisation_id", &r.org_id)) ||
-	    (rc = rec_apply(ctx, d, rid, &r, in, true)) ||
-	    (rc = exists(ctx, ST_PERSON_GET, rid, r.person_id, "person_id", "person")) ||
-	    (rc = exists(ctx, ST_ORG_GET, rid, r.org_id, "organisation_id", "organisation")))
+	    (rc = person_group(ctx, rid, r.person_id, &group)) ||
+	    (rc = exists(ctx, ST_ORG_GET, rid, r.org_id, "organisation_id", "organisation")) ||
+	    (rc = rec_apply(ctx, d, rid, &r, in, true, group)))
 		return rc;
 	struct query *q = store_query(ctx->db, ST_AFF_INSERT);
 	q_text(q, 1, rid);
@@ -214,7 +233,9 @@ static int affiliation_update_tx(struct kctx *ctx, const char *rid, int64_t id, 
 	if ((rc = aff_load(ctx, rid, id, &old, NULL)))
 		return rc;
 	r = old;
-	if ((rc = rec_apply(ctx, d, rid, &r, patch, false)))
+	const char *group = NULL;
+	if ((rc = person_group(ctx, rid, old.person_id, &group)) ||
+	    (rc = rec_apply(ctx, d, rid, &r, patch, false, group)))
 		return rc;
 	bool changed = false;
 	for (int c = 0; c < AC__MAX; c++) {

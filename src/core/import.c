@@ -32,8 +32,9 @@ enum target_kind { TG_IGNORE, TG_PERSON, TG_ATTRIBUTE, TG_GROUP, TG_ORG, TG_AFF 
 struct target {
 	char header[128];
 	enum target_kind kind;
-	char name[128]; /* field, organisation column or affiliation column */
-	int column;     /* index in the CSV header, -1 until matched */
+	char name[128];       /* field, organisation column or affiliation column */
+	int column;           /* index in the CSV header, -1 until matched */
+	struct fy_node *node; /* the map's value node, for error positions while parsing */
 };
 
 struct import_map {
@@ -174,6 +175,7 @@ static int map_parse(struct kctx *ctx, const struct decl *d, const char *name, c
 				}
 				if ((rc = map_target(ctx, d, name, fy_node_pair_value(p2), t)))
 					goto out;
+				t->node = fy_node_pair_value(p2);
 				t->column = -1;
 				m->n++;
 			}
@@ -186,6 +188,19 @@ static int map_parse(struct kctx *ctx, const struct decl *d, const char *name, c
 	}
 	if (m->n == 0)
 		rc = map_error(ctx, name, root, "the map has no columns", NULL);
+	/* With a fixed subject group, every person field must apply to that group, or every
+	 * row would be refused: say so once, before the first row. */
+	for (int i = 0; !rc && m->group[0] && i < m->n; i++) {
+		const struct target *t = &m->t[i];
+		const char *field = t->kind == TG_PERSON                                 ? t->name
+		                    : t->kind == TG_AFF && strcmp(t->name, "title") == 0 ? "title"
+		                                                                         : NULL;
+		const struct decl_field *f = field ? decl_field(d, field) : NULL;
+		if (f && !decl_category_applies(f->category, m->group))
+			rc = map_error(
+			        ctx, name, t->node,
+			        "maps to a field not declared for the map's subject group:", field);
+	}
 out:
 	fy_document_destroy(doc);
 	return rc;

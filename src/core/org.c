@@ -140,6 +140,30 @@ static int rec_apply(struct kctx *ctx, const char *rid, struct org_rec *r, json_
 	return 0;
 }
 
+/* Refuses a second organisation with the same Y-tunnus and department (a Y-tunnus may
+ * appear once per department). `self` is the organisation being changed, or 0. */
+static int check_duplicate(struct kctx *ctx, const char *rid, const struct org_rec *r, int64_t self)
+{
+	if (!r->v[OC_YTUNNUS])
+		return 0;
+	struct query *q = store_query(ctx->db, ST_ORG_DUPLICATE);
+	q_text(q, 1, rid);
+	q_text(q, 2, r->v[OC_YTUNNUS]);
+	q_text(q, 3, r->v[OC_DEPARTMENT]);
+	q_int(q, 4, self);
+	int rc = q_step(q, ctx->err);
+	int64_t other = rc == 1 ? q_col_int(q, 0) : 0;
+	q_done(q);
+	if (rc < 0)
+		return rc;
+	if (other)
+		return kerr_set(ctx->err, KERR_CONFLICT, "ytunnus",
+		                "ytunnus: organisation %" PRId64
+		                " already has this Y-tunnus%s in register '%s'",
+		                other, r->v[OC_DEPARTMENT] ? " and department" : "", rid);
+	return 0;
+}
+
 static void bind_cols(struct query *q, int first, const struct org_rec *r)
 {
 	for (int c = 0; c < OC__MAX; c++)
@@ -181,7 +205,8 @@ int org_create_tx(struct kctx *ctx, const char *rid, json_t *in, int64_t *id)
 {
 	struct org_rec r = {0};
 	int rc;
-	if ((rc = need_register(ctx, rid)) || (rc = rec_apply(ctx, rid, &r, in, true)))
+	if ((rc = need_register(ctx, rid)) || (rc = rec_apply(ctx, rid, &r, in, true)) ||
+	    (rc = check_duplicate(ctx, rid, &r, 0)))
 		return rc;
 	struct query *q = store_query(ctx->db, ST_ORG_INSERT);
 	q_text(q, 1, rid);
@@ -266,7 +291,8 @@ int org_update_tx(struct kctx *ctx, const char *rid, int64_t id, json_t *patch, 
 	if ((rc = need_register(ctx, rid)) || (rc = org_load(ctx, rid, id, &old, NULL)))
 		return rc;
 	r = old;
-	if ((rc = rec_apply(ctx, rid, &r, patch, false)))
+	if ((rc = rec_apply(ctx, rid, &r, patch, false)) ||
+	    (rc = check_duplicate(ctx, rid, &r, id)))
 		return rc;
 	for (int c = 0; c < OC__MAX; c++) {
 		const char *a = old.v[c], *b = r.v[c];

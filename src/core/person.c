@@ -917,6 +917,10 @@ int person_find(struct kctx *ctx, const char *rid, const char *q, const char *he
 
 	if (hetu) {
 		struct hetu h;
+		if (!decl_field(app_register(ctx->app, rid), "hetu"))
+			return kerr_set(ctx->err, KERR_REFUSED, "hetu",
+			                "hetu: register '%s' does not declare a henkilötunnus",
+			                rid);
 		const char *why = NULL;
 		unsigned char hash[FIELD_HASH_BYTES];
 		if (!hetu_parse(hetu, &h, &why))

@@ -62,12 +62,14 @@ void page_index(struct req *r)
 		html_text(&b, reg->decl->published);
 		buf_puts(&b, "</td></tr>");
 	}
-	buf_puts(&b,
-	         "</tbody></table>"
-	         "<h2>API</h2><p>JSON API under <code>/api/v1</code>; its description is "
-	         "<a href=\"/api/v1/openapi.yaml\">openapi.yaml</a>. For example:</p>"
-	         "<pre><code>curl http://127.0.0.1:8080/api/v1/registers/rauma-crm/persons?q=virt"
-	         "</code></pre></main></body></html>\n");
+	const char *host = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Host");
+	buf_puts(&b, "</tbody></table>"
+	             "<h2>API</h2><p>JSON API under <code>/api/v1</code>; its description is "
+	             "<a href=\"/api/v1/openapi.yaml\">openapi.yaml</a>. For example:</p>"
+	             "<pre><code>curl 'http://");
+	html_text(&b, host ? host : "127.0.0.1:8080");
+	buf_puts(&b, "/api/v1/registers/rauma-crm/persons?q=virt'</code></pre>"
+	             "</main></body></html>\n");
 	reply_html(r, 200, &b);
 }
 

@@ -160,6 +160,11 @@ json_t *req_json_or_reply(struct req *r)
 	}
 	json_t *j = json_loadb(r->body.p, r->body.len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!j) {
+		/* jansson's text may quote the offending token, which may be personal data: keep
+		 * only the part before "near". */
+		char *near = strstr(jerr.text, " near ");
+		if (near)
+			*near = '\0';
 		kerr_set(&r->err, KERR_INVALID, NULL, "malformed JSON at line %d, column %d: %s",
 		         jerr.line, jerr.column, jerr.text);
 		reply_problem(r);
@@ -183,10 +188,11 @@ bool req_int_arg_or_reply(struct req *r, const char *name, long long def, long l
 	long long v = 0;
 	bool ok = *s != '\0' && strlen(s) <= 19;
 	for (const char *p = s; ok && *p; p++) {
-		if (*p < '0' || *p > '9')
+		int digit = *p - '0';
+		if (digit < 0 || digit > 9 || v > (max - digit) / 10)
 			ok = false;
 		else
-			v = v * 10 + (*p - '0');
+			v = v * 10 + digit;
 	}
 	if (!ok || v < min || v > max) {
 		kerr_set(&r->err, KERR_INVALID, name, "%s: must be an integer from %lld to %lld",
@@ -379,8 +385,7 @@ int server_run(struct kapp *app, const char *listen, struct kerr *err)
 	        on_request, &srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 	        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
 	        MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000, MHD_OPTION_NOTIFY_COMPLETED,
-	        on_completed, &srv, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
-	        MHD_OPTION_END);
+	        on_completed, &srv, MHD_OPTION_END);
 	if (!d) {
 		pthread_key_delete(srv.db_key);
 		return kerr_set(err, KERR_INTERNAL, "listen", "cannot listen on %s: %s", listen,

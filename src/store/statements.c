@@ -99,6 +99,9 @@ static const char *const stmt_text[ST__MAX] = {
         [ST_ORG_BY_NAME] = "SELECT id FROM organisations WHERE register_id = ?1 AND name = ?2"
                            " ORDER BY id LIMIT 1",
 
+        [ST_ORG_DUPLICATE] = "SELECT id FROM organisations WHERE register_id = ?1"
+                             " AND ytunnus = ?2 AND department IS ?3 AND id <> ?4 LIMIT 1",
+
         [ST_AFF_INSERT] = "INSERT INTO affiliations(register_id, person_id, org_id, title,"
                           " start_date, end_date, end_reason, created_at, updated_at)"
                           " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",

@@ -51,6 +51,7 @@ enum stmt_id {
 	ST_ORG_SEARCH_DELETE,
 	ST_ORG_BY_YTUNNUS,
 	ST_ORG_BY_NAME,
+	ST_ORG_DUPLICATE,
 	/* affiliations */
 	ST_AFF_INSERT,
 	ST_AFF_GET,
