@@ -22,6 +22,7 @@
 #include "util/arena.h"
 #include "util/buf.h"
 #include "util/crypto.h"
+#include "util/jsonw.h"
 #include "util/kerr.h"
 #include "util/validate.h"
 
@@ -460,8 +461,7 @@ int person_create(struct kctx *ctx, const char *rid, json_t *in, int64_t *id)
 /* ---------------------------------------------------------------- read */
 
 /* Loads person `id` into `r` (strings in ctx->mem). Returns KERR_NOTFOUND when absent. */
-static int rec_load(struct kctx *ctx, const char *rid, int64_t id, struct person_rec *r,
-                    json_t *out)
+static int rec_load(struct kctx *ctx, const char *rid, int64_t id, struct person_rec *r)
 {
 	struct query *q = store_query(ctx->db, ST_PERSON_GET);
 	q_text(q, 1, rid);
@@ -508,35 +508,17 @@ static int rec_load(struct kctx *ctx, const char *rid, int64_t id, struct person
 		q_done(q);
 		return rc;
 	}
-	if (out) {
-		json_object_set_new(out, "id", json_integer(id));
-		json_object_set_new(out, "register", json_string(rid));
-		json_object_set_new(out, "status", json_string(q_col_text(q, 6)));
-		json_object_set_new(out, "created_at", json_string(q_col_text(q, 11)));
-		json_object_set_new(out, "updated_at", json_string(q_col_text(q, 12)));
-		json_object_set_new(out, "created_by", json_string(q_col_text(q, 13)));
-		json_object_set_new(out, "version", json_integer(q_col_int(q, 14)));
-	}
 	q_done(q);
 
 	q = store_query(ctx->db, ST_CP_LIST);
 	q_text(q, 1, rid);
 	q_int(q, 2, id);
-	json_t *cps = out ? json_array() : NULL;
 	while ((rc = q_step(q, ctx->err)) == 1) {
 		int k = cp_index_kind(q_col_text(q, 0));
 		if (k >= 0)
 			r->cp[k] = arena_strdup(ctx->mem, q_col_text(q, 1));
-		if (cps)
-			json_array_append_new(
-			        cps, json_pack("{s:s, s:s, s:s, s:s, s:s}", "kind",
-			                       q_col_text(q, 0), "value", q_col_text(q, 1),
-			                       "source", q_col_text(q, 2), "collected_at",
-			                       q_col_text(q, 3), "collected_by", q_col_text(q, 4)));
 	}
 	q_done(q);
-	if (out)
-		json_object_set_new(out, "contact_points", cps);
 	return rc < 0 ? rc : 0;
 }
 
@@ -552,107 +534,203 @@ static int may_reveal_hetu(const struct kctx *ctx)
 	return ctx->actor->kind == ACTOR_OPERATOR;
 }
 
-int person_get(struct kctx *ctx, const char *rid, int64_t id, unsigned flags, json_t **out)
+/* Writes the "hetu" and "attributes" members: masked, or in full when revealing. */
+static int view_sensitive(struct kctx *ctx, const struct decl *d, struct query *q, unsigned flags,
+                          struct jsonw *w)
 {
-	const struct decl *d = app_register(ctx->app, rid);
-	struct person_rec r = {0};
-	json_t *o = json_object();
+	bool reveal = flags & PERSON_REVEAL_SENSITIVE;
 	int rc;
 
-	*out = NULL;
-	if (!d) {
-		rc = kerr_set(ctx->err, KERR_NOTFOUND, "register", "register '%s' not found", rid);
-		goto fail;
-	}
-	if ((flags & PERSON_REVEAL_SENSITIVE) && !may_reveal_hetu(ctx)) {
-		rc = kerr_set(ctx->err, KERR_FORBIDDEN, "reveal",
-		              "reveal: you have no right to see the henkilötunnus in full");
-		goto fail;
-	}
-	if ((rc = store_begin_read(ctx->db, ctx->err)))
-		goto fail;
-	if ((rc = rec_load(ctx, rid, id, &r, o)))
-		goto fail_tx;
-
-	json_object_set_new(o, "first_name", jstr(r.first_name));
-	json_object_set_new(o, "last_name", jstr(r.last_name));
-	json_object_set_new(o, "subject_group", json_string(r.group));
-	json_object_set_new(o, "legal_basis", json_string(r.basis));
-	json_object_set_new(o, "source", json_string(r.source));
-	for (int k = 0; k < CP__MAX; k++)
-		if (r.cp[k])
-			json_object_set_new(o, cp_map[k].field, json_string(r.cp[k]));
-	if (r.hetu_enc) {
-		if (flags & PERSON_REVEAL_SENSITIVE) {
-			char *plain = arena_alloc(ctx->mem, r.hetu_enc_len);
-			if (field_open(&ctx->app->keys, r.hetu_enc, r.hetu_enc_len, plain) != 0) {
-				rc = kerr_set(ctx->err, KERR_INTERNAL, "hetu",
-				              "hetu: stored value cannot be decrypted with this "
-				              "data directory's key");
-				goto fail_tx;
-			}
-			json_object_set_new(o, "hetu", json_string(plain));
+	if (!q_col_null(q, 7)) {
+		jw_key(w, "hetu");
+		if (reveal) {
+			size_t n = q_col_bytes(q, 7);
+			char *plain = arena_alloc(ctx->mem, n);
+			if (field_open(&ctx->app->keys, q_col_blob(q, 7), n, plain) != 0)
+				return kerr_set(
+				        ctx->err, KERR_INTERNAL, "hetu",
+				        "hetu: stored value cannot be decrypted with this data "
+				        "directory's key");
+			jw_string(w, plain);
 		} else {
-			json_object_set_new(o, "hetu", json_string(r.hetu_masked));
+			jw_string(w, q_col_text(q, 8));
 		}
 	}
-	if (!(flags & PERSON_REVEAL_SENSITIVE)) {
+	jw_key(w, "attributes");
+	if (q_col_null(q, 16)) {
+		/* No sealed attributes: the stored object is written as it is. */
+		jw_raw(w, q_col_text(q, 9), q_col_bytes(q, 9));
+		return 0;
+	}
+	json_error_t jerr;
+	json_t *attrs = json_loads(q_col_text(q, 9), 0, &jerr);
+	if (!attrs)
+		attrs = json_object();
+	if ((rc = attrs_unseal(ctx, q_col_blob(q, 16), q_col_bytes(q, 16), attrs))) {
+		json_decref(attrs);
+		return rc;
+	}
+	if (!reveal) {
 		const char *key;
 		json_t *v;
-		json_object_foreach (r.attrs, key, v) {
+		json_object_foreach (attrs, key, v) {
 			if (attr_sensitive(d, key))
-				json_object_set_new(r.attrs, key, json_string("****"));
+				json_object_set_new(attrs, key, json_string("****"));
 		}
 	}
-	json_object_set_new(o, "attributes", r.attrs);
-	r.attrs = NULL;
-	json_object_set_new(o, "last_customer_event", jstr(r.lce));
+	char *text = json_dumps(attrs, JSON_COMPACT | JSON_SORT_KEYS);
+	jw_raw(w, text, strlen(text));
+	free(text);
+	json_decref(attrs);
+	return 0;
+}
 
-	struct query *q = store_query(ctx->db, ST_AFF_BY_PERSON);
+static int view(struct kctx *ctx, const struct decl *d, const char *rid, int64_t id, unsigned flags,
+                struct buf *out)
+{
+	struct jsonw w;
+	int rc;
+
+	struct query *q = store_query(ctx->db, ST_PERSON_GET);
 	q_text(q, 1, rid);
 	q_int(q, 2, id);
-	json_t *affs = json_array();
-	while ((rc = q_step(q, ctx->err)) == 1)
-		json_array_append_new(affs,
-		                      json_pack("{s:I, s:I, s:s, s:o, s:o, s:o, s:o}", "id",
-		                                (json_int_t)q_col_int(q, 0), "organisation_id",
-		                                (json_int_t)q_col_int(q, 1), "organisation",
-		                                q_col_text(q, 2), "title", jstr(q_col_text(q, 3)),
-		                                "start_date", jstr(q_col_text(q, 4)), "end_date",
-		                                jstr(q_col_text(q, 5)), "end_reason",
-		                                jstr(q_col_text(q, 6))));
+	if ((rc = q_step(q, ctx->err)) <= 0) {
+		q_done(q);
+		return rc < 0 ? rc
+		              : kerr_set(ctx->err, KERR_NOTFOUND, "id",
+		                         "person %" PRId64 " not found in register '%s'", id, rid);
+	}
+	jw_init(&w, out);
+	jw_object(&w);
+	jw_kint(&w, "id", id);
+	jw_kstring(&w, "register", rid);
+	jw_kstring(&w, "first_name", q_col_text(q, 1));
+	jw_kstring(&w, "last_name", q_col_text(q, 2));
+	jw_kstring(&w, "subject_group", q_col_text(q, 3));
+	jw_kstring(&w, "legal_basis", q_col_text(q, 4));
+	jw_kstring(&w, "source", q_col_text(q, 5));
+	jw_kstring(&w, "status", q_col_text(q, 6));
+	jw_kstring(&w, "last_customer_event", q_col_text(q, 10));
+	jw_kstring(&w, "created_at", q_col_text(q, 11));
+	jw_kstring(&w, "updated_at", q_col_text(q, 12));
+	jw_kstring(&w, "created_by", q_col_text(q, 13));
+	jw_kint(&w, "version", q_col_int(q, 14));
+	rc = view_sensitive(ctx, d, q, flags, &w);
 	q_done(q);
-	json_object_set_new(o, "affiliations", affs);
+	if (rc)
+		return rc;
+
+	/* Contact points: each as a top-level field and, with provenance, in a list. */
+	q = store_query(ctx->db, ST_CP_LIST);
+	q_text(q, 1, rid);
+	q_int(q, 2, id);
+	struct buf list = BUF_INIT;
+	struct jsonw lw;
+	jw_init(&lw, &list);
+	jw_array(&lw);
+	while ((rc = q_step(q, ctx->err)) == 1) {
+		int k = cp_index_kind(q_col_text(q, 0));
+		if (k >= 0)
+			jw_kstring(&w, cp_map[k].field, q_col_text(q, 1));
+		jw_object(&lw);
+		jw_kstring(&lw, "kind", q_col_text(q, 0));
+		jw_kstring(&lw, "value", q_col_text(q, 1));
+		jw_kstring(&lw, "source", q_col_text(q, 2));
+		jw_kstring(&lw, "collected_at", q_col_text(q, 3));
+		jw_kstring(&lw, "collected_by", q_col_text(q, 4));
+		jw_end_object(&lw);
+	}
+	q_done(q);
+	jw_end_array(&lw);
+	jw_key(&w, "contact_points");
+	jw_raw(&w, list.p, list.len);
+	buf_free(&list);
 	if (rc < 0)
-		goto fail_tx;
+		return rc;
+
+	q = store_query(ctx->db, ST_AFF_BY_PERSON);
+	q_text(q, 1, rid);
+	q_int(q, 2, id);
+	jw_key(&w, "affiliations");
+	jw_array(&w);
+	while ((rc = q_step(q, ctx->err)) == 1) {
+		jw_object(&w);
+		jw_kint(&w, "id", q_col_int(q, 0));
+		jw_kint(&w, "organisation_id", q_col_int(q, 1));
+		jw_kstring(&w, "organisation", q_col_text(q, 2));
+		jw_kstring(&w, "title", q_col_text(q, 3));
+		jw_kstring(&w, "start_date", q_col_text(q, 4));
+		jw_kstring(&w, "end_date", q_col_text(q, 5));
+		jw_kstring(&w, "end_reason", q_col_text(q, 6));
+		jw_end_object(&w);
+	}
+	q_done(q);
+	jw_end_array(&w);
+	if (rc < 0)
+		return rc;
 
 	if (flags & PERSON_HISTORY) {
 		q = store_query(ctx->db, ST_HISTORY_LIST);
 		q_text(q, 1, rid);
 		q_text(q, 2, "person");
 		q_int(q, 3, id);
-		json_t *hist = json_array();
-		while ((rc = q_step(q, ctx->err)) == 1)
-			json_array_append_new(
-			        hist, json_pack("{s:s, s:o, s:o, s:s, s:o, s:s}", "field",
-			                        q_col_text(q, 0), "old", jstr(q_col_text(q, 1)),
-			                        "new", jstr(q_col_text(q, 2)), "actor",
-			                        q_col_text(q, 3), "reason", jstr(q_col_text(q, 4)),
-			                        "at", q_col_text(q, 5)));
+		jw_key(&w, "history");
+		jw_array(&w);
+		while ((rc = q_step(q, ctx->err)) == 1) {
+			jw_object(&w);
+			jw_kstring(&w, "field", q_col_text(q, 0));
+			jw_kstring(&w, "old", q_col_text(q, 1));
+			jw_kstring(&w, "new", q_col_text(q, 2));
+			jw_kstring(&w, "actor", q_col_text(q, 3));
+			jw_kstring(&w, "reason", q_col_text(q, 4));
+			jw_kstring(&w, "at", q_col_text(q, 5));
+			jw_end_object(&w);
+		}
 		q_done(q);
-		json_object_set_new(o, "history", hist);
+		jw_end_array(&w);
 		if (rc < 0)
-			goto fail_tx;
+			return rc;
 	}
-	if ((rc = store_commit(ctx->db, ctx->err)))
-		goto fail;
-	*out = o;
+	jw_end_object(&w);
 	return 0;
-fail_tx:
-	store_rollback(ctx->db);
-fail:
-	json_decref(r.attrs);
-	json_decref(o);
+}
+
+int person_view(struct kctx *ctx, const char *rid, int64_t id, unsigned flags, struct buf *out)
+{
+	const struct decl *d = app_register(ctx->app, rid);
+	int rc;
+
+	if (!d)
+		return kerr_set(ctx->err, KERR_NOTFOUND, "register", "register '%s' not found",
+		                rid ? rid : "");
+	if ((flags & PERSON_REVEAL_SENSITIVE) && !may_reveal_hetu(ctx))
+		return kerr_set(ctx->err, KERR_FORBIDDEN, "reveal",
+		                "reveal: you have no right to see sensitive fields in full");
+	if ((rc = store_begin_read(ctx->db, ctx->err)))
+		return rc;
+	size_t mark = out->len;
+	if ((rc = view(ctx, d, rid, id, flags, out))) {
+		store_rollback(ctx->db);
+		out->len = mark;
+		if (out->p)
+			out->p[mark] = '\0';
+		return rc;
+	}
+	return store_commit(ctx->db, ctx->err);
+}
+
+int person_get(struct kctx *ctx, const char *rid, int64_t id, unsigned flags, json_t **out)
+{
+	struct buf b = BUF_INIT;
+	json_error_t jerr;
+	*out = NULL;
+	int rc = person_view(ctx, rid, id, flags, &b);
+	if (rc == 0 && !(*out = json_loadb(b.p, b.len, 0, &jerr)))
+		rc = kerr_set(ctx->err, KERR_INTERNAL, NULL, "person %" PRId64 ": bad JSON view",
+		              id);
+	if (b.p)
+		sodium_memzero(b.p, b.len);
+	buf_free(&b);
 	return rc;
 }
 
@@ -710,7 +788,7 @@ int person_update_tx(struct kctx *ctx, const char *rid, int64_t id, json_t *patc
 	if (!d)
 		return kerr_set(ctx->err, KERR_NOTFOUND, "register", "register '%s' not found",
 		                rid ? rid : "");
-	if ((rc = rec_load(ctx, rid, id, &old, NULL)))
+	if ((rc = rec_load(ctx, rid, id, &old)))
 		goto out;
 	r = old;
 	r.reason = NULL;

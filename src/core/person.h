@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "util/buf.h"
+
 struct kctx;
 
 enum person_flags {
@@ -32,7 +34,13 @@ int person_create(struct kctx *ctx, const char *rid, json_t *in, int64_t *id);
 /* As person_create, inside a write transaction the caller holds (for imports). */
 int person_create_tx(struct kctx *ctx, const char *rid, json_t *in, int64_t *id);
 
-/* Returns a new JSON object describing person `id`; caller owns it. */
+/* Appends person `id` as a JSON object to `out`: fields, contact points with provenance,
+ * affiliations, and with PERSON_HISTORY the change history. Sensitive values are masked
+ * unless PERSON_REVEAL_SENSITIVE is given and the actor has the right (else KERR_FORBIDDEN).
+ * On error `out` is left as it was. This is the fast path of GET person. */
+int person_view(struct kctx *ctx, const char *rid, int64_t id, unsigned flags, struct buf *out);
+
+/* As person_view, as a new JSON object the caller owns. */
 int person_get(struct kctx *ctx, const char *rid, int64_t id, unsigned flags, json_t **out);
 
 /* Applies JSON merge patch `patch` (null removes a value) to person `id`. */

@@ -86,11 +86,11 @@ void api_person_get(struct req *r)
 	unsigned flags = 0;
 	const char *reveal = req_arg(r, "reveal");
 	const char *history = req_arg(r, "history");
-	json_t *out = NULL;
 	if (reveal) {
-		if (strcmp(reveal, "hetu") != 0) {
+		/* "hetu" (the first name of this option) and "sensitive" reveal the same. */
+		if (strcmp(reveal, "hetu") != 0 && strcmp(reveal, "sensitive") != 0) {
 			kerr_set(&r->err, KERR_INVALID, "reveal",
-			         "reveal: the only value is 'hetu'");
+			         "reveal: 'sensitive' (or 'hetu') shows sensitive fields in full");
 			reply_problem(r);
 			return;
 		}
@@ -98,8 +98,13 @@ void api_person_get(struct req *r)
 	}
 	if (history && strcmp(history, "true") == 0)
 		flags |= PERSON_HISTORY;
-	int rc = person_get(&r->ctx, r->rid, r->id, flags, &out);
-	reply_core(r, rc, 200, out);
+	struct buf b = BUF_INIT;
+	if (person_view(&r->ctx, r->rid, r->id, flags, &b) != 0) {
+		buf_free(&b);
+		reply_problem(r);
+		return;
+	}
+	reply_buf(r, 200, "application/json", &b);
 }
 
 void api_person_update(struct req *r)

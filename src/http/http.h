@@ -60,6 +60,7 @@ void reply_json(struct req *r, unsigned status, json_t *body); /* steals body */
 void reply_problem(struct req *r);                             /* from r->err */
 void reply_status(struct req *r, unsigned status, const char *detail);
 void reply_html(struct req *r, unsigned status, struct buf *html); /* takes the buffer */
+void reply_buf(struct req *r, unsigned status, const char *type, struct buf *b); /* takes it */
 void reply_text(struct req *r, unsigned status, const char *type, const char *body, size_t len);
 
 /* The request body as a JSON object/array; on failure replies 400 and returns NULL. */

@@ -81,6 +81,15 @@ void reply_json(struct req *r, unsigned status, json_t *body)
 	set_response(r, status, "application/json", s, len, MHD_RESPMEM_MUST_FREE);
 }
 
+void reply_buf(struct req *r, unsigned status, const char *type, struct buf *b)
+{
+	if (!b->p)
+		buf_append(b, "", 0);
+	set_response(r, status, type, b->p, b->len, MHD_RESPMEM_MUST_FREE);
+	b->p = NULL;
+	b->len = b->cap = 0;
+}
+
 void reply_html(struct req *r, unsigned status, struct buf *html)
 {
 	set_response(r, status, "text/html; charset=utf-8", html->p, html->len,
