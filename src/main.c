@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "store/store.h"
 #include "util/crypto.h"
 #include "util/timeutil.h"
 
@@ -54,8 +55,8 @@ int main(int argc, char **argv)
 	const char *env = getenv("KORTISTO_DATA");
 	g.data = env && *env ? env : "kortisto-data";
 
-	if (crypto_start() != 0) {
-		fprintf(stderr, "kortisto: cannot initialise libsodium\n");
+	if (crypto_start() != 0 || store_start() != 0) {
+		fprintf(stderr, "kortisto: cannot initialise libsodium or SQLite\n");
 		return 1;
 	}
 	/* Global options come before the command. */

@@ -19,6 +19,14 @@ struct store {
 	sqlite3_stmt *stmts[ST__MAX];
 };
 
+int store_start(void)
+{
+	if (sqlite3_config(SQLITE_CONFIG_MULTITHREAD) != SQLITE_OK ||
+	    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) != SQLITE_OK)
+		return -1;
+	return sqlite3_initialize() == SQLITE_OK ? 0 : -1;
+}
+
 static int db_error(struct store *s, int rc, struct kerr *err, const char *what)
 {
 	int code = KERR_INTERNAL;

@@ -16,6 +16,11 @@ struct kerr;
 struct store;
 struct query; /* a prepared statement of a store; owned by the store */
 
+/* Configures the SQLite library for kortisto's use (one connection per thread, no global
+ * memory statistics, which would take a process-wide lock on every allocation). Call once
+ * at start, before any connection is opened. Returns 0 or -1. */
+int store_start(void);
+
 /*
  * Opens (creating if `create`) the database at `path`, sets WAL, foreign keys, synchronous
  * FULL and a busy timeout, and applies pending migrations. Returns 0 and a store the caller
