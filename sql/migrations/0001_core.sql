@@ -21,18 +21,22 @@ CREATE TABLE register_versions (
 	PRIMARY KEY (register_id, version)
 ) STRICT;
 
--- Ids are AUTOINCREMENT: an id is never reused after a deletion, so the usage log's
--- entries about a deleted record can never be mistaken for a later one's.
+-- CHECK constraints compare with OR, not IN (…): SQLite builds a temporary index for an IN
+-- list each time a row is written, which cost more than the rest of an insert.
+--
+-- Ids of persons, organisations and affiliations are AUTOINCREMENT: an id is never reused
+-- after a deletion, so the usage log's entries about a deleted record can never be
+-- mistaken for a later one's. Rows nothing refers to by id keep plain rowids (cheaper).
 CREATE TABLE persons (
 	id                  INTEGER PRIMARY KEY AUTOINCREMENT,
 	register_id         TEXT NOT NULL REFERENCES registers(id),
 	first_name          TEXT,
 	last_name           TEXT,
 	subject_group       TEXT NOT NULL,
-	legal_basis         TEXT NOT NULL CHECK (legal_basis IN ('a','b','c','d','e','f')),
+	legal_basis         TEXT NOT NULL CHECK (legal_basis BETWEEN 'a' AND 'f' AND length(legal_basis) = 1),
 	source              TEXT NOT NULL,
 	status              TEXT NOT NULL DEFAULT 'active'
-	                    CHECK (status IN ('active','restricted','passivated')),
+	                    CHECK (status = 'active' OR status = 'restricted' OR status = 'passivated'),
 	hetu_enc            BLOB,       -- XChaCha20-Poly1305: nonce || ciphertext
 	hetu_hash           BLOB,       -- keyed BLAKE2b of the normalised code, for exact match
 	hetu_masked         TEXT,       -- "131052-****"
@@ -76,8 +80,9 @@ CREATE TABLE affiliations (
 	title       TEXT,
 	start_date  TEXT,
 	end_date    TEXT,
-	end_reason  TEXT CHECK (end_reason IS NULL OR end_reason IN
-	            ('employment_ended','role_changed','organisation_closed','other')),
+	end_reason  TEXT CHECK (end_reason IS NULL OR end_reason = 'employment_ended'
+	            OR end_reason = 'role_changed' OR end_reason = 'organisation_closed'
+	            OR end_reason = 'other'),
 	created_at  TEXT NOT NULL,
 	updated_at  TEXT NOT NULL,
 	row_version INTEGER NOT NULL DEFAULT 1
@@ -88,10 +93,11 @@ CREATE INDEX affiliations_register ON affiliations(register_id, id);
 
 -- A person's contact points, each with where it came from, when and by whom (provenance).
 CREATE TABLE contact_points (
-	id           INTEGER PRIMARY KEY AUTOINCREMENT,
+	id           INTEGER PRIMARY KEY,
 	register_id  TEXT NOT NULL REFERENCES registers(id),
 	person_id    INTEGER NOT NULL REFERENCES persons(id) ON DELETE CASCADE,
-	kind         TEXT NOT NULL CHECK (kind IN ('email','phone','postal','social','web','ip')),
+	kind         TEXT NOT NULL CHECK (kind = 'email' OR kind = 'phone' OR kind = 'postal'
+	                     OR kind = 'social' OR kind = 'web' OR kind = 'ip'),
 	value        TEXT NOT NULL,
 	source       TEXT NOT NULL,
 	collected_at TEXT NOT NULL,
@@ -100,14 +106,15 @@ CREATE TABLE contact_points (
 ) STRICT;
 -- Duplicate matching by normalised value; register_id last so that a person's own contact
 -- points are always found through the (person_id, kind) key, not a scan of the register.
-CREATE INDEX contact_points_value ON contact_points(kind, value, register_id);
+CREATE INDEX contact_points_value ON contact_points(kind, value, register_id, person_id);
 
 -- Every change of personal data: old and new value, who, when, why. Values of sensitive
 -- fields are recorded masked.
 CREATE TABLE change_history (
-	id          INTEGER PRIMARY KEY AUTOINCREMENT,
+	id          INTEGER PRIMARY KEY,
 	register_id TEXT NOT NULL,
-	entity      TEXT NOT NULL CHECK (entity IN ('person','organisation','affiliation')),
+	entity      TEXT NOT NULL CHECK (entity = 'person' OR entity = 'organisation'
+	                    OR entity = 'affiliation'),
 	entity_id   INTEGER NOT NULL,
 	field       TEXT NOT NULL,
 	old_value   TEXT,
@@ -135,7 +142,7 @@ CREATE TABLE maintenance (
 -- The seam for the usage log (S-04): every change of personal data writes one entry in the
 -- same transaction. Reads, sign-in and the hash chain arrive with access control.
 CREATE TABLE usage_log (
-	id          INTEGER PRIMARY KEY AUTOINCREMENT,
+	id          INTEGER PRIMARY KEY,
 	at          TEXT NOT NULL,
 	actor       TEXT NOT NULL,
 	purpose     TEXT,

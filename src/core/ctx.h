@@ -12,6 +12,7 @@ struct arena;
 struct kapp;
 struct kerr;
 struct store;
+struct search_batch;
 
 enum actor_kind {
 	ACTOR_OPERATOR, /* the operator at the command line on the server itself */
@@ -26,14 +27,15 @@ struct actor {
 };
 
 struct kctx {
-	struct store *db;          /* this thread's connection */
-	const struct actor *actor; /* who acts */
-	const char *purpose;       /* declared purpose id the operation serves, or NULL */
-	struct arena *mem;         /* request-lifetime memory */
-	struct kerr *err;          /* first error */
-	const struct kapp *app;    /* configuration, keys and loaded declarations */
-	int64_t now;               /* unix seconds: the clock, or --now */
-	char now_iso[21];          /* `now` as YYYY-MM-DDTHH:MM:SSZ */
+	struct store *db;                  /* this thread's connection */
+	const struct actor *actor;         /* who acts */
+	const char *purpose;               /* declared purpose id the operation serves, or NULL */
+	struct arena *mem;                 /* request-lifetime memory */
+	struct kerr *err;                  /* first error */
+	const struct kapp *app;            /* configuration, keys and loaded declarations */
+	int64_t now;                       /* unix seconds: the clock, or --now */
+	char now_iso[21];                  /* `now` as YYYY-MM-DDTHH:MM:SSZ */
+	struct search_batch *search_batch; /* NULL, or a queue of search-index writes (imports) */
 };
 
 /* Sets ctx->now (and now_iso) to `t`. */

@@ -16,6 +16,7 @@
 #include "core/ctx.h"
 #include "core/org.h"
 #include "core/person.h"
+#include "core/search.h"
 #include "decl/decl.h"
 #include "store/store.h"
 #include "util/arena.h"
@@ -249,7 +250,8 @@ static json_t *typed(const struct decl *d, const char *field, json_t *cell)
 /* Imports one row inside the caller's transaction. */
 static int import_row(struct kctx *ctx, const struct decl *d, const char *rid, const char *source,
                       const struct import_map *m, const struct csv_record *rec,
-                      enum import_status *st, int64_t *pid)
+                      enum import_status *st, int64_t *pid, json_t *seen, char **org_key,
+                      int64_t *org_id)
 {
 	json_t *person = json_object(), *org = json_object(), *aff = json_object();
 	int rc = 0;
@@ -317,13 +319,21 @@ static int import_row(struct kctx *ctx, const struct decl *d, const char *rid, c
 		bool yok = y && ytunnus_valid(y, yt, NULL);
 		if ((rc = org_lookup(ctx, rid, yok ? yt : NULL, yok ? NULL : name, &oid)))
 			goto out;
+		/* Rows of one organisation repeat its columns; an import remembers what it
+		 * already wrote and skips the lookups for a repeat. */
+		char *key = json_dumps(org, JSON_COMPACT | JSON_SORT_KEYS);
+		json_t *seen_org = json_object_get(seen, key);
+		*org_key = key;
 		if (!yok && !name) {
 			rc = kerr_set(ctx->err, KERR_INVALID, "organisation.name",
 			              "organisation: give its name or a valid Y-tunnus");
 			goto out;
 		}
 		json_object_set_new(org, "source", json_string(source));
-		if (oid) {
+		if (oid && seen_org && json_integer_value(seen_org) == oid) {
+			/* The same organisation data as an earlier row of this import: nothing
+			 * to change. */
+		} else if (oid) {
 			bool oc = false;
 			json_t *patch = json_deep_copy(org);
 			json_object_del(patch, "name"); /* the registered name wins */
@@ -336,6 +346,7 @@ static int import_row(struct kctx *ctx, const struct decl *d, const char *rid, c
 		}
 		if (rc)
 			goto out;
+		*org_id = oid;
 		int64_t aid = 0;
 		if ((rc = affiliation_lookup(ctx, rid, *pid, oid, &aid)))
 			goto out;
@@ -374,6 +385,9 @@ int import_csv(struct kctx *ctx, const char *rid, const char *source, const char
 	struct csv *c = NULL;
 	/* Row work uses its own arena, emptied per row; the caller's is left alone. */
 	struct arena row_mem, *caller_mem = ctx->mem;
+	/* Search-index writes wait for the end of each batch (see core/search.h). */
+	ctx->search_batch = search_batch_new();
+	json_t *seen = json_object(); /* organisation columns (JSON) -> id written this run */
 	arena_init(&row_mem);
 	ctx->mem = &row_mem;
 	if (!d) {
@@ -434,25 +448,39 @@ int import_csv(struct kctx *ctx, const char *rid, const char *source, const char
 		if ((rc = store_savepoint(ctx->db, ctx->err)))
 			break;
 		arena_reset(&row_mem);
-		int rr = import_row(ctx, d, rid, source, m, &rec, &st, &pid);
+		size_t search_mark = search_batch_mark(ctx->search_batch);
+		char *org_key = NULL;
+		int64_t org_id = 0;
+		int rr = import_row(ctx, d, rid, source, m, &rec, &st, &pid, seen, &org_key,
+		                    &org_id);
 		if (rr == KERR_INTERNAL || rr == KERR_BUSY) {
 			store_rollback_savepoint(ctx->db);
+			search_batch_truncate(ctx->search_batch, search_mark);
+			free(org_key);
 			rc = rr;
 			break;
 		}
 		if (rr) {
 			store_rollback_savepoint(ctx->db);
+			search_batch_truncate(ctx->search_batch, search_mark);
 			st = IMP_REJECTED;
 			pid = 0;
 		} else if ((rc = store_release(ctx->db, ctx->err))) {
+			free(org_key);
 			break;
+		} else if (org_key && org_id) {
+			/* Remembered only once the row is in; bounded, as a file may name many. */
+			if (json_object_size(seen) >= 100000)
+				json_object_clear(seen);
+			json_object_set_new(seen, org_key, json_integer(org_id));
 		}
+		free(org_key);
 		stats->rows[st]++;
 		if (on_row)
 			on_row(arg, rec.line, st, pid, rr ? ctx->err->message : NULL);
 		kerr_clear(ctx->err);
 		if (++batch == IMPORT_BATCH) {
-			if ((rc = store_commit(ctx->db, ctx->err)))
+			if ((rc = search_flush(ctx)) || (rc = store_commit(ctx->db, ctx->err)))
 				break;
 			in_tx = 0;
 			batch = 0;
@@ -461,14 +489,17 @@ int import_csv(struct kctx *ctx, const char *rid, const char *source, const char
 		}
 	}
 	if (in_tx) {
+		if (!rc && !(rc = search_flush(ctx)))
+			rc = store_commit(ctx->db, ctx->err);
 		if (rc)
 			store_rollback(ctx->db);
-		else
-			rc = store_commit(ctx->db, ctx->err);
 	}
 	if (on_progress && !rc)
 		on_progress(arg, stats, csv_bytes_read(c));
 out:
+	search_batch_free(ctx->search_batch);
+	ctx->search_batch = NULL;
+	json_decref(seen);
 	ctx->mem = caller_mem;
 	arena_free(&row_mem);
 	csv_free(c);

@@ -170,27 +170,18 @@ static void bind_cols(struct query *q, int first, const struct org_rec *r)
 		q_text(q, first + c, r->v[c]);
 }
 
+/* Indexes the organisation's name, department and Y-tunnus for search. */
 static int index_org(struct kctx *ctx, int64_t id, const struct org_rec *r, bool replace)
 {
-	struct query *q;
-	int rc;
-	if (replace) {
-		q = store_query(ctx->db, ST_ORG_SEARCH_DELETE);
-		q_int(q, 1, id);
-		if ((rc = q_exec(q, ctx->err)))
-			return rc;
-	}
 	struct buf b = BUF_INIT;
 	buf_puts(&b, r->v[OC_NAME]);
 	if (r->v[OC_DEPARTMENT])
 		buf_appendf(&b, " %s", r->v[OC_DEPARTMENT]);
 	if (r->v[OC_YTUNNUS])
 		buf_appendf(&b, " %s", r->v[OC_YTUNNUS]);
-	q = store_query(ctx->db, ST_ORG_SEARCH_INSERT);
-	q_int(q, 1, id);
-	q_textn(q, 2, b.p, b.len);
+	int rc = search_put(ctx, SEARCH_ORGS, id, buf_str(&b), replace);
 	buf_free(&b);
-	return q_exec(q, ctx->err);
+	return rc;
 }
 
 static int need_register(struct kctx *ctx, const char *rid)
@@ -350,9 +341,7 @@ static int org_delete_tx(struct kctx *ctx, const char *rid, int64_t id)
 	if (store_changes(ctx->db) == 0)
 		return kerr_set(ctx->err, KERR_NOTFOUND, "id",
 		                "organisation %" PRId64 " not found in register '%s'", id, rid);
-	q = store_query(ctx->db, ST_ORG_SEARCH_DELETE);
-	q_int(q, 1, id);
-	if ((rc = q_exec(q, ctx->err)) || (rc = search_mark_purge(ctx)))
+	if ((rc = search_remove(ctx, SEARCH_ORGS, id)) || (rc = search_mark_purge(ctx)))
 		return rc;
 	q = store_query(ctx->db, ST_HISTORY_DELETE);
 	q_text(q, 1, rid);

@@ -358,7 +358,8 @@ static int rec_seal_hetu(struct kctx *ctx, const char *rid, struct person_rec *r
 	return 0;
 }
 
-static int search_index(struct kctx *ctx, int64_t id, const struct person_rec *r)
+/* Indexes the person's names and e-mail address for search. */
+static int search_index(struct kctx *ctx, int64_t id, const struct person_rec *r, bool replace)
 {
 	struct buf b = BUF_INIT;
 	if (r->first_name)
@@ -367,26 +368,27 @@ static int search_index(struct kctx *ctx, int64_t id, const struct person_rec *r
 		buf_appendf(&b, "%s ", r->last_name);
 	if (r->cp[CP_EMAIL])
 		buf_puts(&b, r->cp[CP_EMAIL]);
-	struct query *q = store_query(ctx->db, ST_PERSON_SEARCH_INSERT);
-	q_int(q, 1, id);
-	q_textn(q, 2, buf_str(&b), b.len);
+	int rc = search_put(ctx, SEARCH_PERSONS, id, buf_str(&b), replace);
 	buf_free(&b);
-	return q_exec(q, ctx->err);
+	return rc;
 }
 
-static int search_unindex(struct kctx *ctx, int64_t id)
-{
-	struct query *q = store_query(ctx->db, ST_PERSON_SEARCH_DELETE);
-	q_int(q, 1, id);
-	return q_exec(q, ctx->err);
-}
-
+/* Writes contact point `k` of person `id`: updates it (inserting it when the person had
+ * none of that kind), or deletes it when the record has no value for it. */
 static int write_cp(struct kctx *ctx, const char *rid, int64_t id, const struct person_rec *r,
-                    int k)
+                    int k, bool is_new)
 {
 	struct query *q;
-	if (r->cp[k]) {
-		q = store_query(ctx->db, ST_CP_UPSERT);
+	int rc;
+	if (!r->cp[k]) {
+		q = store_query(ctx->db, ST_CP_DELETE);
+		q_text(q, 1, rid);
+		q_int(q, 2, id);
+		q_text(q, 3, cp_map[k].kind);
+		return q_exec(q, ctx->err);
+	}
+	for (int pass = is_new ? 1 : 0; pass < 2; pass++) {
+		q = store_query(ctx->db, pass == 0 ? ST_CP_UPDATE : ST_CP_INSERT);
 		q_text(q, 1, rid);
 		q_int(q, 2, id);
 		q_text(q, 3, cp_map[k].kind);
@@ -394,13 +396,10 @@ static int write_cp(struct kctx *ctx, const char *rid, int64_t id, const struct 
 		q_text(q, 5, r->source);
 		q_text(q, 6, ctx->now_iso);
 		q_text(q, 7, ctx->actor->name);
-	} else {
-		q = store_query(ctx->db, ST_CP_DELETE);
-		q_text(q, 1, rid);
-		q_int(q, 2, id);
-		q_text(q, 3, cp_map[k].kind);
+		if ((rc = q_exec(q, ctx->err)) || (pass == 0 && store_changes(ctx->db) > 0))
+			return rc;
 	}
-	return q_exec(q, ctx->err);
+	return 0;
 }
 
 /* ---------------------------------------------------------------- create */
@@ -443,9 +442,9 @@ int person_create_tx(struct kctx *ctx, const char *rid, json_t *in, int64_t *id)
 		goto out;
 	*id = store_last_id(ctx->db);
 	for (int k = 0; k < CP__MAX; k++)
-		if (r.cp[k] && (rc = write_cp(ctx, rid, *id, &r, k)))
+		if (r.cp[k] && (rc = write_cp(ctx, rid, *id, &r, k, true)))
 			goto out;
-	if ((rc = search_index(ctx, *id, &r)))
+	if ((rc = search_index(ctx, *id, &r, false)))
 		goto out;
 	rc = usage_record(ctx, "create", rid, "person", *id, NULL);
 out:
@@ -826,7 +825,7 @@ int person_update_tx(struct kctx *ctx, const char *rid, int64_t id, json_t *patc
 		*changed = true;
 		if ((rc = history(ctx, rid, "person", id, cp_map[k].field, old.cp[k], r.cp[k],
 		                  r.reason)) ||
-		    (rc = write_cp(ctx, rid, id, &r, k)))
+		    (rc = write_cp(ctx, rid, id, &r, k, false)))
 			goto out;
 	}
 	const char *key;
@@ -875,7 +874,7 @@ int person_update_tx(struct kctx *ctx, const char *rid, int64_t id, json_t *patc
 	q_blob(q, 13, sealed, sealed_len);
 	rc = q_exec(q, ctx->err);
 	free(attrs);
-	if (rc || (rc = search_unindex(ctx, id)) || (rc = search_index(ctx, id, &r)))
+	if (rc || (rc = search_index(ctx, id, &r, true)))
 		goto out;
 	rc = usage_record(ctx, "update", rid, "person", id, NULL);
 out:
@@ -919,7 +918,7 @@ int person_delete(struct kctx *ctx, const char *rid, int64_t id, const char *rea
 		              "person %" PRId64 " not found in register '%s'", id, rid);
 		goto fail;
 	}
-	if ((rc = search_unindex(ctx, id)) || (rc = search_mark_purge(ctx)))
+	if ((rc = search_remove(ctx, SEARCH_PERSONS, id)) || (rc = search_mark_purge(ctx)))
 		goto fail;
 	q = store_query(ctx->db, ST_HISTORY_DELETE);
 	q_text(q, 1, rid);

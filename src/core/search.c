@@ -11,6 +11,9 @@
 #include "util/arena.h"
 #include "util/buf.h"
 #include "util/kerr.h"
+#include "util/xmalloc.h"
+
+#include <stdlib.h>
 
 const char *search_query(struct kctx *ctx, const char *q)
 {
@@ -81,4 +84,86 @@ int search_purge(struct kctx *ctx, bool *done)
 	if (done)
 		*done = true;
 	return 0;
+}
+
+struct search_entry {
+	enum search_index ix;
+	int64_t id;
+	bool replace;
+	char *body;
+};
+
+struct search_batch {
+	struct search_entry *v;
+	size_t n, cap;
+};
+
+static const enum stmt_id put_stmt[SEARCH__MAX] = {ST_PERSON_SEARCH_INSERT, ST_ORG_SEARCH_INSERT};
+static const enum stmt_id del_stmt[SEARCH__MAX] = {ST_PERSON_SEARCH_DELETE, ST_ORG_SEARCH_DELETE};
+
+static int write_entry(struct kctx *ctx, enum search_index ix, int64_t id, const char *body,
+                       bool replace)
+{
+	int rc;
+	if (replace && (rc = search_remove(ctx, ix, id)))
+		return rc;
+	struct query *q = store_query(ctx->db, put_stmt[ix]);
+	q_int(q, 1, id);
+	q_text(q, 2, body);
+	return q_exec(q, ctx->err);
+}
+
+int search_put(struct kctx *ctx, enum search_index ix, int64_t id, const char *body, bool replace)
+{
+	struct search_batch *b = ctx->search_batch;
+	if (!b)
+		return write_entry(ctx, ix, id, body, replace);
+	if (b->n == b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 1024;
+		b->v = xrealloc(b->v, b->cap * sizeof(*b->v));
+	}
+	b->v[b->n++] = (struct search_entry){ix, id, replace, xstrdup(body)};
+	return 0;
+}
+
+int search_remove(struct kctx *ctx, enum search_index ix, int64_t id)
+{
+	struct query *q = store_query(ctx->db, del_stmt[ix]);
+	q_int(q, 1, id);
+	return q_exec(q, ctx->err);
+}
+
+struct search_batch *search_batch_new(void)
+{
+	return xcalloc(1, sizeof(struct search_batch));
+}
+
+void search_batch_truncate(struct search_batch *b, size_t mark)
+{
+	while (b && b->n > mark)
+		free(b->v[--b->n].body);
+}
+
+void search_batch_free(struct search_batch *b)
+{
+	if (!b)
+		return;
+	search_batch_truncate(b, 0);
+	free(b->v);
+	free(b);
+}
+
+size_t search_batch_mark(const struct search_batch *b)
+{
+	return b ? b->n : 0;
+}
+
+int search_flush(struct kctx *ctx)
+{
+	struct search_batch *b = ctx->search_batch;
+	int rc = 0;
+	for (size_t i = 0; b && i < b->n && !rc; i++)
+		rc = write_entry(ctx, b->v[i].ix, b->v[i].id, b->v[i].body, b->v[i].replace);
+	search_batch_truncate(b, 0);
+	return rc;
 }

@@ -8,8 +8,35 @@
 #define KORTISTO_SEARCH_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 struct kctx;
+
+enum search_index { SEARCH_PERSONS, SEARCH_ORGS, SEARCH__MAX };
+
+/*
+ * Writes the index entry of record `id` (replacing its old one when `replace`), `body`
+ * being its searchable words. Inside the caller's write transaction. When the context has
+ * a search batch (ctx->search_batch), the write is queued until search_flush(): FTS5 writes
+ * out its pending words at every savepoint it takes part in, so an import that indexes
+ * row by row inside per-row savepoints would write one tiny index segment per row.
+ */
+int search_put(struct kctx *ctx, enum search_index ix, int64_t id, const char *body, bool replace);
+
+/* Removes the index entry of record `id` at once. */
+int search_remove(struct kctx *ctx, enum search_index ix, int64_t id);
+
+/* A queue of index writes; owned by whoever created it. */
+struct search_batch;
+struct search_batch *search_batch_new(void);
+void search_batch_free(struct search_batch *b); /* accepts NULL */
+/* The queue's length, and dropping what was queued after such a mark (a rejected row). */
+size_t search_batch_mark(const struct search_batch *b);
+void search_batch_truncate(struct search_batch *b, size_t mark);
+
+/* Writes every queued entry inside the caller's write transaction and empties the queue. */
+int search_flush(struct kctx *ctx);
 
 /* Builds an FTS5 prefix query from user text (an AND of word prefixes); returns it in
  * ctx->mem, or NULL with KERR_INVALID naming "q" when the text has no words. */

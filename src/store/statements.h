@@ -37,7 +37,8 @@ enum stmt_id {
 	ST_PERSON_COUNT,
 	/* contact points */
 	ST_CP_LIST,
-	ST_CP_UPSERT,
+	ST_CP_INSERT,
+	ST_CP_UPDATE,
 	ST_CP_DELETE,
 	ST_CP_FIND,
 	/* organisations */
