@@ -32,7 +32,7 @@ static void check_accepted(const struct decl *d)
 	require(d->id != NULL && d->published != NULL && d->file != NULL);
 	require_text(&d->name);
 	require(d->nresponsible > 0 && d->npurposes > 0 && d->ngroups > 0 && d->ncategories > 0 &&
-		d->nsources > 0);
+	        d->nsources > 0);
 	for (i = 0; i < d->npurposes; i++)
 		require(decl_purpose(d, d->purposes[i].id) == &d->purposes[i]);
 	for (i = 0; i < d->ngroups; i++) {
@@ -61,7 +61,7 @@ static void check_accepted(const struct decl *d)
 	}
 	for (i = 0; i < d->nrecord_types; i++)
 		require(d->record_types[i].category == NULL ||
-			decl_category(d, d->record_types[i].category) != NULL);
+		        decl_category(d, d->record_types[i].category) != NULL);
 	for (i = 0; i < d->nrecipients; i++) {
 		const struct decl_recipient *r = &d->recipients[i];
 
@@ -77,9 +77,8 @@ static void check_accepted(const struct decl *d)
 
 		require(r->from < RF__MAX && r->action < RA__MAX);
 		require(r->has_after || r->from == RF_UNTIL_REQUEST || r->action == RA_NONE);
-		require(r->from != RF_FIELD ||
-			(decl_field(d, r->from_field) != NULL &&
-			 decl_field(d, r->from_field)->type == FT_DATE));
+		require(r->from != RF_FIELD || (decl_field(d, r->from_field) != NULL &&
+		                                decl_field(d, r->from_field)->type == FT_DATE));
 		for (k = 0; k < r->nexcept; k++)
 			require(decl_field(d, r->except[k].field) != NULL && r->except[k].equals);
 	}
