@@ -412,6 +412,7 @@ int import_csv(struct kctx *ctx, const char *rid, const char *source, const char
 		              rc < 0 ? cerr : "");
 		goto out;
 	}
+	rc = 0;
 	for (int i = 0; i < m->n; i++) {
 		for (size_t k = 0; k < rec.n && m->t[i].column < 0; k++)
 			if (strcmp(rec.fields[k].s, m->t[i].header) == 0)

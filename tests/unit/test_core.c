@@ -1863,6 +1863,20 @@ static void assert_stats(const struct import_stats *st, long added, long updated
 		         st->rows[IMP_REJECTED], added, updated, unchanged, rejected);
 }
 
+/* A file whose every data row is unreadable (here: not UTF-8) still imports successfully,
+ * reporting each row rejected (found by fuzz/fuzz_import.c: the header's status leaked). */
+static void test_import_only_unreadable_rows(void **state)
+{
+	struct fx *f = *state;
+	struct import_stats st;
+	struct rows_seen seen;
+	static const char csv[] = "Etunimi;Sukunimi;Sähköposti;Puhelin;Yritys;Y-tunnus;Asema\n"
+	                          "Matti;Virtanen;matti\xa7\xa7@example.fi;;;;\n"
+	                          "Liisa;M\xe4ki;liisa@example.fi;;;;\n";
+	assert_int_equal(run_import(f, import_map, csv, &st, &seen), 0);
+	assert_stats(&st, 0, 0, 0, 2);
+}
+
 /* A rejected row does not stop the others; rows go through the declaration like the API. */
 static void test_import_counts_and_rejects(void **state)
 {
@@ -2006,6 +2020,7 @@ int main(void)
 	        T(test_register_load_versions),
 	        T(test_register_load_broken),
 	        T(test_import_counts_and_rejects),
+	        T(test_import_only_unreadable_rows),
 	        T(test_import_reimport_unchanged_then_updated),
 	        T(test_import_map_with_undeclared_field),
 	};
