@@ -25,7 +25,7 @@
 #include "util/validate.h"
 #include "util/xmalloc.h"
 
-#define IMPORT_BATCH       1000
+#define IMPORT_BATCH       10000
 #define IMPORT_MAX_COLUMNS 200
 
 enum target_kind { TG_IGNORE, TG_PERSON, TG_ATTRIBUTE, TG_GROUP, TG_ORG, TG_AFF };

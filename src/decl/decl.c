@@ -1505,6 +1505,17 @@ static void field_item(struct pctx *p, struct fy_node *n, struct loc loc, size_t
 			    o->id, field_type_names[reserved_fields[r].type],
 			    field_type_names[o->type]);
 	}
+	/* Names and contact points stay in clear so persons can be found and matched; only
+	 * the henkilötunnus and attributes can be sealed. */
+	static const char *const clear_fields[] = {"first_name", "last_name",      "email",
+	                                           "phone",      "postal_address", "social_media",
+	                                           "website",    "ip_address"};
+	for (r = 0; o->sensitive && o->id && r < NKEYS(clear_fields); r++)
+		if (strcmp(o->id, clear_fields[r]) == 0)
+			err(p, slot_of(field_keys, NKEYS(field_keys), slots, "sensitive")->vloc,
+			    ctx,
+			    "a name or contact point cannot be sensitive: kortisto keeps them in "
+			    "clear to find and match persons");
 	if (o->statistical && (o->sensitive || identifying || (typed && o->type == FT_HETU)))
 		err(p, slot_of(field_keys, NKEYS(field_keys), slots, "statistical")->vloc, ctx,
 		    "%s field cannot be statistical: it would survive anonymisation",

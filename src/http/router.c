@@ -13,6 +13,7 @@
 
 const struct route routes[] = {
         {"GET", "/", page_index, ROLE_PUBLIC, NULL, false},
+        {"GET", "/static/kortisto.css", page_css, ROLE_PUBLIC, NULL, false},
         {"GET", "/healthz", api_health, ROLE_PUBLIC, NULL, false},
         {"GET", "/api/v1/openapi.yaml", api_openapi, ROLE_PUBLIC, NULL, false},
         {"GET", "/api/v1/registers", api_registers, ROLE_VIEWER, NULL, false},

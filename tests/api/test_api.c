@@ -2361,6 +2361,7 @@ static const struct route_case {
 	long status;
 } route_cases[] = {
         {"GET", "/", NULL, 200},
+        {"GET", "/static/kortisto.css", NULL, 200},
         {"GET", "/healthz", NULL, 200},
         {"GET", "/api/v1/openapi.yaml", NULL, 200},
         {"GET", "/api/v1/registers", NULL, 200},

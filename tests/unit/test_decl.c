@@ -981,6 +981,17 @@ static void test_statistical_identifying(void **state)
 	                         "statistical: true");
 }
 
+/* Names and contact points stay in clear (they find and match persons): sensitive: true on
+ * one is an error rather than a promise kortisto would not keep. */
+static void test_sensitive_name_refused(void **state)
+{
+	(void)state;
+	expect_change_error_near("        label: \"etunimi\"\n",
+	                         "        label: \"etunimi\"\n        sensitive: true\n",
+	                         "field 'first_name': a name or contact point cannot be sensitive",
+	                         "sensitive: true");
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Dates, identifiers, addresses, durations                                                   */
 /* ------------------------------------------------------------------------------------------ */
@@ -1459,6 +1470,7 @@ int main(void)
 	        cmocka_unit_test(test_enum_needs_values),
 	        cmocka_unit_test(test_values_only_for_enum),
 	        cmocka_unit_test(test_statistical_identifying),
+	        cmocka_unit_test(test_sensitive_name_refused),
 	        cmocka_unit_test(test_dates),
 	        cmocka_unit_test(test_ytunnus),
 	        cmocka_unit_test(test_email),
