@@ -317,7 +317,8 @@ static int import_row(struct kctx *ctx, const struct decl *d, const char *rid, c
 		const char *y = json_string_value(json_object_get(org, "ytunnus"));
 		const char *name = json_string_value(json_object_get(org, "name"));
 		bool yok = y && ytunnus_valid(y, yt, NULL);
-		if ((rc = org_lookup(ctx, rid, yok ? yt : NULL, yok ? NULL : name, &oid)))
+		const char *dept = json_string_value(json_object_get(org, "department"));
+		if ((rc = org_lookup(ctx, rid, yok ? yt : NULL, dept, yok ? NULL : name, &oid)))
 			goto out;
 		/* Rows of one organisation repeat its columns; an import remembers what it
 		 * already wrote and skips the lookups for a repeat. */

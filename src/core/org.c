@@ -405,12 +405,14 @@ int org_find(struct kctx *ctx, const char *rid, const char *q, const char *curso
 	return 0;
 }
 
-int org_lookup(struct kctx *ctx, const char *rid, const char *ytunnus, const char *name,
-               int64_t *id)
+int org_lookup(struct kctx *ctx, const char *rid, const char *ytunnus, const char *department,
+               const char *name, int64_t *id)
 {
 	struct query *q = store_query(ctx->db, ytunnus ? ST_ORG_BY_YTUNNUS : ST_ORG_BY_NAME);
 	q_text(q, 1, rid);
 	q_text(q, 2, ytunnus ? ytunnus : name);
+	if (ytunnus)
+		q_text(q, 3, department);
 	int rc = q_step(q, ctx->err);
 	*id = rc == 1 ? q_col_int(q, 0) : 0;
 	q_done(q);

@@ -30,8 +30,9 @@ int org_delete(struct kctx *ctx, const char *rid, int64_t id);
 int org_find(struct kctx *ctx, const char *rid, const char *q, const char *cursor, int limit,
              json_t **out);
 
-/* Finds an organisation by normalised Y-tunnus, else by exact name; *id = 0 when none. */
-int org_lookup(struct kctx *ctx, const char *rid, const char *ytunnus, const char *name,
-               int64_t *id);
+/* Finds an organisation by normalised Y-tunnus and department (NULL: none), else by exact
+ * name; *id = 0 when none. */
+int org_lookup(struct kctx *ctx, const char *rid, const char *ytunnus, const char *department,
+               const char *name, int64_t *id);
 
 #endif

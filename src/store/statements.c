@@ -97,7 +97,7 @@ static const char *const stmt_text[ST__MAX] = {
         [ST_ORG_SEARCH_INSERT] = "INSERT INTO org_search(rowid, body) VALUES (?1, ?2)",
         [ST_ORG_SEARCH_DELETE] = "DELETE FROM org_search WHERE rowid = ?1",
         [ST_ORG_BY_YTUNNUS] = "SELECT id FROM organisations WHERE register_id = ?1 AND ytunnus = ?2"
-                              " ORDER BY id LIMIT 1",
+                              " AND department IS ?3 ORDER BY id LIMIT 1",
         [ST_ORG_BY_NAME] = "SELECT id FROM organisations WHERE register_id = ?1 AND name = ?2"
                            " ORDER BY id LIMIT 1",
 

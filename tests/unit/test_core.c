@@ -1298,7 +1298,7 @@ static void test_org_fields_checked(void **state)
 	json_decref(o);
 	int64_t found = 0;
 	fresh(f);
-	assert_int_equal(org_lookup(&f->ctx, RAUMA, "0112038-9", NULL, &found), 0);
+	assert_int_equal(org_lookup(&f->ctx, RAUMA, "0112038-9", NULL, NULL, &found), 0);
 	assert_int_equal(found, id);
 
 	static const struct {
@@ -1877,6 +1877,33 @@ static void test_import_only_unreadable_rows(void **state)
 	assert_stats(&st, 0, 0, 0, 2);
 }
 
+/* Two departments of one company (one Y-tunnus) are two organisations, and an import
+ * finds each by Y-tunnus and department instead of refusing the second as a duplicate. */
+static void test_import_departments_of_one_company(void **state)
+{
+	struct fx *f = *state;
+	struct import_stats st;
+	struct rows_seen seen;
+	static const char map[] = "subject_group: organisation_contact\n"
+	                          "columns:\n"
+	                          "  Sukunimi: last_name\n"
+	                          "  Sähköposti: email\n"
+	                          "  Yritys: organisation.name\n"
+	                          "  Y-tunnus: organisation.ytunnus\n"
+	                          "  Osasto: organisation.department\n";
+	static const char csv[] = "Sukunimi;Sähköposti;Yritys;Y-tunnus;Osasto\n"
+	                          "Aalto;aalto@telakka.fi;Rauman Telakka Oy;0112038-9;Talous\n"
+	                          "Berg;berg@telakka.fi;Rauman Telakka Oy;0112038-9;Myynti\n"
+	                          "Castrén;castren@telakka.fi;Rauman Telakka Oy;0112038-9;Myynti\n";
+	assert_int_equal(run_import(f, map, csv, &st, &seen), 0);
+	assert_stats(&st, 3, 0, 0, 0);
+	int64_t talous = 0, myynti = 0;
+	fresh(f);
+	assert_int_equal(org_lookup(&f->ctx, RAUMA, "0112038-9", "Talous", NULL, &talous), 0);
+	assert_int_equal(org_lookup(&f->ctx, RAUMA, "0112038-9", "Myynti", NULL, &myynti), 0);
+	assert_true(talous > 0 && myynti > 0 && talous != myynti);
+}
+
 /* A rejected row does not stop the others; rows go through the declaration like the API. */
 static void test_import_counts_and_rejects(void **state)
 {
@@ -2021,6 +2048,7 @@ int main(void)
 	        T(test_register_load_broken),
 	        T(test_import_counts_and_rejects),
 	        T(test_import_only_unreadable_rows),
+	        T(test_import_departments_of_one_company),
 	        T(test_import_reimport_unchanged_then_updated),
 	        T(test_import_map_with_undeclared_field),
 	};
