@@ -220,14 +220,14 @@ struct query *store_query(struct store *s, enum stmt_id id)
 void q_text(struct query *q, int i, const char *s)
 {
 	if (s)
-		sqlite3_bind_text(ST(q), i, s, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(ST(q), i, s, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(ST(q), i);
 }
 
 void q_textn(struct query *q, int i, const char *s, size_t n)
 {
-	sqlite3_bind_text64(ST(q), i, s, n, SQLITE_TRANSIENT, SQLITE_UTF8);
+	sqlite3_bind_text64(ST(q), i, s, n, SQLITE_STATIC, SQLITE_UTF8);
 }
 
 void q_int(struct query *q, int i, int64_t v)
@@ -238,7 +238,7 @@ void q_int(struct query *q, int i, int64_t v)
 void q_blob(struct query *q, int i, const void *p, size_t n)
 {
 	if (p)
-		sqlite3_bind_blob64(ST(q), i, p, n, SQLITE_TRANSIENT);
+		sqlite3_bind_blob64(ST(q), i, p, n, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(ST(q), i);
 }

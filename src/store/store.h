@@ -43,7 +43,9 @@ void store_rollback_savepoint(struct store *s);
 /* Returns the prepared statement `id`, reset and with bindings cleared. Never NULL. */
 struct query *store_query(struct store *s, enum stmt_id id);
 
-/* Binding: 1-based parameter index. Text is copied by SQLite. A NULL text binds NULL. */
+/* Binding: 1-based parameter index. Text and blobs are NOT copied: they must stay valid and
+ * unchanged until the query has been stepped to its end or reset (q_exec, q_done, or the
+ * next store_query of the same id). A NULL text binds NULL. */
 void q_text(struct query *q, int i, const char *s);
 void q_textn(struct query *q, int i, const char *s, size_t n);
 void q_int(struct query *q, int i, int64_t v);
