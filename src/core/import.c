@@ -127,6 +127,12 @@ static int map_parse(struct kctx *ctx, const struct decl *d, const char *name, c
                      size_t len, struct import_map *m)
 {
 	struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET};
+	/* libfyaml 0.7 can loop forever on invalid UTF-8 (found by fuzz/fuzz_import.c), so the
+	 * text is checked first, as the declaration parser does. */
+	if (len > 65536)
+		return kerr_set(ctx->err, KERR_INVALID, "map", "%s: larger than 64 KiB", name);
+	if (!utf8_valid(text, len) || memchr(text, '\0', len))
+		return kerr_set(ctx->err, KERR_INVALID, "map", "%s: not valid UTF-8 text", name);
 	struct fy_document *doc = fy_document_build_from_string(&cfg, text, len);
 	int rc = 0;
 	memset(m, 0, sizeof(*m));

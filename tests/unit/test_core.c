@@ -1877,6 +1877,18 @@ static void test_import_only_unreadable_rows(void **state)
 	assert_stats(&st, 0, 0, 0, 2);
 }
 
+/* A map that is not UTF-8 is refused before libfyaml sees it (libfyaml 0.7 loops forever
+ * on some such input; found by fuzz/fuzz_import.c). */
+static void test_import_map_not_utf8(void **state)
+{
+	struct fx *f = *state;
+	struct import_stats st;
+	struct rows_seen seen;
+	static const char map[] = "%;\xff\xff\xff\n";
+	assert_int_equal(run_import(f, map, "A\nb\n", &st, &seen), KERR_INVALID);
+	assert_string_equal(f->err.field, "map");
+}
+
 /* Two departments of one company (one Y-tunnus) are two organisations, and an import
  * finds each by Y-tunnus and department instead of refusing the second as a duplicate. */
 static void test_import_departments_of_one_company(void **state)
@@ -2049,6 +2061,7 @@ int main(void)
 	        T(test_import_counts_and_rejects),
 	        T(test_import_only_unreadable_rows),
 	        T(test_import_departments_of_one_company),
+	        T(test_import_map_not_utf8),
 	        T(test_import_reimport_unchanged_then_updated),
 	        T(test_import_map_with_undeclared_field),
 	};
