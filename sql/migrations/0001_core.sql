@@ -92,8 +92,9 @@ CREATE INDEX affiliations_org ON affiliations(org_id);
 CREATE INDEX affiliations_register ON affiliations(register_id, id);
 
 -- A person's contact points, each with where it came from, when and by whom (provenance).
+-- Kept in (person_id, kind) order without a rowid, so a person's contact points are read in
+-- one b-tree descent.
 CREATE TABLE contact_points (
-	id           INTEGER PRIMARY KEY,
 	register_id  TEXT NOT NULL REFERENCES registers(id),
 	person_id    INTEGER NOT NULL REFERENCES persons(id) ON DELETE CASCADE,
 	kind         TEXT NOT NULL CHECK (kind = 'email' OR kind = 'phone' OR kind = 'postal'
@@ -102,8 +103,8 @@ CREATE TABLE contact_points (
 	source       TEXT NOT NULL,
 	collected_at TEXT NOT NULL,
 	collected_by TEXT NOT NULL,
-	UNIQUE (person_id, kind)
-) STRICT;
+	PRIMARY KEY (person_id, kind)
+) STRICT, WITHOUT ROWID;
 -- Duplicate matching by normalised value; register_id last so that a person's own contact
 -- points are always found through the (person_id, kind) key, not a scan of the register.
 CREATE INDEX contact_points_value ON contact_points(kind, value, register_id, person_id);

@@ -521,11 +521,6 @@ static int rec_load(struct kctx *ctx, const char *rid, int64_t id, struct person
 	return rc < 0 ? rc : 0;
 }
 
-static json_t *jstr(const char *s)
-{
-	return s ? json_string(s) : json_null();
-}
-
 static int may_reveal_hetu(const struct kctx *ctx)
 {
 	/* Until accounts and roles exist, only the operator at the server's own command line
@@ -970,63 +965,71 @@ int page_limit(struct kctx *ctx, int limit)
 
 /* A person as lists show it, from a row of id, first_name, last_name, subject_group and
  * status (ST_PERSON_LIST, ST_PERSON_SEARCH, ST_PERSON_SUMMARY). */
-static json_t *summary(struct query *q)
+static void summary(struct jsonw *w, struct query *q)
 {
-	return json_pack("{s:I, s:o, s:o, s:s, s:s}", "id", (json_int_t)q_col_int(q, 0),
-	                 "first_name", jstr(q_col_text(q, 1)), "last_name", jstr(q_col_text(q, 2)),
-	                 "subject_group", q_col_text(q, 3), "status", q_col_text(q, 4));
+	jw_object(w);
+	jw_kint(w, "id", q_col_int(q, 0));
+	jw_kstring(w, "first_name", q_col_text(q, 1));
+	jw_kstring(w, "last_name", q_col_text(q, 2));
+	jw_kstring(w, "subject_group", q_col_text(q, 3));
+	jw_kstring(w, "status", q_col_text(q, 4));
+	jw_end_object(w);
 }
 
-int person_find(struct kctx *ctx, const char *rid, const char *q, const char *hetu,
-                const char *cursor, int limit, json_t **out)
+/* The id of the person of `rid` with henkilötunnus `hetu` (exact match through the keyed
+ * hash), or 0. */
+static int find_by_hetu(struct kctx *ctx, const struct decl *d, const char *rid, const char *hetu,
+                        int64_t *id)
 {
-	int64_t after = 0;
-	int rc;
+	struct hetu h;
+	const char *why = NULL;
+	unsigned char hash[FIELD_HASH_BYTES];
+
+	*id = 0;
+	if (!decl_field(d, "hetu"))
+		return kerr_set(ctx->err, KERR_REFUSED, "hetu",
+		                "hetu: register '%s' does not declare a henkilötunnus", rid);
+	if (!hetu_parse(hetu, &h, &why))
+		return kerr_set(ctx->err, KERR_INVALID, "hetu", "hetu: %s",
+		                why ? why : "not a valid henkilötunnus");
+	field_hash(&ctx->app->keys, h.norm, strlen(h.norm), hash);
+	struct query *st = store_query(ctx->db, ST_PERSON_BY_HETU);
+	q_text(st, 1, rid);
+	q_blob(st, 2, hash, sizeof(hash));
+	int rc = q_step(st, ctx->err);
+	*id = rc == 1 ? q_col_int(st, 0) : 0;
+	q_done(st);
+	return rc < 0 ? rc : 0;
+}
+
+static int find(struct kctx *ctx, const struct decl *d, const char *rid, const char *q,
+                const char *hetu, int64_t after, int limit, struct jsonw *w)
+{
 	struct query *st;
+	int rc;
 
-	*out = NULL;
-	if (!app_register(ctx->app, rid))
-		return kerr_set(ctx->err, KERR_NOTFOUND, "register", "register '%s' not found",
-		                rid ? rid : "");
-	if ((rc = cursor_decode(ctx, cursor, &after)))
-		return rc;
-	limit = page_limit(ctx, limit);
-
+	jw_object(w);
+	jw_key(w, "items");
+	jw_array(w);
 	if (hetu) {
-		struct hetu h;
-		if (!decl_field(app_register(ctx->app, rid), "hetu"))
-			return kerr_set(ctx->err, KERR_REFUSED, "hetu",
-			                "hetu: register '%s' does not declare a henkilötunnus",
-			                rid);
-		const char *why = NULL;
-		unsigned char hash[FIELD_HASH_BYTES];
-		if (!hetu_parse(hetu, &h, &why))
-			return kerr_set(ctx->err, KERR_INVALID, "hetu", "hetu: %s",
-			                why ? why : "not a valid henkilötunnus");
-		field_hash(&ctx->app->keys, h.norm, strlen(h.norm), hash);
-		st = store_query(ctx->db, ST_PERSON_BY_HETU);
-		q_text(st, 1, rid);
-		q_blob(st, 2, hash, sizeof(hash));
-		rc = q_step(st, ctx->err);
-		int64_t id = rc == 1 ? q_col_int(st, 0) : 0;
-		q_done(st);
-		if (rc < 0)
+		int64_t id;
+		if ((rc = find_by_hetu(ctx, d, rid, hetu, &id)))
 			return rc;
-		json_t *items = json_array();
 		if (id > after) {
 			/* The same summary a search returns. */
 			st = store_query(ctx->db, ST_PERSON_SUMMARY);
 			q_text(st, 1, rid);
 			q_int(st, 2, id);
 			if ((rc = q_step(st, ctx->err)) == 1)
-				json_array_append_new(items, summary(st));
+				summary(w, st);
 			q_done(st);
-			if (rc < 0) {
-				json_decref(items);
+			if (rc < 0)
 				return rc;
-			}
 		}
-		*out = json_pack("{s:o, s:n}", "items", items, "next");
+		jw_end_array(w);
+		jw_key(w, "next");
+		jw_null(w);
+		jw_end_object(w);
 		return 0;
 	}
 
@@ -1043,7 +1046,6 @@ int person_find(struct kctx *ctx, const char *rid, const char *q, const char *he
 		q_int(st, 2, after);
 		q_int(st, 3, limit + 1);
 	}
-	json_t *items = json_array();
 	int n = 0;
 	int64_t last = 0;
 	bool more = false;
@@ -1053,17 +1055,53 @@ int person_find(struct kctx *ctx, const char *rid, const char *q, const char *he
 			break;
 		}
 		last = q_col_int(st, 0);
-		json_array_append_new(items, summary(st));
+		summary(w, st);
 		n++;
 	}
 	q_done(st);
-	if (rc < 0) {
-		json_decref(items);
+	if (rc < 0)
 		return rc;
-	}
-	*out = json_pack("{s:o, s:o}", "items", items, "next",
-	                 more ? json_string(cursor_encode(ctx, last)) : json_null());
+	jw_end_array(w);
+	jw_key(w, "next");
+	jw_string(w, more ? cursor_encode(ctx, last) : NULL);
+	jw_end_object(w);
 	return 0;
+}
+
+int person_find_view(struct kctx *ctx, const char *rid, const char *q, const char *hetu,
+                     const char *cursor, int limit, struct buf *out)
+{
+	const struct decl *d = app_register(ctx->app, rid);
+	struct jsonw w;
+	int64_t after = 0;
+	int rc;
+
+	if (!d)
+		return kerr_set(ctx->err, KERR_NOTFOUND, "register", "register '%s' not found",
+		                rid ? rid : "");
+	if ((rc = cursor_decode(ctx, cursor, &after)))
+		return rc;
+	size_t mark = out->len;
+	jw_init(&w, out);
+	if ((rc = find(ctx, d, rid, q, hetu, after, page_limit(ctx, limit), &w))) {
+		out->len = mark;
+		if (out->p)
+			out->p[mark] = '\0';
+	}
+	return rc;
+}
+
+int person_find(struct kctx *ctx, const char *rid, const char *q, const char *hetu,
+                const char *cursor, int limit, json_t **out)
+{
+	struct buf b = BUF_INIT;
+	json_error_t jerr;
+	*out = NULL;
+	int rc = person_find_view(ctx, rid, q, hetu, cursor, limit, &b);
+	if (rc == 0 && !(*out = json_loadb(b.p, b.len, 0, &jerr)))
+		rc = kerr_set(ctx->err, KERR_INTERNAL, NULL, "person list: bad JSON view");
+	buf_free(&b);
+	return rc;
 }
 
 int person_find_contact(struct kctx *ctx, const char *rid, const char *kind, const char *value,

@@ -60,6 +60,11 @@ int person_delete(struct kctx *ctx, const char *rid, int64_t id, const char *rea
 int person_find(struct kctx *ctx, const char *rid, const char *q, const char *hetu,
                 const char *cursor, int limit, json_t **out);
 
+/* As person_find, appending the page as JSON to `out` (the fast path of the API); on error
+ * `out` is left as it was. */
+int person_find_view(struct kctx *ctx, const char *rid, const char *q, const char *hetu,
+                     const char *cursor, int limit, struct buf *out);
+
 /* Looks up a person of `rid` by a normalised contact point (kind "email" or "phone");
  * *id = 0 when none. Inside the caller's transaction. */
 int person_find_contact(struct kctx *ctx, const char *rid, const char *kind, const char *value,

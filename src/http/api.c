@@ -73,12 +73,16 @@ void api_person_create(struct req *r)
 void api_person_find(struct req *r)
 {
 	long long limit;
-	json_t *out = NULL;
 	if (!req_int_arg_or_reply(r, "limit", 0, 1, 100000, &limit))
 		return;
-	int rc = person_find(&r->ctx, r->rid, req_arg(r, "q"), req_arg(r, "hetu"),
-	                     req_arg(r, "cursor"), (int)limit, &out);
-	reply_core(r, rc, 200, out);
+	struct buf b = BUF_INIT;
+	if (person_find_view(&r->ctx, r->rid, req_arg(r, "q"), req_arg(r, "hetu"),
+	                     req_arg(r, "cursor"), (int)limit, &b) != 0) {
+		buf_free(&b);
+		reply_problem(r);
+		return;
+	}
+	reply_buf(r, 200, "application/json", &b);
 }
 
 void api_person_get(struct req *r)

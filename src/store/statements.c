@@ -122,8 +122,9 @@ static const char *const stmt_text[ST__MAX] = {
                              " a.end_reason FROM affiliations a JOIN organisations o"
                              " ON o.id = a.org_id WHERE a.register_id = ?1 AND a.person_id = ?2"
                              " ORDER BY a.id",
+        /* +org_id: a person has few affiliations, an organisation may have thousands. */
         [ST_AFF_FIND] = "SELECT id FROM affiliations WHERE register_id = ?1 AND person_id = ?2"
-                        " AND org_id = ?3 AND end_date IS NULL LIMIT 1",
+                        " AND +org_id = ?3 AND end_date IS NULL LIMIT 1",
 
         [ST_HISTORY_INSERT] = "INSERT INTO change_history(register_id, entity, entity_id, field,"
                               " old_value, new_value, actor, reason, at)"
