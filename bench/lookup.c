@@ -1,11 +1,12 @@
 /*
  * bench_lookup: the in-process baseline for the person GET benchmark. It opens a kortisto
  * database read-only and runs the bare SQLite primary-key lookup of a person by random id,
- * reading every column, with no HTTP, JSON, arena or core layer in between. Four passes: one
- * thread and THREADS threads (one connection each, as the server has one per worker), each
- * once inside read transactions (BEGIN, LOOKUPS_PER_TX lookups, COMMIT) and once in
- * autocommit (every lookup its own implicit transaction). Results are `key=value` lines that
- * scripts/bench parses; see docs/bench.md.
+ * reading every column, with no HTTP, JSON, arena or core layer in between, but with the
+ * server's SQLite configuration and connection settings. Four passes: one thread and THREADS
+ * threads (one connection each, as the server has one per worker), each once inside read
+ * transactions (BEGIN, LOOKUPS_PER_TX lookups, COMMIT) and once in autocommit (every lookup
+ * its own implicit transaction). Results are `key=value` lines that scripts/bench parses;
+ * see docs/bench.md.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -19,14 +20,21 @@
 #include <time.h>
 
 #define LOOKUPS_PER_TX 1000
-#define MAX_THREADS 256
-#define CLOCK_EVERY 64 /* lookups between clock reads */
+#define MAX_THREADS    256
+#define CLOCK_EVERY    64 /* lookups between clock reads */
+
+/*
+ * The connection settings of the server's store (src/store/sqlite.c) that matter to a read,
+ * so that the baseline differs from the server by the layers above SQLite only.
+ */
+static const char conn_pragmas[] = "PRAGMA cache_size = -65536;"
+                                   "PRAGMA mmap_size = 17179869184;";
 
 /* The columns ST_PERSON_GET reads (src/store/statements.c), by the same key. */
 static const char lookup_sql[] =
-	"SELECT id, first_name, last_name, subject_group, legal_basis, source, status, hetu_enc,"
-	" hetu_masked, attrs, last_customer_event, created_at, updated_at, created_by,"
-	" row_version FROM persons WHERE register_id = ?1 AND id = ?2";
+        "SELECT id, first_name, last_name, subject_group, legal_basis, source, status, hetu_enc,"
+        " hetu_masked, attrs, last_customer_event, created_at, updated_at, created_by,"
+        " row_version FROM persons WHERE register_id = ?1 AND id = ?2";
 
 enum mode { MODE_TX, MODE_AUTOCOMMIT, MODE__MAX };
 
@@ -127,7 +135,7 @@ static int lookup_one(struct job *j, sqlite3_stmt *st, uint64_t *rng)
  * a read transaction. Counts into j unless `count` is false (warm-up). Returns 0 or -1.
  */
 static int run_lookups(struct job *j, sqlite3 *db, sqlite3_stmt *st, uint64_t *rng, double until,
-		       bool count)
+                       bool count)
 {
 	bool tx = j->mode == MODE_TX;
 	for (;;) {
@@ -162,14 +170,14 @@ static void *job_run(void *arg)
 	uint64_t rng = 0x6b6f727469737430ULL ^ ((uint64_t)j->index << 32) ^ (uint64_t)time(NULL);
 	bool ok = false;
 
-	/* Open as the server does (cache size included), but read-only. */
+	/* Open as the server does, but read-only. */
 	if (sqlite3_open_v2(j->path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
-		    SQLITE_OK ||
-	    sqlite3_exec(db, "PRAGMA cache_size = -65536", NULL, NULL, NULL) != SQLITE_OK ||
+	            SQLITE_OK ||
+	    sqlite3_exec(db, conn_pragmas, NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(db, lookup_sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
-		    SQLITE_OK) {
+	            SQLITE_OK) {
 		snprintf(j->err, sizeof(j->err), "%s: %s", j->path,
-			 db ? sqlite3_errmsg(db) : "cannot open");
+		         db ? sqlite3_errmsg(db) : "cannot open");
 	} else {
 		sqlite3_busy_timeout(db, 5000);
 		sqlite3_bind_text(st, 1, j->rid, -1, SQLITE_STATIC);
@@ -197,7 +205,6 @@ static int run_pass(const struct job *proto, enum mode mode, unsigned nthreads)
 	uint64_t lookups = 0, misses = 0, checksum = 0;
 	double elapsed = 0;
 	int rc = 0;
-	unsigned started = 0;
 
 	if (pthread_barrier_init(&start, NULL, nthreads) != 0) {
 		fprintf(stderr, "bench_lookup: cannot create a barrier\n");
@@ -211,12 +218,11 @@ static int run_pass(const struct job *proto, enum mode mode, unsigned nthreads)
 		if (pthread_create(&tids[i], NULL, job_run, &jobs[i]) != 0) {
 			/* The barrier counts nthreads: without every thread, none would start. */
 			fprintf(stderr, "bench_lookup: cannot start thread %u: %s\n", i,
-				strerror(errno));
+			        strerror(errno));
 			abort();
 		}
-		started++;
 	}
-	for (unsigned i = 0; i < started; i++) {
+	for (unsigned i = 0; i < nthreads; i++) {
 		pthread_join(tids[i], NULL);
 		if (jobs[i].err[0]) {
 			fprintf(stderr, "bench_lookup: %s\n", jobs[i].err);
@@ -238,9 +244,10 @@ static int run_pass(const struct job *proto, enum mode mode, unsigned nthreads)
 	fflush(stdout);
 	if (misses)
 		fprintf(stderr,
-			"bench_lookup: %" PRIu64 " of %" PRIu64 " ids were not found: is N_IDS larger "
-			"than the number of persons?\n",
-			misses, lookups);
+		        "bench_lookup: %" PRIu64 " of %" PRIu64
+		        " ids were not found: is N_IDS larger "
+		        "than the number of persons?\n",
+		        misses, lookups);
 	return 0;
 }
 
@@ -252,13 +259,22 @@ int main(int argc, char **argv)
 	if (argc < 5 || argc > 6 || !parse_int(argv[2], 1, 1000000000000LL, &nids) ||
 	    !parse_int(argv[3], 1, 3600, &secs) || !parse_int(argv[4], 1, MAX_THREADS, &threads)) {
 		fprintf(stderr,
-			"usage: bench_lookup DB N_IDS SECONDS THREADS [REGISTER]\n"
-			"Looks up persons 1..N_IDS of REGISTER (default rauma-crm) in the kortisto\n"
-			"database DB (opened read-only) by random id for SECONDS per pass: one thread\n"
-			"and THREADS threads (1-%d), in read transactions of %d lookups and in\n"
-			"autocommit. Prints one key=value line per pass.\n",
-			MAX_THREADS, LOOKUPS_PER_TX);
+		        "usage: bench_lookup DB N_IDS SECONDS THREADS [REGISTER]\n"
+		        "Looks up persons 1..N_IDS of REGISTER (default rauma-crm) in the "
+		        "kortisto\n"
+		        "database DB (opened read-only) by random id for SECONDS per pass: one "
+		        "thread\n"
+		        "and THREADS threads (1-%d), in read transactions of %d lookups and in\n"
+		        "autocommit. Prints one key=value line per pass.\n",
+		        MAX_THREADS, LOOKUPS_PER_TX);
 		return 2;
+	}
+	/* As the server's store_start(): no global mutex around every allocation. */
+	if (sqlite3_config(SQLITE_CONFIG_MULTITHREAD) != SQLITE_OK ||
+	    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) != SQLITE_OK ||
+	    sqlite3_initialize() != SQLITE_OK) {
+		fprintf(stderr, "bench_lookup: cannot configure SQLite\n");
+		return 1;
 	}
 	proto.path = argv[1];
 	proto.rid = argc == 6 ? argv[5] : "rauma-crm";
