@@ -27,78 +27,8 @@
 #include "util/kerr.h"
 #include "util/validate.h"
 
-#define RID "rauma-crm"
-
-static struct {
-	char dir[64];
-	struct kapp *app;
-	struct store *db;
-	struct arena mem;
-	struct kerr err;
-	struct actor actor;
-	struct kctx ctx;
-} fz;
-
-/* Aborts the run so that libFuzzer records the input that broke an invariant. */
-static void require(bool cond, const char *what)
-{
-	if (!cond) {
-		fprintf(stderr, "fuzz_import: %s (rc %d: %s)\n", what, fz.err.code, fz.err.message);
-		abort();
-	}
-}
-
-static void die(const char *what)
-{
-	fprintf(stderr, "fuzz_import: setup: %s: %s\n", what, fz.err.message);
-	exit(1);
-}
-
-/* The declaration file: $FUZZ_REGISTER, else registers/rauma-crm.yaml next to this file's
- * directory, else relative to the working directory. */
-static char *read_register(size_t *len)
-{
-	char path[4096];
-	const char *env = getenv("FUZZ_REGISTER");
-	const char *slash = strrchr(__FILE__, '/');
-	if (env)
-		snprintf(path, sizeof(path), "%s", env);
-	else if (slash)
-		snprintf(path, sizeof(path), "%.*s/../registers/" RID ".yaml",
-		         (int)(slash - __FILE__), __FILE__);
-	else
-		snprintf(path, sizeof(path), "registers/" RID ".yaml");
-	FILE *f = fopen(path, "rb");
-	if (!f && !env)
-		f = fopen("registers/" RID ".yaml", "rb");
-	if (!f)
-		die(path);
-	char *text = malloc(1 << 20);
-	if (!text)
-		die("out of memory");
-	*len = fread(text, 1, (1 << 20) - 1, f);
-	text[*len] = '\0';
-	fclose(f);
-	return text;
-}
-
-/* Removes the data directory when the run ends normally (a crash leaves it for study). */
-static void cleanup(void)
-{
-	static const char *const files[] = {"kortisto.db", "kortisto.db-wal", "kortisto.db-shm",
-	                                    "kortisto.conf", "field.key"};
-	char path[128];
-	store_close(fz.db);
-	app_free(fz.app);
-	arena_free(&fz.mem);
-	if (getenv("FUZZ_KEEP"))
-		return;
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", fz.dir, files[i]);
-		unlink(path);
-	}
-	rmdir(fz.dir);
-}
+#define HARNESS "fuzz_import"
+#include "fuzz_datadir.h"
 
 static const char default_map[] = "delimiter: \";\"\n"
                                   "subject_group: organisation_contact\n"
@@ -129,41 +59,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	if (crypto_start() != 0)
-		die("crypto_start");
-	snprintf(fz.dir, sizeof(fz.dir), "/tmp/kortisto-fuzz-import-XXXXXX");
-	if (!mkdtemp(fz.dir))
-		die("mkdtemp");
-	if (app_init_datadir(fz.dir, &fz.err) || app_open(fz.dir, &fz.app, &fz.err) ||
-	    app_connect(fz.app, &fz.db, &fz.err))
-		die(fz.dir);
-	/* Durability is not under test; without a sync per commit the fuzzer runs far faster. */
-	if (store_exec_script(fz.db, "PRAGMA synchronous = OFF", &fz.err))
-		die("pragma");
-	arena_init(&fz.mem);
-	fz.actor.kind = ACTOR_OPERATOR;
-	fz.actor.name = "operator:fuzz";
-	fz.ctx.db = fz.db;
-	fz.ctx.actor = &fz.actor;
-	fz.ctx.purpose = "customer_contact";
-	fz.ctx.mem = &fz.mem;
-	fz.ctx.err = &fz.err;
-	fz.ctx.app = fz.app;
-	kctx_set_now(&fz.ctx, 1767225600);
-
-	size_t len = 0;
-	char *text = read_register(&len);
-	struct decl_diags dg = {0};
-	int version = 0;
-	bool unchanged = false;
-	if (register_load(&fz.ctx, RID ".yaml", text, len, &dg, &version, &unchanged, NULL))
-		die("register_load");
-	decl_diags_free(&dg);
-	free(text);
-	if (app_load_registers(fz.app, fz.db, true, NULL, &fz.err) || !app_register(fz.app, RID))
-		die("app_load_registers");
-	fprintf(stderr, "fuzz_import: data directory %s\n", fz.dir);
-	atexit(cleanup);
+	fz_setup();
 	return 0;
 }
 
