@@ -21,9 +21,9 @@ static const struct {
 	cli_fn fn;
 	const char *usage;
 } commands[] = {
-        {"init", cmd_init, "init DIR                      create a data directory"},
+        {"init", cmd_init, "init [DIR]                    create a data directory"},
         {"serve", cmd_serve, "serve [--listen ADDR:PORT]    run the HTTP server"},
-        {"register", cmd_register, "register check|load|list      declarations of registers"},
+        {"register", cmd_register, "register check|load|list|versions   declarations of registers"},
         {"person", cmd_person, "person add|get|find|update|delete   data subjects"},
         {"org", cmd_org, "org add|get|find|update|delete      organisations"},
         {"affiliation", cmd_affiliation,

@@ -35,7 +35,7 @@ static const struct {
                  "       kortisto person get --register RID ID [--reveal-hetu] [--history]\n"
                  "       kortisto person find --register RID [--hetu CODE] [--limit N] "
                  "[--cursor C] [WORDS...]\n"
-                 "       kortisto person update --register RID ID KEY=VALUE...\n"
+                 "       kortisto person update --register RID ID [--reason TEXT] KEY=VALUE...\n"
                  "       kortisto person delete --register RID ID\n"
                  "KEY is subject_group, source, reason, a declared field id (first_name, email,\n"
                  "hetu, ...) or attributes.FIELD. KEY:=JSON gives a typed value (numbers,\n"
@@ -48,15 +48,16 @@ static const struct {
                      "       kortisto org delete --register RID ID\n"
                      "KEY is one of name, ytunnus, department, postal_address, postal_code,\n"
                      "postal_city, visiting_address, website, source.\n"},
-        [ENT_AFFILIATION] =
-                {"affiliation",
-                 "usage: kortisto affiliation add --register RID person_id:=P "
-                 "organisation_id:=O [title=T] [start_date=D]\n"
-                 "       kortisto affiliation get --register RID ID\n"
-                 "       kortisto affiliation find --register RID [--person P] [--org O]\n"
-                 "       kortisto affiliation update --register RID ID end_date=D "
-                 "end_reason=employment_ended\n"
-                 "       kortisto affiliation delete --register RID ID\n"},
+        [ENT_AFFILIATION] = {"affiliation",
+                             "usage: kortisto affiliation add --register RID person_id:=P "
+                             "organisation_id:=O [title=T] [start_date=D]\n"
+                             "       kortisto affiliation get --register RID ID\n"
+                             "       kortisto affiliation find --register RID [--person P] [--org "
+                             "O] [--limit N] "
+                             "[--cursor C]\n"
+                             "       kortisto affiliation update --register RID ID end_date=D "
+                             "end_reason=employment_ended\n"
+                             "       kortisto affiliation delete --register RID ID\n"},
 };
 
 static int usage_error(enum entity e)
