@@ -34,13 +34,19 @@ static json_t *jstr(const char *s)
 	return s ? json_string(s) : json_null();
 }
 
-static int exists(struct kctx *ctx, enum stmt_id st, const char *rid, int64_t id, const char *field,
-                  const char *what)
+/*
+ * Checks that row `id` of statement `st` (by register and id) exists; when `column` >= 0,
+ * copies that column's text into *value (ctx->mem). KERR_NOTFOUND names `field`.
+ */
+static int lookup(struct kctx *ctx, enum stmt_id st, const char *rid, int64_t id, const char *field,
+                  const char *what, int column, const char **value)
 {
 	struct query *q = store_query(ctx->db, st);
 	q_text(q, 1, rid);
 	q_int(q, 2, id);
 	int rc = q_step(q, ctx->err);
+	if (rc == 1 && column >= 0)
+		*value = arena_strdup(ctx->mem, q_col_text(q, column));
 	q_done(q);
 	if (rc < 0)
 		return rc;
@@ -51,22 +57,10 @@ static int exists(struct kctx *ctx, enum stmt_id st, const char *rid, int64_t id
 	return 0;
 }
 
-/* The subject group of person `id` (in ctx->mem), which decides whether a title applies. */
+/* The subject group of person `id`, which decides whether a title applies. */
 static int person_group(struct kctx *ctx, const char *rid, int64_t id, const char **group)
 {
-	struct query *q = store_query(ctx->db, ST_PERSON_SUMMARY);
-	q_text(q, 1, rid);
-	q_int(q, 2, id);
-	int rc = q_step(q, ctx->err);
-	*group = rc == 1 ? arena_strdup(ctx->mem, q_col_text(q, 3)) : NULL;
-	q_done(q);
-	if (rc < 0)
-		return rc;
-	if (rc == 0)
-		return kerr_set(ctx->err, KERR_NOTFOUND, "person_id",
-		                "person_id: person %" PRId64 " not found in register '%s'", id,
-		                rid);
-	return 0;
+	return lookup(ctx, ST_PERSON_SUMMARY, rid, id, "person_id", "person", 3, group);
 }
 
 static int get_id(struct kctx *ctx, json_t *in, const char *key, int64_t *out)
@@ -151,7 +145,8 @@ int affiliation_create_tx(struct kctx *ctx, const char *rid, json_t *in, int64_t
 	if ((rc = get_id(ctx, in, "person_id", &r.person_id)) ||
 	    (rc = get_id(ctx, in, "organisation_id", &r.org_id)) ||
 	    (rc = person_group(ctx, rid, r.person_id, &group)) ||
-	    (rc = exists(ctx, ST_ORG_GET, rid, r.org_id, "organisation_id", "organisation")) ||
+	    (rc = lookup(ctx, ST_ORG_GET, rid, r.org_id, "organisation_id", "organisation", -1,
+	                 NULL)) ||
 	    (rc = rec_apply(ctx, d, rid, &r, in, true, group)))
 		return rc;
 	struct query *q = store_query(ctx->db, ST_AFF_INSERT);
