@@ -142,6 +142,10 @@ static int cmd_records(enum entity e, struct globals *g, int argc, char **argv)
 		}
 		if (o.reason && e == ENT_PERSON)
 			json_object_set_new(in, "reason", json_string(o.reason));
+	} else if (o.reason) {
+		fprintf(stderr, "kortisto: --reason goes with add and update\n");
+		free(o.pos);
+		return usage_error(e);
 	} else if (strcmp(verb, "get") && strcmp(verb, "find") && strcmp(verb, "delete")) {
 		fprintf(stderr, "kortisto: unknown %s command '%s'\n", entities[e].name, verb);
 		free(o.pos);
@@ -165,7 +169,7 @@ static int cmd_records(enum entity e, struct globals *g, int argc, char **argv)
 		     : e == ENT_ORG  ? org_update(ctx, o.rid, id, in)
 		                     : affiliation_update(ctx, o.rid, id, in);
 	} else if (strcmp(verb, "delete") == 0) {
-		rc = e == ENT_PERSON ? person_delete(ctx, o.rid, id, o.reason)
+		rc = e == ENT_PERSON ? person_delete(ctx, o.rid, id)
 		     : e == ENT_ORG  ? org_delete(ctx, o.rid, id)
 		                     : affiliation_delete(ctx, o.rid, id);
 	} else if (strcmp(verb, "get") == 0) {

@@ -887,10 +887,9 @@ int person_update(struct kctx *ctx, const char *rid, int64_t id, json_t *patch)
 
 /* ---------------------------------------------------------------- delete */
 
-int person_delete(struct kctx *ctx, const char *rid, int64_t id, const char *reason)
+int person_delete(struct kctx *ctx, const char *rid, int64_t id)
 {
 	int rc;
-	(void)reason; /* the usage-log entry records the deletion; the reason goes with requests */
 	if (!app_register(ctx->app, rid))
 		return kerr_set(ctx->err, KERR_NOTFOUND, "register", "register '%s' not found",
 		                rid ? rid : "");

@@ -49,7 +49,7 @@ int person_update_tx(struct kctx *ctx, const char *rid, int64_t id, json_t *patc
 
 /* Deletes person `id` and every trace of them in the register (contact points,
  * affiliations, search index, change history). */
-int person_delete(struct kctx *ctx, const char *rid, int64_t id, const char *reason);
+int person_delete(struct kctx *ctx, const char *rid, int64_t id);
 
 /*
  * Finds persons of `rid`: by full-text query `q` (prefix match on names and e-mail, case and

@@ -125,7 +125,7 @@ void api_person_update(struct req *r)
 
 void api_person_delete(struct req *r)
 {
-	reply_deleted(r, person_delete(&r->ctx, r->rid, r->id, req_arg(r, "reason")));
+	reply_deleted(r, person_delete(&r->ctx, r->rid, r->id));
 }
 
 /* ---------------------------------------------------------------- organisations */

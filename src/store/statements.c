@@ -59,7 +59,6 @@ static const char *const stmt_text[ST__MAX] = {
                              " ORDER BY s.rowid LIMIT ?4",
         [ST_PERSON_SEARCH_INSERT] = "INSERT INTO person_search(rowid, body) VALUES (?1, ?2)",
         [ST_PERSON_SEARCH_DELETE] = "DELETE FROM person_search WHERE rowid = ?1",
-        [ST_PERSON_COUNT] = "SELECT count(*) FROM persons WHERE register_id = ?1",
 
         [ST_CP_LIST] = "SELECT kind, value, source, collected_at, collected_by FROM contact_points"
                        " WHERE register_id = ?1 AND person_id = ?2 ORDER BY kind",

@@ -501,7 +501,7 @@ static void test_unknown_register_and_bad_body(void **state)
 	assert_int_equal(person_get(&f->ctx, KEMI, id, 0, &o), KERR_NOTFOUND);
 	assert_int_equal(update(f, KEMI, id, "{\"first_name\": \"X\"}"), KERR_NOTFOUND);
 	fresh(f);
-	assert_int_equal(person_delete(&f->ctx, KEMI, id, NULL), KERR_NOTFOUND);
+	assert_int_equal(person_delete(&f->ctx, KEMI, id), KERR_NOTFOUND);
 	assert_int_equal(count_persons(f, RAUMA), 1);
 }
 
@@ -1125,7 +1125,7 @@ static void test_delete_removes_every_trace(void **state)
 	assert_true(history_rows(f, "person", id) > 0);
 
 	fresh(f);
-	assert_int_equal(person_delete(&f->ctx, RAUMA, id, "erasure request"), 0);
+	assert_int_equal(person_delete(&f->ctx, RAUMA, id), 0);
 
 	assert_int_equal(raw_int(f, "SELECT count(*) FROM persons WHERE id = ?1", "i", id), 0);
 	assert_int_equal(
@@ -1164,7 +1164,7 @@ static void test_delete_removes_every_trace(void **state)
 	json_decref(o);
 	/* Deleting again finds nobody. */
 	fresh(f);
-	assert_int_equal(person_delete(&f->ctx, RAUMA, id, NULL), KERR_NOTFOUND);
+	assert_int_equal(person_delete(&f->ctx, RAUMA, id), KERR_NOTFOUND);
 }
 
 /* proves R-07: the change history of a deleted person's affiliations (their title, dates,
@@ -1195,7 +1195,7 @@ static void test_delete_removes_affiliation_history(void **state)
 	assert_int_equal(history_rows(f, "affiliation", aid), 3);
 
 	fresh(f);
-	assert_int_equal(person_delete(&f->ctx, RAUMA, id, "erasure request"), 0);
+	assert_int_equal(person_delete(&f->ctx, RAUMA, id), 0);
 	assert_int_equal(raw_int(f, "SELECT count(*) FROM affiliations WHERE id = ?1", "i", aid),
 	                 0);
 	char where[160];
@@ -1222,7 +1222,7 @@ static void test_delete_leaves_no_search_index_terms(void **state)
 	assert_false(done); /* nothing was deleted yet */
 
 	fresh(f);
-	assert_int_equal(person_delete(&f->ctx, RAUMA, id, "erasure request"), 0);
+	assert_int_equal(person_delete(&f->ctx, RAUMA, id), 0);
 	assert_int_equal(search_count_raw(f, "poistettavainen"), 0);
 	fresh(f);
 	assert_int_equal(search_purge(&f->ctx, &done), 0);
@@ -1248,7 +1248,7 @@ static void test_delete_unindexes(void **state)
 	                       "{" RAUMA_PERSON ", \"first_name\": \"Unohdettava\","
 	                       " \"email\": \"unohda@example.fi\", \"hetu\": \"" HETU_A "\"}");
 	fresh(f);
-	assert_int_equal(person_delete(&f->ctx, RAUMA, id, NULL), 0);
+	assert_int_equal(person_delete(&f->ctx, RAUMA, id), 0);
 	json_t *out = NULL;
 	fresh(f);
 	assert_int_equal(person_find(&f->ctx, RAUMA, "unohdettava", NULL, NULL, 0, &out), 0);
@@ -1493,11 +1493,11 @@ static void test_usage_log_one_entry_per_change(void **state)
 
 	kctx_set_now(&f->ctx, NOW + 20);
 	fresh(f);
-	assert_int_equal(person_delete(&f->ctx, RAUMA, id, "erasure"), 0);
+	assert_int_equal(person_delete(&f->ctx, RAUMA, id), 0);
 	assert_int_equal(usage_rows(f), ++n);
 	assert_last_usage(f, "delete", "person", id, pii, npii);
 	fresh(f);
-	assert_int_equal(person_delete(&f->ctx, RAUMA, id, "erasure"), KERR_NOTFOUND);
+	assert_int_equal(person_delete(&f->ctx, RAUMA, id), KERR_NOTFOUND);
 	assert_int_equal(usage_rows(f), n);
 }
 
