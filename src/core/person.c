@@ -25,6 +25,7 @@
 #include "util/jsonw.h"
 #include "util/kerr.h"
 #include "util/validate.h"
+#include "util/xmalloc.h"
 
 /* ---------------------------------------------------------------- contact points */
 
@@ -758,7 +759,7 @@ static char *json_value_text(json_t *v)
 	if (!v)
 		return NULL;
 	if (json_is_string(v))
-		return strdup(json_string_value(v));
+		return xstrdup(json_string_value(v));
 	return json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
 }
 
@@ -768,7 +769,7 @@ static char *history_value(const struct decl *d, const char *key, json_t *v)
 	if (!v)
 		return NULL;
 	if (attr_sensitive(d, key))
-		return strdup("****");
+		return xstrdup("****");
 	return json_value_text(v);
 }
 

@@ -253,9 +253,8 @@ static void dispatch(struct server *srv, struct req *r)
 			MHD_add_response_header(r->resp, MHD_HTTP_HEADER_ALLOW, allow);
 		return;
 	}
-	client_name(r, actor, sizeof(actor));
 	r->actor.kind = ACTOR_API;
-	r->actor.name = arena_strdup(&r->mem, actor);
+	r->actor.name = "api";
 	r->ctx.actor = &r->actor;
 	r->ctx.purpose = r->route->purpose;
 	r->ctx.mem = &r->mem;
@@ -263,6 +262,9 @@ static void dispatch(struct server *srv, struct req *r)
 	r->ctx.app = srv->app;
 	kctx_set_now(&r->ctx, app_now(srv->app));
 	if (r->route->personal || r->route->role != ROLE_PUBLIC) {
+		/* Only routes that reach the store need to know who asks. */
+		client_name(r, actor, sizeof(actor));
+		r->actor.name = arena_strdup(&r->mem, actor);
 		r->ctx.db = thread_db(srv, &r->err);
 		if (!r->ctx.db) {
 			reply_problem(r);
