@@ -29,6 +29,11 @@ static const struct {
         {"affiliation", cmd_affiliation,
          "affiliation add|get|find|update|delete   roles in organisations"},
         {"import", cmd_import, "import --register RID --source SRC --map MAP FILE.csv"},
+        {"user", cmd_user, "user add|list|deactivate|passwd|grant|revoke|grants|totp|commitments"},
+        {"token", cmd_token, "token create|list|revoke      API tokens for integrations"},
+        {"commitment", cmd_commitment, "commitment show|set        the confidentiality commitment"},
+        {"audit", cmd_audit, "audit verify|show|anchor|prune   the usage log"},
+        {"disclose", cmd_disclose, "disclose --register RID …    record a disclosure"},
 };
 
 static void usage(FILE *out)

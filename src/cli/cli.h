@@ -60,5 +60,10 @@ int cmd_person(struct globals *g, int argc, char **argv);
 int cmd_org(struct globals *g, int argc, char **argv);
 int cmd_affiliation(struct globals *g, int argc, char **argv);
 int cmd_import(struct globals *g, int argc, char **argv);
+int cmd_user(struct globals *g, int argc, char **argv);       /* cli/user.c */
+int cmd_token(struct globals *g, int argc, char **argv);      /* cli/user.c */
+int cmd_commitment(struct globals *g, int argc, char **argv); /* cli/user.c */
+int cmd_audit(struct globals *g, int argc, char **argv);      /* cli/audit.c */
+int cmd_disclose(struct globals *g, int argc, char **argv);   /* cli/audit.c */
 
 #endif

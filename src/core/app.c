@@ -6,6 +6,7 @@
 #include "core/app.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,7 +36,46 @@ static const char default_config[] =
         "max_body = 1048576\n"
         "\n"
         "# Largest page a list or search returns.\n"
-        "page_max = 200\n";
+        "page_max = 200\n"
+        "\n"
+        "# Seconds a connection may stay idle or slow before it is closed.\n"
+        "request_timeout = 30\n"
+        "\n"
+        "# TLS: PEM certificate chain and key (serve --tls-cert/--tls-key override). Leave\n"
+        "# empty when a reverse proxy terminates TLS (see docs/deploy.md).\n"
+        "tls_cert =\n"
+        "tls_key =\n"
+        "\n"
+        "# Passwords: days until a change is forced (0 = never) and how many earlier ones\n"
+        "# may not be reused.\n"
+        "password_max_age_days = 180\n"
+        "password_history = 5\n"
+        "\n"
+        "# Second factor (TOTP) required for: none, admins, managers or admins,managers.\n"
+        "totp_required = admins,managers\n"
+        "\n"
+        "# Sessions end after this many idle seconds, and at the latest this many seconds\n"
+        "# after sign-in.\n"
+        "session_idle = 1800\n"
+        "session_lifetime = 43200\n"
+        "\n"
+        "# Failed sign-ins (per account and per client address): after signin_delay_after\n"
+        "# failures each attempt must wait a growing delay; after signin_lock_after the\n"
+        "# account or address is locked for signin_lock_seconds.\n"
+        "signin_delay_after = 3\n"
+        "signin_lock_after = 10\n"
+        "signin_lock_seconds = 900\n"
+        "\n"
+        "# Session cookie: 'auto' drops the Secure flag only when serving plain HTTP on\n"
+        "# 127.0.0.1 (development); 'always' keeps it.\n"
+        "secure_cookie = auto\n"
+        "\n"
+        "# Usage log: days entries are kept (0 = for ever; pruning leaves a signed\n"
+        "# checkpoint), and seconds between chain-head anchors written to the anchor file\n"
+        "# (empty = DATADIR/audit-anchors.log; keep a copy where the database is not).\n"
+        "usage_log_retention_days = 1825\n"
+        "audit_anchor_interval = 3600\n"
+        "audit_anchor_file =\n";
 
 void kctx_set_now(struct kctx *ctx, int64_t t)
 {
@@ -109,18 +149,107 @@ static char *trim(char *s)
 	return s;
 }
 
+/* Integer settings: key, where it goes, bounds and default. */
+struct int_setting {
+	const char *key;
+	size_t offset;
+	long long min, max, def;
+};
+
+#define INT_SETTING(k, lo, hi, d)                                                                  \
+	{                                                                                          \
+#k, offsetof(struct config, k), lo, hi, d                                          \
+	}
+static const struct int_setting int_settings[] = {
+        INT_SETTING(threads, 0, 256, 0),
+        INT_SETTING(page_max, 1, 10000, 200),
+        INT_SETTING(request_timeout, 1, 3600, 30),
+        INT_SETTING(password_max_age_days, 0, 3650, 180),
+        INT_SETTING(password_history, 0, 100, 5),
+        INT_SETTING(session_idle, 1, 86400, 1800),
+        INT_SETTING(session_lifetime, 1, 31 * 86400, 43200),
+        INT_SETTING(signin_delay_after, 1, 1000, 3),
+        INT_SETTING(signin_lock_after, 1, 1000, 10),
+        INT_SETTING(signin_lock_seconds, 1, 86400, 900),
+        INT_SETTING(usage_log_retention_days, 0, 36500, 1825),
+        INT_SETTING(audit_anchor_interval, 1, 86400 * 7, 3600),
+};
+
+/* String settings: key, buffer and its size. */
+#define STR_SETTING(k)                                                                             \
+	{                                                                                          \
+#k, offsetof(struct config, k), sizeof(((struct config *)0)->k)                    \
+	}
+static const struct {
+	const char *key;
+	size_t offset, size;
+} str_settings[] = {
+        STR_SETTING(listen),
+        STR_SETTING(tls_cert),
+        STR_SETTING(tls_key),
+        STR_SETTING(audit_anchor_file),
+};
+
+static void config_defaults(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	snprintf(cfg->listen, sizeof(cfg->listen), "127.0.0.1:8080");
+	cfg->max_body = 1048576;
+	for (size_t i = 0; i < sizeof(int_settings) / sizeof(int_settings[0]); i++)
+		*(int *)((char *)cfg + int_settings[i].offset) = (int)int_settings[i].def;
+	cfg->totp_admins = cfg->totp_managers = true;
+}
+
+/* Applies one KEY = VALUE; returns false for an unknown key or a bad value. */
+static bool config_set(struct config *cfg, const char *key, const char *val)
+{
+	long long n = 0;
+	for (size_t i = 0; i < sizeof(int_settings) / sizeof(int_settings[0]); i++) {
+		const struct int_setting *s = &int_settings[i];
+		if (strcmp(key, s->key) != 0)
+			continue;
+		if (!int_valid(val, &n, NULL) || n < s->min || n > s->max)
+			return false;
+		*(int *)((char *)cfg + s->offset) = (int)n;
+		return true;
+	}
+	for (size_t i = 0; i < sizeof(str_settings) / sizeof(str_settings[0]); i++) {
+		if (strcmp(key, str_settings[i].key) != 0)
+			continue;
+		size_t len = strlen(val);
+		if (len >= str_settings[i].size)
+			return false;
+		memcpy((char *)cfg + str_settings[i].offset, val, len + 1);
+		return true;
+	}
+	if (strcmp(key, "max_body") == 0) {
+		if (!int_valid(val, &n, NULL) || n < 1024 || n > 1073741824)
+			return false;
+		cfg->max_body = (size_t)n;
+		return true;
+	}
+	if (strcmp(key, "totp_required") == 0) {
+		bool none = strcmp(val, "none") == 0;
+		cfg->totp_admins = strstr(val, "admins") != NULL;
+		cfg->totp_managers = strstr(val, "managers") != NULL;
+		return none || strcmp(val, "admins") == 0 || strcmp(val, "managers") == 0 ||
+		       strcmp(val, "admins,managers") == 0 || strcmp(val, "managers,admins") == 0;
+	}
+	if (strcmp(key, "secure_cookie") == 0) {
+		cfg->secure_cookie_always = strcmp(val, "always") == 0;
+		return cfg->secure_cookie_always || strcmp(val, "auto") == 0;
+	}
+	return false;
+}
+
 static int config_load(const char *path, struct config *cfg, struct kerr *err)
 {
-	snprintf(cfg->listen, sizeof(cfg->listen), "127.0.0.1:8080");
-	cfg->threads = 0;
-	cfg->max_body = 1048576;
-	cfg->page_max = 200;
-
+	config_defaults(cfg);
 	FILE *f = fopen(path, "r");
 	if (!f)
 		return kerr_set(err, KERR_INTERNAL, NULL, "cannot open %s: %s", path,
 		                strerror(errno));
-	char line[512];
+	char line[1024];
 	int lineno = 0, rc = 0;
 	while (fgets(line, sizeof(line), f)) {
 		lineno++;
@@ -138,21 +267,10 @@ static int config_load(const char *path, struct config *cfg, struct kerr *err)
 		}
 		*eq = '\0';
 		char *key = trim(s), *val = trim(eq + 1);
-		long long n = 0;
-		if (strcmp(key, "listen") == 0) {
-			snprintf(cfg->listen, sizeof(cfg->listen), "%s", val);
-		} else if (strcmp(key, "threads") == 0 && int_valid(val, &n, NULL) && n >= 0 &&
-		           n <= 256) {
-			cfg->threads = (int)n;
-		} else if (strcmp(key, "max_body") == 0 && int_valid(val, &n, NULL) && n >= 1024 &&
-		           n <= 1073741824) {
-			cfg->max_body = (size_t)n;
-		} else if (strcmp(key, "page_max") == 0 && int_valid(val, &n, NULL) && n >= 1 &&
-		           n <= 10000) {
-			cfg->page_max = (int)n;
-		} else {
+		if (!config_set(cfg, key, val)) {
 			rc = kerr_set(err, KERR_INVALID, key,
-			              "%s:%d: unknown key or bad value '%s'", path, lineno, key);
+			              "%s:%d: unknown key or bad value for '%s'", path, lineno,
+			              key);
 			break;
 		}
 	}

@@ -22,6 +22,28 @@ struct config {
 	int threads;     /* worker threads; 0 = one per CPU */
 	size_t max_body; /* request body limit in bytes */
 	int page_max;    /* largest page a list returns */
+
+	/* accounts and sign-in (S-02) */
+	int password_max_age_days; /* after this, sign-in forces a change; 0 = never */
+	int password_history;      /* how many earlier passwords may not be reused */
+	bool totp_admins;          /* admins must have a second factor */
+	bool totp_managers;        /* register managers must have a second factor */
+	int session_idle;          /* seconds without a request before a session ends */
+	int session_lifetime;      /* seconds from sign-in before a session ends */
+	int signin_delay_after;    /* failures before each attempt must wait (growing delay) */
+	int signin_lock_after;     /* failures before a temporary lock */
+	int signin_lock_seconds;   /* length of the lock */
+	bool secure_cookie_always; /* false: the cookie drops Secure only on plain HTTP on 127.0.0.1 */
+
+	/* usage log (S-04) */
+	int usage_log_retention_days; /* entries older than this are pruned; 0 = kept */
+	int audit_anchor_interval;    /* seconds between chain-head anchors the server writes */
+	char audit_anchor_file[512];  /* where anchors go ("" = DATADIR/audit-anchors.log) */
+
+	/* transport (S-06) */
+	char tls_cert[512]; /* PEM files; both empty = plain HTTP (behind a TLS proxy) */
+	char tls_key[512];
+	int request_timeout; /* seconds a connection may stay idle or slow */
 };
 
 struct app_register {

@@ -16,15 +16,22 @@ struct search_batch;
 
 enum actor_kind {
 	ACTOR_OPERATOR, /* the operator at the command line on the server itself */
-	ACTOR_API,      /* an HTTP client (accounts and roles arrive with access control) */
+	ACTOR_USER,     /* a staff user signed in with a session */
+	ACTOR_TOKEN,    /* an integration using a user's API token */
 	ACTOR_SYSTEM,   /* a job of kortisto itself, e.g. system:retention */
+	ACTOR_ANON,     /* an HTTP client not (yet) signed in: sign-in, public pages */
 	ACTOR__MAX
 };
 
 struct actor {
 	enum actor_kind kind;
-	const char *name; /* "operator:alice", "api:127.0.0.1", "system:import" */
+	const char *name; /* "operator:alice", "user:maija", "token:12", "system:import" */
+	int64_t user_id;  /* ACTOR_USER, ACTOR_TOKEN: the account; else 0 */
+	int64_t token_id; /* ACTOR_TOKEN: the token; else 0 */
 };
+
+struct usage_entry;
+struct decl_recipient;
 
 struct kctx {
 	struct store *db;                  /* this thread's connection */
@@ -36,6 +43,15 @@ struct kctx {
 	int64_t now;                       /* unix seconds: the clock, or --now */
 	char now_iso[21];                  /* `now` as YYYY-MM-DDTHH:MM:SSZ */
 	struct search_batch *search_batch; /* NULL, or a queue of search-index writes (imports) */
+	const char *request_id;            /* HTTP request id, or NULL */
+	const char *client;                /* client address of an HTTP request, or NULL */
+	/* Where reads are logged (usage_read): the HTTP server queues them for the group-
+	 * committing log writer; NULL writes each read in its own transaction (CLI). */
+	int (*usage_sink)(struct kctx *ctx, const struct usage_entry *e);
+	void *usage_arg;
+	/* A processor account sees only the categories this declared processor is given (S-09);
+	 * NULL: every category. */
+	const struct decl_recipient *processor;
 };
 
 /* Sets ctx->now (and now_iso) to `t`. */

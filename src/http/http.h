@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/account.h"
 #include "core/ctx.h"
 #include "util/arena.h"
 #include "util/buf.h"
@@ -30,21 +31,43 @@ struct req {
 	struct kctx ctx;
 	const char *rid; /* {rid} of the path */
 	int64_t id;      /* {id} of the path */
+	bool signed_in;  /* `who` is valid */
+	struct principal who;
+	enum role role;     /* who's role on {rid} */
+	const char *token;  /* the session or bearer token the request came with */
+	const char *client; /* client address */
+	char request_id[24];
+	/* reads to log before the response may leave (usage_read through the sink) */
+	struct usage_entry *reads;
+	size_t nreads, reads_cap;
+	bool log_pending; /* suspended until the log writer made the reads durable */
+	int log_rc;
+	const char *set_cookie; /* Set-Cookie header value for the response, or NULL */
 	struct MHD_Response *resp;
 	unsigned status;
 };
 
-enum role { ROLE_PUBLIC, ROLE_VIEWER, ROLE_EDITOR, ROLE_MANAGER, ROLE_ADMIN, ROLE__MAX };
-
 typedef void (*handler_fn)(struct req *r);
+
+/* Who may call a route. */
+enum access {
+	AC_PUBLIC,   /* anyone, without signing in */
+	AC_ACCOUNT,  /* any signed-in user, also a session that must first change its password
+	              * or enrol a second factor: the user's own account */
+	AC_USER,     /* any signed-in user */
+	AC_ADMIN,    /* an admin */
+	AC_REGISTER, /* a role of at least `role` on {rid}; with `admin_ok` an admin too */
+};
 
 struct route {
 	const char *method;
 	const char *pattern; /* segments; {rid} and {id} capture */
 	handler_fn handler;
-	enum role role;      /* least role on the register the route needs */
+	enum access access;
+	enum role role;      /* AC_REGISTER: least role on {rid} */
+	bool admin_ok;       /* AC_REGISTER: an admin may call it without a role */
 	const char *purpose; /* declared purpose served, or NULL for the register's own use */
-	bool personal;       /* touches personal data: role check, declaration check, usage log */
+	bool personal;       /* touches personal data: commitment, declaration check, usage log */
 };
 
 extern const struct route routes[];
@@ -78,6 +101,23 @@ bool req_int_arg_or_reply(struct req *r, const char *name, long long def, long l
 void reply_core(struct req *r, int rc, unsigned ok_status, json_t *body);
 
 /* Handlers, one group per file. */
+/* api_account.c: sign-in, the signed-in user, grants */
+void api_session_create(struct req *r);       /* POST /api/v1/session */
+void api_session_delete(struct req *r);       /* DELETE /api/v1/session */
+void api_me(struct req *r);                   /* GET /api/v1/me */
+void api_me_password(struct req *r);          /* PUT /api/v1/me/password */
+void api_me_totp_begin(struct req *r);        /* POST /api/v1/me/totp */
+void api_me_totp_confirm(struct req *r);      /* POST /api/v1/me/totp/confirm */
+void api_me_commitment_get(struct req *r);    /* GET /api/v1/me/commitment */
+void api_me_commitment_accept(struct req *r); /* POST /api/v1/me/commitment */
+void api_grants_list(struct req *r);          /* GET REG/grants */
+void api_grant_put(struct req *r);            /* POST REG/grants */
+void api_grant_delete(struct req *r);         /* DELETE REG/grants/{id} ({id} = user id) */
+/* api_audit.c: the usage log and disclosures */
+void api_audit_list(struct req *r);        /* GET REG/audit */
+void api_disclosure_create(struct req *r); /* POST REG/disclosures */
+void api_disclosure_list(struct req *r);   /* GET REG/disclosures */
+
 void api_health(struct req *r);
 void api_registers(struct req *r);
 void api_register_get(struct req *r);

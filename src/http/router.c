@@ -11,29 +11,51 @@
 
 #define REG "/api/v1/registers/{rid}"
 
+/* Shorthands: public, own account, any user, admin, and a role on {rid}. */
+#define PUB               AC_PUBLIC, ROLE_NONE, false
+#define ACCOUNT           AC_ACCOUNT, ROLE_NONE, false
+#define USER              AC_USER, ROLE_NONE, false
+#define ADMIN             AC_ADMIN, ROLE_NONE, false
+#define ON(role)          AC_REGISTER, role, false
+#define ON_OR_ADMIN(role) AC_REGISTER, role, true
+
 const struct route routes[] = {
-        {"GET", "/", page_index, ROLE_PUBLIC, NULL, false},
-        {"GET", "/static/kortisto.css", page_css, ROLE_PUBLIC, NULL, false},
-        {"GET", "/healthz", api_health, ROLE_PUBLIC, NULL, false},
-        {"GET", "/api/v1/openapi.yaml", api_openapi, ROLE_PUBLIC, NULL, false},
-        {"GET", "/api/v1/registers", api_registers, ROLE_VIEWER, NULL, false},
-        {"GET", REG, api_register_get, ROLE_VIEWER, NULL, false},
-        {"GET", REG "/versions", api_register_versions, ROLE_VIEWER, NULL, false},
-        {"POST", REG "/persons", api_person_create, ROLE_EDITOR, NULL, true},
-        {"GET", REG "/persons", api_person_find, ROLE_VIEWER, NULL, true},
-        {"GET", REG "/persons/{id}", api_person_get, ROLE_VIEWER, NULL, true},
-        {"PATCH", REG "/persons/{id}", api_person_update, ROLE_EDITOR, NULL, true},
-        {"DELETE", REG "/persons/{id}", api_person_delete, ROLE_EDITOR, NULL, true},
-        {"POST", REG "/organisations", api_org_create, ROLE_EDITOR, NULL, true},
-        {"GET", REG "/organisations", api_org_find, ROLE_VIEWER, NULL, true},
-        {"GET", REG "/organisations/{id}", api_org_get, ROLE_VIEWER, NULL, true},
-        {"PATCH", REG "/organisations/{id}", api_org_update, ROLE_EDITOR, NULL, true},
-        {"DELETE", REG "/organisations/{id}", api_org_delete, ROLE_EDITOR, NULL, true},
-        {"POST", REG "/affiliations", api_affiliation_create, ROLE_EDITOR, NULL, true},
-        {"GET", REG "/affiliations", api_affiliation_find, ROLE_VIEWER, NULL, true},
-        {"GET", REG "/affiliations/{id}", api_affiliation_get, ROLE_VIEWER, NULL, true},
-        {"PATCH", REG "/affiliations/{id}", api_affiliation_update, ROLE_EDITOR, NULL, true},
-        {"DELETE", REG "/affiliations/{id}", api_affiliation_delete, ROLE_EDITOR, NULL, true},
+        {"GET", "/", page_index, PUB, NULL, false},
+        {"GET", "/static/kortisto.css", page_css, PUB, NULL, false},
+        {"GET", "/healthz", api_health, PUB, NULL, false},
+        {"GET", "/api/v1/openapi.yaml", api_openapi, PUB, NULL, false},
+        {"POST", "/api/v1/session", api_session_create, PUB, NULL, false},
+        {"DELETE", "/api/v1/session", api_session_delete, ACCOUNT, NULL, false},
+        {"GET", "/api/v1/me", api_me, ACCOUNT, NULL, false},
+        {"PUT", "/api/v1/me/password", api_me_password, ACCOUNT, NULL, false},
+        {"POST", "/api/v1/me/totp", api_me_totp_begin, ACCOUNT, NULL, false},
+        {"POST", "/api/v1/me/totp/confirm", api_me_totp_confirm, ACCOUNT, NULL, false},
+        {"GET", "/api/v1/me/commitment", api_me_commitment_get, ACCOUNT, NULL, false},
+        {"POST", "/api/v1/me/commitment", api_me_commitment_accept, ACCOUNT, NULL, false},
+        {"GET", "/api/v1/registers", api_registers, USER, NULL, false},
+        {"GET", REG, api_register_get, USER, NULL, false},
+        {"GET", REG "/versions", api_register_versions, USER, NULL, false},
+        {"GET", REG "/grants", api_grants_list, ON_OR_ADMIN(ROLE_MANAGER), NULL, false},
+        {"POST", REG "/grants", api_grant_put, ON_OR_ADMIN(ROLE_MANAGER), NULL, false},
+        {"DELETE", REG "/grants/{id}", api_grant_delete, ON_OR_ADMIN(ROLE_MANAGER), NULL, false},
+        {"GET", REG "/audit", api_audit_list, ON(ROLE_MANAGER), NULL, true},
+        {"POST", REG "/disclosures", api_disclosure_create, ON(ROLE_MANAGER), NULL, true},
+        {"GET", REG "/disclosures", api_disclosure_list, ON(ROLE_MANAGER), NULL, true},
+        {"POST", REG "/persons", api_person_create, ON(ROLE_EDITOR), NULL, true},
+        {"GET", REG "/persons", api_person_find, ON(ROLE_PROCESSOR), NULL, true},
+        {"GET", REG "/persons/{id}", api_person_get, ON(ROLE_PROCESSOR), NULL, true},
+        {"PATCH", REG "/persons/{id}", api_person_update, ON(ROLE_EDITOR), NULL, true},
+        {"DELETE", REG "/persons/{id}", api_person_delete, ON(ROLE_EDITOR), NULL, true},
+        {"POST", REG "/organisations", api_org_create, ON(ROLE_EDITOR), NULL, true},
+        {"GET", REG "/organisations", api_org_find, ON(ROLE_PROCESSOR), NULL, true},
+        {"GET", REG "/organisations/{id}", api_org_get, ON(ROLE_PROCESSOR), NULL, true},
+        {"PATCH", REG "/organisations/{id}", api_org_update, ON(ROLE_EDITOR), NULL, true},
+        {"DELETE", REG "/organisations/{id}", api_org_delete, ON(ROLE_EDITOR), NULL, true},
+        {"POST", REG "/affiliations", api_affiliation_create, ON(ROLE_EDITOR), NULL, true},
+        {"GET", REG "/affiliations", api_affiliation_find, ON(ROLE_PROCESSOR), NULL, true},
+        {"GET", REG "/affiliations/{id}", api_affiliation_get, ON(ROLE_PROCESSOR), NULL, true},
+        {"PATCH", REG "/affiliations/{id}", api_affiliation_update, ON(ROLE_EDITOR), NULL, true},
+        {"DELETE", REG "/affiliations/{id}", api_affiliation_delete, ON(ROLE_EDITOR), NULL, true},
 };
 
 const size_t nroutes = sizeof(routes) / sizeof(routes[0]);

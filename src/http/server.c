@@ -253,7 +253,7 @@ static void dispatch(struct server *srv, struct req *r)
 			MHD_add_response_header(r->resp, MHD_HTTP_HEADER_ALLOW, allow);
 		return;
 	}
-	r->actor.kind = ACTOR_API;
+	r->actor.kind = ACTOR_ANON;
 	r->actor.name = "api";
 	r->ctx.actor = &r->actor;
 	r->ctx.purpose = r->route->purpose;
@@ -261,7 +261,7 @@ static void dispatch(struct server *srv, struct req *r)
 	r->ctx.err = &r->err;
 	r->ctx.app = srv->app;
 	kctx_set_now(&r->ctx, app_now(srv->app));
-	if (r->route->personal || r->route->role != ROLE_PUBLIC) {
+	if (r->route->personal || r->route->access != AC_PUBLIC) {
 		/* Only routes that reach the store need to know who asks. */
 		client_name(r, actor, sizeof(actor));
 		r->actor.name = arena_strdup(&r->mem, actor);
@@ -358,7 +358,7 @@ static int parse_listen(const char *listen, struct sockaddr_in *sa, struct kerr 
 /* Runs a pending search-index purge (after deletions) as the system. */
 static void purge_search(struct kapp *app, struct store *db)
 {
-	static const struct actor system = {ACTOR_SYSTEM, "system:maintenance"};
+	static const struct actor system = {ACTOR_SYSTEM, "system:maintenance", 0, 0};
 	struct arena mem;
 	struct kerr e = {0};
 	struct kctx ctx = {.db = db, .actor = &system, .mem = &mem, .err = &e, .app = app};

@@ -137,14 +137,15 @@ static const char *const stmt_text[ST__MAX] = {
                 "DELETE FROM change_history WHERE register_id = ?1 AND entity = 'affiliation'"
                 " AND entity_id IN (SELECT id FROM affiliations WHERE +register_id = ?1"
                 " AND (person_id = ?2 OR org_id = ?3))",
-        [ST_USAGE_INSERT] = "INSERT INTO usage_log(at, actor, purpose, action, register_id,"
-                            " entity, entity_id, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         [ST_MAINT_MARK] = "INSERT OR IGNORE INTO maintenance(task, since) VALUES (?1, ?2)",
         [ST_MAINT_PENDING] = "SELECT since FROM maintenance WHERE task = ?1",
         [ST_MAINT_DONE] = "DELETE FROM maintenance WHERE task = ?1",
         [ST_PERSON_SEARCH_OPTIMIZE] =
                 "INSERT INTO person_search(person_search) VALUES ('optimize')",
         [ST_ORG_SEARCH_OPTIMIZE] = "INSERT INTO org_search(org_search) VALUES ('optimize')",
+
+#include "store/stmt_account.inc"
+#include "store/stmt_audit.inc"
 };
 
 const char *stmt_sql(enum stmt_id id)

@@ -60,18 +60,21 @@ enum stmt_id {
 	ST_AFF_LIST,
 	ST_AFF_BY_PERSON,
 	ST_AFF_FIND,
-	/* change history and the usage-log seam */
+	/* change history */
 	ST_HISTORY_INSERT,
 	ST_HISTORY_LIST,
 	ST_HISTORY_DELETE,
 	ST_HISTORY_DELETE_AFFILIATIONS,
-	ST_USAGE_INSERT,
 	/* maintenance */
 	ST_MAINT_MARK,
 	ST_MAINT_PENDING,
 	ST_MAINT_DONE,
 	ST_PERSON_SEARCH_OPTIMIZE,
 	ST_ORG_SEARCH_OPTIMIZE,
+	/* accounts, sessions, tokens, grants, commitments, sign-in throttling */
+#include "store/stmt_account_ids.inc"
+	/* usage log, hash chain, checkpoints, disclosures */
+#include "store/stmt_audit_ids.inc"
 	ST__MAX
 };
 

@@ -22,6 +22,7 @@ static const struct {
         {KERR_TOOLARGE, 413, "Request too large"},
         {KERR_INTERNAL, 500, "Internal error"},
         {KERR_BUSY, 503, "Busy"},
+        {KERR_THROTTLED, 429, "Too many attempts"},
 };
 
 int kerr_set(struct kerr *e, int code, const char *field, const char *fmt, ...)

@@ -17,6 +17,7 @@ enum {
 	KERR_TOOLARGE = -7,  /* too large: 413 */
 	KERR_INTERNAL = -8,  /* storage or system failure: 500 */
 	KERR_BUSY = -9,      /* try again later: 503 */
+	KERR_THROTTLED = -10, /* too many attempts, wait: 429 */
 };
 
 struct kerr {

@@ -756,7 +756,7 @@ static void test_hetu_masked_and_revealed(void **state)
 	assert_jstr(p, "hetu", HETU_A); /* stored upper-case */
 	json_decref(p);
 
-	struct actor api = {ACTOR_API, "api:127.0.0.1"};
+	struct actor api = {ACTOR_USER, "user:test", 1, 0};
 	f->ctx.actor = &api;
 	json_t *o = NULL;
 	fresh(f);

@@ -1,0 +1,48 @@
+-- The usage log becomes tamper-evident and complete (S-04): every entry also records the
+-- request, the client address and, for searches, the subject ids returned, and carries a
+-- hash of its canonical form chained to the previous entry. Entries written before this
+-- migration get their hashes when the data directory is next opened.
+ALTER TABLE usage_log ADD COLUMN request_id TEXT;
+ALTER TABLE usage_log ADD COLUMN client TEXT;
+ALTER TABLE usage_log ADD COLUMN subjects TEXT;   -- person ids, comma separated, for reads
+ALTER TABLE usage_log ADD COLUMN prev_hash BLOB;
+ALTER TABLE usage_log ADD COLUMN hash BLOB;
+
+-- Who looked at or changed a person: entry ids per subject (derived from usage_log).
+CREATE TABLE usage_subjects (
+	person_id INTEGER NOT NULL,
+	log_id    INTEGER NOT NULL,
+	PRIMARY KEY (person_id, log_id)
+) STRICT, WITHOUT ROWID;
+
+-- Pruning old entries leaves a signed checkpoint of the last removed entry, so the rest of
+-- the chain still verifies.
+CREATE TABLE usage_checkpoints (
+	id        INTEGER PRIMARY KEY,
+	at        TEXT NOT NULL,
+	actor     TEXT NOT NULL,
+	last_id   INTEGER NOT NULL,     -- id of the last removed entry
+	last_hash BLOB NOT NULL,        -- its hash
+	signature BLOB NOT NULL
+) STRICT;
+
+-- Disclosures to declared recipients on individual request (S-07).
+CREATE TABLE disclosures (
+	id          INTEGER PRIMARY KEY,
+	register_id TEXT NOT NULL,
+	recipient   TEXT NOT NULL,      -- declared recipient id
+	purpose     TEXT NOT NULL,
+	legal_basis TEXT NOT NULL,      -- e.g. "julkisuuslaki 621/1999 13 §"
+	categories  TEXT NOT NULL,      -- JSON array of declared category ids
+	request_ref TEXT,               -- the recipient's reference for its request
+	at          TEXT NOT NULL,
+	actor       TEXT NOT NULL
+) STRICT;
+CREATE INDEX disclosures_register ON disclosures(register_id, id);
+
+CREATE TABLE disclosure_subjects (
+	register_id   TEXT NOT NULL,
+	person_id     INTEGER NOT NULL,
+	disclosure_id INTEGER NOT NULL REFERENCES disclosures(id),
+	PRIMARY KEY (register_id, person_id, disclosure_id)
+) STRICT, WITHOUT ROWID;

@@ -1,0 +1,2 @@
+/* placeholder: being written */
+typedef int kortisto_placeholder_logwriter;

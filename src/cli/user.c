@@ -1,0 +1,25 @@
+/* placeholder: being written */
+#include <stdio.h>
+
+#include "cli/cli.h"
+
+static int later(void)
+{
+	fprintf(stderr, "kortisto: not yet available\n");
+	return 1;
+}
+int cmd_user(struct globals *g, int argc, char **argv)
+{
+	(void)g, (void)argc, (void)argv;
+	return later();
+}
+int cmd_token(struct globals *g, int argc, char **argv)
+{
+	(void)g, (void)argc, (void)argv;
+	return later();
+}
+int cmd_commitment(struct globals *g, int argc, char **argv)
+{
+	(void)g, (void)argc, (void)argv;
+	return later();
+}
