@@ -11,6 +11,7 @@ CREATE TABLE users (
 	pw_changed_at  INTEGER,          -- unix seconds
 	must_change    INTEGER NOT NULL DEFAULT 0 CHECK (must_change = 0 OR must_change = 1),
 	totp_sealed    BLOB,             -- TOTP secret sealed with the field key; NULL = none
+	totp_pending   BLOB,             -- a new secret being enrolled, until a code confirms it
 	totp_confirmed INTEGER NOT NULL DEFAULT 0 CHECK (totp_confirmed = 0 OR totp_confirmed = 1),
 	totp_last_step INTEGER,          -- last accepted TOTP time step (a code works once)
 	created_at     TEXT NOT NULL,
@@ -44,6 +45,7 @@ CREATE TABLE grants (
 	CHECK ((role = 'processor') = (processor IS NOT NULL))
 ) STRICT;
 CREATE UNIQUE INDEX grants_active ON grants(user_id, register_id) WHERE revoked_at IS NULL;
+CREATE INDEX grants_register ON grants(register_id, id);
 
 -- Sign-in sessions. Only a hash of the token is stored.
 CREATE TABLE sessions (
@@ -56,6 +58,8 @@ CREATE TABLE sessions (
 	restriction TEXT                -- NULL, or what must be done first: 'password', 'totp'
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX sessions_user ON sessions(user_id);
+CREATE INDEX sessions_expires ON sessions(expires_at);
+CREATE INDEX sessions_last_seen ON sessions(last_seen);
 
 -- Bearer tokens for integrations. Only a hash of the token is stored.
 CREATE TABLE api_tokens (
@@ -96,5 +100,9 @@ CREATE TABLE signin_throttle (
 	failures     INTEGER NOT NULL,
 	last_failure INTEGER NOT NULL,
 	next_allowed INTEGER NOT NULL,
-	locked_until INTEGER            -- NULL unless locked
+	locked_until INTEGER,           -- NULL unless locked
+	user_id      INTEGER            -- the account a 'user:' key names, when it exists
 ) STRICT, WITHOUT ROWID;
+CREATE INDEX signin_throttle_locked ON signin_throttle(locked_until)
+	WHERE locked_until IS NOT NULL;
+CREATE INDEX signin_throttle_last ON signin_throttle(last_failure);

@@ -1,12 +1,19 @@
 -- The usage log becomes tamper-evident and complete (S-04): every entry also records the
--- request, the client address and, for searches, the subject ids returned, and carries a
--- hash of its canonical form chained to the previous entry. Entries written before this
--- migration get their hashes when the data directory is next opened.
+-- request, the client address, the staff account and, for searches, the subject ids
+-- returned, and carries a keyed hash of its canonical form chained to the previous entry.
+-- Entries written before this migration get their hashes, in id order, when the next entry
+-- is appended or `kortisto audit verify` runs, whichever comes first.
 ALTER TABLE usage_log ADD COLUMN request_id TEXT;
 ALTER TABLE usage_log ADD COLUMN client TEXT;
-ALTER TABLE usage_log ADD COLUMN subjects TEXT;   -- person ids, comma separated, for reads
+ALTER TABLE usage_log ADD COLUMN user_id INTEGER;  -- the staff account acting, NULL for others
+ALTER TABLE usage_log ADD COLUMN subjects TEXT;    -- person ids, comma separated, for reads
 ALTER TABLE usage_log ADD COLUMN prev_hash BLOB;
 ALTER TABLE usage_log ADD COLUMN hash BLOB;
+
+-- `audit show --user` and `--register`, newest first. Each index costs every entry one more
+-- b-tree insert, so there are only these two; a time filter rides along either.
+CREATE INDEX usage_log_user ON usage_log(user_id, id) WHERE user_id IS NOT NULL;
+CREATE INDEX usage_log_register ON usage_log(register_id, id);
 
 -- Who looked at or changed a person: entry ids per subject (derived from usage_log).
 CREATE TABLE usage_subjects (
@@ -23,7 +30,7 @@ CREATE TABLE usage_checkpoints (
 	actor     TEXT NOT NULL,
 	last_id   INTEGER NOT NULL,     -- id of the last removed entry
 	last_hash BLOB NOT NULL,        -- its hash
-	signature BLOB NOT NULL
+	signature BLOB NOT NULL         -- Ed25519 over at, last_id and last_hash
 ) STRICT;
 
 -- Disclosures to declared recipients on individual request (S-07).
@@ -46,3 +53,5 @@ CREATE TABLE disclosure_subjects (
 	disclosure_id INTEGER NOT NULL REFERENCES disclosures(id),
 	PRIMARY KEY (register_id, person_id, disclosure_id)
 ) STRICT, WITHOUT ROWID;
+-- The subjects of one disclosure, for lists.
+CREATE INDEX disclosure_subjects_disclosure ON disclosure_subjects(disclosure_id, person_id);

@@ -17,6 +17,9 @@
 #include <stdint.h>
 
 struct kctx;
+struct kerr;
+struct keys;
+struct store;
 
 struct usage_entry {
 	const char *action;      /* "read", "search", "create", "update", "delete", "disclose",
@@ -41,5 +44,59 @@ int usage_record(struct kctx *ctx, const char *action, const char *rid, const ch
  * of the caller), else in a write transaction of its own. Returns 0 or KERR_*; a caller
  * that cannot log must not show the data. */
 int usage_read(struct kctx *ctx, const struct usage_entry *e);
+
+/* ---------------------------------------------------------------- the chain, for audit/ */
+
+#define USAGE_HASH_BYTES 32u
+
+/* One entry as stored: every column that the hash covers, in the order of the canonical
+ * form. Strings are borrowed; NULL stands for SQL NULL, as does 0 for user_id/entity_id. */
+struct usage_row {
+	int64_t id;
+	const char *at, *actor;
+	int64_t user_id;
+	const char *purpose, *action, *rid, *entity;
+	int64_t entity_id;
+	const char *subjects; /* "12,15,20" or NULL */
+	const char *request_id, *client, *reason;
+};
+
+/* The newest entry of the chain: the link the next entry is hashed onto. */
+struct usage_head {
+	int64_t id;
+	unsigned char hash[USAGE_HASH_BYTES];
+};
+
+/*
+ * hash = keyed BLAKE2b-256(k->audit, prev ‖ canonical(r)), where the canonical form is a
+ * version tag followed by every field of `r` as a netstring ("5:hello,"; "~," for NULL;
+ * integers in decimal), so no two different entries share a form.
+ */
+void usage_hash(const struct keys *k, const unsigned char prev[USAGE_HASH_BYTES],
+                const struct usage_row *r, unsigned char out[USAGE_HASH_BYTES]);
+
+/*
+ * Reads the head of the chain inside the caller's write transaction: the newest hashed
+ * entry, else the last checkpoint (everything was pruned), else id 0 and 32 zero bytes.
+ * Entries from before the chain existed (no hashed entry and no checkpoint yet) are chained
+ * first, in id order. Returns 0 or KERR_*.
+ */
+int usage_head(struct store *db, const struct keys *k, struct usage_head *h, struct kerr *err);
+
+/*
+ * Appends `r` after `h` inside the caller's write transaction: r->id is set to h->id + 1
+ * (the caller's value is ignored), the row and its usage_subjects rows (entity "person" and
+ * every id of r->subjects) are written, and `h` advances to the new entry. Returns 0 or
+ * KERR_*.
+ */
+int usage_put(struct store *db, const struct keys *k, struct usage_head *h, struct usage_row *r,
+              struct kerr *err);
+
+/* Writes the ids as "1,2,3" into `out` (at least 21 bytes per id); returns the length. */
+size_t usage_subjects_format(const int64_t *ids, size_t n, char *out);
+
+/* Chains entries from before the chain existed, in a write transaction of its own, when
+ * there are any (a read first, so it takes no lock otherwise). Returns 0 or KERR_*. */
+int usage_backfill(struct kctx *ctx);
 
 #endif

@@ -37,6 +37,7 @@ bool cli_open(struct cli *c, struct globals *g)
 	c->ctx.mem = &c->mem;
 	c->ctx.err = &c->err;
 	c->ctx.app = c->app;
+	c->ctx.may_reveal = true;
 	kctx_set_now(&c->ctx, app_now(c->app));
 	return true;
 }

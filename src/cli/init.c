@@ -29,10 +29,14 @@ int cmd_init(struct globals *g, int argc, char **argv)
 
 int cmd_serve(struct globals *g, int argc, char **argv)
 {
-	const char *listen = NULL;
+	const char *listen = NULL, *cert = NULL, *key = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc) {
 			listen = argv[++i];
+		} else if (strcmp(argv[i], "--tls-cert") == 0 && i + 1 < argc) {
+			cert = argv[++i];
+		} else if (strcmp(argv[i], "--tls-key") == 0 && i + 1 < argc) {
+			key = argv[++i];
 		} else if (strncmp(argv[i], "--listen=", 9) == 0) {
 			listen = argv[i] + 9;
 		} else if (strcmp(argv[i], "--data") == 0 && i + 1 < argc) {
@@ -42,14 +46,27 @@ int cmd_serve(struct globals *g, int argc, char **argv)
 			fprintf(help ? stdout : stderr,
 			        "usage: kortisto [--data DIR] serve [--data DIR] [--listen "
 			        "ADDR:PORT]\n"
+			        "                [--tls-cert CERT.pem --tls-key KEY.pem]\n"
 			        "Runs the HTTP server (default listen address from kortisto.conf, "
-			        "127.0.0.1:8080).\n");
+			        "127.0.0.1:8080).\n"
+			        "With a certificate and key (options or tls_cert/tls_key in "
+			        "kortisto.conf) it\n"
+			        "serves HTTPS; without, run it behind a TLS proxy "
+			        "(docs/deploy.md).\n");
 			return help ? 0 : 2;
 		}
+	}
+	if (!cert != !key) {
+		fprintf(stderr, "kortisto: serve: --tls-cert and --tls-key go together\n");
+		return 2;
 	}
 	struct cli c;
 	if (!cli_open(&c, g))
 		return 1;
+	if (cert) {
+		snprintf(c.app->cfg.tls_cert, sizeof(c.app->cfg.tls_cert), "%s", cert);
+		snprintf(c.app->cfg.tls_key, sizeof(c.app->cfg.tls_key), "%s", key);
+	}
 	int rc = server_run(c.app, listen ? listen : c.app->cfg.listen, &c.err);
 	if (rc)
 		cli_fail(&c);

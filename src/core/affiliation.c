@@ -209,6 +209,15 @@ int affiliation_get(struct kctx *ctx, const char *rid, int64_t id, json_t **out)
 		rc = kerr_set(ctx->err, KERR_NOTFOUND, "register", "register '%s' not found", rid);
 	else
 		rc = aff_load(ctx, rid, id, &r, o);
+	if (rc == 0) {
+		int64_t pid = json_integer_value(json_object_get(o, "person_id"));
+		rc = usage_read(ctx, &(struct usage_entry){.action = "read",
+		                                           .rid = rid,
+		                                           .entity = "affiliation",
+		                                           .entity_id = id,
+		                                           .subjects = &pid,
+		                                           .nsubjects = pid > 0});
+	}
 	if (rc) {
 		json_decref(o);
 		return rc;
@@ -319,7 +328,7 @@ int affiliation_find(struct kctx *ctx, const char *rid, int64_t person_id, int64
 	q_int(q, 5, limit + 1);
 	json_t *items = json_array();
 	int n = 0;
-	int64_t last = 0;
+	int64_t last = 0, *pids = arena_alloc(ctx->mem, (size_t)limit * sizeof(*pids));
 	bool more = false;
 	while ((rc = q_step(q, ctx->err)) == 1) {
 		if (n == limit) {
@@ -327,6 +336,7 @@ int affiliation_find(struct kctx *ctx, const char *rid, int64_t person_id, int64
 			break;
 		}
 		last = q_col_int(q, 0);
+		pids[n] = q_col_int(q, 1);
 		json_array_append_new(
 		        items,
 		        json_pack("{s:I, s:I, s:I, s:o, s:o, s:o, s:o}", "id", (json_int_t)last,
@@ -337,7 +347,11 @@ int affiliation_find(struct kctx *ctx, const char *rid, int64_t person_id, int64
 		n++;
 	}
 	q_done(q);
-	if (rc < 0) {
+	if (rc < 0 || (rc = usage_read(ctx, &(struct usage_entry){.action = "search",
+	                                                          .rid = rid,
+	                                                          .entity = "affiliation",
+	                                                          .subjects = pids,
+	                                                          .nsubjects = (size_t)n}))) {
 		json_decref(items);
 		return rc;
 	}

@@ -6,6 +6,7 @@
 #ifndef KORTISTO_CTX_H
 #define KORTISTO_CTX_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct arena;
@@ -52,6 +53,7 @@ struct kctx {
 	/* A processor account sees only the categories this declared processor is given (S-09);
 	 * NULL: every category. */
 	const struct decl_recipient *processor;
+	bool may_reveal; /* may see sensitive fields and the henkilötunnus in full */
 };
 
 /* Sets ctx->now (and now_iso) to `t`. */

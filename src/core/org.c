@@ -265,7 +265,10 @@ int org_get(struct kctx *ctx, const char *rid, int64_t id, json_t **out)
 		goto fail;
 	rc = org_load(ctx, rid, id, &r, o);
 	store_rollback(ctx->db);
-	if (rc)
+	if (rc || (rc = usage_read(ctx, &(struct usage_entry){.action = "read",
+	                                                      .rid = rid,
+	                                                      .entity = "organisation",
+	                                                      .entity_id = id})))
 		goto fail;
 	*out = o;
 	return 0;
@@ -396,7 +399,9 @@ int org_find(struct kctx *ctx, const char *rid, const char *q, const char *curso
 		n++;
 	}
 	q_done(st);
-	if (rc < 0) {
+	if (rc < 0 || (rc = usage_read(ctx, &(struct usage_entry){.action = "search",
+	                                                          .rid = rid,
+	                                                          .entity = "organisation"}))) {
 		json_decref(items);
 		return rc;
 	}

@@ -16,6 +16,7 @@
 #include "audit/usage.h"
 #include "core/app.h"
 #include "core/ctx.h"
+#include "core/scope.h"
 #include "core/fields.h"
 #include "decl/decl.h"
 #include "store/store.h"
@@ -524,9 +525,17 @@ static int rec_load(struct kctx *ctx, const char *rid, int64_t id, struct person
 
 static int may_reveal_hetu(const struct kctx *ctx)
 {
-	/* Until accounts and roles exist, only the operator at the server's own command line
-	 * may see a henkilötunnus in full. */
-	return ctx->actor->kind == ACTOR_OPERATOR;
+	/* The operator at the server's command line, and editors and managers of the
+	 * register (the server sets may_reveal from the role); never a processor. */
+	return ctx->may_reveal && !ctx->processor;
+}
+
+/* Drops what was appended to `out` since `mark`. */
+static void buf_cut(struct buf *out, size_t mark)
+{
+	out->len = mark;
+	if (out->p)
+		out->p[mark] = '\0';
 }
 
 /* Writes the "hetu" and "attributes" members: masked, or in full when revealing. */
@@ -706,12 +715,22 @@ int person_view(struct kctx *ctx, const char *rid, int64_t id, unsigned flags, s
 	size_t mark = out->len;
 	if ((rc = view(ctx, d, rid, id, flags, out))) {
 		store_rollback(ctx->db);
-		out->len = mark;
-		if (out->p)
-			out->p[mark] = '\0';
+		buf_cut(out, mark);
 		return rc;
 	}
-	return store_commit(ctx->db, ctx->err);
+	if ((rc = store_commit(ctx->db, ctx->err)) == 0 &&
+	    (rc = scope_filter_buf(ctx, d, out, mark, false)) == 0) {
+		struct usage_entry e = {
+		        .action = (flags & PERSON_REVEAL_SENSITIVE) ? "reveal" : "read",
+		        .rid = rid,
+		        .entity = "person",
+		        .entity_id = id,
+		};
+		rc = usage_read(ctx, &e);
+	}
+	if (rc)
+		buf_cut(out, mark);
+	return rc;
 }
 
 int person_get(struct kctx *ctx, const char *rid, int64_t id, unsigned flags, json_t **out)
@@ -1002,8 +1021,10 @@ static int find_by_hetu(struct kctx *ctx, const struct decl *d, const char *rid,
 	return rc < 0 ? rc : 0;
 }
 
+/* Writes a page of persons to `w`; the ids shown go to ids[0..*nids-1] (room for `limit`). */
 static int find(struct kctx *ctx, const struct decl *d, const char *rid, const char *q,
-                const char *hetu, int64_t after, int limit, struct jsonw *w)
+                const char *hetu, int64_t after, int limit, struct jsonw *w, int64_t *ids,
+                size_t *nids)
 {
 	struct query *st;
 	int rc;
@@ -1020,8 +1041,10 @@ static int find(struct kctx *ctx, const struct decl *d, const char *rid, const c
 			st = store_query(ctx->db, ST_PERSON_SUMMARY);
 			q_text(st, 1, rid);
 			q_int(st, 2, id);
-			if ((rc = q_step(st, ctx->err)) == 1)
+			if ((rc = q_step(st, ctx->err)) == 1) {
 				summary(w, st);
+				ids[(*nids)++] = id;
+			}
 			q_done(st);
 			if (rc < 0)
 				return rc;
@@ -1056,6 +1079,7 @@ static int find(struct kctx *ctx, const struct decl *d, const char *rid, const c
 		}
 		last = q_col_int(st, 0);
 		summary(w, st);
+		ids[(*nids)++] = last;
 		n++;
 	}
 	q_done(st);
@@ -1081,13 +1105,23 @@ int person_find_view(struct kctx *ctx, const char *rid, const char *q, const cha
 		                rid ? rid : "");
 	if ((rc = cursor_decode(ctx, cursor, &after)))
 		return rc;
-	size_t mark = out->len;
+	size_t mark = out->len, nids = 0;
+	limit = page_limit(ctx, limit);
+	int64_t *ids = arena_alloc(ctx->mem, (size_t)limit * sizeof(*ids));
 	jw_init(&w, out);
-	if ((rc = find(ctx, d, rid, q, hetu, after, page_limit(ctx, limit), &w))) {
-		out->len = mark;
-		if (out->p)
-			out->p[mark] = '\0';
+	if ((rc = find(ctx, d, rid, q, hetu, after, limit, &w, ids, &nids)) == 0 &&
+	    (rc = scope_filter_buf(ctx, d, out, mark, true)) == 0) {
+		struct usage_entry e = {
+		        .action = "search",
+		        .rid = rid,
+		        .entity = "person",
+		        .subjects = ids,
+		        .nsubjects = nids,
+		};
+		rc = usage_read(ctx, &e);
 	}
+	if (rc)
+		buf_cut(out, mark);
 	return rc;
 }
 

@@ -18,6 +18,8 @@
 #include "util/kerr.h"
 
 struct route;
+struct server;
+struct usage_entry;
 
 struct req {
 	struct MHD_Connection *conn;
@@ -42,7 +44,11 @@ struct req {
 	size_t nreads, reads_cap;
 	bool log_pending; /* suspended until the log writer made the reads durable */
 	int log_rc;
-	const char *set_cookie; /* Set-Cookie header value for the response, or NULL */
+	const char *set_cookie;   /* Set-Cookie header value for the response, or NULL */
+	const char *problem_type; /* slug of /problems/… when not the one of the error code */
+	int64_t retry_after;      /* seconds, for a Retry-After header (429) */
+	bool dispatched;
+	struct server *srv;
 	struct MHD_Response *resp;
 	unsigned status;
 };
@@ -85,6 +91,9 @@ void reply_status(struct req *r, unsigned status, const char *detail);
 void reply_html(struct req *r, unsigned status, struct buf *html); /* takes the buffer */
 void reply_buf(struct req *r, unsigned status, const char *type, struct buf *b); /* takes it */
 void reply_text(struct req *r, unsigned status, const char *type, const char *body, size_t len);
+
+/* Sets the session cookie on the response (max_age 0: removes it). */
+void reply_session_cookie(struct req *r, const char *token, int64_t max_age);
 
 /* The request body as a JSON object/array; on failure replies 400 and returns NULL. */
 json_t *req_json_or_reply(struct req *r);

@@ -5,6 +5,9 @@
  * requests; bodies are capped and slow clients time out.
  */
 #include <errno.h>
+#include <sodium.h>
+#include <stdatomic.h>
+#include <strings.h>
 #include <pthread.h>
 #include <signal.h>
 #include <time.h>
@@ -16,7 +19,11 @@
 #include <netinet/in.h>
 
 #include "core/app.h"
+#include "audit/audit.h"
+#include "audit/logwriter.h"
+#include "core/account.h"
 #include "core/search.h"
+#include "decl/decl.h"
 #include "http/http.h"
 #include "store/store.h"
 #include "util/xmalloc.h"
@@ -24,6 +31,11 @@
 struct server {
 	struct kapp *app;
 	pthread_key_t db_key;
+	struct logwriter *log;    /* group-commits the usage-log entries of reads */
+	bool tls;                 /* serving HTTPS itself */
+	bool cookie_secure;       /* the session cookie carries Secure */
+	unsigned boot;            /* random prefix of request ids */
+	atomic_uint_fast64_t seq; /* request counter */
 };
 
 static void db_destroy(void *p)
@@ -43,6 +55,7 @@ static struct store *thread_db(struct server *srv, struct kerr *err)
 
 static void add_security_headers(struct MHD_Response *resp)
 {
+	/* (HSTS is added at queue time, when the server itself serves TLS.) */
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, "Content-Security-Policy",
 	                        "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
@@ -109,6 +122,7 @@ static const char *problem_slug(int code)
 	case KERR_UNAUTH: return "unauthorised";
 	case KERR_TOOLARGE: return "too-large";
 	case KERR_BUSY: return "busy";
+	case KERR_THROTTLED: return "throttled";
 	default: return "internal";
 	}
 }
@@ -116,12 +130,14 @@ static const char *problem_slug(int code)
 /* Builds and sets a problem+json response with an explicit HTTP status. */
 static void problem(struct req *r, unsigned status, int code)
 {
-	json_t *p = json_pack(
-	        "{s:s, s:s, s:i, s:s}", "type",
-	        arena_printf(&r->mem, "/problems/%s",
-	                     status == 405 ? "method-not-allowed" : problem_slug(code)),
-	        "title", status == 405 ? "Method not allowed" : kerr_title(code), "status",
-	        (int)status, "detail", r->err.message[0] ? r->err.message : kerr_title(code));
+	json_t *p = json_pack("{s:s, s:s, s:i, s:s}", "type",
+	                      arena_printf(&r->mem, "/problems/%s",
+	                                   status == 405     ? "method-not-allowed"
+	                                   : r->problem_type ? r->problem_type
+	                                                     : problem_slug(code)),
+	                      "title", status == 405 ? "Method not allowed" : kerr_title(code),
+	                      "status", (int)status, "detail",
+	                      r->err.message[0] ? r->err.message : kerr_title(code));
 	if (r->err.field[0])
 		json_object_set_new(p, "errors",
 		                    json_pack("[{s:s, s:s}]", "field", r->err.field, "message",
@@ -215,7 +231,7 @@ bool req_int_arg_or_reply(struct req *r, const char *name, long long def, long l
 
 /* ---------------------------------------------------------------- dispatch */
 
-static void client_name(struct req *r, char *out, size_t n)
+static const char *client_address(struct req *r)
 {
 	const union MHD_ConnectionInfo *ci =
 	        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -229,15 +245,199 @@ static void client_name(struct req *r, char *out, size_t n)
 			          &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr, addr,
 			          sizeof(addr));
 	}
-	snprintf(out, n, "api:%s", addr);
+	return arena_strdup(&r->mem, addr);
+}
+
+void reply_session_cookie(struct req *r, const char *token, int64_t max_age)
+{
+	bool secure = !r->srv || r->srv->cookie_secure;
+	r->set_cookie =
+	        arena_printf(&r->mem,
+	                     "kortisto_session=%s; Path=/; Max-Age=%lld; HttpOnly; "
+	                     "SameSite=Strict%s",
+	                     max_age > 0 ? token : "", (long long)(max_age > 0 ? max_age : 0),
+	                     secure ? "; Secure" : "");
+}
+
+/* Reads of personal data reach the usage log through here: the entry is kept with the
+ * request and written by the log writer before the response may leave. */
+static int usage_sink(struct kctx *ctx, const struct usage_entry *e)
+{
+	struct req *r = ctx->usage_arg;
+	if (r->nreads == r->reads_cap) {
+		size_t cap = r->reads_cap ? r->reads_cap * 2 : 2;
+		struct usage_entry *v = arena_alloc(&r->mem, cap * sizeof(*v));
+		if (r->nreads)
+			memcpy(v, r->reads, r->nreads * sizeof(*v));
+		r->reads = v;
+		r->reads_cap = cap;
+	}
+	struct usage_entry *c = &r->reads[r->nreads++];
+	*c = *e;
+	c->action = arena_strdup(&r->mem, e->action);
+	c->rid = e->rid ? arena_strdup(&r->mem, e->rid) : NULL;
+	c->entity = e->entity ? arena_strdup(&r->mem, e->entity) : NULL;
+	c->reason = e->reason ? arena_strdup(&r->mem, e->reason) : NULL;
+	if (e->nsubjects) {
+		int64_t *ids = arena_alloc(&r->mem, e->nsubjects * sizeof(*ids));
+		memcpy(ids, e->subjects, e->nsubjects * sizeof(*ids));
+		c->subjects = ids;
+	}
+	return 0;
+}
+
+/* Replies with a problem of HTTP status `status` and type slug `type`. */
+static void deny(struct req *r, int code, const char *type, const char *fmt, const char *arg)
+{
+	kerr_set(&r->err, code, NULL, fmt, arg ? arg : "");
+	r->problem_type = type;
+	reply_problem(r);
+}
+
+/* The token a request carries: "Authorization: Bearer …" or the session cookie. */
+static const char *request_token(struct req *r, bool *bearer)
+{
+	const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+	                                            MHD_HTTP_HEADER_AUTHORIZATION);
+	*bearer = false;
+	if (h && strncasecmp(h, "Bearer ", 7) == 0) {
+		*bearer = true;
+		h += 7;
+		while (*h == ' ')
+			h++;
+		return *h ? h : NULL;
+	}
+	const char *c = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, "kortisto_session");
+	return c && *c ? c : NULL;
+}
+
+/* Resolves the request's token to r->who. Returns 0 (signed in, or no token), or KERR_*
+ * for a token that is not (or no longer) valid. */
+static int authenticate(struct req *r)
+{
+	bool bearer, touch = false;
+	const char *token = request_token(r, &bearer);
+	int rc;
+	if (!token)
+		return 0;
+	r->token = token;
+	if ((rc = store_begin_read(r->ctx.db, &r->err)))
+		return rc;
+	rc = bearer ? auth_bearer(&r->ctx, token, &r->who, &touch)
+	            : auth_session(&r->ctx, token, &r->who, &touch);
+	store_rollback(r->ctx.db);
+	if (rc)
+		return rc;
+	r->signed_in = true;
+	if (r->who.token_id) {
+		r->actor.kind = ACTOR_TOKEN;
+		r->actor.name = arena_printf(&r->mem, "token:%lld:%s", (long long)r->who.token_id,
+		                             r->who.user_name);
+	} else {
+		r->actor.kind = ACTOR_USER;
+		r->actor.name = arena_printf(&r->mem, "user:%s", r->who.user_name);
+	}
+	r->actor.user_id = r->who.user_id;
+	r->actor.token_id = r->who.token_id;
+	if (touch && auth_touch(&r->ctx, &r->who, token) != 0) {
+		/* Only the idle clock is lost; the request itself is fine. */
+		kerr_clear(&r->err);
+	}
+	return 0;
+}
+
+static bool safe_method(const char *m)
+{
+	return strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0;
+}
+
+/* Checks that r->who may call r->route; replies and returns false when not. */
+static bool authorise(struct req *r)
+{
+	const struct route *rt = r->route;
+	if (rt->access == AC_PUBLIC)
+		return true;
+	if (!r->signed_in) {
+		deny(r, KERR_UNAUTH, "unauthorised",
+		     "sign in first (POST /api/v1/session) or send "
+		     "an API token%s",
+		     NULL);
+		return false;
+	}
+	/* A cookie is sent by the browser on its own: a state change must also prove it comes
+	 * from kortisto's own page (the CSRF token it was given at sign-in). */
+	if (!r->who.token_id && !safe_method(r->method)) {
+		const char *t =
+		        MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "X-CSRF-Token");
+		size_t n = r->who.csrf ? strlen(r->who.csrf) : 0;
+		if (!t || !n || strlen(t) != n || sodium_memcmp(t, r->who.csrf, n) != 0) {
+			deny(r, KERR_FORBIDDEN, "csrf",
+			     "the X-CSRF-Token header is missing or wrong%s", NULL);
+			return false;
+		}
+	}
+	if (rt->access == AC_ACCOUNT)
+		return true;
+	if (r->who.restriction) {
+		bool pw = strcmp(r->who.restriction, "password") == 0;
+		deny(r, KERR_FORBIDDEN, pw ? "password-change-required" : "second-factor-required",
+		     pw ? "change your password first (PUT /api/v1/me/password)%s"
+		        : "enrol a second factor first (POST /api/v1/me/totp)%s",
+		     NULL);
+		return false;
+	}
+	if (rt->access == AC_USER)
+		return true;
+	if (rt->access == AC_ADMIN) {
+		if (r->who.admin)
+			return true;
+		deny(r, KERR_FORBIDDEN, "forbidden", "only an admin may do this%s", NULL);
+		return false;
+	}
+	/* AC_REGISTER */
+	const struct decl *d = app_register(r->ctx.app, r->rid);
+	if (!d) {
+		deny(r, KERR_NOTFOUND, "not-found", "register '%s' not found", r->rid);
+		return false;
+	}
+	const char *processor = NULL;
+	r->role = auth_role(&r->ctx, &r->who, r->rid, &processor);
+	if (r->role < rt->role && !(rt->admin_ok && r->who.admin)) {
+		deny(r, KERR_FORBIDDEN, "forbidden",
+		     r->role == ROLE_NONE ? "you have no role on register '%s'"
+		                          : "your role on register '%s' does not allow this",
+		     r->rid);
+		return false;
+	}
+	if (r->role == ROLE_PROCESSOR) {
+		r->ctx.processor = decl_recipient(d, processor);
+		if (!r->ctx.processor) {
+			deny(r, KERR_FORBIDDEN, "forbidden",
+			     "the processor of your role is no longer declared in register '%s'",
+			     r->rid);
+			return false;
+		}
+	}
+	r->ctx.may_reveal = r->role >= ROLE_EDITOR;
+	if (rt->personal && r->who.commitment_accepted < r->who.commitment_current) {
+		kerr_set(&r->err, KERR_FORBIDDEN, NULL,
+		         "accept the confidentiality commitment (version %d) first: GET and POST "
+		         "/api/v1/me/commitment",
+		         r->who.commitment_current);
+		r->problem_type = "commitment-required";
+		reply_problem(r);
+		return false;
+	}
+	return true;
 }
 
 static void dispatch(struct server *srv, struct req *r)
 {
 	unsigned status = 0;
 	const char *allow = NULL;
-	char actor[64];
 
+	snprintf(r->request_id, sizeof(r->request_id), "%08x%012llx", srv->boot,
+	         (unsigned long long)atomic_fetch_add(&srv->seq, 1));
 	if (r->too_large) {
 		kerr_set(&r->err, KERR_TOOLARGE, NULL, "the request body is larger than %zu bytes",
 		         srv->app->cfg.max_body);
@@ -254,28 +454,80 @@ static void dispatch(struct server *srv, struct req *r)
 		return;
 	}
 	r->actor.kind = ACTOR_ANON;
-	r->actor.name = "api";
+	r->actor.name = "anonymous";
 	r->ctx.actor = &r->actor;
 	r->ctx.purpose = r->route->purpose;
 	r->ctx.mem = &r->mem;
 	r->ctx.err = &r->err;
 	r->ctx.app = srv->app;
+	r->ctx.request_id = r->request_id;
+	r->ctx.usage_sink = usage_sink;
+	r->ctx.usage_arg = r;
+	r->srv = srv;
 	kctx_set_now(&r->ctx, app_now(srv->app));
-	if (r->route->personal || r->route->access != AC_PUBLIC) {
-		/* Only routes that reach the store need to know who asks. */
-		client_name(r, actor, sizeof(actor));
-		r->actor.name = arena_strdup(&r->mem, actor);
+	/* Static pages and the health check need neither the store nor an identity. */
+	if (r->route->access != AC_PUBLIC || !safe_method(r->method)) {
+		r->client = client_address(r);
+		r->ctx.client = r->client;
 		r->ctx.db = thread_db(srv, &r->err);
 		if (!r->ctx.db) {
 			reply_problem(r);
 			return;
 		}
+		int rc = authenticate(r);
+		if (rc && r->route->access != AC_PUBLIC) {
+			r->problem_type = rc == KERR_UNAUTH ? "unauthorised" : NULL;
+			reply_problem(r);
+			return;
+		}
+		kerr_clear(&r->err);
+		if (!authorise(r))
+			return;
 	}
 	r->route->handler(r);
 	if (!r->resp) {
 		kerr_set(&r->err, KERR_INTERNAL, NULL, "the handler gave no answer");
 		reply_problem(r);
 	}
+}
+
+/* Called by the log writer once the reads of request `arg` are durable (or failed). */
+static void log_done(void *arg, int rc)
+{
+	struct req *r = arg;
+	r->log_rc = rc;
+	r->log_pending = false;
+	MHD_resume_connection(r->conn);
+}
+
+static enum MHD_Result queue(struct server *srv, struct req *r)
+{
+	if (r->log_rc) {
+		/* The reads could not be logged: the data must not leave. */
+		MHD_destroy_response(r->resp);
+		r->resp = NULL;
+		kerr_clear(&r->err);
+		kerr_set(&r->err, KERR_BUSY, NULL, "the usage log cannot be written; try again");
+		reply_problem(r);
+	}
+	if (r->set_cookie)
+		MHD_add_response_header(r->resp, MHD_HTTP_HEADER_SET_COOKIE, r->set_cookie);
+	if (r->retry_after > 0) {
+		char v[24];
+		snprintf(v, sizeof(v), "%lld", (long long)r->retry_after);
+		MHD_add_response_header(r->resp, MHD_HTTP_HEADER_RETRY_AFTER, v);
+	}
+	if (r->status == MHD_HTTP_UNAUTHORIZED)
+		MHD_add_response_header(r->resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+		                        "Bearer realm=\"kortisto\"");
+	if (srv->tls)
+		MHD_add_response_header(r->resp, MHD_HTTP_HEADER_STRICT_TRANSPORT_SECURITY,
+		                        "max-age=31536000");
+	MHD_add_response_header(r->resp, "X-Request-Id", r->request_id);
+	enum MHD_Result ret = MHD_queue_response(r->conn, r->status, r->resp);
+	MHD_destroy_response(r->resp);
+	r->resp = NULL;
+	return ret;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -304,11 +556,27 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	dispatch(srv, r);
-	enum MHD_Result ret = MHD_queue_response(conn, r->status, r->resp);
-	MHD_destroy_response(r->resp);
-	r->resp = NULL;
-	return ret;
+	if (r->log_pending)
+		return MHD_YES;
+	if (!r->dispatched) {
+		r->dispatched = true;
+		dispatch(srv, r);
+		if (r->nreads && r->status < 400) {
+			/* Hold the response until its reads are in the usage log; meanwhile this
+			 * thread serves other connections. */
+			r->log_pending = true;
+			MHD_suspend_connection(conn);
+			int rc = logwriter_submit(srv->log, &r->ctx, r->reads, r->nreads, log_done,
+			                          r);
+			if (rc) {
+				r->log_pending = false;
+				r->log_rc = rc;
+				MHD_resume_connection(conn);
+			}
+			return MHD_YES;
+		}
+	}
+	return queue(srv, r);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -355,10 +623,13 @@ static int parse_listen(const char *listen, struct sockaddr_in *sa, struct kerr 
 	return 0;
 }
 
-/* Runs a pending search-index purge (after deletions) as the system. */
-static void purge_search(struct kapp *app, struct store *db)
+/* Runs the periodic jobs of the server as the system: a pending search-index purge (after
+ * deletions), the end of sign-in locks and sessions, and chain-head anchors. */
+static void maintain(struct server *srv, struct store *db, int64_t *next_sweep,
+                     int64_t *next_anchor)
 {
 	static const struct actor system = {ACTOR_SYSTEM, "system:maintenance", 0, 0};
+	struct kapp *app = srv->app;
 	struct arena mem;
 	struct kerr e = {0};
 	struct kctx ctx = {.db = db, .actor = &system, .mem = &mem, .err = &e, .app = app};
@@ -366,7 +637,45 @@ static void purge_search(struct kapp *app, struct store *db)
 	kctx_set_now(&ctx, app_now(app));
 	if (search_purge(&ctx, NULL) != 0)
 		fprintf(stderr, "kortisto: purging the search index: %s\n", e.message);
+	kerr_clear(&e);
+	int64_t t = (int64_t)time(NULL);
+	if (t >= *next_sweep) {
+		*next_sweep = t + 30;
+		if (auth_sweep(&ctx) != 0)
+			fprintf(stderr, "kortisto: ending sessions and locks: %s\n", e.message);
+		kerr_clear(&e);
+	}
+	if (t >= *next_anchor) {
+		*next_anchor = t + app->cfg.audit_anchor_interval;
+		const char *path =
+		        app->cfg.audit_anchor_file[0]
+		                ? app->cfg.audit_anchor_file
+		                : arena_printf(&mem, "%s/audit-anchors.log", app->datadir);
+		if (audit_anchor_write(&ctx, path) != 0)
+			fprintf(stderr, "kortisto: writing the usage-log anchor: %s\n", e.message);
+	}
 	arena_free(&mem);
+}
+
+/* Reads a whole PEM file into a new NUL-terminated string. */
+static char *read_pem(const char *path, struct kerr *err)
+{
+	FILE *f = fopen(path, "r");
+	struct buf b = BUF_INIT;
+	char chunk[4096];
+	size_t n;
+	if (!f) {
+		kerr_set(err, KERR_INVALID, "tls", "cannot open %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 && b.len < 1 << 20)
+		buf_append(&b, chunk, n);
+	fclose(f);
+	if (!b.p) {
+		kerr_set(err, KERR_INVALID, "tls", "%s is empty", path);
+		return NULL;
+	}
+	return b.p;
 }
 
 int server_run(struct kapp *app, const char *listen, struct kerr *err)
@@ -375,11 +684,37 @@ int server_run(struct kapp *app, const char *listen, struct kerr *err)
 	struct sockaddr_in sa;
 	sigset_t set;
 	int sig, rc;
+	char *cert = NULL, *key = NULL;
 
 	if ((rc = parse_listen(listen, &sa, err)))
 		return rc;
-	if (pthread_key_create(&srv.db_key, db_destroy) != 0)
+	srv.tls = app->cfg.tls_cert[0] && app->cfg.tls_key[0];
+	if (srv.tls && (!(cert = read_pem(app->cfg.tls_cert, err)) ||
+	                !(key = read_pem(app->cfg.tls_key, err)))) {
+		free(cert);
+		return KERR_INVALID;
+	}
+	if (srv.tls && !MHD_is_feature_supported(MHD_FEATURE_TLS)) {
+		free(cert);
+		free(key);
+		return kerr_set(err, KERR_INVALID, "tls",
+		                "this libmicrohttpd was built without TLS; use a reverse proxy");
+	}
+	/* Development on 127.0.0.1 over plain HTTP is the only case without Secure. */
+	srv.cookie_secure = srv.tls || app->cfg.secure_cookie_always ||
+	                    sa.sin_addr.s_addr != htonl(INADDR_LOOPBACK);
+	srv.boot = randombytes_random();
+	if (pthread_key_create(&srv.db_key, db_destroy) != 0) {
+		free(cert);
+		free(key);
 		return kerr_set(err, KERR_INTERNAL, NULL, "cannot create thread key");
+	}
+	if ((rc = logwriter_start(app, &srv.log, err))) {
+		pthread_key_delete(srv.db_key);
+		free(cert);
+		free(key);
+		return rc;
+	}
 
 	/* Block the signals in every thread; the main thread waits for them below. */
 	sigemptyset(&set);
@@ -391,25 +726,34 @@ int server_run(struct kapp *app, const char *listen, struct kerr *err)
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	unsigned threads =
 	        app->cfg.threads > 0 ? (unsigned)app->cfg.threads : (unsigned)(ncpu > 0 ? ncpu : 1);
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO |
+	                 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC | (srv.tls ? MHD_USE_TLS : 0);
 	struct MHD_Daemon *d = MHD_start_daemon(
-	        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO, 0, NULL, NULL,
-	        on_request, &srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-	        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+	        flags, 0, NULL, NULL, on_request, &srv, MHD_OPTION_SOCK_ADDR,
+	        (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, threads,
+	        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)app->cfg.request_timeout,
 	        MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000, MHD_OPTION_NOTIFY_COMPLETED,
-	        on_completed, &srv, MHD_OPTION_END);
+	        on_completed, &srv, srv.tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
+	        MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
 	if (!d) {
+		logwriter_stop(srv.log);
 		pthread_key_delete(srv.db_key);
-		return kerr_set(err, KERR_INTERNAL, "listen", "cannot listen on %s: %s", listen,
+		free(cert);
+		free(key);
+		return kerr_set(err, KERR_INTERNAL, "listen", "cannot listen on %s%s: %s", listen,
+		                srv.tls ? " with this TLS certificate and key" : "",
 		                strerror(errno));
 	}
 	const union MHD_DaemonInfo *di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
 	char host[INET_ADDRSTRLEN];
 	inet_ntop(AF_INET, &sa.sin_addr, host, sizeof(host));
-	fprintf(stderr, "kortisto: listening on http://%s:%u/ with %u worker threads\n", host,
+	fprintf(stderr, "kortisto: listening on %s://%s:%u/ with %u worker threads\n",
+	        srv.tls ? "https" : "http", host,
 	        di ? (unsigned)di->port : (unsigned)ntohs(sa.sin_port), threads);
 	/* Wait for a stop signal; meanwhile pick up declarations loaded by `kortisto register
-	 * load` (checked every two seconds, or at once on SIGHUP). */
+	 * load` (checked every two seconds, or at once on SIGHUP) and run the periodic jobs. */
 	struct store *db = NULL;
+	int64_t next_sweep = 0, next_anchor = (int64_t)time(NULL) + app->cfg.audit_anchor_interval;
 	for (;;) {
 		struct timespec ts = {2, 0};
 		sig = sigtimedwait(&set, NULL, &ts);
@@ -425,11 +769,19 @@ int server_run(struct kapp *app, const char *listen, struct kerr *err)
 			fprintf(stderr, "kortisto: reloading declarations: %s\n", e.message);
 		else if (changed)
 			fprintf(stderr, "kortisto: loaded new declaration versions\n");
-		purge_search(app, db);
+		maintain(&srv, db, &next_sweep, &next_anchor);
 	}
-	store_close(db);
 	fprintf(stderr, "kortisto: stopping\n");
+	/* Stop accepting, let the log writer finish (it resumes every waiting request), then
+	 * stop the daemon; an anchor records where the log ended. */
+	MHD_quiesce_daemon(d);
+	logwriter_stop(srv.log);
 	MHD_stop_daemon(d);
+	if (db)
+		maintain(&srv, db, &(int64_t){INT64_MAX}, &(int64_t){0});
+	store_close(db);
 	pthread_key_delete(srv.db_key);
+	free(cert);
+	free(key);
 	return 0;
 }

@@ -1,7 +1,8 @@
 /*
- * libsodium wrappers for field encryption and lookup hashes. The master key is stored as 64
- * hex digits so an operator can back it up by copying a text file; subkeys are derived with
- * crypto_kdf under the context "kortisto".
+ * libsodium wrappers for field encryption, lookup hashes and signatures. The master key is
+ * stored as 64 hex digits so an operator can back it up by copying a text file; subkeys are
+ * derived with crypto_kdf under the context "kortisto" (1 field encryption, 2 lookup hashes,
+ * 3 the usage-log chain, 4 the seed of the Ed25519 signing key pair).
  */
 #include "util/crypto.h"
 
@@ -14,6 +15,10 @@
 #include <unistd.h>
 
 #include "util/kerr.h"
+
+_Static_assert(sizeof(((struct keys *)0)->sign_sk) == crypto_sign_SECRETKEYBYTES, "sign_sk");
+_Static_assert(SIGN_PUBLIC_BYTES == crypto_sign_PUBLICKEYBYTES, "sign_pk");
+_Static_assert(SIGN_BYTES == crypto_sign_BYTES, "signature");
 
 int crypto_start(void)
 {
@@ -46,6 +51,7 @@ int keys_create(const char *path, struct kerr *err)
 int keys_load(const char *path, struct keys *k, struct kerr *err)
 {
 	unsigned char master[crypto_kdf_KEYBYTES];
+	unsigned char seed[crypto_sign_SEEDBYTES];
 	char hex[crypto_kdf_KEYBYTES * 2 + 8];
 	struct stat st;
 	int rc = 0;
@@ -71,7 +77,11 @@ int keys_load(const char *path, struct keys *k, struct kerr *err)
 	}
 	crypto_kdf_derive_from_key(k->enc, sizeof(k->enc), 1, "kortisto", master);
 	crypto_kdf_derive_from_key(k->mac, sizeof(k->mac), 2, "kortisto", master);
+	crypto_kdf_derive_from_key(k->audit, sizeof(k->audit), 3, "kortisto", master);
+	crypto_kdf_derive_from_key(seed, sizeof(seed), 4, "kortisto", master);
+	crypto_sign_seed_keypair(k->sign_pk, k->sign_sk, seed);
 out:
+	sodium_memzero(seed, sizeof(seed));
 	sodium_memzero(master, sizeof(master));
 	sodium_memzero(hex, sizeof(hex));
 	return rc;
@@ -109,6 +119,17 @@ void field_hash(const struct keys *k, const char *s, size_t n, unsigned char out
 {
 	crypto_generichash(out, FIELD_HASH_BYTES, (const unsigned char *)s, n, k->mac,
 	                   sizeof(k->mac));
+}
+
+void keys_sign(const struct keys *k, const void *msg, size_t n, unsigned char sig[SIGN_BYTES])
+{
+	crypto_sign_detached(sig, NULL, msg, n, k->sign_sk);
+}
+
+bool sign_verify(const unsigned char pk[SIGN_PUBLIC_BYTES], const void *msg, size_t n,
+                 const unsigned char sig[SIGN_BYTES])
+{
+	return crypto_sign_verify_detached(sig, msg, n, pk) == 0;
 }
 
 void sha256_hex(const void *data, size_t n, char out[65])
