@@ -15,6 +15,10 @@ function init(args)
 		error("person.lua: give N, the highest person id, as the script argument or $N")
 	end
 	prefix = "/api/v1/registers/" .. (os.getenv("RID") or "rauma-crm") .. "/persons/"
+	local token = os.getenv("TOKEN")
+	if token and token ~= "" then
+		wrk.headers["Authorization"] = "Bearer " .. token
+	end
 	report.seed()
 end
 

@@ -43,6 +43,10 @@ function init(args)
 	for i, p in ipairs(prefixes) do
 		reqs[i] = wrk.format("GET", base .. p)
 	end
+	local token = os.getenv("TOKEN")
+	if token and token ~= "" then
+		wrk.headers["Authorization"] = "Bearer " .. token
+	end
 	report.seed()
 end
 

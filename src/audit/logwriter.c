@@ -79,7 +79,8 @@ int logwriter_submit(struct logwriter *lw, const struct kctx *ctx, const struct 
 	        str_size(ctx->request_id) + str_size(ctx->client);
 	for (size_t i = 0; i < n; i++) {
 		if (!e[i].action)
-			return kerr_set(ctx->err, KERR_INTERNAL, NULL, "usage log: entry without action");
+			return kerr_set(ctx->err, KERR_INTERNAL, NULL,
+			                "usage log: entry without action");
 		size += str_size(e[i].action) + str_size(e[i].rid) + str_size(e[i].entity) +
 		        str_size(e[i].reason) + (e[i].nsubjects ? e[i].nsubjects * 21 + 1 : 0);
 	}

@@ -197,8 +197,7 @@ static int head_from_checkpoint(struct store *db, struct usage_head *h, struct k
  * entry without a hash was inserted or altered behind kortisto's back, and chaining it would
  * bless it; verify reports it instead.
  */
-static int backfill(struct store *db, const struct keys *k, struct usage_head *h,
-                    struct kerr *err)
+static int backfill(struct store *db, const struct keys *k, struct usage_head *h, struct kerr *err)
 {
 	int rc;
 	memset(h, 0, sizeof(*h));
@@ -256,6 +255,7 @@ int usage_head(struct store *db, const struct keys *k, struct usage_head *h, str
 
 	/* The newest entry has no hash. */
 	int64_t last = h->id;
+	memset(h->hash, 0, USAGE_HASH_BYTES);
 	q = store_query(db, ST_USAGE_LAST_HASHED);
 	rc = q_step(q, err);
 	if (rc == 1 && q_col_bytes(q, 1) == USAGE_HASH_BYTES)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/account.h"
 #include "core/app.h"
 #include "http/http.h"
 
@@ -23,6 +24,19 @@ int cmd_init(struct globals *g, int argc, char **argv)
 		fprintf(stderr, "kortisto: %s\n", err.message);
 		return 1;
 	}
+	/* The default confidentiality commitment, version 1, so that users have one to
+	 * accept from the start (`kortisto commitment set` replaces it). */
+	struct globals gd = *g;
+	struct cli c;
+	gd.data = dir;
+	if (!cli_open(&c, &gd))
+		return 1;
+	int rc = commitment_ensure_default(&c.ctx);
+	if (rc)
+		cli_fail(&c);
+	cli_close(&c);
+	if (rc)
+		return 1;
 	printf("created data directory %s\n", dir);
 	return 0;
 }

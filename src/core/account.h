@@ -50,8 +50,9 @@ struct principal {
  */
 
 /* Creates user `name` (3–64 of [a-z0-9._-]) with `password` (may be NULL: no password until
- * `user passwd`; the account cannot sign in). The password must satisfy the policy. Operator
- * or admin; KERR_CONFLICT when the name is taken. *id (may be NULL) gets the new id. */
+ * `user passwd`; the account cannot sign in). The password must satisfy the policy; it is not
+ * marked for change (set it with account_set_password(…, true) for that). Operator or admin;
+ * KERR_CONFLICT when the name is taken. *id (may be NULL) gets the new id. */
 int account_add(struct kctx *ctx, const char *name, bool admin, const char *password, int64_t *id);
 
 /* Lists users as a JSON array (name, admin, active, created, password age, totp, grants);

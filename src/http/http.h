@@ -60,6 +60,8 @@ enum access {
 	AC_PUBLIC,   /* anyone, without signing in */
 	AC_ACCOUNT,  /* any signed-in user, also a session that must first change its password
 	              * or enrol a second factor: the user's own account */
+	AC_SESSION,  /* as AC_ACCOUNT, but only with a session, never an API token: changing
+	              * one's credentials, accepting the commitment, signing out */
 	AC_USER,     /* any signed-in user */
 	AC_ADMIN,    /* an admin */
 	AC_REGISTER, /* a role of at least `role` on {rid}; with `admin_ok` an admin too */

@@ -11,9 +11,11 @@
 
 #define REG "/api/v1/registers/{rid}"
 
-/* Shorthands: public, own account, any user, admin, and a role on {rid}. */
+/* Shorthands: public, own account (SESSION: not with a token), any user, admin, and a role
+ * on {rid}. */
 #define PUB               AC_PUBLIC, ROLE_NONE, false
 #define ACCOUNT           AC_ACCOUNT, ROLE_NONE, false
+#define SESSION           AC_SESSION, ROLE_NONE, false
 #define USER              AC_USER, ROLE_NONE, false
 #define ADMIN             AC_ADMIN, ROLE_NONE, false
 #define ON(role)          AC_REGISTER, role, false
@@ -25,13 +27,13 @@ const struct route routes[] = {
         {"GET", "/healthz", api_health, PUB, NULL, false},
         {"GET", "/api/v1/openapi.yaml", api_openapi, PUB, NULL, false},
         {"POST", "/api/v1/session", api_session_create, PUB, NULL, false},
-        {"DELETE", "/api/v1/session", api_session_delete, ACCOUNT, NULL, false},
+        {"DELETE", "/api/v1/session", api_session_delete, SESSION, NULL, false},
         {"GET", "/api/v1/me", api_me, ACCOUNT, NULL, false},
-        {"PUT", "/api/v1/me/password", api_me_password, ACCOUNT, NULL, false},
-        {"POST", "/api/v1/me/totp", api_me_totp_begin, ACCOUNT, NULL, false},
-        {"POST", "/api/v1/me/totp/confirm", api_me_totp_confirm, ACCOUNT, NULL, false},
+        {"PUT", "/api/v1/me/password", api_me_password, SESSION, NULL, false},
+        {"POST", "/api/v1/me/totp", api_me_totp_begin, SESSION, NULL, false},
+        {"POST", "/api/v1/me/totp/confirm", api_me_totp_confirm, SESSION, NULL, false},
         {"GET", "/api/v1/me/commitment", api_me_commitment_get, ACCOUNT, NULL, false},
-        {"POST", "/api/v1/me/commitment", api_me_commitment_accept, ACCOUNT, NULL, false},
+        {"POST", "/api/v1/me/commitment", api_me_commitment_accept, SESSION, NULL, false},
         {"GET", "/api/v1/registers", api_registers, USER, NULL, false},
         {"GET", REG, api_register_get, USER, NULL, false},
         {"GET", REG "/versions", api_register_versions, USER, NULL, false},

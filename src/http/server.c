@@ -376,7 +376,13 @@ static bool authorise(struct req *r)
 			return false;
 		}
 	}
-	if (rt->access == AC_ACCOUNT)
+	if (rt->access == AC_SESSION && r->who.token_id) {
+		deny(r, KERR_FORBIDDEN, "forbidden",
+		     "only the user, signed in with a session, may do this (not an API token)%s",
+		     NULL);
+		return false;
+	}
+	if (rt->access == AC_ACCOUNT || rt->access == AC_SESSION)
 		return true;
 	if (r->who.restriction) {
 		bool pw = strcmp(r->who.restriction, "password") == 0;

@@ -301,9 +301,14 @@ static bool db_files_contain(struct fx *f, const char *needle)
 	return file_contains(f, "", needle) || file_contains(f, "-wal", needle);
 }
 
+/* Usage-log entries of changes (reads are logged too, and counted apart). */
 static int64_t usage_rows(struct fx *f)
 {
-	return raw_int(f, "SELECT count(*) FROM usage_log", "");
+	return raw_int(
+	        f,
+	        "SELECT count(*) FROM usage_log WHERE action <> 'read' AND action <> 'search'"
+	        " AND action <> 'reveal'",
+	        "");
 }
 
 static int64_t history_rows(struct fx *f, const char *entity, int64_t id)
@@ -358,6 +363,7 @@ static int setup(void **state)
 	f->ctx.mem = &f->mem;
 	f->ctx.err = &f->err;
 	f->ctx.app = f->app;
+	f->ctx.may_reveal = true; /* the operator's right, as cli_open gives it */
 	kctx_set_now(&f->ctx, NOW);
 	for (size_t i = 0; i < sizeof(register_files) / sizeof(register_files[0]); i++)
 		if (load_register_file(f, register_files[i]))
@@ -756,18 +762,20 @@ static void test_hetu_masked_and_revealed(void **state)
 	assert_jstr(p, "hetu", HETU_A); /* stored upper-case */
 	json_decref(p);
 
+	/* A viewer (the server gives may_reveal only from editor up) sees the masked form. */
 	struct actor api = {ACTOR_USER, "user:test", 1, 0};
 	f->ctx.actor = &api;
+	f->ctx.may_reveal = false;
 	json_t *o = NULL;
 	fresh(f);
 	assert_int_equal(person_get(&f->ctx, RAUMA, id, PERSON_REVEAL_SENSITIVE, &o),
 	                 KERR_FORBIDDEN);
 	assert_null(o);
 	assert_string_equal(f->err.field, "reveal");
-	/* The API may still read the masked form. */
 	p = get_ok(f, RAUMA, id, 0);
 	assert_jstr(p, "hetu", HETU_A_MASKED);
 	json_decref(p);
+	f->ctx.may_reveal = true;
 	f->ctx.actor = &f->actor;
 }
 
@@ -1442,6 +1450,41 @@ static void assert_last_usage(struct fx *f, const char *action, const char *enti
 
 /* proves S-04 (groundwork): every create, update and delete writes exactly one usage-log
  * entry naming actor, action, register and id, and no personal data; failures write none. */
+/* Every read and search of a person leaves its entry, with the ids a search returned, and the
+ * per-person index finds them (S-04). */
+/* proves S-04 */
+static void test_reads_logged_with_subjects(void **state)
+{
+	struct fx *f = *state;
+	int64_t a = create_ok(f, RAUMA, "{" RAUMA_PERSON ", \"last_name\": \"Luettava\"}");
+	int64_t b = create_ok(f, RAUMA, "{" RAUMA_PERSON ", \"last_name\": \"Luettavampi\"}");
+	json_t *p = get_ok(f, RAUMA, a, 0);
+	json_decref(p);
+	assert_int_equal(raw_int(f,
+	                         "SELECT count(*) FROM usage_log WHERE action = 'read' AND "
+	                         "entity = 'person' AND entity_id = ?",
+	                         "i", a),
+	                 1);
+	json_t *page = NULL;
+	fresh(f);
+	assert_int_equal(person_find(&f->ctx, RAUMA, "luettav", NULL, NULL, 10, &page), 0);
+	assert_int_equal(json_array_size(json_object_get(page, "items")), 2);
+	json_decref(page);
+	char want[64];
+	snprintf(want, sizeof(want), "%lld,%lld", (long long)a, (long long)b);
+	assert_int_equal(raw_int(f,
+	                         "SELECT count(*) FROM usage_log WHERE action = 'search' AND "
+	                         "subjects = ?",
+	                         "s", want),
+	                 1);
+	/* Who looked at b: the search. */
+	assert_int_equal(raw_int(f,
+	                         "SELECT count(*) FROM usage_subjects s JOIN usage_log l ON "
+	                         "l.id = s.log_id WHERE s.person_id = ? AND l.action = 'search'",
+	                         "i", b),
+	                 1);
+}
+
 static void test_usage_log_one_entry_per_change(void **state)
 {
 	struct fx *f = *state;
@@ -2054,6 +2097,7 @@ int main(void)
 	        T(test_org_fields_checked),
 	        T(test_affiliation_rules),
 	        T(test_usage_log_one_entry_per_change),
+	        T(test_reads_logged_with_subjects),
 	        T(test_search_case_diacritics_prefix),
 	        T(test_pagination_every_row_once),
 	        T(test_register_load_versions),
