@@ -232,10 +232,17 @@ static int log_lock(struct kctx *ctx, const char *action, int64_t user_id)
 	return usage_record(ctx, action, NULL, user_id ? "user" : "client", user_id, NULL);
 }
 
-/* Records one failed attempt on `key` (inside the write transaction). */
-static int throttle_fail(struct kctx *ctx, const char *key, int64_t user_id)
+/* A client address gets this many times the failures of one account name before it must
+ * wait or is locked: the staff of an office often share one address. */
+#define ADDR_ALLOWANCE 5
+
+/* Records one failed attempt on `key` (inside the write transaction); `allowance` multiplies
+ * the configured thresholds. */
+static int throttle_fail(struct kctx *ctx, const char *key, int64_t user_id, int allowance)
 {
 	const struct config *cfg = &ctx->app->cfg;
+	const int64_t delay_after = (int64_t)cfg->signin_delay_after * allowance;
+	const int64_t lock_after = (int64_t)cfg->signin_lock_after * allowance;
 	struct throttle t;
 	int rc;
 
@@ -252,12 +259,12 @@ static int throttle_fail(struct kctx *ctx, const char *key, int64_t user_id)
 	}
 	failures++;
 	int64_t next = ctx->now, locked = 0;
-	if (failures >= cfg->signin_delay_after) {
-		int64_t exp = failures - cfg->signin_delay_after;
+	if (failures >= delay_after) {
+		int64_t exp = failures - delay_after;
 		int64_t delay = exp >= 9 ? DELAY_MAX : (int64_t)1 << exp;
 		next = ctx->now + (delay < DELAY_MAX ? delay : DELAY_MAX);
 	}
-	if (failures >= cfg->signin_lock_after) {
+	if (failures >= lock_after) {
 		locked = ctx->now + cfg->signin_lock_seconds;
 		if ((rc = log_lock(ctx, "signin.lock", user_id)))
 			return rc;
@@ -403,8 +410,9 @@ static int signin_tx(struct kctx *ctx, struct attempt *a)
 	if (!ok) {
 		int64_t uid = a->found && why && strcmp(why, "unknown_user") ? u.id : 0;
 		a->failed = true;
-		if ((rc = throttle_fail(ctx, a->keys->user, uid)) ||
-		    (a->keys->addr && (rc = throttle_fail(ctx, a->keys->addr, 0))))
+		if ((rc = throttle_fail(ctx, a->keys->user, uid, 1)) ||
+		    (a->keys->addr &&
+		     (rc = throttle_fail(ctx, a->keys->addr, 0, ADDR_ALLOWANCE))))
 			return rc;
 		return usage_record(ctx, "signin.fail", NULL, uid ? "user" : "client", uid, why);
 	}

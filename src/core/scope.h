@@ -25,7 +25,6 @@ void scope_filter_person(const struct kctx *ctx, const struct decl *d, json_t *p
 
 /* Filters the JSON text from byte `mark` of `b` in place: a person object, or a page
  * {"items": [...]} of person summaries. Returns 0 or KERR_INTERNAL. */
-int scope_filter_buf(struct kctx *ctx, const struct decl *d, struct buf *b, size_t mark,
-                     bool page);
+int scope_filter_buf(struct kctx *ctx, const struct decl *d, struct buf *b, size_t mark, bool page);
 
 #endif

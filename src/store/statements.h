@@ -71,9 +71,9 @@ enum stmt_id {
 	ST_MAINT_DONE,
 	ST_PERSON_SEARCH_OPTIMIZE,
 	ST_ORG_SEARCH_OPTIMIZE,
-	/* accounts, sessions, tokens, grants, commitments, sign-in throttling */
+/* accounts, sessions, tokens, grants, commitments, sign-in throttling */
 #include "store/stmt_account_ids.inc"
-	/* usage log, hash chain, checkpoints, disclosures */
+/* usage log, hash chain, checkpoints, disclosures */
 #include "store/stmt_audit_ids.inc"
 	ST__MAX
 };
