@@ -39,13 +39,13 @@ local reqs = {}
 setup = report.setup
 
 function init(args)
-	local base = "/api/v1/registers/" .. (os.getenv("RID") or "rauma-crm") .. "/persons?q="
-	for i, p in ipairs(prefixes) do
-		reqs[i] = wrk.format("GET", base .. p)
-	end
 	local token = os.getenv("TOKEN")
 	if token and token ~= "" then
 		wrk.headers["Authorization"] = "Bearer " .. token
+	end
+	local base = "/api/v1/registers/" .. (os.getenv("RID") or "rauma-crm") .. "/persons?q="
+	for i, p in ipairs(prefixes) do
+		reqs[i] = wrk.format("GET", base .. p)
 	end
 	report.seed()
 end
