@@ -630,9 +630,10 @@ static int parse_listen(const char *listen, struct sockaddr_in *sa, struct kerr 
 }
 
 /* Runs the periodic jobs of the server as the system: a pending search-index purge (after
- * deletions), the end of sign-in locks and sessions, and chain-head anchors. */
+ * deletions), the end of sign-in locks and sessions (every 30 s), the usage log's retention
+ * (daily) and chain-head anchors (every audit_anchor_interval). */
 static void maintain(struct server *srv, struct store *db, int64_t *next_sweep,
-                     int64_t *next_anchor)
+                     int64_t *next_anchor, int64_t *next_prune)
 {
 	static const struct actor system = {ACTOR_SYSTEM, "system:maintenance", 0, 0};
 	struct kapp *app = srv->app;
@@ -649,6 +650,15 @@ static void maintain(struct server *srv, struct store *db, int64_t *next_sweep,
 		*next_sweep = t + 30;
 		if (auth_sweep(&ctx) != 0)
 			fprintf(stderr, "kortisto: ending sessions and locks: %s\n", e.message);
+		kerr_clear(&e);
+	}
+	if (t >= *next_prune) {
+		/* Once a day: usage-log entries past their retention go, leaving a signed
+		 * checkpoint (nothing happens when the retention is 0, kept for ever). */
+		*next_prune = t + 86400;
+		struct audit_pruned pruned = {0};
+		if (app->cfg.usage_log_retention_days > 0 && audit_prune(&ctx, 0, &pruned) != 0)
+			fprintf(stderr, "kortisto: pruning the usage log: %s\n", e.message);
 		kerr_clear(&e);
 	}
 	if (t >= *next_anchor) {
@@ -759,7 +769,8 @@ int server_run(struct kapp *app, const char *listen, struct kerr *err)
 	/* Wait for a stop signal; meanwhile pick up declarations loaded by `kortisto register
 	 * load` (checked every two seconds, or at once on SIGHUP) and run the periodic jobs. */
 	struct store *db = NULL;
-	int64_t next_sweep = 0, next_anchor = (int64_t)time(NULL) + app->cfg.audit_anchor_interval;
+	int64_t next_sweep = 0, next_prune = 0;
+	int64_t next_anchor = (int64_t)time(NULL) + app->cfg.audit_anchor_interval;
 	for (;;) {
 		struct timespec ts = {2, 0};
 		sig = sigtimedwait(&set, NULL, &ts);
@@ -775,7 +786,7 @@ int server_run(struct kapp *app, const char *listen, struct kerr *err)
 			fprintf(stderr, "kortisto: reloading declarations: %s\n", e.message);
 		else if (changed)
 			fprintf(stderr, "kortisto: loaded new declaration versions\n");
-		maintain(&srv, db, &next_sweep, &next_anchor);
+		maintain(&srv, db, &next_sweep, &next_anchor, &next_prune);
 	}
 	fprintf(stderr, "kortisto: stopping\n");
 	/* Stop accepting, let the log writer finish (it resumes every waiting request), then
@@ -784,7 +795,7 @@ int server_run(struct kapp *app, const char *listen, struct kerr *err)
 	logwriter_stop(srv.log);
 	MHD_stop_daemon(d);
 	if (db)
-		maintain(&srv, db, &(int64_t){INT64_MAX}, &(int64_t){0});
+		maintain(&srv, db, &(int64_t){INT64_MAX}, &(int64_t){0}, &(int64_t){INT64_MAX});
 	store_close(db);
 	pthread_key_delete(srv.db_key);
 	free(cert);
