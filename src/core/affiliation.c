@@ -131,6 +131,22 @@ static int rec_apply(struct kctx *ctx, const struct decl *d, const char *rid, st
 	return 0;
 }
 
+/* The usage-log entry of a change of affiliation `id`, naming its person as the subject, so
+ * "who changed what about this person" finds it. */
+static int log_change(struct kctx *ctx, const char *action, const char *rid, int64_t id,
+                      int64_t person_id)
+{
+	struct usage_entry e = {
+	        .action = action,
+	        .rid = rid,
+	        .entity = "affiliation",
+	        .entity_id = id,
+	        .subjects = &person_id,
+	        .nsubjects = 1,
+	};
+	return usage_append(ctx, &e);
+}
+
 int affiliation_create_tx(struct kctx *ctx, const char *rid, json_t *in, int64_t *id)
 {
 	const struct decl *d = app_register(ctx->app, rid);
@@ -159,7 +175,7 @@ int affiliation_create_tx(struct kctx *ctx, const char *rid, json_t *in, int64_t
 	if ((rc = q_exec(q, ctx->err)))
 		return rc;
 	*id = store_last_id(ctx->db);
-	return usage_record(ctx, "create", rid, "affiliation", *id, NULL);
+	return log_change(ctx, "create", rid, *id, r.person_id);
 }
 
 int affiliation_create(struct kctx *ctx, const char *rid, json_t *in, int64_t *id)
@@ -270,7 +286,7 @@ static int affiliation_update_tx(struct kctx *ctx, const char *rid, int64_t id, 
 	q_text(q, 7, ctx->now_iso);
 	if ((rc = q_exec(q, ctx->err)))
 		return rc;
-	return usage_record(ctx, "update", rid, "affiliation", id, NULL);
+	return log_change(ctx, "update", rid, id, old.person_id);
 }
 
 int affiliation_update(struct kctx *ctx, const char *rid, int64_t id, json_t *patch)
@@ -280,7 +296,10 @@ int affiliation_update(struct kctx *ctx, const char *rid, int64_t id, json_t *pa
 
 static int affiliation_delete_tx(struct kctx *ctx, const char *rid, int64_t id)
 {
+	struct aff_rec old = {0};
 	int rc;
+	if ((rc = aff_load(ctx, rid, id, &old, NULL)))
+		return rc;
 	struct query *q = store_query(ctx->db, ST_AFF_DELETE);
 	q_text(q, 1, rid);
 	q_int(q, 2, id);
@@ -295,7 +314,7 @@ static int affiliation_delete_tx(struct kctx *ctx, const char *rid, int64_t id)
 	q_int(q, 3, id);
 	if ((rc = q_exec(q, ctx->err)))
 		return rc;
-	return usage_record(ctx, "delete", rid, "affiliation", id, NULL);
+	return log_change(ctx, "delete", rid, id, old.person_id);
 }
 
 int affiliation_delete(struct kctx *ctx, const char *rid, int64_t id)

@@ -94,6 +94,9 @@ void reply_html(struct req *r, unsigned status, struct buf *html); /* takes the 
 void reply_buf(struct req *r, unsigned status, const char *type, struct buf *b); /* takes it */
 void reply_text(struct req *r, unsigned status, const char *type, const char *body, size_t len);
 
+/* Whether the server serves TLS itself. */
+bool server_tls(const struct server *srv);
+
 /* Sets the session cookie on the response (max_age 0: removes it). */
 void reply_session_cookie(struct req *r, const char *token, int64_t max_age);
 

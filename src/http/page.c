@@ -63,10 +63,19 @@ void page_index(struct req *r)
 		buf_puts(&b, "</td></tr>");
 	}
 	const char *host = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Host");
+	const char *scheme = r->srv && server_tls(r->srv) ? "https" : "http";
 	buf_puts(&b, "</tbody></table>"
 	             "<h2>API</h2><p>JSON API under <code>/api/v1</code>; its description is "
-	             "<a href=\"/api/v1/openapi.yaml\">openapi.yaml</a>. For example:</p>"
-	             "<pre><code>curl 'http://");
+	             "<a href=\"/api/v1/openapi.yaml\">openapi.yaml</a>. Personal data answers "
+	             "only to signed-in staff with a role on the register, who have accepted "
+	             "the confidentiality commitment, and every use is logged. Sign in, or use "
+	             "an API token (<code>kortisto token create</code>):</p><pre><code>curl -c "
+	             "cookies -H 'Content-Type: application/json' -d '{\"name\": \"…\", "
+	             "\"password\": \"…\"}' ");
+	buf_appendf(&b, "%s://", scheme);
+	html_text(&b, host ? host : "127.0.0.1:8080");
+	buf_puts(&b, "/api/v1/session\ncurl -H 'Authorization: Bearer kt_…' '");
+	buf_appendf(&b, "%s://", scheme);
 	html_text(&b, host ? host : "127.0.0.1:8080");
 	buf_puts(&b, "/api/v1/registers/rauma-crm/persons?q=virt'</code></pre>"
 	             "</main></body></html>\n");

@@ -248,6 +248,11 @@ static const char *client_address(struct req *r)
 	return arena_strdup(&r->mem, addr);
 }
 
+bool server_tls(const struct server *srv)
+{
+	return srv->tls;
+}
+
 void reply_session_cookie(struct req *r, const char *token, int64_t max_age)
 {
 	bool secure = !r->srv || r->srv->cookie_secure;
@@ -705,6 +710,10 @@ int server_run(struct kapp *app, const char *listen, struct kerr *err)
 	if ((rc = parse_listen(listen, &sa, err)))
 		return rc;
 	srv.tls = app->cfg.tls_cert[0] && app->cfg.tls_key[0];
+	if (!srv.tls && (app->cfg.tls_cert[0] || app->cfg.tls_key[0]))
+		return kerr_set(err, KERR_INVALID, "tls",
+		                "tls_cert and tls_key go together: set both in kortisto.conf, "
+		                "or neither to serve plain HTTP behind a TLS proxy");
 	if (srv.tls && (!(cert = read_pem(app->cfg.tls_cert, err)) ||
 	                !(key = read_pem(app->cfg.tls_key, err)))) {
 		free(cert);
@@ -794,7 +803,8 @@ int server_run(struct kapp *app, const char *listen, struct kerr *err)
 	MHD_quiesce_daemon(d);
 	logwriter_stop(srv.log);
 	MHD_stop_daemon(d);
-	if (db)
+	struct kerr e = {0};
+	if (db || app_connect(app, &db, &e) == 0)
 		maintain(&srv, db, &(int64_t){INT64_MAX}, &(int64_t){0}, &(int64_t){INT64_MAX});
 	store_close(db);
 	pthread_key_delete(srv.db_key);
