@@ -72,8 +72,7 @@ int account_read(struct kctx *ctx, int64_t id, const char *name, struct account_
 	return rc;
 }
 
-/* Reads user `id` or records KERR_NOTFOUND. */
-static int user_get(struct kctx *ctx, int64_t id, struct account_row *u)
+int account_get(struct kctx *ctx, int64_t id, struct account_row *u)
 {
 	int rc = account_read(ctx, id, NULL, u);
 	if (rc == 0)
@@ -570,7 +569,7 @@ int account_set_password(struct kctx *ctx, int64_t user_id, const char *old, con
 		return kerr_set(ctx->err, KERR_FORBIDDEN, NULL,
 		                "an API token cannot change a password; sign in");
 	if ((rc = old ? require_self_or_admin(ctx, user_id) : account_require_admin(ctx)) ||
-	    (rc = user_get(ctx, user_id, &u)))
+	    (rc = account_get(ctx, user_id, &u)))
 		return rc;
 	if (!u.active)
 		return kerr_set(ctx->err, KERR_REFUSED, "user", "user '%s' is deactivated", u.name);
@@ -650,7 +649,7 @@ int account_totp_begin(struct kctx *ctx, int64_t user_id, const char **uri)
 	if (!actor_is_user(ctx, user_id))
 		return kerr_set(ctx->err, KERR_FORBIDDEN, NULL,
 		                "only the user, signed in, may enrol their second factor");
-	if ((rc = user_get(ctx, user_id, &u)))
+	if ((rc = account_get(ctx, user_id, &u)))
 		return rc;
 	if (!u.active)
 		return kerr_set(ctx->err, KERR_FORBIDDEN, NULL, "the account is deactivated");
@@ -689,7 +688,7 @@ static int totp_confirm_tx(struct kctx *ctx, int64_t user_id, const char *code)
 	int64_t step = 0;
 	int rc;
 
-	if ((rc = user_get(ctx, user_id, &u)))
+	if ((rc = account_get(ctx, user_id, &u)))
 		return rc;
 	if (!u.totp_pending)
 		return kerr_set(ctx->err, KERR_CONFLICT, "code",
@@ -720,7 +719,7 @@ static int totp_remove_tx(struct kctx *ctx, int64_t user_id)
 {
 	struct account_row u;
 	int rc;
-	if ((rc = user_get(ctx, user_id, &u)))
+	if ((rc = account_get(ctx, user_id, &u)))
 		return rc;
 	if (!u.totp_sealed && !u.totp_pending)
 		return kerr_set(ctx->err, KERR_CONFLICT, "user", "user '%s' has no second factor",

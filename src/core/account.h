@@ -123,6 +123,10 @@ int account_actor(struct kctx *ctx, struct principal *p);
  * not (no error recorded, so sign-in can treat unknown names like others), or KERR_*. */
 int account_read(struct kctx *ctx, int64_t id, const char *name, struct account_row *out);
 
+/* Reads user `id` into *out. Returns 0, or KERR_NOTFOUND recorded ("user N not found") when
+ * there is no such user, or another KERR_*. Strings and blobs of *out live in ctx->mem. */
+int account_get(struct kctx *ctx, int64_t id, struct account_row *out);
+
 /* Checks a 6-digit TOTP `code` against a sealed secret at ctx->now, one 30-second step
  * either side, refusing steps at or before `last_step` (a code works once). Sets *ok and,
  * when ok, *step to the matching time step. Returns 0, or KERR_INTERNAL when the secret

@@ -10,6 +10,7 @@
 #include "audit/usage.h"
 #include "core/app.h"
 #include "core/ctx.h"
+#include "core/scope.h"
 #include "core/fields.h"
 #include "core/person.h"
 #include "decl/decl.h"
@@ -221,10 +222,13 @@ int affiliation_get(struct kctx *ctx, const char *rid, int64_t id, json_t **out)
 	json_t *o = json_object();
 	int rc;
 	*out = NULL;
-	if (!app_register(ctx->app, rid))
+	const struct decl *d = app_register(ctx->app, rid);
+	if (!d)
 		rc = kerr_set(ctx->err, KERR_NOTFOUND, "register", "register '%s' not found", rid);
 	else
 		rc = aff_load(ctx, rid, id, &r, o);
+	if (rc == 0 && !scope_field_visible(ctx, d, "title"))
+		json_object_del(o, "title"); /* a processor without the title's category */
 	if (rc == 0) {
 		int64_t pid = json_integer_value(json_object_get(o, "person_id"));
 		rc = usage_read(ctx, &(struct usage_entry){.action = "read",
@@ -331,12 +335,14 @@ int affiliation_find(struct kctx *ctx, const char *rid, int64_t person_id, int64
 	int64_t after = 0;
 	int rc;
 	*out = NULL;
-	if (!app_register(ctx->app, rid))
+	const struct decl *d = app_register(ctx->app, rid);
+	if (!d)
 		return kerr_set(ctx->err, KERR_NOTFOUND, "register", "register '%s' not found",
 		                rid ? rid : "");
 	if ((rc = cursor_decode(ctx, cursor, &after)))
 		return rc;
 	limit = page_limit(ctx, limit);
+	bool show_title = scope_field_visible(ctx, d, "title");
 	struct query *q = store_query(ctx->db, ST_AFF_LIST);
 	q_text(q, 1, rid);
 	q_int(q, 2, after);
@@ -356,13 +362,14 @@ int affiliation_find(struct kctx *ctx, const char *rid, int64_t person_id, int64
 		}
 		last = q_col_int(q, 0);
 		pids[n] = q_col_int(q, 1);
-		json_array_append_new(
-		        items,
-		        json_pack("{s:I, s:I, s:I, s:o, s:o, s:o, s:o}", "id", (json_int_t)last,
-		                  "person_id", (json_int_t)q_col_int(q, 1), "organisation_id",
-		                  (json_int_t)q_col_int(q, 2), "title", jstr(q_col_text(q, 3)),
-		                  "start_date", jstr(q_col_text(q, 4)), "end_date",
-		                  jstr(q_col_text(q, 5)), "end_reason", jstr(q_col_text(q, 6))));
+		json_t *item = json_pack(
+		        "{s:I, s:I, s:I, s:o, s:o, s:o, s:o}", "id", (json_int_t)last, "person_id",
+		        (json_int_t)q_col_int(q, 1), "organisation_id", (json_int_t)q_col_int(q, 2),
+		        "title", jstr(q_col_text(q, 3)), "start_date", jstr(q_col_text(q, 4)),
+		        "end_date", jstr(q_col_text(q, 5)), "end_reason", jstr(q_col_text(q, 6)));
+		if (!show_title)
+			json_object_del(item, "title"); /* a processor without its category */
+		json_array_append_new(items, item);
 		n++;
 	}
 	q_done(q);

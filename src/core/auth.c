@@ -677,11 +677,8 @@ static int token_create_tx(struct kctx *ctx, struct token_args *a)
 	unsigned char h[32];
 	int rc;
 
-	if ((rc = account_read(ctx, a->user_id, NULL, &u)) < 0)
+	if ((rc = account_get(ctx, a->user_id, &u)))
 		return rc;
-	if (rc == 0)
-		return kerr_set(ctx->err, KERR_NOTFOUND, "user", "user %lld not found",
-		                (long long)a->user_id);
 	if (!u.active)
 		return kerr_set(ctx->err, KERR_REFUSED, "user", "user '%s' is deactivated", u.name);
 	if (a->role != ROLE_NONE) {

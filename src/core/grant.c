@@ -70,11 +70,8 @@ static int grant_tx(struct kctx *ctx, const struct grant_args *a)
 	const char *old;
 	int rc;
 
-	if ((rc = account_read(ctx, a->user_id, NULL, &u)) < 0)
+	if ((rc = account_get(ctx, a->user_id, &u)))
 		return rc;
-	if (rc == 0)
-		return kerr_set(ctx->err, KERR_NOTFOUND, "user", "user %lld not found",
-		                (long long)a->user_id);
 	if (!u.active)
 		return kerr_set(ctx->err, KERR_REFUSED, "user",
 		                "user '%s' is deactivated and cannot be given a role", u.name);

@@ -11,6 +11,7 @@
 #include "audit/usage.h"
 #include "core/app.h"
 #include "core/ctx.h"
+#include "core/scope.h"
 #include "core/fields.h"
 #include "core/person.h"
 #include "core/search.h"
@@ -192,6 +193,17 @@ static int need_register(struct kctx *ctx, const char *rid)
 	return 0;
 }
 
+/* As need_register, for reading: a processor sees organisations only when the category
+ * of the declared field `organisation` is among its categories. */
+static int need_register_to_read(struct kctx *ctx, const char *rid)
+{
+	int rc = need_register(ctx, rid);
+	if (rc == 0 && !scope_field_visible(ctx, app_register(ctx->app, rid), "organisation"))
+		rc = kerr_set(ctx->err, KERR_FORBIDDEN, NULL,
+		              "the categories of your processor role do not include organisations");
+	return rc;
+}
+
 int org_create_tx(struct kctx *ctx, const char *rid, json_t *in, int64_t *id)
 {
 	struct org_rec r = {0};
@@ -261,7 +273,7 @@ int org_get(struct kctx *ctx, const char *rid, int64_t id, json_t **out)
 	json_t *o = json_object();
 	int rc;
 	*out = NULL;
-	if ((rc = need_register(ctx, rid)) || (rc = store_begin_read(ctx->db, ctx->err)))
+	if ((rc = need_register_to_read(ctx, rid)) || (rc = store_begin_read(ctx->db, ctx->err)))
 		goto fail;
 	rc = org_load(ctx, rid, id, &r, o);
 	store_rollback(ctx->db);
@@ -366,7 +378,7 @@ int org_find(struct kctx *ctx, const char *rid, const char *q, const char *curso
 	int64_t after = 0;
 	int rc;
 	*out = NULL;
-	if ((rc = need_register(ctx, rid)) || (rc = cursor_decode(ctx, cursor, &after)))
+	if ((rc = need_register_to_read(ctx, rid)) || (rc = cursor_decode(ctx, cursor, &after)))
 		return rc;
 	limit = page_limit(ctx, limit);
 	const char *match = NULL;

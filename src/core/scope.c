@@ -20,6 +20,7 @@ static const char *const record_members[] = {
 
 bool scope_all(const struct kctx *ctx)
 {
+	/* A processor entry without categories is not limited by category. */
 	return !ctx->processor || ctx->processor->categories.n == 0;
 }
 
@@ -55,9 +56,12 @@ void scope_filter_person(const struct kctx *ctx, const struct decl *d, json_t *p
 {
 	const char *key;
 	json_t *v, *tmp;
-	if (scope_all(ctx) || !json_is_object(p))
+	if (!ctx->processor || !json_is_object(p))
 		return;
+	/* A processor never sees old values, whatever its categories. */
 	json_object_del(p, "history");
+	if (scope_all(ctx))
+		return;
 	json_object_foreach_safe (p, tmp, key, v) {
 		if (is_record_member(key))
 			continue;
@@ -96,7 +100,7 @@ void scope_filter_person(const struct kctx *ctx, const struct decl *d, json_t *p
 int scope_filter_buf(struct kctx *ctx, const struct decl *d, struct buf *b, size_t mark, bool page)
 {
 	json_error_t jerr;
-	if (scope_all(ctx))
+	if (!ctx->processor)
 		return 0;
 	json_t *j = json_loadb(b->p + mark, b->len - mark, 0, &jerr);
 	if (!j)

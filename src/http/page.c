@@ -63,7 +63,10 @@ void page_index(struct req *r)
 		buf_puts(&b, "</td></tr>");
 	}
 	const char *host = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Host");
-	const char *scheme = r->srv && server_tls(r->srv) ? "https" : "http";
+	/* HTTPS when kortisto serves TLS, or sits behind a TLS proxy (secure_cookie = always). */
+	const char *scheme = (r->srv && server_tls(r->srv)) || r->ctx.app->cfg.secure_cookie_always
+	                             ? "https"
+	                             : "http";
 	buf_puts(&b, "</tbody></table>"
 	             "<h2>API</h2><p>JSON API under <code>/api/v1</code>; its description is "
 	             "<a href=\"/api/v1/openapi.yaml\">openapi.yaml</a>. Personal data answers "

@@ -9,52 +9,11 @@ set -euo pipefail
 : "${KORTISTO_BIN:?KORTISTO_BIN must name the kortisto binary}"
 K=$KORTISTO_BIN
 REPO=$(pwd)
-if [ "${1:-}" = --one ]; then
-	T=$KORTISTO_AUDIT_TMP
-else
-	T=$(mktemp -d "${TMPDIR:-/tmp}/kortisto-audit-XXXXXX")
-	trap 'rm -rf "$T"' EXIT
-	trap 'exit 130' INT TERM
-fi
+# shellcheck source=tests/api/lib.sh
+. "$(dirname "$0")/lib.sh"
+tmp_dir audit "${1:-}"
 
 # ------------------------------------------------------------------------------------ helpers
-
-die() {
-	echo "    FAIL: $*" >&2
-	exit 1
-}
-
-show() {
-	for f in "$@"; do
-		echo "    --- $f:" >&2
-		sed 's/^/    | /' "$f" >&2
-	done
-}
-
-# run WANT CMD...: CMD's stdout goes to $T/out, stderr to $T/err; its status must be WANT.
-run() {
-	local want=$1 rc=0
-	shift
-	"$@" >"$T/out" 2>"$T/err" || rc=$?
-	if [ "$rc" -ne "$want" ]; then
-		show "$T/out" "$T/err"
-		die "exit status $rc, expected $want: $*"
-	fi
-}
-
-has() {
-	grep -Eq -- "$2" "$1" || {
-		show "$1"
-		die "no line matching /$2/ in $(basename "$1")"
-	}
-}
-
-hasnt() {
-	if grep -Eq -- "$2" "$1"; then
-		show "$1"
-		die "unexpected line matching /$2/ in $(basename "$1")"
-	fi
-}
 
 # sql D STATEMENTS: runs SQL on data directory D's database with the sqlite3 tool.
 sql() {
@@ -259,23 +218,6 @@ command -v sqlite3 >/dev/null || {
 	echo "the sqlite3 command-line tool is needed" >&2
 	exit 1
 }
-failed=0
-total=0
-for t in t_verify_ok t_verify_names_changed_entry t_verify_names_entry_after_deleted_one \
-	t_anchors_find_deleted_tail t_prune_then_verify t_show_by_subject t_disclose \
-	t_usage_errors; do
-	total=$((total + 1))
-	rc=0
-	KORTISTO_AUDIT_TMP=$T bash "$0" --one "$t" || rc=$?
-	if [ "$rc" -eq 0 ]; then
-		echo "ok $total - $t"
-	else
-		echo "not ok $total - $t"
-		failed=$((failed + 1))
-	fi
-done
-echo "1..$total"
-if [ "$failed" -ne 0 ]; then
-	echo "$failed of $total audit CLI tests failed" >&2
-	exit 1
-fi
+run_tests "audit CLI" bash "$0" t_verify_ok t_verify_names_changed_entry \
+	t_verify_names_entry_after_deleted_one t_anchors_find_deleted_tail t_prune_then_verify \
+	t_show_by_subject t_disclose t_usage_errors

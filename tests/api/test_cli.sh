@@ -9,58 +9,13 @@ set -eu
 : "${KORTISTO_BIN:?KORTISTO_BIN must name the kortisto binary}"
 K=$KORTISTO_BIN
 REPO=$(pwd)
-if [ "${1:-}" = --one ]; then
-	T=$KORTISTO_CLI_TMP # the runner's temp dir, which the runner removes
-else
-	T=$(mktemp -d "${TMPDIR:-/tmp}/kortisto-cli-XXXXXX")
-	trap 'rm -rf "$T"' EXIT
-	trap 'exit 130' INT TERM
-fi
+# shellcheck source=tests/api/lib.sh
+. "$(dirname "$0")/lib.sh"
+tmp_dir cli "${1:-}"
 
 SEEDS="espoo-feedback espoo-talent-hub kemi-crm rauma-crm sospro-marketing"
 
 # ------------------------------------------------------------------------------------ helpers
-
-die() {
-	echo "    FAIL: $*" >&2
-	exit 1
-}
-
-show() {
-	for f in "$@"; do
-		echo "    --- $f:" >&2
-		sed 's/^/    | /' "$f" >&2
-	done
-}
-
-# run WANT CMD...: runs CMD with stdout in $T/out and stderr in $T/err; its exit status must
-# be WANT.
-run() {
-	want=$1
-	shift
-	rc=0
-	"$@" >"$T/out" 2>"$T/err" || rc=$?
-	if [ "$rc" -ne "$want" ]; then
-		show "$T/out" "$T/err"
-		die "exit status $rc, expected $want: $*"
-	fi
-}
-
-# has FILE ERE: FILE has a line matching the extended regular expression.
-has() {
-	grep -Eq -- "$2" "$1" || {
-		show "$1"
-		die "no line matching /$2/ in $(basename "$1")"
-	}
-}
-
-# hasnt FILE ERE: no line of FILE matches.
-hasnt() {
-	if grep -Eq -- "$2" "$1"; then
-		show "$1"
-		die "unexpected line matching /$2/ in $(basename "$1")"
-	fi
-}
 
 # fresh NAME: a new data directory $T/NAME/data with every seed register loaded; prints it.
 fresh() {
@@ -547,26 +502,9 @@ if [ "${1:-}" = --one ]; then
 	exit 0
 fi
 
-failed=0
-total=0
-for t in t_help_and_version t_usage_errors_exit_2 t_init_creates_private_files \
+run_tests CLI sh "$0" t_help_and_version t_usage_errors_exit_2 t_init_creates_private_files \
 	t_init_refuses_second_time t_open_missing_datadir_fails t_register_check_seeds \
 	t_register_check_broken t_register_load_twice t_register_load_refuses_broken \
 	t_register_list_shows_seeds t_person_round_trip t_person_reveal_hetu_for_operator \
 	t_now_sets_the_clock t_import_csv t_import_map_undeclared_field_fails_first \
-	t_import_map_field_of_other_group_fails_first; do
-	total=$((total + 1))
-	rc=0
-	KORTISTO_CLI_TMP=$T sh "$0" --one "$t" || rc=$?
-	if [ "$rc" -eq 0 ]; then
-		echo "ok $total - $t"
-	else
-		echo "not ok $total - $t"
-		failed=$((failed + 1))
-	fi
-done
-echo "1..$total"
-if [ "$failed" -ne 0 ]; then
-	echo "$failed of $total CLI tests failed" >&2
-	exit 1
-fi
+	t_import_map_field_of_other_group_fails_first

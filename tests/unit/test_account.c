@@ -12,7 +12,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <jansson.h>
 #include <oath.h>
 #include <sodium.h>
@@ -27,16 +26,14 @@
 #include "core/account.h"
 #include "core/app.h"
 #include "core/ctx.h"
-#include "core/register.h"
-#include "decl/decl.h"
 #include "store/store.h"
 #include "util/arena.h"
-#include "util/crypto.h"
 #include "util/kerr.h"
+
+#include "fixture.h"
 
 #define RAUMA "rauma-crm"
 #define KEMI  "kemi-crm"
-#define NOW   1767225600 /* 2026-01-01T00:00:00Z */
 #define DAY   86400
 
 #define PW_A "vihreä-kivi-rantaan-42"
@@ -49,45 +46,7 @@ static const char *const register_files[] = {
         "registers/kemi-crm.yaml",
 };
 
-struct fx {
-	char dir[64];
-	struct kapp *app;
-	struct store *db;
-	struct arena mem;
-	struct kerr err;
-	struct actor actor;
-	struct kctx ctx;
-};
-
 /* ---------------------------------------------------------------- helpers */
-
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	size_t cap = 65536, n = 0, got;
-	char *p = malloc(cap + 1);
-	while (p && (got = fread(p + n, 1, cap - n, f)) > 0) {
-		n += got;
-		if (n == cap) {
-			cap *= 2;
-			p = realloc(p, cap + 1);
-		}
-	}
-	fclose(f);
-	if (p)
-		p[n] = '\0';
-	*len = n;
-	return p;
-}
-
-/* Forgets the previous call's error and memory, as a new request would. */
-static void fresh(struct fx *f)
-{
-	kerr_clear(&f->err);
-	arena_reset(&f->mem);
-}
 
 static void at(struct fx *f, int64_t t)
 {
@@ -109,79 +68,12 @@ static void as_token(struct fx *f, int64_t user_id, int64_t token_id)
 	f->actor = (struct actor){ACTOR_TOKEN, "token:test", user_id, token_id};
 }
 
-static sqlite3 *raw_open(struct fx *f)
-{
-	char path[128];
-	sqlite3 *db = NULL;
-	snprintf(path, sizeof(path), "%s/kortisto.db", f->dir);
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
-		fail_msg("cannot open %s: %s", path, sqlite3_errmsg(db));
-	return db;
-}
-
-/* Runs `sql` with parameters described by `types` ('i' int64, 's' text) through a separate
- * read-only connection and returns the first column of the first row, or -1 without a row. */
-static int64_t raw_int(struct fx *f, const char *sql, const char *types, ...)
-{
-	sqlite3 *db = raw_open(f);
-	sqlite3_stmt *st = NULL;
-	va_list ap;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		fail_msg("raw SQL %s: %s", sql, sqlite3_errmsg(db));
-	va_start(ap, types);
-	for (int i = 0; types[i]; i++) {
-		if (types[i] == 'i')
-			sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
-		else
-			sqlite3_bind_text(st, i + 1, va_arg(ap, const char *), -1,
-			                  SQLITE_TRANSIENT);
-	}
-	va_end(ap);
-	int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return v;
-}
-
-/* The first column of the first row as text (into buf), or "" without a row or for NULL. */
-static const char *raw_text(struct fx *f, char *buf, size_t n, const char *sql, int64_t id)
-{
-	sqlite3 *db = raw_open(f);
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		fail_msg("raw SQL %s: %s", sql, sqlite3_errmsg(db));
-	sqlite3_bind_int64(st, 1, id);
-	buf[0] = '\0';
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-		snprintf(buf, n, "%s", (const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return buf;
-}
-
 static int64_t usage_count(struct fx *f, const char *action, const char *entity, int64_t id)
 {
 	return raw_int(f,
 	               "SELECT count(*) FROM usage_log WHERE action = ?1 AND entity IS ?2"
 	               " AND (?3 = 0 OR entity_id = ?3)",
 	               "ssi", action, entity, id);
-}
-
-/* Whether the bytes of the database file or its write-ahead log contain `needle`. */
-static bool db_files_contain(struct fx *f, const char *needle)
-{
-	static const char *const suffix[] = {"", "-wal"};
-	for (size_t i = 0; i < 2; i++) {
-		char path[128];
-		size_t len = 0;
-		snprintf(path, sizeof(path), "%s/kortisto.db%s", f->dir, suffix[i]);
-		char *p = slurp(path, &len);
-		bool hit = p && memmem(p, len, needle, strlen(needle)) != NULL;
-		free(p);
-		if (hit)
-			return true;
-	}
-	return false;
 }
 
 static int64_t add_user(struct fx *f, const char *name, bool admin, const char *pw)
@@ -270,54 +162,12 @@ static void totp_code(const char *uri, int64_t t, char code[7])
 
 /* ---------------------------------------------------------------- fixture */
 
-static int load_register_file(struct fx *f, const char *path)
-{
-	size_t len = 0;
-	char *text = slurp(path, &len);
-	struct decl_diags dg = {0};
-	int version = 0;
-	bool unchanged = true;
-	if (!text) {
-		fprintf(stderr, "cannot read %s (run the tests from the repository root)\n", path);
-		return -1;
-	}
-	fresh(f);
-	int rc = register_load(&f->ctx, path, text, len, &dg, &version, &unchanged, NULL);
-	if (rc)
-		fprintf(stderr, "register_load %s: %s\n", path, f->err.message);
-	decl_diags_free(&dg);
-	free(text);
-	return rc ? -1 : 0;
-}
-
 static int setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-	if (!f || crypto_start() != 0)
+	struct fx *f = fixture_open("acct", register_files,
+	                            sizeof(register_files) / sizeof(register_files[0]));
+	if (!f)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/kortisto-acct-XXXXXX");
-	if (!mkdtemp(f->dir))
-		return -1;
-	if (app_init_datadir(f->dir, &f->err) || app_open(f->dir, &f->app, &f->err) ||
-	    app_connect(f->app, &f->db, &f->err)) {
-		fprintf(stderr, "setup: %s\n", f->err.message);
-		return -1;
-	}
-	arena_init(&f->mem);
-	as_operator(f);
-	f->ctx.db = f->db;
-	f->ctx.actor = &f->actor;
-	f->ctx.mem = &f->mem;
-	f->ctx.err = &f->err;
-	f->ctx.app = f->app;
-	kctx_set_now(&f->ctx, NOW);
-	for (size_t i = 0; i < sizeof(register_files) / sizeof(register_files[0]); i++)
-		if (load_register_file(f, register_files[i]))
-			return -1;
-	if (app_load_registers(f->app, f->db, true, NULL, &f->err)) {
-		fprintf(stderr, "app_load_registers: %s\n", f->err.message);
-		return -1;
-	}
 	/* The settings the tests rely on, whatever the defaults become. */
 	struct config *cfg = &f->app->cfg;
 	cfg->password_max_age_days = 180;
@@ -329,30 +179,7 @@ static int setup(void **state)
 	cfg->signin_delay_after = 3;
 	cfg->signin_lock_after = 5;
 	cfg->signin_lock_seconds = 900;
-	fresh(f);
 	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-	store_close(f->db);
-	app_free(f->app);
-	arena_free(&f->mem);
-	DIR *d = opendir(f->dir);
-	struct dirent *e;
-	while (d && (e = readdir(d))) {
-		char path[384];
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", f->dir, e->d_name);
-		unlink(path);
-	}
-	if (d)
-		closedir(d);
-	rmdir(f->dir);
-	free(f);
 	return 0;
 }
 
@@ -1421,26 +1248,12 @@ static void test_lookups_use_indexes(void **state)
 	        ST_COMMITMENT_ACCEPTED,
 	        ST_USER_SET_PASSWORD,
 	};
-	sqlite3 *db = raw_open(f);
-	for (size_t i = 0; i < sizeof(lookups) / sizeof(lookups[0]); i++) {
-		char sql[4096];
-		sqlite3_stmt *st = NULL;
-		snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s", stmt_sql(lookups[i]));
-		if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-			fail_msg("statement %d: %s", (int)lookups[i], sqlite3_errmsg(db));
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			const char *detail = (const char *)sqlite3_column_text(st, 3);
-			if (strstr(detail, "SCAN") || strstr(detail, "TEMP B-TREE"))
-				fail_msg("statement %d scans: %s", (int)lookups[i], detail);
-		}
-		sqlite3_finalize(st);
-	}
-	sqlite3_close(db);
+	assert_indexed(f, lookups, sizeof(lookups) / sizeof(lookups[0]));
 }
 
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, fixture_teardown)
 	const struct CMUnitTest tests[] = {
 	        T(test_password_policy),
 	        T(test_password_hash_verify),

@@ -13,7 +13,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <pthread.h>
@@ -39,9 +38,10 @@
 #include "util/crypto.h"
 #include "util/kerr.h"
 
+#include "fixture.h"
+
 #define RAUMA "rauma-crm"
 #define KEMI  "kemi-crm"
-#define NOW   1767225600 /* 2026-01-01T00:00:00Z */
 #define DAY   86400
 
 static const char *const register_files[] = {
@@ -49,100 +49,9 @@ static const char *const register_files[] = {
         "registers/kemi-crm.yaml",
 };
 
-struct fx {
-	char dir[64];
-	char anchors[96];
-	struct kapp *app;
-	struct store *db;
-	struct arena mem;
-	struct kerr err;
-	struct actor actor;
-	struct kctx ctx;
-};
-
 /* ------------------------------------------------------------------------------------------ */
 /* Helpers                                                                                    */
 /* ------------------------------------------------------------------------------------------ */
-
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	size_t cap = 65536, n = 0, got;
-	char *p = malloc(cap + 1);
-	while (p && (got = fread(p + n, 1, cap - n, f)) > 0) {
-		n += got;
-		if (n == cap) {
-			cap *= 2;
-			p = realloc(p, cap + 1);
-		}
-	}
-	fclose(f);
-	if (p)
-		p[n] = '\0';
-	*len = n;
-	return p;
-}
-
-static void fresh(struct fx *f)
-{
-	kerr_clear(&f->err);
-	arena_reset(&f->mem);
-}
-
-static sqlite3 *raw_open(struct fx *f)
-{
-	char path[128];
-	sqlite3 *db = NULL;
-	snprintf(path, sizeof(path), "%s/kortisto.db", f->dir);
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
-		fail_msg("cannot open %s: %s", path, sqlite3_errmsg(db));
-	return db;
-}
-
-/* First column of the first row of `sql` through a separate read-only connection (-1: no
- * row). Parameters: 'i' int64, 's' text. */
-static int64_t raw_int(struct fx *f, const char *sql, const char *types, ...)
-{
-	sqlite3 *db = raw_open(f);
-	sqlite3_stmt *st = NULL;
-	va_list ap;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		fail_msg("raw SQL %s: %s", sql, sqlite3_errmsg(db));
-	va_start(ap, types);
-	for (int i = 0; types[i]; i++) {
-		if (types[i] == 'i')
-			sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
-		else
-			sqlite3_bind_text(st, i + 1, va_arg(ap, const char *), -1,
-			                  SQLITE_TRANSIENT);
-	}
-	va_end(ap);
-	int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return v;
-}
-
-/* As raw_int for a text column; the result is copied into `out`. */
-static const char *raw_text(struct fx *f, char *out, size_t n, const char *sql, int64_t id)
-{
-	sqlite3 *db = raw_open(f);
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		fail_msg("raw SQL %s: %s", sql, sqlite3_errmsg(db));
-	sqlite3_bind_int64(st, 1, id);
-	out[0] = '\0';
-	const char *r = NULL;
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) {
-		snprintf(out, n, "%s", (const char *)sqlite3_column_text(st, 0));
-		r = out;
-	}
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return r;
-}
 
 /* Tampering: raw SQL on the database, as someone with write access to the file would. */
 static void tamper(struct fx *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -237,10 +146,19 @@ static void verify_names(struct fx *f, const char *anchors, int64_t id)
 		fail_msg("message does not name %s: %s", needle, v.problem);
 }
 
+/* The file the tests keep anchor lines in, inside the data directory; into `path`. */
+#define ANCHORS_MAX 96
+static const char *anchors_path(struct fx *f, char path[ANCHORS_MAX])
+{
+	snprintf(path, ANCHORS_MAX, "%s/anchors.log", f->dir);
+	return path;
+}
+
 static void anchor(struct fx *f)
 {
+	char path[ANCHORS_MAX];
 	fresh(f);
-	if (audit_anchor_write(&f->ctx, f->anchors) != 0)
+	if (audit_anchor_write(&f->ctx, anchors_path(f, path)) != 0)
 		fail_msg("audit_anchor_write: %s", f->err.message);
 }
 
@@ -289,71 +207,14 @@ static int64_t person(struct fx *f, const char *rid, const char *json)
 
 static int setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-	if (!f || crypto_start() != 0)
+	struct fx *f = fixture_open("audit", register_files,
+	                            sizeof(register_files) / sizeof(register_files[0]));
+	if (!f)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/kortisto-audit-XXXXXX");
-	if (!mkdtemp(f->dir))
-		return -1;
-	snprintf(f->anchors, sizeof(f->anchors), "%s/anchors.log", f->dir);
-	if (app_init_datadir(f->dir, &f->err) || app_open(f->dir, &f->app, &f->err) ||
-	    app_connect(f->app, &f->db, &f->err)) {
-		fprintf(stderr, "setup: %s\n", f->err.message);
-		return -1;
-	}
-	arena_init(&f->mem);
-	f->actor.kind = ACTOR_OPERATOR;
-	f->actor.name = "operator:test";
-	f->ctx.db = f->db;
-	f->ctx.actor = &f->actor;
 	f->ctx.purpose = "customer_contact";
-	f->ctx.mem = &f->mem;
-	f->ctx.err = &f->err;
-	f->ctx.app = f->app;
 	f->ctx.request_id = "req-1";
 	f->ctx.client = "cli";
-	kctx_set_now(&f->ctx, NOW);
-	for (size_t i = 0; i < sizeof(register_files) / sizeof(register_files[0]); i++) {
-		size_t len = 0;
-		char *text = slurp(register_files[i], &len);
-		if (!text) {
-			fprintf(stderr, "cannot read %s (run from the repository root)\n",
-			        register_files[i]);
-			return -1;
-		}
-		int rc = load_text(f, register_files[i], text, len);
-		free(text);
-		if (rc)
-			return -1;
-	}
-	if (app_load_registers(f->app, f->db, true, NULL, &f->err)) {
-		fprintf(stderr, "app_load_registers: %s\n", f->err.message);
-		return -1;
-	}
-	fresh(f);
 	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-	store_close(f->db);
-	app_free(f->app);
-	arena_free(&f->mem);
-	DIR *d = opendir(f->dir);
-	struct dirent *e;
-	while (d && (e = readdir(d))) {
-		char path[384];
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", f->dir, e->d_name);
-		unlink(path);
-	}
-	if (d)
-		closedir(d);
-	rmdir(f->dir);
-	free(f);
 	return 0;
 }
 
@@ -496,42 +357,44 @@ static void test_verify_names_swapped_entries(void **state)
 static void test_truncated_tail_needs_anchor(void **state)
 {
 	struct fx *f = *state;
+	char anchors[ANCHORS_MAX];
+	anchors_path(f, anchors);
 	struct audit_verify v;
 	log_some(f, 6);
 	anchor(f);
 	int64_t head = last_id(f);
-	verify_ok(f, f->anchors);
-	verify(f, f->anchors, &v);
+	verify_ok(f, anchors);
+	verify(f, anchors, &v);
 	assert_int_equal(v.anchors, 1);
 
 	backup(f);
 	tamper(f, "DELETE FROM usage_log WHERE id >= %" PRId64, head - 1);
 	verify_ok(f, NULL); /* the rest of the chain is intact */
-	verify_names(f, f->anchors, head);
-	verify(f, f->anchors, &v);
+	verify_names(f, anchors, head);
+	verify(f, anchors, &v);
 	assert_non_null(strstr(v.problem, "truncated"));
 
 	/* New entries reuse the removed ids but cannot have the anchored hash. */
 	log_some(f, 3);
 	assert_true(last_id(f) >= head);
 	verify_ok(f, NULL);
-	verify_names(f, f->anchors, head);
+	verify_names(f, anchors, head);
 
 	/* Restored, the anchor verifies again; an altered anchor line does not. */
 	restore(f);
-	verify_ok(f, f->anchors);
+	verify_ok(f, anchors);
 	size_t len = 0;
-	char *text = slurp(f->anchors, &len);
+	char *text = slurp(anchors, &len);
 	assert_non_null(text);
 	char *h = strstr(text, "hash=");
 	assert_non_null(h);
 	h[5] = h[5] == '0' ? '1' : '0';
-	FILE *out = fopen(f->anchors, "w");
+	FILE *out = fopen(anchors, "w");
 	assert_non_null(out);
 	fwrite(text, 1, len, out);
 	fclose(out);
 	free(text);
-	verify(f, f->anchors, &v);
+	verify(f, anchors, &v);
 	assert_non_null(strstr(v.problem, "signature"));
 }
 
@@ -569,6 +432,8 @@ static void test_anchor_line(void **state)
 static void test_prune_then_verify(void **state)
 {
 	struct fx *f = *state;
+	char anchors[ANCHORS_MAX];
+	anchors_path(f, anchors);
 	tamper(f, "DELETE FROM usage_log; DELETE FROM usage_subjects");
 	struct audit_pruned p;
 	struct audit_verify v;
@@ -606,7 +471,7 @@ static void test_prune_then_verify(void **state)
 	                         " AND entity = 'checkpoint' AND entity_id = ?1",
 	                         "i", p.checkpoint),
 	                 1);
-	verify(f, f->anchors, &v);
+	verify(f, anchors, &v);
 	if (v.problem[0])
 		fail_msg("%s", v.problem);
 	assert_int_equal(v.entries, total - 6 + 1);
@@ -1078,20 +943,7 @@ static void test_audit_lookups_use_indexes(void **state)
 	        ST_DISCLOSURE_LIST,  ST_DISCLOSURE_BY_SUBJECT, ST_DISCLOSURE_SUBJECTS,
 	        ST_AUDIT_USER_ID,
 	};
-	sqlite3 *db = raw_open(f);
-	for (size_t i = 0; i < sizeof(lookups) / sizeof(lookups[0]); i++) {
-		char sql[4096];
-		sqlite3_stmt *st = NULL;
-		snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s", stmt_sql(lookups[i]));
-		assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			const char *detail = (const char *)sqlite3_column_text(st, 3);
-			if (strstr(detail, "SCAN") || strstr(detail, "TEMP B-TREE"))
-				fail_msg("statement %d scans: %s", (int)lookups[i], detail);
-		}
-		sqlite3_finalize(st);
-	}
-	sqlite3_close(db);
+	assert_indexed(f, lookups, sizeof(lookups) / sizeof(lookups[0]));
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -1425,7 +1277,7 @@ static void test_disclosure_from_json(void **state)
 
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, fixture_teardown)
 	const struct CMUnitTest tests[] = {
 	        T(test_chain_appends_and_verifies),
 	        T(test_verify_names_altered_entry),

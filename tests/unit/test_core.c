@@ -12,7 +12,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <sqlite3.h>
@@ -36,10 +35,11 @@
 #include "util/crypto.h"
 #include "util/kerr.h"
 
+#include "fixture.h"
+
 #define RAUMA "rauma-crm"
 #define KEMI  "kemi-crm"
 #define ESPOO "espoo-talent-hub"
-#define NOW   1767225600 /* 2026-01-01T00:00:00Z */
 
 /* Henkilötunnus from DOMAIN.md and one built with the check rule below. */
 #define HETU_A        "131052-308T"
@@ -51,41 +51,9 @@ static const char *const register_files[] = {
         "registers/espoo-talent-hub.yaml",
 };
 
-struct fx {
-	char dir[64];
-	struct kapp *app;
-	struct store *db;
-	struct arena mem;
-	struct kerr err;
-	struct actor actor;
-	struct kctx ctx;
-};
-
 /* ------------------------------------------------------------------------------------------ */
 /* Helpers                                                                                    */
 /* ------------------------------------------------------------------------------------------ */
-
-/* Reads a whole file; the caller frees the result. NULL when it cannot be read. */
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	size_t cap = 65536, n = 0, got;
-	char *p = malloc(cap + 1);
-	while (p && (got = fread(p + n, 1, cap - n, f)) > 0) {
-		n += got;
-		if (n == cap) {
-			cap *= 2;
-			p = realloc(p, cap + 1);
-		}
-	}
-	fclose(f);
-	if (p)
-		p[n] = '\0';
-	*len = n;
-	return p;
-}
 
 /* Builds a henkilötunnus from its parts with the check character computed from the rule in
  * DOMAIN.md §5, independently of the code under test. */
@@ -107,13 +75,6 @@ static json_t *parse(const char *text)
 	if (!j)
 		fail_msg("test JSON does not parse: %s: %s", text, jerr.text);
 	return j;
-}
-
-/* Forgets the previous call's error and memory, as a new request would. */
-static void fresh(struct fx *f)
-{
-	kerr_clear(&f->err);
-	arena_reset(&f->mem);
 }
 
 static int create(struct fx *f, const char *rid, const char *json, int64_t *id)
@@ -204,40 +165,6 @@ static size_t count_persons(struct fx *f, const char *rid)
 
 /* ---------------------------------------------------------------- a second connection */
 
-static sqlite3 *raw_open(struct fx *f)
-{
-	char path[128];
-	sqlite3 *db = NULL;
-	snprintf(path, sizeof(path), "%s/kortisto.db", f->dir);
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
-		fail_msg("cannot open %s: %s", path, sqlite3_errmsg(db));
-	return db;
-}
-
-/* Runs `sql` with parameters described by `types` ('i' int64, 's' text) through a separate
- * read-only connection and returns the first column of the first row, or -1 without a row. */
-static int64_t raw_int(struct fx *f, const char *sql, const char *types, ...)
-{
-	sqlite3 *db = raw_open(f);
-	sqlite3_stmt *st = NULL;
-	va_list ap;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		fail_msg("raw SQL %s: %s", sql, sqlite3_errmsg(db));
-	va_start(ap, types);
-	for (int i = 0; types[i]; i++) {
-		if (types[i] == 'i')
-			sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
-		else
-			sqlite3_bind_text(st, i + 1, va_arg(ap, const char *), -1,
-			                  SQLITE_TRANSIENT);
-	}
-	va_end(ap);
-	int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return v;
-}
-
 /* Whether any column of any row of any table (FTS shadow tables included) contains the
  * bytes of `needle`. Reports the first place it is found in *where. */
 static bool raw_anywhere(struct fx *f, const char *needle, const char *skip_table, char *where,
@@ -282,25 +209,6 @@ static bool raw_anywhere(struct fx *f, const char *needle, const char *skip_tabl
 	return found;
 }
 
-/* Whether the bytes of the database file or its write-ahead log contain `needle`. */
-static bool file_contains(struct fx *f, const char *suffix, const char *needle)
-{
-	char path[128];
-	size_t len = 0;
-	snprintf(path, sizeof(path), "%s/kortisto.db%s", f->dir, suffix);
-	char *p = slurp(path, &len);
-	if (!p)
-		return false;
-	bool hit = memmem(p, len, needle, strlen(needle)) != NULL;
-	free(p);
-	return hit;
-}
-
-static bool db_files_contain(struct fx *f, const char *needle)
-{
-	return file_contains(f, "", needle) || file_contains(f, "-wal", needle);
-}
-
 /* Usage-log entries of changes (reads are logged too, and counted apart). */
 static int64_t usage_rows(struct fx *f)
 {
@@ -320,82 +228,14 @@ static int64_t history_rows(struct fx *f, const char *entity, int64_t id)
 
 /* ---------------------------------------------------------------- fixture */
 
-static int load_register_file(struct fx *f, const char *path)
-{
-	size_t len = 0;
-	char *text = slurp(path, &len);
-	struct decl_diags dg = {0};
-	int version = 0;
-	bool unchanged = true;
-	if (!text) {
-		fprintf(stderr, "cannot read %s (run the tests from the repository root)\n", path);
-		return -1;
-	}
-	fresh(f);
-	int rc = register_load(&f->ctx, path, text, len, &dg, &version, &unchanged, NULL);
-	if (rc || version != 1 || unchanged)
-		fprintf(stderr, "register_load %s: rc %d version %d: %s %s\n", path, rc, version,
-		        f->err.message, dg.n ? dg.v[0].message : "");
-	decl_diags_free(&dg);
-	free(text);
-	return rc || version != 1 || unchanged ? -1 : 0;
-}
-
 static int setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-	if (!f || crypto_start() != 0)
+	struct fx *f = fixture_open("test", register_files,
+	                            sizeof(register_files) / sizeof(register_files[0]));
+	if (!f)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/kortisto-test-XXXXXX");
-	if (!mkdtemp(f->dir))
-		return -1;
-	if (app_init_datadir(f->dir, &f->err) || app_open(f->dir, &f->app, &f->err) ||
-	    app_connect(f->app, &f->db, &f->err)) {
-		fprintf(stderr, "setup: %s\n", f->err.message);
-		return -1;
-	}
-	arena_init(&f->mem);
-	f->actor.kind = ACTOR_OPERATOR;
-	f->actor.name = "operator:test";
-	f->ctx.db = f->db;
-	f->ctx.actor = &f->actor;
 	f->ctx.purpose = "customer_contact";
-	f->ctx.mem = &f->mem;
-	f->ctx.err = &f->err;
-	f->ctx.app = f->app;
-	f->ctx.may_reveal = true; /* the operator's right, as cli_open gives it */
-	kctx_set_now(&f->ctx, NOW);
-	for (size_t i = 0; i < sizeof(register_files) / sizeof(register_files[0]); i++)
-		if (load_register_file(f, register_files[i]))
-			return -1;
-	if (app_load_registers(f->app, f->db, true, NULL, &f->err)) {
-		fprintf(stderr, "app_load_registers: %s\n", f->err.message);
-		return -1;
-	}
-	fresh(f);
 	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-	store_close(f->db);
-	app_free(f->app);
-	arena_free(&f->mem);
-	DIR *d = opendir(f->dir);
-	struct dirent *e;
-	while (d && (e = readdir(d))) {
-		char path[384];
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", f->dir, e->d_name);
-		unlink(path);
-	}
-	if (d)
-		closedir(d);
-	rmdir(f->dir);
-	free(f);
 	return 0;
 }
 
@@ -2067,7 +1907,7 @@ static void test_import_map_with_undeclared_field(void **state)
 
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, fixture_teardown)
 	const struct CMUnitTest tests[] = {
 	        T(test_legal_basis_from_subject_group),
 	        T(test_legal_basis_cannot_be_given),

@@ -1,0 +1,91 @@
+# shellcheck shell=sh
+# Shell helpers the black-box tests of the command line share (test_cli.sh, test_audit.sh):
+# the test's temp dir, checks that stop a test at its first failure and show what they saw,
+# and the runner that runs each test in a shell process of its own, so that `set -e` holds
+# inside it. POSIX sh, for sh and bash alike; a script sources it with
+#	. "$(dirname "$0")/lib.sh"
+# after `set -eu`, and its checks use $T.
+
+# tmp_dir NAME ARG: sets T, the test's temp dir. With ARG --one (a single test run by the
+# runner) it is the runner's, $KORTISTO_TEST_TMP, which the runner removes; else a new one,
+# /tmp/kortisto-NAME-*, removed when the script exits.
+tmp_dir() {
+	if [ "${2:-}" = --one ]; then
+		T=$KORTISTO_TEST_TMP
+	else
+		T=$(mktemp -d "${TMPDIR:-/tmp}/kortisto-$1-XXXXXX")
+		trap 'rm -rf "$T"' EXIT
+		trap 'exit 130' INT TERM
+	fi
+}
+
+# die MESSAGE: fails the test, saying why.
+die() {
+	echo "    FAIL: $*" >&2
+	exit 1
+}
+
+# show FILE...: prints each FILE, indented, to stderr.
+show() {
+	for f in "$@"; do
+		echo "    --- $f:" >&2
+		sed 's/^/    | /' "$f" >&2
+	done
+}
+
+# run WANT CMD...: runs CMD with stdout in $T/out and stderr in $T/err; its exit status must
+# be WANT.
+run() {
+	want=$1
+	shift
+	rc=0
+	"$@" >"$T/out" 2>"$T/err" || rc=$?
+	if [ "$rc" -ne "$want" ]; then
+		show "$T/out" "$T/err"
+		die "exit status $rc, expected $want: $*"
+	fi
+}
+
+# has FILE ERE: FILE has a line matching the extended regular expression.
+has() {
+	grep -Eq -- "$2" "$1" || {
+		show "$1"
+		die "no line matching /$2/ in $(basename "$1")"
+	}
+}
+
+# hasnt FILE ERE: no line of FILE matches.
+hasnt() {
+	if grep -Eq -- "$2" "$1"; then
+		show "$1"
+		die "unexpected line matching /$2/ in $(basename "$1")"
+	fi
+}
+
+# run_tests WHAT SHELL SCRIPT TEST...: runs each TEST as `SHELL SCRIPT --one TEST` in the temp
+# dir $T, prints one "ok"/"not ok" line per test and a TAP plan, and returns 1 when any failed
+# (saying how many, of WHAT tests).
+run_tests() {
+	what=$1
+	shell=$2
+	script=$3
+	shift 3
+	failed=0
+	total=0
+	for t in "$@"; do
+		total=$((total + 1))
+		rc=0
+		KORTISTO_TEST_TMP=$T "$shell" "$script" --one "$t" || rc=$?
+		if [ "$rc" -eq 0 ]; then
+			echo "ok $total - $t"
+		else
+			echo "not ok $total - $t"
+			failed=$((failed + 1))
+		fi
+	done
+	echo "1..$total"
+	if [ "$failed" -ne 0 ]; then
+		echo "$failed of $total $what tests failed" >&2
+		return 1
+	fi
+}
