@@ -117,8 +117,8 @@ static int verify(struct cli *c, const struct opts *o)
 	}
 	for (size_t i = 0; i < sizeof(v.head_hash); i++)
 		snprintf(h + 2 * i, 3, "%02x", v.head_hash[i]);
-	printf("usage log verified: %lld entries, head %lld %s\n", (long long)v.entries,
-	       (long long)v.head_id, h);
+	printf("usage log verified: %lld entr%s, head %lld %s\n", (long long)v.entries,
+	       v.entries == 1 ? "y" : "ies", (long long)v.head_id, h);
 	if (v.checkpoint_id)
 		printf("from the checkpoint of entry %lld (earlier entries were pruned)\n",
 		       (long long)v.checkpoint_id);
@@ -203,8 +203,7 @@ static bool parse_date(const char *opt, const char *s, int64_t *t)
 	const char *why = NULL;
 	if (strlen(s) != 10 || !date_valid(s, NULL, NULL, NULL, &why) ||
 	    time_parse_iso8601(s, t) != 0) {
-		fprintf(stderr, "kortisto: %s: '%s' is not a date YYYY-MM-DD%s%s\n", opt, s,
-		        why ? ": " : "", why ? why : "");
+		fprintf(stderr, "kortisto: %s: '%s' is not a date YYYY-MM-DD\n", opt, s);
 		return false;
 	}
 	return true;

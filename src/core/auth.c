@@ -319,7 +319,23 @@ static int throttled(struct kctx *ctx, struct signin_result *out, int64_t wait)
 {
 	out->retry_after = wait;
 	return kerr_set(ctx->err, KERR_THROTTLED, NULL,
-	                "too many failed sign-ins: try again in %lld seconds", (long long)wait);
+	                "too many failed sign-ins: try again in %lld second%s", (long long)wait,
+	                wait == 1 ? "" : "s");
+}
+
+/* Logs a sign-in event of account `u` (NULL: a name that is no account) as that user, so
+ * that `audit show --user NAME` lists it; the request itself has no identity yet. */
+static int log_signin(struct kctx *ctx, const char *action, const struct account_row *u,
+                      const char *reason)
+{
+	if (!u)
+		return usage_record(ctx, action, NULL, "client", 0, reason);
+	const struct actor *anon = ctx->actor;
+	struct actor as = {ACTOR_USER, arena_printf(ctx->mem, "user:%s", u->name), u->id, 0};
+	ctx->actor = &as;
+	int rc = usage_record(ctx, action, NULL, "user", u->id, reason);
+	ctx->actor = anon;
+	return rc;
 }
 
 /* The outcome of the password check, carried into the write transaction. */
@@ -413,11 +429,11 @@ static int signin_tx(struct kctx *ctx, struct attempt *a)
 		if ((rc = throttle_fail(ctx, a->keys->user, uid, 1)) ||
 		    (a->keys->addr && (rc = throttle_fail(ctx, a->keys->addr, 0, ADDR_ALLOWANCE))))
 			return rc;
-		return usage_record(ctx, "signin.fail", NULL, uid ? "user" : "client", uid, why);
+		return log_signin(ctx, "signin.fail", uid ? &u : NULL, why);
 	}
 	if ((rc = throttle_clear(ctx, a->keys->user)) || (rc = session_create(ctx, &u, a->out)))
 		return rc;
-	return usage_record(ctx, "signin", NULL, "user", u.id, a->out->restriction);
+	return log_signin(ctx, "signin", &u, a->out->restriction);
 }
 
 int auth_signin(struct kctx *ctx, const char *name, const char *password, const char *otp,

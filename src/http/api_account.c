@@ -185,6 +185,8 @@ void api_me_password(struct req *r)
 		return;
 	}
 	int rc = account_set_password(&r->ctx, r->who.user_id, old, pw, false);
+	if (rc && strcmp(r->err.field, "password") == 0)
+		snprintf(r->err.field, sizeof(r->err.field), "new"); /* the body member's name */
 	wipe(r, in, secret);
 	json_decref(in);
 	if (rc == 0 && !r->who.token_id)

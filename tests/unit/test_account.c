@@ -367,7 +367,6 @@ static void test_signin_failures_identical(void **state)
 	struct fx *f = *state;
 	struct signin_result res;
 	char msg[4][256];
-	int64_t t[4];
 	add_user(f, "maija", false, PW_A);
 	add_user(f, "nopass", false, NULL);
 	add_user(f, "gone", false, PW_A);
@@ -376,13 +375,9 @@ static void test_signin_failures_identical(void **state)
 
 	static const char *const names[4] = {"no-such-user-xyz", "maija", "gone", "nopass"};
 	for (int i = 0; i < 4; i++) {
-		struct timespec a, b;
 		at(f, NOW + i * 1000); /* apart, so no throttling */
-		clock_gettime(CLOCK_MONOTONIC, &a);
 		assert_int_equal(signin(f, names[i], i == 1 ? PW_B : PW_A, NULL, &res),
 		                 KERR_UNAUTH);
-		clock_gettime(CLOCK_MONOTONIC, &b);
-		t[i] = (b.tv_sec - a.tv_sec) * 1000000000LL + (b.tv_nsec - a.tv_nsec);
 		snprintf(msg[i], sizeof(msg[i]), "%s", f->err.message);
 		assert_string_equal(f->err.field, "");
 		assert_int_equal(res.token[0], '\0');
@@ -390,16 +385,19 @@ static void test_signin_failures_identical(void **state)
 	for (int i = 1; i < 4; i++)
 		assert_string_equal(msg[i], msg[0]);
 	assert_string_equal(msg[0], "wrong user name, password or code");
-	/* Each case does an Argon2id verification: none is many times faster than a wrong
-	 * password for a real account (a generous bound, so a busy machine does not fail it). */
-	for (int i = 0; i < 4; i++)
-		if (t[i] * 4 < t[1])
-			fail_msg("case %s took %lld ns, the wrong password %lld ns", names[i],
-			         (long long)t[i], (long long)t[1]);
+	/* (That each case does the same Argon2id work is in auth_signin; timing it here would
+	 * make the test depend on the machine's load.) */
 	/* The typed name of an unknown user is stored nowhere. */
 	assert_false(db_files_contain(f, "no-such-user-xyz"));
 	assert_int_equal(usage_count(f, "signin.fail", "client", 0), 1);
 	assert_int_equal(usage_count(f, "signin.fail", "user", 0), 3);
+	/* A known account's failures are logged as that user, so `audit show --user` finds
+	 * them; the unknown name's is not. */
+	assert_int_equal(raw_int(f,
+	                         "SELECT count(*) FROM usage_log WHERE action = 'signin.fail' AND "
+	                         "user_id IS NOT NULL AND actor LIKE 'user:%'",
+	                         ""),
+	                 3);
 }
 
 /* proves S-02: after signin_delay_after failures each attempt waits a growing delay; after
