@@ -15,12 +15,13 @@ ALTER TABLE usage_log ADD COLUMN hash BLOB;
 CREATE INDEX usage_log_user ON usage_log(user_id, id) WHERE user_id IS NOT NULL;
 CREATE INDEX usage_log_register ON usage_log(register_id, id);
 
--- Who looked at or changed a person: entry ids per subject (derived from usage_log).
-CREATE TABLE usage_subjects (
-	person_id INTEGER NOT NULL,
-	log_id    INTEGER NOT NULL,
-	PRIMARY KEY (person_id, log_id)
-) STRICT, WITHOUT ROWID;
+-- Who looked at or changed a person: a full-text index of the person ids each entry concerns
+-- (its person, a search's results, a disclosure's subjects), one row per entry with rowid =
+-- usage_log.id. Contentless and without positions: it answers "which entries name person N"
+-- and holds nothing else. A search writes one row here, not one per person it found.
+CREATE VIRTUAL TABLE usage_subjects USING fts5(
+	persons, content = '', detail = none, tokenize = 'unicode61'
+);
 
 -- Pruning old entries leaves a signed checkpoint of the last removed entry, so the rest of
 -- the chain still verifies.

@@ -25,6 +25,7 @@
 #include "core/person.h"
 #include "store/store.h"
 #include "util/arena.h"
+#include "util/buf.h"
 #include "util/crypto.h"
 #include "util/kerr.h"
 #include "util/timeutil.h"
@@ -501,7 +502,7 @@ static int list_page(struct kctx *ctx, const struct audit_filter *f, int64_t use
 
 	if (f->subject) {
 		q = store_query(ctx->db, ST_AUDIT_BY_SUBJECT);
-		q_int(q, 1, f->subject);
+		q_text(q, 1, arena_printf(ctx->mem, "\"%lld\"", (long long)f->subject));
 		q_int(q, 2, before);
 		q_text(q, 3, f->rid);
 		if (user_id)
@@ -610,31 +611,20 @@ fail:
 
 /* ---------------------------------------------------------------- prune */
 
-/* Removes the usage_subjects rows of entry `r` (as subjects_put in usage.c wrote them). */
+/* Removes entry `r` from the index by person, with the text usage_put gave it. */
 static int subjects_remove(struct kctx *ctx, const struct usage_row *r)
 {
-	struct query *q;
-	int rc;
-	if (r->entity && r->entity_id > 0 && strcmp(r->entity, "person") == 0) {
-		q = store_query(ctx->db, ST_USAGE_SUBJECT_DELETE);
-		q_int(q, 1, r->entity_id);
-		q_int(q, 2, r->id);
-		if ((rc = q_exec(q, ctx->err)))
-			return rc;
+	struct buf persons = BUF_INIT;
+	int rc = 0;
+	usage_subjects_text(r->entity, r->entity_id, r->subjects, &persons);
+	if (persons.len) {
+		struct query *q = store_query(ctx->db, ST_USAGE_SUBJECT_DELETE);
+		q_int(q, 1, r->id);
+		q_text(q, 2, persons.p);
+		rc = q_exec(q, ctx->err);
 	}
-	for (const char *p = r->subjects; p && *p;) {
-		char *end = NULL;
-		long long v = strtoll(p, &end, 10);
-		if (end == p)
-			break;
-		q = store_query(ctx->db, ST_USAGE_SUBJECT_DELETE);
-		q_int(q, 1, v);
-		q_int(q, 2, r->id);
-		if ((rc = q_exec(q, ctx->err)))
-			return rc;
-		p = *end == ',' ? end + 1 : end;
-	}
-	return 0;
+	buf_free(&persons);
+	return rc;
 }
 
 /* Walks the prefix older than `cutoff`, verifying and unindexing each entry; leaves the last

@@ -18,6 +18,7 @@
 #include "core/app.h"
 #include "core/ctx.h"
 #include "store/store.h"
+#include "util/buf.h"
 #include "util/crypto.h"
 #include "util/kerr.h"
 #include "util/xmalloc.h"
@@ -113,33 +114,13 @@ size_t usage_subjects_format(const int64_t *ids, size_t n, char *out)
 
 /* ---------------------------------------------------------------- writing */
 
-static int subject_put(struct store *db, int64_t person, int64_t log_id, struct kerr *err)
+void usage_subjects_text(const char *entity, int64_t entity_id, const char *subjects,
+                         struct buf *out)
 {
-	struct query *q = store_query(db, ST_USAGE_SUBJECT_INSERT);
-	q_int(q, 1, person);
-	q_int(q, 2, log_id);
-	return q_exec(q, err);
-}
-
-/* Indexes entry `r` by subject: its entity when that is a person, and every listed id. */
-static int subjects_put(struct store *db, const struct usage_row *r, struct kerr *err)
-{
-	int rc;
-	if (r->entity && r->entity_id > 0 && strcmp(r->entity, "person") == 0 &&
-	    (rc = subject_put(db, r->entity_id, r->id, err)))
-		return rc;
-	for (const char *p = r->subjects; p && *p;) {
-		int64_t v = 0;
-		while (*p >= '0' && *p <= '9' && v < INT64_MAX / 10)
-			v = v * 10 + (*p++ - '0');
-		if (v > 0 && (rc = subject_put(db, v, r->id, err)))
-			return rc;
-		while (*p && *p != ',')
-			p++;
-		if (*p == ',')
-			p++;
-	}
-	return 0;
+	if (entity && entity_id > 0 && strcmp(entity, "person") == 0)
+		buf_appendf(out, "%lld", (long long)entity_id);
+	if (subjects && *subjects)
+		buf_appendf(out, "%s%s", out->len ? " " : "", subjects);
 }
 
 int usage_put(struct store *db, const struct keys *k, struct usage_head *h, struct usage_row *r,
@@ -168,7 +149,19 @@ int usage_put(struct store *db, const struct keys *k, struct usage_head *h, stru
 	q_text(q, 13, r->reason);
 	q_blob(q, 14, h->hash, USAGE_HASH_BYTES);
 	q_blob(q, 15, hash, USAGE_HASH_BYTES);
-	if ((rc = q_exec(q, err)) || (rc = subjects_put(db, r, err)))
+	if ((rc = q_exec(q, err)))
+		return rc;
+	/* The persons it concerns, in the full-text index by person (one row per entry). */
+	struct buf persons = BUF_INIT;
+	usage_subjects_text(r->entity, r->entity_id, r->subjects, &persons);
+	if (persons.len) {
+		q = store_query(db, ST_USAGE_SUBJECT_INSERT);
+		q_int(q, 1, r->id);
+		q_text(q, 2, persons.p);
+		rc = q_exec(q, err);
+	}
+	buf_free(&persons);
+	if (rc)
 		return rc;
 	h->id = r->id;
 	memcpy(h->hash, hash, USAGE_HASH_BYTES);
@@ -221,8 +214,19 @@ static int backfill(struct store *db, const struct keys *k, struct usage_head *h
 		        .reason = q_col_text(walk, 12),
 		};
 		usage_hash(k, h->hash, &r, hash);
-		/* The row's text is not touched after the update below changes the table. */
-		if ((rc = subjects_put(db, &r, err)))
+		/* Into the index by person too (the row's text is used before the update below
+		 * changes the table). */
+		struct buf persons = BUF_INIT;
+		int xrc = 0;
+		usage_subjects_text(r.entity, r.entity_id, r.subjects, &persons);
+		if (persons.len) {
+			struct query *x = store_query(db, ST_USAGE_SUBJECT_INSERT);
+			q_int(x, 1, r.id);
+			q_text(x, 2, persons.p);
+			xrc = q_exec(x, err);
+		}
+		buf_free(&persons);
+		if ((rc = xrc))
 			break;
 		struct query *u = store_query(db, ST_USAGE_SET_HASH);
 		q_int(u, 1, r.id);

@@ -99,4 +99,13 @@ size_t usage_subjects_format(const int64_t *ids, size_t n, char *out);
  * there are any (a read first, so it takes no lock otherwise). Returns 0 or KERR_*. */
 int usage_backfill(struct kctx *ctx);
 
+struct buf;
+
+/* The text by which entry (entity, entity_id, subjects) is found per person in the log's
+ * full-text index usage_subjects: its entity id when the entity is a person, then the listed
+ * subjects (comma-separated ids), appended to `out`; nothing when it concerns no person.
+ * Writing and removing an index row must use the same text. */
+void usage_subjects_text(const char *entity, int64_t entity_id, const char *subjects,
+                         struct buf *out);
+
 #endif

@@ -21,6 +21,7 @@
 #include "core/app.h"
 #include "audit/audit.h"
 #include "audit/logwriter.h"
+#include "audit/usage.h"
 #include "core/account.h"
 #include "core/search.h"
 #include "decl/decl.h"

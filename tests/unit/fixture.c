@@ -218,7 +218,9 @@ void assert_indexed(struct fx *f, const enum stmt_id *lookups, size_t n)
 			fail_msg("statement %d: %s", (int)lookups[i], sqlite3_errmsg(db));
 		while (sqlite3_step(st) == SQLITE_ROW) {
 			const char *detail = (const char *)sqlite3_column_text(st, 3);
-			if (strstr(detail, "SCAN") || strstr(detail, "TEMP B-TREE"))
+			/* A full-text MATCH is a lookup in the virtual table's own index. */
+			bool match = strstr(detail, "VIRTUAL TABLE INDEX") && strstr(detail, ":M");
+			if ((strstr(detail, "SCAN") && !match) || strstr(detail, "TEMP B-TREE"))
 				fail_msg("statement %d scans: %s", (int)lookups[i], detail);
 		}
 		sqlite3_finalize(st);

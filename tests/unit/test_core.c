@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "audit/usage.h"
 #include "core/affiliation.h"
 #include "core/app.h"
 #include "core/ctx.h"
@@ -1318,11 +1319,12 @@ static void test_reads_logged_with_subjects(void **state)
 	                         "s", want),
 	                 1);
 	/* Who looked at b: the search. */
-	assert_int_equal(raw_int(f,
-	                         "SELECT count(*) FROM usage_subjects s JOIN usage_log l ON "
-	                         "l.id = s.log_id WHERE s.person_id = ? AND l.action = 'search'",
-	                         "i", b),
-	                 1);
+	assert_int_equal(
+	        raw_int(f,
+	                "SELECT count(*) FROM usage_subjects s JOIN usage_log l ON "
+	                "l.id = s.rowid WHERE usage_subjects MATCH ? AND l.action = 'search'",
+	                "s", arena_printf(&f->mem, "\"%lld\"", (long long)b)),
+	        1);
 }
 
 static void test_usage_log_one_entry_per_change(void **state)
