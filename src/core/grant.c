@@ -86,6 +86,15 @@ static int grant_tx(struct kctx *ctx, const struct grant_args *a)
 	q_text(q, 6, ctx->actor->name);
 	if ((rc = q_exec(q, ctx->err)))
 		return rc;
+	/* A manager must have a second factor when configured so: sessions the user already has
+	 * may from now on only enrol one (the restriction a sign-in would have set). */
+	if (a->role == ROLE_MANAGER && ctx->app->cfg.totp_managers && !u.totp_confirmed) {
+		q = store_query(ctx->db, ST_SESSION_RESTRICT_USER);
+		q_int(q, 1, a->user_id);
+		q_text(q, 2, "totp");
+		if ((rc = q_exec(q, ctx->err)))
+			return rc;
+	}
 	return usage_record(ctx, "grant", a->rid, "user", a->user_id, role_name(a->role));
 }
 

@@ -896,6 +896,11 @@ static void test_totp_required(void **state)
 	assert_string_equal(res.restriction, "totp");
 	signin_ok(f, "tavallinen", PW_A, NULL, &res);
 	assert_null(res.restriction);
+	/* Made a manager while signed in: the open session may now only enrol too. */
+	grant_ok(f, plain, KEMI, ROLE_MANAGER, NULL);
+	assert_int_equal(session(f, res.token, &p, NULL), 0);
+	assert_non_null(p.restriction);
+	assert_string_equal(p.restriction, "totp");
 	f->app->cfg.totp_managers = false;
 	signin_ok(f, "esihenkilo", PW_A, NULL, &res);
 	assert_null(res.restriction);
