@@ -1,6 +1,7 @@
 /*
  * The data directory the fuzz harnesses share: made once in /tmp with rauma-crm loaded, with
- * a context acting as the operator, and removed when a run ends normally. Include once,
+ * a context acting as the operator, and removed when a run ends normally. A harness that
+ * needs more registers loads them with fz_add_register() after fz_setup(). Include once,
  * after defining HARNESS (the harness's name in messages).
  */
 #ifndef KORTISTO_FUZZ_DATADIR_H
@@ -50,23 +51,23 @@ static void die(const char *what)
 	exit(1);
 }
 
-/* The declaration file: $FUZZ_REGISTER, else registers/rauma-crm.yaml next to this file's
- * directory, else relative to the working directory. */
-static char *read_register(size_t *len)
+/* The declaration file of register `rid`: for RID $FUZZ_REGISTER when set, else
+ * registers/RID.yaml next to this file's directory, else relative to the working directory. */
+static char *read_register(const char *rid, size_t *len)
 {
-	char path[4096];
-	const char *env = getenv("FUZZ_REGISTER");
+	char path[4096], rel[256];
+	const char *env = strcmp(rid, RID) == 0 ? getenv("FUZZ_REGISTER") : NULL;
 	const char *slash = strrchr(__FILE__, '/');
+	snprintf(rel, sizeof(rel), "registers/%s.yaml", rid);
 	if (env)
 		snprintf(path, sizeof(path), "%s", env);
 	else if (slash)
-		snprintf(path, sizeof(path), "%.*s/../registers/" RID ".yaml",
-		         (int)(slash - __FILE__), __FILE__);
+		snprintf(path, sizeof(path), "%.*s/../%s", (int)(slash - __FILE__), __FILE__, rel);
 	else
-		snprintf(path, sizeof(path), "registers/" RID ".yaml");
+		snprintf(path, sizeof(path), "%s", rel);
 	FILE *f = fopen(path, "rb");
 	if (!f && !env)
-		f = fopen("registers/" RID ".yaml", "rb");
+		f = fopen(rel, "rb");
 	if (!f)
 		die(path);
 	char *text = malloc(1 << 20);
@@ -96,6 +97,25 @@ static void cleanup(void)
 	rmdir(fz.dir);
 }
 
+/* Loads register `rid` (registers/RID.yaml, see read_register) into the data directory; for
+ * fz_setup(), and for harnesses that need more registers than RID, after it. */
+static void fz_add_register(const char *rid)
+{
+	size_t len = 0;
+	char file[256];
+	char *text = read_register(rid, &len);
+	struct decl_diags dg = {0};
+	int version = 0;
+	bool unchanged = false;
+	snprintf(file, sizeof(file), "%s.yaml", rid);
+	if (register_load(&fz.ctx, file, text, len, &dg, &version, &unchanged, NULL))
+		die("register_load");
+	decl_diags_free(&dg);
+	free(text);
+	if (app_load_registers(fz.app, fz.db, true, NULL, &fz.err) || !app_register(fz.app, rid))
+		die("app_load_registers");
+}
+
 /* Creates the data directory and the context (the body of LLVMFuzzerInitialize). */
 static void fz_setup(void)
 {
@@ -121,17 +141,7 @@ static void fz_setup(void)
 	fz.ctx.app = fz.app;
 	kctx_set_now(&fz.ctx, 1767225600);
 
-	size_t len = 0;
-	char *text = read_register(&len);
-	struct decl_diags dg = {0};
-	int version = 0;
-	bool unchanged = false;
-	if (register_load(&fz.ctx, RID ".yaml", text, len, &dg, &version, &unchanged, NULL))
-		die("register_load");
-	decl_diags_free(&dg);
-	free(text);
-	if (app_load_registers(fz.app, fz.db, true, NULL, &fz.err) || !app_register(fz.app, RID))
-		die("app_load_registers");
+	fz_add_register(RID);
 	fprintf(stderr, HARNESS ": data directory %s\n", fz.dir);
 	atexit(cleanup);
 }

@@ -239,21 +239,25 @@ static int verify_anchor(struct kctx *ctx, const struct checkpoint *cp, struct a
 	size_t msglen = sigp ? (size_t)(sigp - line) : 0;
 	char *save = NULL;
 	int ntok = 0;
-	bool head_ok = false;
+	bool head_ok = false, twice = false;
+	/* Every field once, and the signature last: nothing unsigned may follow it. */
 	for (char *t = strtok_r(line, " ", &save); t; t = strtok_r(NULL, " ", &save), ntok++) {
+		if (sig_s)
+			twice = true;
 		if (ntok == 0)
 			head_ok = strcmp(t, "kortisto-anchor") == 0;
 		else if (ntok == 1)
 			head_ok = head_ok && strcmp(t, "v1") == 0;
 		else if (token_value(t, "id"))
-			id_s = token_value(t, "id");
+			twice |= id_s != NULL, id_s = token_value(t, "id");
 		else if (token_value(t, "hash"))
-			hash_s = token_value(t, "hash");
+			twice |= hash_s != NULL, hash_s = token_value(t, "hash");
 		else if (token_value(t, "at"))
-			at = token_value(t, "at");
+			twice |= at != NULL, at = token_value(t, "at");
 		else if (token_value(t, "sig"))
 			sig_s = token_value(t, "sig");
 	}
+	head_ok = head_ok && !twice;
 	if (!head_ok || !sigp || !id_s || !hash_s || !at || !sig_s || !int_valid(id_s, &id, NULL) ||
 	    id < 0 ||
 	    sodium_hex2bin(hash, sizeof(hash), hash_s, strlen(hash_s), NULL, &bin, NULL) != 0 ||

@@ -146,8 +146,17 @@ static void problem(struct req *r, unsigned status, int code)
 	if (status >= 500)
 		fprintf(stderr, "kortisto: %s %s: %s\n", r->method,
 		        r->route ? r->route->pattern : "", r->err.message);
-	char *s = json_dumps(p, JSON_COMPACT);
+	char *s = p ? json_dumps(p, JSON_COMPACT) : NULL;
 	json_decref(p);
+	if (!s) {
+		/* Cannot happen with kerr_set's valid UTF-8; never crash on it either. */
+		static const char fallback[] =
+		        "{\"type\":\"/problems/internal\",\"title\":\"Internal error\","
+		        "\"status\":500,\"detail\":\"the error could not be described\"}";
+		set_response(r, 500, "application/problem+json", (void *)fallback,
+		             sizeof(fallback) - 1, MHD_RESPMEM_PERSISTENT);
+		return;
+	}
 	set_response(r, status, "application/problem+json", s, strlen(s), MHD_RESPMEM_MUST_FREE);
 }
 

@@ -2749,6 +2749,29 @@ static void test_reads_logged_before_response(void **state)
 	resp_free(&r);
 }
 
+/* An error that quotes a long value of the client is cut to fit, never in the middle of a
+ * character: the problem response stays valid JSON (a cut "ä" once crashed the server). */
+static void test_long_multibyte_values_get_a_clean_422(void **state)
+{
+	char value[600] = "";
+	struct resp r;
+	(void)state;
+	for (int i = 0; i < 126; i++)
+		strcat(value, "ä");
+	req(&r, "POST", KEMI "/disclosures",
+	    sf("{'recipient':'%s','purpose':'customer_relations','legal_basis':'julkisuuslaki "
+	       "621/1999 13 §','categories':['contact'],'subjects':[1]}",
+	       value));
+	expect_problem(&r, 422, "recipient");
+	resp_free(&r);
+	req(&r, "POST", KEMI "/persons", sf("{'subject_group':'%s','source':'subject'}", value));
+	expect_problem(&r, 422, "subject_group");
+	resp_free(&r);
+	req(&r, "GET", "/healthz", NULL);
+	expect_status(&r, 200);
+	resp_free(&r);
+}
+
 /* Unknown user and wrong password look the same from outside. */
 /* proves S-02 */
 static void test_signin_failures_indistinguishable(void **state)
@@ -3277,6 +3300,7 @@ int main(void)
 	        cmocka_unit_test(test_token_capped_by_register_and_role),
 	        cmocka_unit_test(test_processor_sees_only_its_categories),
 	        cmocka_unit_test(test_reads_logged_before_response),
+	        cmocka_unit_test(test_long_multibyte_values_get_a_clean_422),
 	        /* last: they make this client address wait */
 	        cmocka_unit_test(test_signin_failures_indistinguishable),
 	        cmocka_unit_test(test_signin_throttled),

@@ -18,6 +18,8 @@
 
 #include "util/arena.h"
 #include "util/buf.h"
+#include "util/kerr.h"
+#include "util/validate.h"
 
 #define ALIGN_MAX alignof(max_align_t)
 
@@ -422,10 +424,36 @@ static void test_buf_free_then_reuse(void **state)
 	buf_free(&b);
 }
 
+/* An error message quoting client text is cut by bytes; it must stay valid UTF-8 (a problem
+ * response is JSON), and invalid bytes from the client become '?'. */
+static void test_kerr_messages_stay_utf8(void **state)
+{
+	char long_text[400] = "", field[200] = "";
+	(void)state;
+	for (int i = 0; i < 126; i++)
+		strcat(long_text, "\xc3\xa4"); /* ä */
+	for (int i = 0; i < 40; i++)
+		strcat(field, "\xc3\xb6"); /* ö */
+	for (int shift = 0; shift < 4; shift++) {
+		struct kerr e = {0};
+		kerr_set(&e, KERR_REFUSED, field + (shift % 2), "%.*sx: '%s' is not declared",
+		         shift, "abc", long_text);
+		assert_true(utf8_valid(e.message, strlen(e.message)));
+		assert_true(utf8_valid(e.field, strlen(e.field)));
+		assert_true(strlen(e.message) >= sizeof(e.message) - 4);
+	}
+	struct kerr e = {0};
+	kerr_set(&e, KERR_INVALID, NULL, "q: %s.", "a\xff\xc3-b\xed\xa0\x80");
+	assert_string_equal(e.message, "q: a?"
+	                               "?-b?"
+	                               "??.");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_arena_alignment_every_allocation),
+	        cmocka_unit_test(test_kerr_messages_stay_utf8),
 	        cmocka_unit_test(test_arena_zero_size),
 	        cmocka_unit_test(test_arena_large_allocations),
 	        cmocka_unit_test(test_arena_reset_keeps_working),
