@@ -135,9 +135,9 @@ void api_session_create(struct req *r)
 
 void api_session_delete(struct req *r)
 {
-	int rc = r->who.token_id ? 0 : auth_signout(&r->ctx, r->token);
-	if (!r->who.token_id)
-		reply_session_cookie(r, "", 0);
+	/* A session route: the router refuses API tokens here. */
+	int rc = auth_signout(&r->ctx, r->token);
+	reply_session_cookie(r, "", 0);
 	reply_no_content(r, rc);
 }
 
@@ -189,7 +189,7 @@ void api_me_password(struct req *r)
 		snprintf(r->err.field, sizeof(r->err.field), "new"); /* the body member's name */
 	wipe(r, in, secret);
 	json_decref(in);
-	if (rc == 0 && !r->who.token_id)
+	if (rc == 0)
 		rc = auth_session_refresh(&r->ctx, r->token, &restriction);
 	reply_no_content(r, rc);
 }
@@ -217,7 +217,7 @@ void api_me_totp_confirm(struct req *r)
 	}
 	int rc = account_totp_confirm(&r->ctx, r->who.user_id, code);
 	json_decref(in);
-	if (rc == 0 && !r->who.token_id)
+	if (rc == 0)
 		rc = auth_session_refresh(&r->ctx, r->token, &restriction);
 	reply_no_content(r, rc);
 }

@@ -326,41 +326,6 @@ static const char *request_token(struct req *r, bool *bearer)
 	return c && *c ? c : NULL;
 }
 
-/* Resolves the request's token to r->who. Returns 0 (signed in, or no token), or KERR_*
- * for a token that is not (or no longer) valid. */
-static int authenticate(struct req *r)
-{
-	bool bearer, touch = false;
-	const char *token = request_token(r, &bearer);
-	int rc;
-	if (!token)
-		return 0;
-	r->token = token;
-	if ((rc = store_begin_read(r->ctx.db, &r->err)))
-		return rc;
-	rc = bearer ? auth_bearer(&r->ctx, token, &r->who, &touch)
-	            : auth_session(&r->ctx, token, &r->who, &touch);
-	store_rollback(r->ctx.db);
-	if (rc)
-		return rc;
-	r->signed_in = true;
-	if (r->who.token_id) {
-		r->actor.kind = ACTOR_TOKEN;
-		r->actor.name = arena_printf(&r->mem, "token:%lld:%s", (long long)r->who.token_id,
-		                             r->who.user_name);
-	} else {
-		r->actor.kind = ACTOR_USER;
-		r->actor.name = arena_printf(&r->mem, "user:%s", r->who.user_name);
-	}
-	r->actor.user_id = r->who.user_id;
-	r->actor.token_id = r->who.token_id;
-	if (touch && auth_touch(&r->ctx, &r->who, token) != 0) {
-		/* Only the idle clock is lost; the request itself is fine. */
-		kerr_clear(&r->err);
-	}
-	return 0;
-}
-
 static bool safe_method(const char *m)
 {
 	return strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0;
@@ -452,6 +417,62 @@ static bool authorise(struct req *r)
 	return true;
 }
 
+/* Resolves the request's token to r->who, inside the caller's read transaction. Returns 0
+ * (signed in, or no token), or KERR_* for a token that is not (or no longer) valid; sets
+ * *touch when the token's last-use time is due to be written. */
+static int authenticate(struct req *r, bool *touch)
+{
+	bool bearer;
+	const char *token = request_token(r, &bearer);
+	int rc;
+	*touch = false;
+	if (!token)
+		return 0;
+	r->token = token;
+	rc = bearer ? auth_bearer(&r->ctx, token, &r->who, touch)
+	            : auth_session(&r->ctx, token, &r->who, touch);
+	if (rc)
+		return rc;
+	r->signed_in = true;
+	if (r->who.token_id) {
+		r->actor.kind = ACTOR_TOKEN;
+		r->actor.name = arena_printf(&r->mem, "token:%lld:%s", (long long)r->who.token_id,
+		                             r->who.user_name);
+	} else {
+		r->actor.kind = ACTOR_USER;
+		r->actor.name = arena_printf(&r->mem, "user:%s", r->who.user_name);
+	}
+	r->actor.user_id = r->who.user_id;
+	r->actor.token_id = r->who.token_id;
+	return 0;
+}
+
+/* Who asks and whether they may: the token, the role and the commitment are read in one
+ * read transaction (the handler opens its own). Replies and returns false when refused. */
+static bool identify_and_authorise(struct req *r)
+{
+	bool touch = false, ok = false;
+	int rc;
+	if ((rc = store_begin_read(r->ctx.db, &r->err))) {
+		reply_problem(r);
+		return false;
+	}
+	rc = authenticate(r, &touch);
+	if (rc && r->route->access != AC_PUBLIC) {
+		r->problem_type = rc == KERR_UNAUTH ? "unauthorised" : NULL;
+		reply_problem(r);
+	} else {
+		kerr_clear(&r->err);
+		ok = authorise(r);
+	}
+	store_rollback(r->ctx.db);
+	/* Outside the read transaction: the idle clock of a session or token. Only that is lost
+	 * when it cannot be written; the request itself is fine. */
+	if (ok && touch && auth_touch(&r->ctx, &r->who, r->token) != 0)
+		kerr_clear(&r->err);
+	return ok;
+}
+
 static void dispatch(struct server *srv, struct req *r)
 {
 	unsigned status = 0;
@@ -495,14 +516,7 @@ static void dispatch(struct server *srv, struct req *r)
 			reply_problem(r);
 			return;
 		}
-		int rc = authenticate(r);
-		if (rc && r->route->access != AC_PUBLIC) {
-			r->problem_type = rc == KERR_UNAUTH ? "unauthorised" : NULL;
-			reply_problem(r);
-			return;
-		}
-		kerr_clear(&r->err);
-		if (!authorise(r))
+		if (!identify_and_authorise(r))
 			return;
 	}
 	r->route->handler(r);
