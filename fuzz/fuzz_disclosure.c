@@ -239,11 +239,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		require(in.ncategories <= 64 && in.nsubjects <= 10000, "over the limits");
 		for (size_t i = 0; i < in.nsubjects; i++)
 			require(in.subjects[i] > 0, "a subject id that is not positive");
-		/* The API's answer to a create. */
-		json_t *echo = disclosure_in_json(&in, 1);
-		require(echo != NULL, "disclosure_in_json failed");
-		json_decref(echo);
-
 		record(RID, &in);
 		record(KEMI, &in);
 	}

@@ -417,18 +417,6 @@ int disclosure_from_json(struct kctx *ctx, json_t *body, struct disclosure_in *i
 	return 0;
 }
 
-json_t *disclosure_in_json(const struct disclosure_in *in, int64_t id)
-{
-	json_t *cats = json_array(), *subs = json_array();
-	for (size_t i = 0; i < in->ncategories; i++)
-		json_array_append_new(cats, json_string(in->categories[i]));
-	for (size_t i = 0; i < in->nsubjects; i++)
-		json_array_append_new(subs, json_integer(in->subjects[i]));
-	return json_pack("{s:I,s:s?,s:s?,s:s?,s:o,s:o,s:s?}", "id", (json_int_t)id, "recipient",
-	                 in->recipient, "purpose", in->purpose, "legal_basis", in->legal_basis,
-	                 "categories", cats, "subjects", subs, "reference", in->reference);
-}
-
 /* ---------------------------------------------------------------- list */
 
 /* Subject ids shown by a list, for its usage-log entry (heap). */
@@ -479,6 +467,27 @@ static int item_json(struct kctx *ctx, const char *rid, struct query *q, struct 
 	json_object_set_new(o, "subjects", subs);
 	*out = o;
 	return rc < 0 ? rc : 0;
+}
+
+int disclosure_get(struct kctx *ctx, const char *rid, int64_t id, json_t **out)
+{
+	struct idvec seen = {0};
+	int rc;
+	*out = NULL;
+	if ((rc = store_begin_read(ctx->db, ctx->err)))
+		return rc;
+	struct query *q = store_query(ctx->db, ST_DISCLOSURE_GET);
+	q_int(q, 1, id);
+	q_text(q, 2, rid);
+	if ((rc = q_step(q, ctx->err)) == 1)
+		rc = item_json(ctx, rid, q, &seen, out);
+	else if (rc == 0)
+		rc = kerr_set(ctx->err, KERR_NOTFOUND, "id",
+		              "disclosure %lld not found in register '%s'", (long long)id, rid);
+	q_done(q);
+	store_rollback(ctx->db);
+	free(seen.v);
+	return rc;
 }
 
 int disclosure_list(struct kctx *ctx, const char *rid, int64_t subject, const char *cursor,

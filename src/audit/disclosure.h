@@ -50,8 +50,11 @@ int disclosure_record(struct kctx *ctx, const char *rid, const struct disclosure
  */
 int disclosure_from_json(struct kctx *ctx, json_t *body, struct disclosure_in *in);
 
-/* The disclosure `in` recorded as `id`, as the API answers a create (caller decrefs). */
-json_t *disclosure_in_json(const struct disclosure_in *in, int64_t id);
+/* Disclosure `id` of register `rid` as it was stored (the declared spelling of the legal
+ * basis, each subject once), in the form disclosure_list gives; for the answer to the one who
+ * just recorded it, so it is not a read of its own in the usage log. KERR_NOTFOUND when
+ * there is none. */
+int disclosure_get(struct kctx *ctx, const char *rid, int64_t id, json_t **out);
 
 /*
  * Lists the disclosures of register `rid` (only those concerning person `subject` when it is

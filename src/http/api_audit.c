@@ -25,7 +25,7 @@ void api_audit_list(struct req *r)
 	reply_core(r, rc, 200, out);
 }
 
-/* POST /api/v1/registers/{rid}/disclosures → 201 {id, recipient, purpose, …} */
+/* POST /api/v1/registers/{rid}/disclosures → 201 with the disclosure as stored */
 void api_disclosure_create(struct req *r)
 {
 	struct disclosure_in in;
@@ -33,11 +33,14 @@ void api_disclosure_create(struct req *r)
 	json_t *body = req_json_or_reply(r);
 	if (!body)
 		return;
+	json_t *out = NULL;
 	int rc = disclosure_from_json(&r->ctx, body, &in);
 	if (rc == 0)
 		rc = disclosure_record(&r->ctx, r->rid, &in, &id);
-	json_t *out = rc ? NULL : disclosure_in_json(&in, id);
 	json_decref(body);
+	/* What was stored, not what was sent: the declared spelling, each subject once. */
+	if (rc == 0)
+		rc = disclosure_get(&r->ctx, r->rid, id, &out);
 	reply_core(r, rc, 201, out);
 }
 
