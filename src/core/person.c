@@ -1008,6 +1008,10 @@ static int find_by_hetu(struct kctx *ctx, const struct decl *d, const char *rid,
 	if (!decl_field(d, "hetu"))
 		return kerr_set(ctx->err, KERR_REFUSED, "hetu",
 		                "hetu: register '%s' does not declare a henkilötunnus", rid);
+	/* Whether a code is in the register is itself about that person. */
+	if (!scope_field_visible(ctx, d, "hetu"))
+		return kerr_set(ctx->err, KERR_FORBIDDEN, "hetu",
+		                "hetu: the categories of your processor role do not include it");
 	if (!hetu_parse(hetu, &h, &why))
 		return kerr_set(ctx->err, KERR_INVALID, "hetu", "hetu: %s",
 		                why ? why : "not a valid henkilötunnus");

@@ -659,6 +659,17 @@ static void test_hetu_found_by_exact_match_only(void **state)
 	assert_int_equal(json_array_size(json_object_get(out, "items")), 0);
 	json_decref(out);
 
+	/* A processor whose categories do not hold the code may not ask whether it is there
+	 * (proves S-09). */
+	static const char *const contact_only[] = {"online"};
+	const struct decl_recipient proc = {
+	        .id = "p", .kind = RK_PROCESSOR, .categories = {contact_only, 1}};
+	f->ctx.processor = &proc;
+	fresh(f);
+	assert_int_equal(person_find(&f->ctx, RAUMA, NULL, HETU_A, NULL, 0, &out), KERR_FORBIDDEN);
+	assert_null(out);
+	f->ctx.processor = NULL;
+
 	/* Part of a code is not a code. */
 	fresh(f);
 	assert_int_equal(person_find(&f->ctx, RAUMA, NULL, "131052", NULL, 0, &out), KERR_INVALID);
