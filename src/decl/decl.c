@@ -1148,6 +1148,12 @@ struct key {
 	size_t off;    /* where the value goes in the output object */
 	enum refk ref; /* VT_REF, VT_REF_LIST */
 	bool nonempty; /* lists: at least one item */
+	/*
+	 * The GDPR article of the notice item a required key carries and what the item is
+	 * ("13(2)(d): the right to complain to a supervisory authority"), named when the key is
+	 * missing; NULL for keys that carry no item of their own.
+	 */
+	const char *article;
 };
 
 /* What a map held under one key of its table. */
@@ -1160,15 +1166,24 @@ struct slot {
 
 #define KEY(name, type, req, st, member)                                                           \
 	{                                                                                          \
-		name, type, req, offsetof(st, member), REF__MAX, false                             \
+		name, type, req, offsetof(st, member), REF__MAX, false, NULL                       \
 	}
 #define KNODE(name, req)                                                                           \
 	{                                                                                          \
-		name, VT_NODE, req, 0, REF__MAX, false                                             \
+		name, VT_NODE, req, 0, REF__MAX, false, NULL                                       \
 	}
 #define KREF(name, type, req, st, member, kind, nonempty)                                          \
 	{                                                                                          \
-		name, type, req, offsetof(st, member), kind, nonempty                              \
+		name, type, req, offsetof(st, member), kind, nonempty, NULL                        \
+	}
+/* A required key that carries an item of the Art. 13/14 notice, and the article's words. */
+#define KEYA(name, type, st, member, article)                                                      \
+	{                                                                                          \
+		name, type, true, offsetof(st, member), REF__MAX, false, article                   \
+	}
+#define KNODEA(name, article)                                                                      \
+	{                                                                                          \
+		name, VT_NODE, true, 0, REF__MAX, false, article                                   \
 	}
 #define NKEYS(t) (sizeof(t) / sizeof((t)[0]))
 
@@ -1338,10 +1353,14 @@ static bool map_read(struct pctx *p, struct fy_node *n, struct loc loc, const ch
 		const struct slot *s = &slots[i];
 
 		if (!s->v) {
+			const char *art = keys[i].article;
+
 			if (keys[i].required && s->present)
-				err(p, s->kloc, ctx, "'%s' has no value", keys[i].name);
+				err(p, s->kloc, ctx, "'%s' has no value%s%s%s", keys[i].name,
+				    art ? " (GDPR Art. " : "", art ? art : "", art ? ")" : "");
 			else if (keys[i].required)
-				err(p, loc, ctx, "missing required key '%s'", keys[i].name);
+				err(p, loc, ctx, "missing required key '%s'%s%s%s", keys[i].name,
+				    art ? " (GDPR Art. " : "", art ? art : "", art ? ")" : "");
 			continue;
 		}
 		slot_read(p, &keys[i], s, ctx, obj);
@@ -1389,6 +1408,25 @@ static const char *item_ctx(struct pctx *p, struct fy_node *n, const char *what,
  * The sections of a declaration
  */
 
+/*
+ * The notice items that required keys carry, as named when one is missing: the GDPR article
+ * and what it asks for. docs/declarations.md §4 lists the same items.
+ */
+static const char ART_CONTROLLER[] = "13(1)(a): who the controller is and how to reach it";
+static const char ART_DPO[] = "13(1)(b): the data protection officer's contact details";
+static const char ART_PURPOSES[] = "13(1)(c): the purposes of the processing";
+static const char ART_BASIS[] = "13(1)(c): the legal basis of the processing";
+static const char ART_CATEGORIES[] = "14(1)(d): the categories of personal data";
+static const char ART_TRANSFERS[] = "13(1)(f): transfers outside the EU/EEA";
+static const char ART_SAFEGUARD[] = "13(1)(f): the safeguards of a transfer";
+static const char ART_RETENTION[] = "13(2)(a): the retention period";
+static const char ART_RIGHTS[] = "13(2)(b): the data subject's rights";
+static const char ART_CHANNEL[] = "13(2)(b): how to use the rights";
+static const char ART_COMPLAINT[] = "13(2)(d): the right to complain to a supervisory authority";
+static const char ART_ADM[] = "13(2)(f): automated decision-making and profiling";
+static const char ART_SOURCES[] = "14(2)(f): where the data comes from";
+static const char ART_SECURITY[] = "32: the principles of protecting the register";
+
 static const struct key person_keys[] = {
         KEY("name", VT_STR, true, struct decl_person, name),
         KEY("title", VT_TEXT, false, struct decl_person, title),
@@ -1409,7 +1447,7 @@ static void person_item(struct pctx *p, struct fy_node *n, struct loc loc, size_
 
 static const struct key purpose_keys[] = {
         KEY("id", VT_ID, true, struct decl_purpose, id),
-        KEY("text", VT_TEXT, true, struct decl_purpose, text),
+        KEYA("text", VT_TEXT, struct decl_purpose, text, ART_PURPOSES),
         KEY("direct_marketing", VT_BOOL, false, struct decl_purpose, direct_marketing),
 };
 
@@ -1429,7 +1467,7 @@ static const struct key group_keys[] = {
         KEY("id", VT_ID, true, struct decl_group, id),
         KEY("name", VT_TEXT, true, struct decl_group, name),
         KNODE("kind", true),
-        KNODE("basis", true),
+        KNODEA("basis", ART_BASIS),
         KEY("basis_text", VT_TEXT, false, struct decl_group, basis_text),
         KEY("interest", VT_TEXT, false, struct decl_group, interest),
         KREF("purposes", VT_REF_LIST, true, struct decl_group, purposes, REF_PURPOSE, true),
@@ -1580,8 +1618,8 @@ static void record_type_item(struct pctx *p, struct fy_node *n, struct loc loc, 
 
 static const struct key source_keys[] = {
         KEY("id", VT_ID, true, struct decl_source, id),
-        KNODE("kind", true),
-        KEY("text", VT_TEXT, true, struct decl_source, text),
+        KNODEA("kind", ART_SOURCES),
+        KEYA("text", VT_TEXT, struct decl_source, text, ART_SOURCES),
 };
 
 static void source_item(struct pctx *p, struct fy_node *n, struct loc loc, size_t i, void *elem,
@@ -1640,10 +1678,10 @@ static void recipient_item(struct pctx *p, struct fy_node *n, struct loc loc, si
 }
 
 static const struct key dest_keys[] = {
-        KNODE("country", true),
+        KNODEA("country", ART_TRANSFERS),
         KREF("recipient", VT_REF, false, struct decl_transfer_dest, recipient, REF_RECIPIENT,
              false),
-        KEY("safeguard", VT_TEXT, true, struct decl_transfer_dest, safeguard),
+        KEYA("safeguard", VT_TEXT, struct decl_transfer_dest, safeguard, ART_SAFEGUARD),
 };
 
 static void dest_item(struct pctx *p, struct fy_node *n, struct loc loc, size_t i, void *elem,
@@ -1815,7 +1853,7 @@ static void system_item(struct pctx *p, struct fy_node *n, struct loc loc, size_
 /* Top-level maps, read into struct decl directly. */
 
 static const struct key controller_keys[] = {
-        KEY("name", VT_TEXT, true, struct decl, controller.name),
+        KEYA("name", VT_TEXT, struct decl, controller.name, ART_CONTROLLER),
         KEY("unit", VT_TEXT, false, struct decl, controller.unit),
         KEY("ytunnus", VT_YTUNNUS, false, struct decl, controller.ytunnus),
         KEY("address", VT_STR, false, struct decl, controller.address),
@@ -1832,13 +1870,13 @@ static const struct key disclosures_keys[] = {
 };
 
 static const struct key transfers_keys[] = {
-        KEY("outside_eea", VT_BOOL, true, struct decl, transfers.outside_eea),
+        KEYA("outside_eea", VT_BOOL, struct decl, transfers.outside_eea, ART_TRANSFERS),
         KEY("text", VT_TEXT, false, struct decl, transfers.text),
         KNODE("destinations", false),
 };
 
 static const struct key retention_keys[] = {
-        KEY("text", VT_TEXT, true, struct decl, retention.text),
+        KEYA("text", VT_TEXT, struct decl, retention.text, ART_RETENTION),
         KEY("plan", VT_TEXT, false, struct decl, retention.plan),
         KNODE("rules", false),
 };
@@ -1850,24 +1888,24 @@ static const struct key security_keys[] = {
 };
 
 static const struct key adm_keys[] = {
-        KEY("used", VT_BOOL, true, struct decl, automated_decision_making.used),
+        KEYA("used", VT_BOOL, struct decl, automated_decision_making.used, ART_ADM),
         KEY("text", VT_TEXT, false, struct decl, automated_decision_making.text),
 };
 
 static const struct key profiling_keys[] = {
-        KEY("used", VT_BOOL, true, struct decl, profiling.used),
+        KEYA("used", VT_BOOL, struct decl, profiling.used, ART_ADM),
         KEY("text", VT_TEXT, false, struct decl, profiling.text),
 };
 
 static const struct key rights_keys[] = {
         KNODE("deadline", false),
-        KEY("channel", VT_TEXT, true, struct decl, rights.channel),
+        KEYA("channel", VT_TEXT, struct decl, rights.channel, ART_CHANNEL),
         KEY("identity_check", VT_TEXT, false, struct decl, rights.identity_check),
         KEY("texts", VT_TEXT_LIST, false, struct decl, rights.texts),
 };
 
 static const struct key authority_keys[] = {
-        KEY("name", VT_TEXT, true, struct decl, complaint_authority.name),
+        KEYA("name", VT_TEXT, struct decl, complaint_authority.name, ART_COMPLAINT),
         KEY("address", VT_STR, false, struct decl, complaint_authority.address),
         KEY("phone", VT_PHONE, false, struct decl, complaint_authority.phone),
         KEY("email", VT_EMAIL, false, struct decl, complaint_authority.email),
@@ -1881,27 +1919,27 @@ static const struct key top_keys[] = {
         KEY("description", VT_TEXT, false, struct decl, description),
         KEY("published", VT_DATE, true, struct decl, published),
         KEY("updated", VT_DATE, false, struct decl, updated),
-        KNODE("controller", true),
+        KNODEA("controller", ART_CONTROLLER),
         KNODE("responsible", true),
         KNODE("contacts", false),
-        KNODE("dpo", true),
-        KNODE("purposes", true),
-        KNODE("subject_groups", true),
+        KNODEA("dpo", ART_DPO),
+        KNODEA("purposes", ART_PURPOSES),
+        KNODEA("subject_groups", ART_BASIS),
         KEY("legal_basis_text", VT_TEXT_LIST, false, struct decl, legal_basis_text),
-        KNODE("data_categories", true),
+        KNODEA("data_categories", ART_CATEGORIES),
         KNODE("record_types", false),
-        KNODE("sources", true),
+        KNODEA("sources", ART_SOURCES),
         KNODE("recipients", false),
         KNODE("disclosures", false),
-        KNODE("transfers", true),
-        KNODE("retention", true),
+        KNODEA("transfers", ART_TRANSFERS),
+        KNODEA("retention", ART_RETENTION),
         KNODE("systems", false),
-        KNODE("security", true),
-        KNODE("automated_decision_making", true),
-        KNODE("profiling", true),
+        KNODEA("security", ART_SECURITY),
+        KNODEA("automated_decision_making", ART_ADM),
+        KNODEA("profiling", ART_ADM),
         KEY("provision_requirement", VT_TEXT, false, struct decl, provision_requirement),
-        KNODE("rights", true),
-        KNODE("complaint_authority", true),
+        KNODEA("rights", ART_RIGHTS),
+        KNODEA("complaint_authority", ART_COMPLAINT),
         KEY("notes", VT_TEXT_LIST, false, struct decl, notes),
 };
 
@@ -1994,7 +2032,8 @@ static bool walk_top(struct pctx *p, struct fy_node *root, struct slot *top)
 		                                     &d->transfers.ndestinations, dest_item, NULL);
 		if (d->transfers.outside_eea && !s->v)
 			err(p, s->present ? s->kloc : TOP("transfers")->kloc, "transfers",
-			    "'destinations' is required when outside_eea is true");
+			    "'destinations' is required when outside_eea is true (GDPR Art. "
+			    "13(1)(f))");
 		else if (!d->transfers.outside_eea && d->transfers.ndestinations > 0 && sl[0].v)
 			warn(p, s->kloc, "transfers",
 			     "'destinations' given but outside_eea is false");
@@ -2158,10 +2197,51 @@ static void check_refs(struct pctx *p)
 }
 
 /*
+ * Whether the retention section gives a period kortisto can see: a rule with `after` (even
+ * one with action none, which documents the period), a rule kept until the subject asks
+ * (`from: until_request`), or a records-management plan whose periods the notice refers to.
+ * The required `text` does not count: kortisto cannot tell whether free text states a period.
+ */
+static bool retention_has_period(const struct decl *d)
+{
+	size_t i;
+
+	if (d->retention.plan.s[LANG_FI])
+		return true;
+	for (i = 0; i < d->retention.nrules; i++)
+		if (d->retention.rules[i].has_after ||
+		    d->retention.rules[i].from == RF_UNTIL_REQUEST)
+			return true;
+	return false;
+}
+
+/* Whether any data is collected from the subject, so that Art. 13 (not only 14) applies. */
+static bool collects_from_subject(const struct decl *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->nsources; i++)
+		if (d->sources[i].kind == SK_SUBJECT)
+			return true;
+	return false;
+}
+
+/* Where a warning about top-level key `name` goes: the key when present, else the file. */
+static struct loc top_loc(const struct slot *top, const char *name)
+{
+	const struct slot *s = TOP(name);
+
+	return s->present ? s->kloc : noloc;
+}
+
+/*
  * Warnings for items GDPR Art. 13/14 (or Finnish custom) expects in a notice but the format
- * leaves optional. They never make a declaration unusable. docs/declarations.md lists them.
- * Art. 14(2)(f), whether data came from publicly accessible sources, needs no warning: every
- * source must have a kind, and `public` is one of them.
+ * leaves optional; each names what is missing and the article. They never make a
+ * declaration unusable, and `register check --strict` fails on them. Items the format
+ * requires are errors found by the key tables, whose messages name the article too.
+ * docs/declarations.md §4 lists every item and how it is checked. Art. 14(2)(f), whether
+ * data came from publicly accessible sources, needs no warning: every source must have a
+ * kind, and `public` is one of them.
  */
 static void check_completeness(struct pctx *p, const struct slot *top)
 {
@@ -2180,18 +2260,37 @@ static void check_completeness(struct pctx *p, const struct slot *top)
 	if (!d->updated)
 		warn(p, noloc, NULL,
 		     "no 'updated' date: the notice should say when it last changed");
+	if (!d->nrecipients && !d->disclosures.text.s[LANG_FI]) {
+		struct loc at = top_loc(top, "recipients");
+
+		if (!at.line)
+			at = top_loc(top, "disclosures");
+		warn(p, at, NULL,
+		     "no 'recipients' and no 'disclosures' text: the notice must name the "
+		     "recipients or say that data is not disclosed (GDPR Art. 13(1)(e))");
+	}
+	if (ncls(TOP("retention")->v) == N_MAP && !retention_has_period(d))
+		warn(p, TOP("retention")->kloc, "retention",
+		     "no retention period (GDPR Art. 13(2)(a)): no rule has 'after' or "
+		     "from: until_request, and no 'plan' is named");
 	if (!d->nsystems)
 		warn(p, noloc, NULL,
 		     "no 'systems': Finnish notices name the systems that keep the "
 		     "register");
-	if (ncls(TOP("retention")->v) == N_MAP && !d->retention.nrules &&
-	    !d->retention.plan.s[LANG_FI])
-		warn(p, TOP("retention")->kloc, "retention",
-		     "no 'rules' and no 'plan': nothing enforces or documents the retention period "
-		     "(GDPR Art. 13(2)(a))");
-	if (!d->provision_requirement.s[LANG_FI])
+	if (ncls(TOP("security")->v) == N_MAP && !d->security.manual.s[LANG_FI] &&
+	    !d->security.electronic.s[LANG_FI] && !d->security.measures.n)
+		warn(p, TOP("security")->kloc, "security",
+		     "no 'manual', 'electronic' or 'measures': Finnish notices describe how the "
+		     "register is protected (GDPR Art. 32)");
+	if (!d->provision_requirement.s[LANG_FI] && collects_from_subject(d))
 		warn(p, noloc, NULL,
 		     "no 'provision_requirement' (GDPR Art. 13(2)(e): whether data must be given)");
+	if (ncls(TOP("complaint_authority")->v) == N_MAP && !d->complaint_authority.address &&
+	    !d->complaint_authority.email && !d->complaint_authority.phone &&
+	    !d->complaint_authority.web)
+		warn(p, TOP("complaint_authority")->kloc, "complaint_authority",
+		     "no address, email, phone or web: the notice cannot say how to reach the "
+		     "supervisory authority (GDPR Art. 13(2)(d))");
 }
 
 /* ------------------------------------------------------------------------------------------

@@ -217,6 +217,40 @@ t_register_check_broken() {
 	has "$T/err" '^basis-g.yaml:21:'
 }
 
+# proves N-01: `register check` lists the Art. 13/14 items a declaration lacks; --strict fails
+# on them. The minimal declaration, completed, has no warning; without a retention period it
+# has one, which --strict turns into failure; without a complaint authority it is unusable.
+t_register_check_completeness() {
+	mkdir -p "$T/complete"
+	cd "$T/complete"
+	write_min min.yaml
+	awk '/^responsible:/ { print "contacts:"; print "  - name: \"Yhteys Henkilö\"" }
+		/^transfers:/ { print "disclosures:"; print "  text: \"Tietoja ei luovuteta.\"" }
+		{ print }
+		/^  name: "Tietosuojavaltuutetun toimisto"/ { print "  web: \"https://tietosuoja.fi\"" }' \
+		min.yaml >complete.yaml
+	run 0 "$K" register check --strict complete.yaml
+	has "$T/out" '^complete.yaml: ok \(register test-min\)$'
+	hasnt "$T/err" 'warning:'
+
+	# The only rule keeps data without a period, and no plan is named.
+	sed '/^      after: P5Y$/d; s/^      action: delete$/      action: none/' \
+		complete.yaml >no-period.yaml
+	line=$(grep -n '^retention:' no-period.yaml | cut -d: -f1)
+	run 1 "$K" register check --strict no-period.yaml
+	has "$T/err" "^no-period.yaml:$line:1: warning: retention: no retention period \\(GDPR Art\\. 13\\(2\\)\\(a\\)\\)"
+	[ "$(grep -c 'warning:' "$T/err")" -eq 1 ] || die "expected exactly one warning"
+	hasnt "$T/out" 'ok \(register'
+	run 0 "$K" register check no-period.yaml
+	has "$T/out" '^no-period.yaml: ok \(register test-min, with warnings\)$'
+
+	awk '/^complaint_authority:/ { skip = 1; next } skip && /^  / { next } { skip = 0; print }' \
+		complete.yaml >no-authority.yaml
+	run 1 "$K" register check no-authority.yaml
+	has "$T/err" "^no-authority.yaml:1:1: missing required key 'complaint_authority' \\(GDPR Art\\. 13\\(2\\)\\(d\\)"
+	hasnt "$T/out" 'ok \(register'
+}
+
 t_register_load_twice() {
 	mkdir -p "$T/load"
 	d=$T/load/data
@@ -504,7 +538,7 @@ fi
 
 run_tests CLI sh "$0" t_help_and_version t_usage_errors_exit_2 t_init_creates_private_files \
 	t_init_refuses_second_time t_open_missing_datadir_fails t_register_check_seeds \
-	t_register_check_broken t_register_load_twice t_register_load_refuses_broken \
+	t_register_check_broken t_register_check_completeness t_register_load_twice t_register_load_refuses_broken \
 	t_register_list_shows_seeds t_person_round_trip t_person_reveal_hetu_for_operator \
 	t_now_sets_the_clock t_import_csv t_import_map_undeclared_field_fails_first \
 	t_import_map_field_of_other_group_fails_first

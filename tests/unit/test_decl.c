@@ -112,7 +112,8 @@ static const char BASE[] = "kortisto: 1\n"
                            "rights:\n"
                            "  channel: \"Kirjallisesti\"\n"
                            "complaint_authority:\n"
-                           "  name: \"Tietosuojavaltuutetun toimisto\"\n";
+                           "  name: \"Tietosuojavaltuutetun toimisto\"\n"
+                           "  web: \"https://tietosuoja.fi\"\n";
 
 /* ------------------------------------------------------------------------------------------ */
 /* Helpers                                                                                    */
@@ -1315,75 +1316,296 @@ static void expect_warning(const char *yaml, const char *needle)
 	decl_diags_free(&dg);
 }
 
+/*
+ * Parses `yaml`, which must succeed with exactly one diagnostic: a warning containing
+ * `needle` at `line` (0: file level). The completeness tests use it so that each missing
+ * item is shown to cause its own warning and no other.
+ */
+static void expect_sole_warning(const char *yaml, const char *needle, int line)
+{
+	struct decl_diags dg = {0};
+	struct decl *d = NULL;
+	int rc = decl_parse("t.yaml", yaml, strlen(yaml), &d, &dg);
+
+	if (rc != 0 || dg.n != 1 || !dg.v[0].warning || !strstr(dg.v[0].message, needle) ||
+	    dg.v[0].line != line) {
+		dump(&dg);
+		decl_diags_free(&dg);
+		decl_free(d);
+		fail_msg("expected one warning \"%s\" on line %d and nothing else", needle, line);
+	}
+	decl_free(d);
+	decl_diags_free(&dg);
+}
+
+/* BASE with `find` replaced by `repl` has exactly the one warning `needle` at `line`. */
+static void expect_change_sole_warning(const char *find, const char *repl, const char *needle,
+                                       int line)
+{
+	char *y = subst(BASE, find, repl);
+
+	expect_sole_warning(y, needle, line);
+	free(y);
+}
+
+/* BASE with `find` replaced by `repl` has the one warning on the line of `marker`. */
+static void expect_change_sole_warning_at(const char *find, const char *repl, const char *needle,
+                                          const char *marker)
+{
+	char *y = subst(BASE, find, repl);
+
+	expect_sole_warning(y, needle, line_of(y, marker));
+	free(y);
+}
+
+/* proves N-01: the complete BASE has no warning (test_base_is_clean); each test below removes
+ * one item and finds its one warning. */
 static void test_warn_no_contacts(void **state)
 {
-	char *y = subst(BASE, "contacts:\n  - name: \"Yhteys\"\n", "");
 	(void)state;
-
-	expect_warning(y, "no 'contacts'");
-	free(y);
+	expect_change_sole_warning("contacts:\n  - name: \"Yhteys\"\n", "",
+	                           "no 'contacts': Finnish notices name a contact person", 0);
 }
 
+/* proves N-01 */
 static void test_warn_no_updated(void **state)
 {
-	char *y = subst(BASE, "updated: 2025-01-02\n", "");
 	(void)state;
-
-	expect_warning(y, "no 'updated' date");
-	free(y);
+	expect_change_sole_warning("updated: 2025-01-02\n", "", "no 'updated' date", 0);
 }
 
+/* proves N-02 */
 static void test_warn_no_systems(void **state)
 {
-	char *y = subst(BASE, "systems:\n  - name: \"kortisto\"\n", "");
 	(void)state;
-
-	expect_warning(y, "no 'systems'");
-	free(y);
+	expect_change_sole_warning("systems:\n  - name: \"kortisto\"\n", "",
+	                           "no 'systems': Finnish notices name the systems", 0);
 }
 
-static void test_warn_no_retention_rules_or_plan(void **state)
+/* proves N-01: a retention section that gives no period kortisto can see is flagged. */
+static void test_warn_no_retention_period(void **state)
 {
-	const char *rules = strstr(BASE, "  rules:\n");
-	const char *end = strstr(BASE, "systems:\n");
-	char *cut = malloc(strlen(BASE) + 64), *y2;
+	static const char rules[] = "  rules:\n"
+	                            "    - id: anon-10y\n"
+	                            "      groups: [company_contact]\n"
+	                            "      after: P10Y\n"
+	                            "      from: last_customer_event\n"
+	                            "      action: anonymize\n"
+	                            "      except:\n"
+	                            "        - field: ongoing\n"
+	                            "          equals: true\n";
+	static const char warning[] = "retention: no retention period (GDPR Art. 13(2)(a))";
 	(void)state;
 
-	memcpy(cut, BASE, (size_t)(rules - BASE));
-	memcpy(cut + (rules - BASE), end, strlen(end) + 1);
-	expect_warning(cut, "retention: no 'rules' and no 'plan'");
-	y2 = subst(cut, "  text: \"10 vuotta\"\n", "  text: \"10 vuotta\"\n  plan: \"TOS\"\n");
-	decl_free(parse_ok(y2));
-	{
-		struct decl_diags dg = {0};
-
-		assert_int_equal(decl_parse("t.yaml", y2, strlen(y2), NULL, &dg), 0);
-		assert_null(find_diag(&dg, "no 'rules'"));
-		decl_diags_free(&dg);
-	}
-	free(cut);
-	free(y2);
+	/* No rules and no plan. */
+	expect_change_sole_warning_at(rules, "", warning, "retention:");
+	/* Only a rule that does nothing and names no period. */
+	expect_change_sole_warning_at(
+	        rules, "  rules:\n    - id: keep\n      from: created\n      action: none\n",
+	        warning, "retention:");
+	/* Each of these gives a period: a documented one, until a request, a plan. */
+	expect_change_clean(rules, "  rules:\n    - id: keep\n      after: P5Y\n"
+	                           "      from: created\n      action: none\n");
+	expect_change_clean(rules, "  rules:\n    - id: keep\n      from: until_request\n"
+	                           "      action: delete\n");
+	expect_change_clean(rules, "  plan: \"Tiedonohjaussuunnitelma\"\n");
 }
 
+/* proves N-01 */
+static void test_warn_no_recipients(void **state)
+{
+	static const char recipients[] = "recipients:\n"
+	                                 "  - id: partners\n"
+	                                 "    name: \"Kumppanit\"\n"
+	                                 "    kind: recipient\n"
+	                                 "    purposes: [customer_relations]\n"
+	                                 "    categories: [identity]\n";
+	static const char warning[] = "no 'recipients' and no 'disclosures' text: the notice must "
+	                              "name the recipients or say that data is not disclosed "
+	                              "(GDPR Art. 13(1)(e))";
+	(void)state;
+
+	expect_change_sole_warning(recipients, "", warning, 0);
+	expect_change_sole_warning_at(recipients, "recipients: []\n", warning, "recipients: []");
+	/* A disclosure text says what is disclosed, or that nothing is. */
+	expect_change_clean(recipients,
+	                    "recipients: []\ndisclosures:\n  text: \"Tietoja ei luovuteta.\"\n");
+}
+
+/* proves N-02 */
+static void test_warn_no_security_principles(void **state)
+{
+	(void)state;
+	expect_change_sole_warning_at("security:\n  electronic: \"Suojattu\"\n", "security: {}\n",
+	                              "security: no 'manual', 'electronic' or 'measures': Finnish "
+	                              "notices describe how the register is protected (GDPR Art. "
+	                              "32)",
+	                              "security: {}");
+	expect_change_clean("security:\n  electronic: \"Suojattu\"\n",
+	                    "security:\n  measures: [\"Käyttöoikeudet\"]\n");
+	expect_change_clean("security:\n  electronic: \"Suojattu\"\n",
+	                    "security:\n  manual: \"Ei manuaalista aineistoa\"\n");
+}
+
+/* proves N-01 */
 static void test_warn_no_provision_requirement(void **state)
 {
+	(void)state;
+	expect_change_sole_warning("provision_requirement: \"Vapaaehtoista\"\n", "",
+	                           "no 'provision_requirement' (GDPR Art. 13(2)(e)", 0);
+}
+
+/* Art. 13(2)(e) concerns data collected from the subject; Art. 14 has no such item. */
+static void test_provision_requirement_only_under_art13(void **state)
+{
 	char *y = subst(BASE, "provision_requirement: \"Vapaaehtoista\"\n", "");
+	char *y2 = subst(y, "    kind: subject\n", "    kind: third_party\n");
+	struct decl_diags dg = {0};
 	(void)state;
 
-	expect_warning(y, "no 'provision_requirement'");
+	assert_int_equal(decl_parse("t.yaml", y2, strlen(y2), NULL, &dg), 0);
+	if (dg.n)
+		dump(&dg);
+	assert_int_equal(dg.n, 0);
+	decl_diags_free(&dg);
+	free(y);
+	free(y2);
+}
+
+/* proves N-01 */
+static void test_warn_contact_details(void **state)
+{
+	(void)state;
+	expect_change_sole_warning_at("  email: \"tietosuoja@example.fi\"\n", "",
+	                              "dpo: no address, email or phone (GDPR Art. 13(1)(b)",
+	                              "dpo:");
+	expect_change_sole_warning_at("  email: \"kirjaamo@example.fi\"\n", "",
+	                              "controller: no address, email, phone or web (GDPR Art. "
+	                              "13(1)(a)",
+	                              "controller:");
+}
+
+/* proves N-01, R-13: an authority the notice cannot say how to reach is flagged. */
+static void test_warn_complaint_authority_contact(void **state)
+{
+	(void)state;
+	expect_change_sole_warning_at("  web: \"https://tietosuoja.fi\"\n", "",
+	                              "complaint_authority: no address, email, phone or web: the "
+	                              "notice cannot say how to reach the supervisory authority "
+	                              "(GDPR Art. 13(2)(d))",
+	                              "complaint_authority:");
+	expect_change_clean("  web: \"https://tietosuoja.fi\"\n",
+	                    "  address: \"PL 800, 00531 Helsinki\"\n");
+}
+
+/* proves N-01, R-13: without a complaint authority the declaration is unusable. */
+static void test_no_complaint_authority_is_an_error(void **state)
+{
+	char *y = subst(BASE,
+	                "complaint_authority:\n  name: \"Tietosuojavaltuutetun toimisto\"\n"
+	                "  web: \"https://tietosuoja.fi\"\n",
+	                "");
+	(void)state;
+
+	expect_error_at(y,
+	                "missing required key 'complaint_authority' (GDPR Art. 13(2)(d): the "
+	                "right to complain to a supervisory authority)",
+	                0);
+	expect_change_error_near("  name: \"Tietosuojavaltuutetun toimisto\"\n", "",
+	                         "complaint_authority: missing required key 'name' (GDPR Art. "
+	                         "13(2)(d)",
+	                         "complaint_authority:");
 	free(y);
 }
 
-static void test_warn_contact_details(void **state)
+/* Required keys that carry a notice item name its article when they are missing. */
+static void test_missing_items_name_their_article(void **state)
 {
-	char *y = subst(BASE, "  email: \"tietosuoja@example.fi\"\n", "");
-	char *y2 = subst(BASE, "  email: \"kirjaamo@example.fi\"\n", "");
+	char *y = subst(BASE,
+	                "retention:\n  text: \"10 vuotta\"\n  rules:\n    - id: anon-10y\n"
+	                "      groups: [company_contact]\n      after: P10Y\n"
+	                "      from: last_customer_event\n      action: anonymize\n"
+	                "      except:\n        - field: ongoing\n          equals: true\n",
+	                "");
 	(void)state;
 
-	expect_warning(y, "dpo: no address, email or phone");
-	expect_warning(y2, "controller: no address, email, phone or web");
+	expect_error_at(y, "missing required key 'retention' (GDPR Art. 13(2)(a)", 0);
+	expect_change_error("  channel: \"Kirjallisesti\"\n", "  channel:\n",
+	                    "rights: 'channel' has no value (GDPR Art. 13(2)(b)");
+	expect_change_error_near("  text: \"10 vuotta\"\n", "",
+	                         "retention: missing required key 'text' (GDPR Art. 13(2)(a)",
+	                         "retention:");
+	expect_change_error_near("    kind: subject\n", "",
+	                         "source 'subject': missing required key 'kind' (GDPR Art. "
+	                         "14(2)(f)",
+	                         "  - id: subject");
+	expect_change_error_near("  outside_eea: false\n",
+	                         "  outside_eea: true\n  destinations:\n    - country: US\n",
+	                         "transfer destination #1: missing required key 'safeguard' "
+	                         "(GDPR Art. 13(1)(f)",
+	                         "country: US");
+	expect_change_error_near("  outside_eea: false\n", "  outside_eea: true\n",
+	                         "(GDPR Art. 13(1)(f))", "transfers:");
 	free(y);
-	free(y2);
+}
+
+/*
+ * proves N-01: the five seed registers and the template give exactly the warnings listed
+ * here, no more. Each is an item the seed notice (/work/shared/seeds) does not give, so the
+ * declaration cannot give it either:
+ * - espoo-feedback: no contact details of the controller (the notice names "Espoon
+ *   kaupunki" only) and no update date;
+ * - espoo-talent-hub: no update date, no statement whether data must be given;
+ * - kemi-crm: no statement whether data must be given;
+ * - rauma-crm: no contact details of the controller or the DPO, no update date, no
+ *   statement whether data must be given;
+ * - sospro-marketing: no systems, no statement whether data must be given;
+ * - TEMPLATE: shows `destinations` with outside_eea false, which is not a completeness item.
+ */
+static void test_seed_warnings(void **state)
+{
+	static const char updated[] = "no 'updated' date";
+	static const char provision[] = "no 'provision_requirement' (GDPR Art. 13(2)(e)";
+	static const char controller[] = "controller: no address, email, phone or web";
+	static const struct {
+		const char *file;
+		const char *warnings[5]; /* NULL-terminated */
+	} seeds[] = {
+	        {"espoo-feedback", {controller, updated, NULL}},
+	        {"espoo-talent-hub", {updated, provision, NULL}},
+	        {"kemi-crm", {provision, NULL}},
+	        {"rauma-crm",
+	         {controller, "dpo: no address, email or phone", updated, provision, NULL}},
+	        {"sospro-marketing", {"no 'systems'", provision, NULL}},
+	        {"TEMPLATE", {"'destinations' given but outside_eea is false", NULL}},
+	};
+	size_t i, w, len;
+	(void)state;
+
+	for (i = 0; i < sizeof seeds / sizeof seeds[0]; i++) {
+		char path[256];
+		struct decl_diags dg = {0};
+		char *buf;
+
+		snprintf(path, sizeof path, "%s/registers/%s.yaml", KORTISTO_SRCDIR, seeds[i].file);
+		buf = read_file(path, &len);
+		if (!buf)
+			fail_msg("cannot read %s", path);
+		assert_int_equal(decl_parse(path, buf, len, NULL, &dg), 0);
+		for (w = 0; seeds[i].warnings[w]; w++)
+			if (!find_diag(&dg, seeds[i].warnings[w])) {
+				dump(&dg);
+				fail_msg("%s: no warning \"%s\"", seeds[i].file,
+				         seeds[i].warnings[w]);
+			}
+		if (dg.n != w || dg.nerrors != 0) {
+			dump(&dg);
+			fail_msg("%s: %zu diagnostics, expected the %zu warnings listed",
+			         seeds[i].file, dg.n, w);
+		}
+		decl_diags_free(&dg);
+		free(buf);
+	}
 }
 
 static void test_warn_long_deadline(void **state)
@@ -1495,9 +1717,16 @@ int main(void)
 	        cmocka_unit_test(test_warn_no_contacts),
 	        cmocka_unit_test(test_warn_no_updated),
 	        cmocka_unit_test(test_warn_no_systems),
-	        cmocka_unit_test(test_warn_no_retention_rules_or_plan),
+	        cmocka_unit_test(test_warn_no_retention_period),
+	        cmocka_unit_test(test_warn_no_recipients),
+	        cmocka_unit_test(test_warn_no_security_principles),
 	        cmocka_unit_test(test_warn_no_provision_requirement),
+	        cmocka_unit_test(test_provision_requirement_only_under_art13),
 	        cmocka_unit_test(test_warn_contact_details),
+	        cmocka_unit_test(test_warn_complaint_authority_contact),
+	        cmocka_unit_test(test_no_complaint_authority_is_an_error),
+	        cmocka_unit_test(test_missing_items_name_their_article),
+	        cmocka_unit_test(test_seed_warnings),
 	        cmocka_unit_test(test_warn_long_deadline),
 	        cmocka_unit_test(test_missing_translation_is_not_a_warning),
 	};
