@@ -34,6 +34,10 @@ static const struct {
         {"commitment", cmd_commitment, "commitment show|set        the confidentiality commitment"},
         {"audit", cmd_audit, "audit verify|show|anchor|prune   the usage log"},
         {"disclose", cmd_disclose, "disclose --register RID …    record a disclosure"},
+        {"notice", cmd_notice,
+         "notice --register RID [--lang L] [--format F]   the privacy notice"},
+        {"record-of-processing", cmd_record,
+         "record-of-processing [--format md|html|csv]   the Art. 30 record"},
 };
 
 static void usage(FILE *out)

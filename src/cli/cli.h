@@ -65,5 +65,7 @@ int cmd_token(struct globals *g, int argc, char **argv);      /* cli/user.c */
 int cmd_commitment(struct globals *g, int argc, char **argv); /* cli/user.c */
 int cmd_audit(struct globals *g, int argc, char **argv);      /* cli/audit.c */
 int cmd_disclose(struct globals *g, int argc, char **argv);   /* cli/audit.c */
+int cmd_notice(struct globals *g, int argc, char **argv);     /* cli/notice.c */
+int cmd_record(struct globals *g, int argc, char **argv);     /* cli/notice.c */
 
 #endif

@@ -15,6 +15,7 @@
 #include "core/ctx.h"
 #include "util/arena.h"
 #include "util/buf.h"
+#include "util/html.h"
 #include "util/kerr.h"
 
 struct route;
@@ -103,6 +104,10 @@ void reply_session_cookie(struct req *r, const char *token, int64_t max_age);
 /* The request body as a JSON object/array; on failure replies 400 and returns NULL. */
 json_t *req_json_or_reply(struct req *r);
 
+/* Gives a public route, which starts without one, this thread's store connection; replies
+ * with the problem and returns false when there is none. */
+bool req_store_or_reply(struct req *r);
+
 /* Query-string argument or NULL. */
 const char *req_arg(struct req *r, const char *name);
 
@@ -154,10 +159,10 @@ void api_affiliation_delete(struct req *r);
 void api_openapi(struct req *r);
 void page_index(struct req *r);
 void page_css(struct req *r);
-
-/* HTML escaping writers. */
-void html_text(struct buf *b, const char *s);
-void html_attr(struct buf *b, const char *s);
+/* page_notice.c: public notices */
+void page_registers(struct req *r);  /* GET /p/registers */
+void page_notice(struct req *r);     /* GET /p/registers/{rid}/notice */
+void page_notice_css(struct req *r); /* GET /static/notice.css */
 
 struct kapp;
 

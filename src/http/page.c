@@ -1,6 +1,6 @@
 /*
- * HTML pages and the escaping writers every page uses. Text reaches HTML only through
- * html_text() or html_attr(); there is no other way to put a string into a page.
+ * HTML pages of the server. Text reaches HTML only through the escaping writers of
+ * util/html.h.
  */
 #include <string.h>
 
@@ -10,30 +10,6 @@
 
 extern const char openapi_yaml[];
 extern const unsigned long openapi_yaml_len;
-
-static void html_escape(struct buf *b, const char *s, bool attr)
-{
-	for (; s && *s; s++) {
-		switch (*s) {
-		case '&': buf_puts(b, "&amp;"); break;
-		case '<': buf_puts(b, "&lt;"); break;
-		case '>': buf_puts(b, "&gt;"); break;
-		case '"': buf_puts(b, attr ? "&quot;" : "\""); break;
-		case '\'': buf_puts(b, attr ? "&#39;" : "'"); break;
-		default: buf_putc(b, *s);
-		}
-	}
-}
-
-void html_text(struct buf *b, const char *s)
-{
-	html_escape(b, s, false);
-}
-
-void html_attr(struct buf *b, const char *s)
-{
-	html_escape(b, s, true);
-}
 
 void page_index(struct req *r)
 {

@@ -24,6 +24,9 @@
 const struct route routes[] = {
         {"GET", "/", page_index, PUB, NULL, false},
         {"GET", "/static/kortisto.css", page_css, PUB, NULL, false},
+        {"GET", "/static/notice.css", page_notice_css, PUB, NULL, false},
+        {"GET", "/p/registers", page_registers, PUB, NULL, false},
+        {"GET", "/p/registers/{rid}/notice", page_notice, PUB, NULL, false},
         {"GET", "/healthz", api_health, PUB, NULL, false},
         {"GET", "/api/v1/openapi.yaml", api_openapi, PUB, NULL, false},
         {"POST", "/api/v1/session", api_session_create, PUB, NULL, false},

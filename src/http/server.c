@@ -526,6 +526,15 @@ static void dispatch(struct server *srv, struct req *r)
 	}
 }
 
+bool req_store_or_reply(struct req *r)
+{
+	if (!r->ctx.db)
+		r->ctx.db = thread_db(r->srv, &r->err);
+	if (!r->ctx.db)
+		reply_problem(r);
+	return r->ctx.db != NULL;
+}
+
 /* Called by the log writer once the reads of request `arg` are durable (or failed). */
 static void log_done(void *arg, int rc)
 {

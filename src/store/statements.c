@@ -30,6 +30,8 @@ static const char *const stmt_text[ST__MAX] = {
                         " ON v.register_id = r.id AND v.version = r.current_version ORDER BY r.id",
         [ST_REG_VERSIONS] = "SELECT version, published, updated, loaded_at, loaded_by, sha256"
                             " FROM register_versions WHERE register_id = ?1 ORDER BY version",
+        [ST_REG_VERSION_GET] = "SELECT source, loaded_at FROM register_versions"
+                               " WHERE register_id = ?1 AND version = ?2",
 
         [ST_REG_SIGNATURE] = "SELECT id, current_version FROM registers ORDER BY id",
 

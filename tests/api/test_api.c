@@ -119,6 +119,7 @@ struct as {
 	char bearer[128];
 	char cookie[128];
 	char csrf[128];
+	char accept_language[64]; /* sent as Accept-Language when not empty */
 };
 
 #define TESTER_PASSWORD "kortisto-testaaja-2026"
@@ -533,6 +534,10 @@ static CURLcode perform_as(CURL *h, const struct as *as, const char *method, con
 	}
 	if (as && as->csrf[0]) {
 		snprintf(line, sizeof(line), "X-CSRF-Token: %s", as->csrf);
+		hl = curl_slist_append(hl, line);
+	}
+	if (as && as->accept_language[0]) {
+		snprintf(line, sizeof(line), "Accept-Language: %s", as->accept_language);
 		hl = curl_slist_append(hl, line);
 	}
 	if (body) {
@@ -2824,6 +2829,85 @@ static void test_signin_throttled(void **state)
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* Public notices                                                                             */
+/* ------------------------------------------------------------------------------------------ */
+
+/* proves N-01, N-02, R-13: the notice is public, in the asked language, generated from the loaded
+ * declaration (the complaint authority and the derived rights are in it), and a version that
+ * does not exist is a page that says so. */
+static void test_public_notice_pages(void **state)
+{
+	struct resp r;
+	struct as anon = {0};
+	char v[128];
+	(void)state;
+
+	req_as(NULL, &r, "GET", "/p/registers/kemi-crm/notice", NULL);
+	expect_status(&r, 200);
+	assert_true(header(&r, "Content-Type", v, sizeof(v)));
+	assert_string_equal(v, "text/html; charset=utf-8");
+	assert_true(header(&r, "Content-Language", v, sizeof(v)));
+	assert_string_equal(v, "fi");
+	expect_security_headers(&r);
+	assert_non_null(strstr(r.body.p, "<html lang=\"fi\">"));
+	assert_non_null(strstr(r.body.p, "<main id=\"main\">"));
+	assert_non_null(strstr(r.body.p, "Tietosuojavaltuutetun toimisto"));
+	/* Kemi keeps every group on public task (6(1)(e)): objection applies, portability does
+	 * not, and erasure yields to the duty to keep (Art. 17(3)). */
+	assert_non_null(strstr(r.body.p, "Oikeus vastustaa käsittelyä (21 artikla)"));
+	assert_null(strstr(r.body.p, "Oikeus siirtää tiedot järjestelmästä toiseen"));
+	assert_non_null(strstr(r.body.p, "(17 artiklan 3 kohta)"));
+	assert_non_null(strstr(r.body.p, "href=\"/static/notice.css\""));
+	assert_null(strstr(r.body.p, "<style>")); /* the CSP forbids inline styles */
+	resp_free(&r);
+
+	snprintf(anon.accept_language, sizeof(anon.accept_language), "de, sv-FI;q=0.8, en;q=0.5");
+	req_as(&anon, &r, "GET", "/p/registers/kemi-crm/notice", NULL);
+	expect_status(&r, 200);
+	assert_non_null(strstr(r.body.p, "<html lang=\"sv\">"));
+	assert_non_null(strstr(r.body.p, "Dataskyddsbeskrivning"));
+	assert_non_null(strstr(r.body.p, "(på finska)"));
+	resp_free(&r);
+
+	/* ?lang= wins over the header. */
+	req_as(&anon, &r, "GET", "/p/registers/kemi-crm/notice?lang=en", NULL);
+	expect_status(&r, 200);
+	assert_non_null(strstr(r.body.p, "<html lang=\"en\">"));
+	assert_non_null(strstr(r.body.p, "Your rights and how to use them"));
+	resp_free(&r);
+
+	/* The first version has nothing to compare with (tests/api/test_cli.sh shows changes). */
+	req_as(NULL, &r, "GET", "/p/registers/kemi-crm/notice?version=1&changes=1", NULL);
+	expect_status(&r, 200);
+	assert_null(strstr(r.body.p, "id=\"changes\""));
+	assert_non_null(strstr(r.body.p, "id=\"versions\""));
+	resp_free(&r);
+	req_as(NULL, &r, "GET", "/p/registers/kemi-crm/notice?since=1", NULL);
+	expect_status(&r, 400); /* changes since the version shown itself */
+	resp_free(&r);
+	req_as(NULL, &r, "GET", "/p/registers/kemi-crm/notice?version=99", NULL);
+	expect_status(&r, 404);
+	assert_non_null(strstr(r.body.p, "<h1>Sivua ei löydy</h1>"));
+	resp_free(&r);
+	req_as(NULL, &r, "GET", "/p/registers/no-such-register/notice", NULL);
+	expect_status(&r, 404);
+	resp_free(&r);
+	req_as(NULL, &r, "GET", "/p/registers/kemi-crm/notice?version=x", NULL);
+	expect_status(&r, 400);
+	resp_free(&r);
+
+	req_as(NULL, &r, "GET", "/p/registers?lang=sv", NULL);
+	expect_status(&r, 200);
+	assert_non_null(strstr(r.body.p, "href=\"/p/registers/kemi-crm/notice?lang=sv\""));
+	resp_free(&r);
+
+	req_as(NULL, &r, "GET", "/static/notice.css", NULL);
+	expect_status(&r, 200);
+	assert_non_null(strstr(r.body.p, "@media print"));
+	resp_free(&r);
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* The route table                                                                            */
 /* ------------------------------------------------------------------------------------------ */
 
@@ -2846,6 +2930,9 @@ static const struct route_case {
 } route_cases[] = {
         {"GET", "/", "PUB", false, NULL, 200},
         {"GET", "/static/kortisto.css", "PUB", false, NULL, 200},
+        {"GET", "/static/notice.css", "PUB", false, NULL, 200},
+        {"GET", "/p/registers", "PUB", false, NULL, 200},
+        {"GET", "/p/registers/{rid}/notice", "PUB", false, NULL, 200},
         {"GET", "/healthz", "PUB", false, NULL, 200},
         {"GET", "/api/v1/openapi.yaml", "PUB", false, NULL, 200},
         {"POST", "/api/v1/session", "PUB", false, "{'name':'m-signin','password':'{pw}'}", 201},
@@ -3070,17 +3157,17 @@ static void test_authorisation_matrix(void **state)
 {
 	(void)state;
 	struct caller callers[] = {
-	        {"cookie-editor", "editor", false, true, false, true, {{0}, {0}, {0}}},
-	        {"manager", "manager", false, true, false, false, {{0}, {0}, {0}}},
-	        {"editor", "editor", false, true, false, false, {{0}, {0}, {0}}},
-	        {"viewer", "viewer", false, true, false, false, {{0}, {0}, {0}}},
-	        {"processor", "processor", false, true, false, false, {{0}, {0}, {0}}},
-	        {"admin", NULL, true, true, false, false, {{0}, {0}, {0}}},
-	        {"other-register", NULL, false, true, false, false, {{0}, {0}, {0}}},
-	        {"no-commitment", "editor", false, false, false, false, {{0}, {0}, {0}}},
-	        {"anonymous", NULL, false, false, true, false, {{0}, {0}, {0}}},
-	        {"idle-session", "manager", false, true, true, true, {{0}, {0}, {0}}},
-	        {"deactivated", "manager", false, true, true, false, {{0}, {0}, {0}}},
+	        {"cookie-editor", "editor", false, true, false, true, {{0}, {0}, {0}, {0}}},
+	        {"manager", "manager", false, true, false, false, {{0}, {0}, {0}, {0}}},
+	        {"editor", "editor", false, true, false, false, {{0}, {0}, {0}, {0}}},
+	        {"viewer", "viewer", false, true, false, false, {{0}, {0}, {0}, {0}}},
+	        {"processor", "processor", false, true, false, false, {{0}, {0}, {0}, {0}}},
+	        {"admin", NULL, true, true, false, false, {{0}, {0}, {0}, {0}}},
+	        {"other-register", NULL, false, true, false, false, {{0}, {0}, {0}, {0}}},
+	        {"no-commitment", "editor", false, false, false, false, {{0}, {0}, {0}, {0}}},
+	        {"anonymous", NULL, false, false, true, false, {{0}, {0}, {0}, {0}}},
+	        {"idle-session", "manager", false, true, true, true, {{0}, {0}, {0}, {0}}},
+	        {"deactivated", "manager", false, true, true, false, {{0}, {0}, {0}, {0}}},
 	};
 	char name[64];
 	double t_idle = now_s();
@@ -3220,6 +3307,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_routes_mirror_router_c),
 	        cmocka_unit_test(test_healthz),
+	        cmocka_unit_test(test_public_notice_pages),
 	        cmocka_unit_test(test_person_create_201_id_location),
 	        cmocka_unit_test(test_person_email_phone_normalised),
 	        cmocka_unit_test(test_person_phone_formats),

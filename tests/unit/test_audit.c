@@ -1193,9 +1193,8 @@ static void test_disclosure_m06_beyond_the_declaration(void **state)
 	         ""},
 	        {"purposes: [customer_contact, municipal_services]",
 	         "purposes: [customer_contact, municipal_services, information]"},
-	        {"  - id: municipal_services\n    text: \"kunnallisten palveluiden tarjoaminen\"\n",
-	         "  - id: municipal_services\n    text: \"kunnallisten palveluiden tarjoaminen\"\n"
-	         "    direct_marketing: true\n"},
+	        {"      en: \"providing municipal services\"\n",
+	         "      en: \"providing municipal services\"\n    direct_marketing: true\n"},
 	};
 	char *t = text;
 	for (size_t e = 0; e < sizeof(edits) / sizeof(edits[0]); e++) {
