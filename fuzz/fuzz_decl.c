@@ -1,9 +1,13 @@
 /*
- * libFuzzer harness for src/decl/decl.c. The input is copied into a buffer of exactly its
- * size with no terminator, so AddressSanitizer catches any read past the end, and handed to
- * decl_parse(). Beyond "does not crash or leak", the harness checks the contract: the return
- * value agrees with the error count, and an accepted declaration is complete — every id it
- * declares is found again by the lookups and every reference it makes resolves.
+ * libFuzzer harness for src/decl/decl.c and the notice generator. The input is copied into a
+ * buffer of exactly its size with no terminator, so AddressSanitizer catches any read past
+ * the end, and handed to decl_parse(). Beyond "does not crash or leak", the harness checks the
+ * contract: the return value agrees with the error count, and an accepted declaration is
+ * complete — every id it declares is found again by the lookups and every reference it makes
+ * resolves. An accepted declaration is then rendered as a notice in every language and
+ * format, compared with itself as a previous version, and as a record of processing; no
+ * declaration text may open an HTML element of its own. The first bytes also go through the
+ * Accept-Language parser.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -12,6 +16,9 @@
 #include <string.h>
 
 #include "decl/decl.h"
+#include "decl/notice.h"
+#include "decl/notice_text.h"
+#include "util/buf.h"
 
 /* Aborts the run so that libFuzzer records the input that broke an invariant. */
 static void require(bool cond)
@@ -86,6 +93,30 @@ static void check_accepted(const struct decl *d)
 	require(decl_text(&d->rights.channel, LANG_EN, NULL) != NULL);
 }
 
+/* Renders everything a declaration is published as. */
+static void check_rendered(const struct decl *d)
+{
+	static const enum notice_format formats[] = {NF_HTML, NF_MD, NF_TXT};
+	struct buf b = BUF_INIT;
+
+	for (int l = 0; l < LANG__MAX; l++) {
+		for (size_t f = 0; f < sizeof(formats) / sizeof(formats[0]); f++) {
+			struct notice_opts o = {.lang = (enum lang)l,
+			                        .format = formats[f],
+			                        .version = 2,
+			                        .previous = d,
+			                        .previous_version = 1};
+			require(notice_render(d, &o, &b) == 0 && b.len > 0);
+			/* Declaration texts are escaped: "<script" can only come from them. */
+			require(formats[f] != NF_HTML || !strstr(buf_str(&b), "<script"));
+			buf_reset(&b);
+		}
+		require(record_render(&d, 1, (enum lang)l, NF_CSV, &b) == 0 && b.len > 0);
+		buf_reset(&b);
+	}
+	buf_free(&b);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -100,6 +131,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (size > 0)
 		memcpy(s, data, size);
+	/* The Accept-Language parser on the input's first line, as a C string. */
+	char header[256];
+	size_t hl = 0;
+	while (hl < size && hl < sizeof(header) - 1 && data[hl] != '\n' && data[hl] != '\0') {
+		header[hl] = (char)data[hl];
+		hl++;
+	}
+	header[hl] = '\0';
+	require(lang_negotiate(NULL, header) < LANG__MAX);
 	rc = decl_parse("fuzz.yaml", s, size, &d, &dg);
 	for (i = 0; i < dg.n; i++) {
 		require(memchr(dg.v[i].message, '\0', sizeof dg.v[i].message) != NULL);
@@ -110,6 +150,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rc == 0) {
 		require(d != NULL && dg.nerrors == 0);
 		check_accepted(d);
+		check_rendered(d);
 	} else {
 		require(rc == -1 && d == NULL && dg.nerrors > 0);
 	}
