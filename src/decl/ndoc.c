@@ -6,7 +6,6 @@
 #include "decl/ndoc.h"
 
 #include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -122,21 +121,11 @@ void ndoc_section(struct ndoc *doc, const char *heading, const char *anchor, boo
 	b->anchor = anchor;
 }
 
-static const char *const months_en[12] = {"January",   "February", "March",    "April",
-                                          "May",       "June",     "July",     "August",
-                                          "September", "October",  "November", "December"};
-
 const char *ndoc_date(struct ndoc *doc, const char *iso)
 {
-	int y, m, d;
-	char tail;
-
-	if (!iso || sscanf(iso, "%4d-%2d-%2d%c", &y, &m, &d, &tail) < 3 || m < 1 || m > 12 ||
-	    d < 1 || d > 31)
-		return iso;
-	if (doc->lang == LANG_EN)
-		return ndoc_printf(doc, "%d %s %d", d, months_en[m - 1], y);
-	return ndoc_printf(doc, "%d.%d.%d", d, m, y);
+	char tmp[32];
+	const char *s = lang_date(doc->lang, iso, tmp);
+	return s == tmp ? arena_strdup(&doc->mem, tmp) : iso;
 }
 
 /* ------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@
 #include "decl/notice_text.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #define T(fi, sv, en)                                                                              \
@@ -595,4 +596,22 @@ enum lang lang_negotiate(const char *asked, const char *accept)
 		s = *end ? end + 1 : end;
 	}
 	return best >= 0 ? (enum lang)best : LANG_FI;
+}
+
+static const char *const months_en[12] = {"January",   "February", "March",    "April",
+                                          "May",       "June",     "July",     "August",
+                                          "September", "October",  "November", "December"};
+
+const char *lang_date(enum lang lang, const char *iso, char out[32])
+{
+	int y, m, d;
+
+	if (!iso || sscanf(iso, "%4d-%2d-%2d", &y, &m, &d) != 3 || m < 1 || m > 12 || d < 1 ||
+	    d > 31 || y < 0)
+		return iso;
+	if (lang == LANG_EN)
+		snprintf(out, 32, "%d %s %d", d, months_en[m - 1], y);
+	else
+		snprintf(out, 32, "%d.%d.%d", d, m, y);
+	return out;
 }

@@ -200,6 +200,13 @@ int lang_from_code(const char *code);
  */
 enum lang lang_negotiate(const char *asked, const char *accept);
 
+/*
+ * Writes date `iso` (YYYY-MM-DD, or the date part of an ISO 8601 time) the way `lang` writes
+ * it into `out`: 2.9.2021 in Finnish and Swedish, 2 September 2021 in English. Returns `out`,
+ * or `iso` itself when it is not a date.
+ */
+const char *lang_date(enum lang lang, const char *iso, char out[32]);
+
 /* Code of a language ("fi", …). */
 const char *lang_code(enum lang lang);
 

@@ -90,6 +90,7 @@ void page_registers(struct req *r)
 		bool fb = false;
 		const char *name = decl_text(&d->name, lang, &fb);
 		const char *ctl = decl_text(&d->controller.name, lang, NULL);
+		char date[32];
 		buf_puts(&b, "<li><a href=\"/p/registers/");
 		html_attr(&b, d->id);
 		buf_appendf(&b, "/notice?lang=%s\"%s>", lang_code(lang), fb ? " lang=\"fi\"" : "");
@@ -99,12 +100,12 @@ void page_registers(struct req *r)
 		buf_puts(&b, " · ");
 		html_text(&b, nmsg(NM_PUBLISHED, lang));
 		buf_puts(&b, " ");
-		html_text(&b, d->published);
+		html_text(&b, lang_date(lang, d->published, date));
 		if (d->updated) {
 			buf_puts(&b, " · ");
 			html_text(&b, nmsg(NM_UPDATED, lang));
 			buf_puts(&b, " ");
-			html_text(&b, d->updated);
+			html_text(&b, lang_date(lang, d->updated, date));
 		}
 		buf_puts(&b, "</li>\n");
 	}
