@@ -152,7 +152,8 @@ static const char css[] =
         "dt{font-weight:600}dd{margin:0}"
         ".fallback{color:#555;font-style:italic;font-size:.9em}"
         "nav.langs{float:right;font-size:.9rem}nav.langs a{margin-left:.5rem}"
-        "nav.toc ol{columns:2;column-gap:2rem;padding-left:1.4rem}"
+        "nav.toc ol{columns:2;column-gap:2rem;padding-left:1.4rem}nav.toc "
+        "ul{list-style:none;padding-left:1.4rem}"
         "footer{margin-top:2.5rem;border-top:1px solid #ccc;color:#444;font-size:.9rem}"
         "@media (max-width:36rem){dl{grid-template-columns:1fr}dd{margin-bottom:.4rem}"
         "nav.toc ol{columns:1}nav.langs{float:none}}"
@@ -289,18 +290,27 @@ void ndoc_emit_html(const struct ndoc *doc, const struct ndoc_html *h, struct bu
 		buf_puts(out, "</dl>\n");
 	buf_puts(out, "</header>\n<nav class=\"toc\" aria-labelledby=\"toc\">\n<h2 id=\"toc\">");
 	html_text(out, ndoc_m(doc, NM_CONTENTS));
-	buf_puts(out, "</h2>\n<ol>\n");
-	for (size_t k = i; k < doc->n; k++) {
-		const struct nblock *b = &doc->v[k];
-		if (b->kind != NB_H2)
-			continue;
-		buf_puts(out, "<li><a href=\"#");
-		html_attr(out, b->anchor);
-		buf_puts(out, "\">");
-		html_text(out, b->text);
-		buf_puts(out, "</a></li>\n");
+	buf_puts(out, "</h2>\n");
+	/* The numbered sections in an ordered list, the others (changes, versions) after it. */
+	for (int plain = 0; plain < 2; plain++) {
+		bool open = false;
+		for (size_t k = i; k < doc->n; k++) {
+			const struct nblock *b = &doc->v[k];
+			if (b->kind != NB_H2 || b->plain != (plain == 1))
+				continue;
+			if (!open)
+				buf_puts(out, plain ? "<ul>\n" : "<ol>\n");
+			open = true;
+			buf_puts(out, "<li><a href=\"#");
+			html_attr(out, b->anchor);
+			buf_puts(out, "\">");
+			html_text(out, b->text);
+			buf_puts(out, "</a></li>\n");
+		}
+		if (open)
+			buf_puts(out, plain ? "</ul>\n" : "</ol>\n");
 	}
-	buf_puts(out, "</ol>\n</nav>\n<main id=\"main\">\n");
+	buf_puts(out, "</nav>\n<main id=\"main\">\n");
 
 	bool in_ul = false, in_li = false, in_sec = false;
 	in_dl = false;
