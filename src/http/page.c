@@ -28,9 +28,9 @@ void page_index(struct req *r)
 	const struct registry *regs = app_registers(r->ctx.app);
 	for (size_t i = 0; i < regs->n; i++) {
 		const struct app_register *reg = &regs->v[i];
-		buf_puts(&b, "<tr><td><a href=\"/api/v1/registers/");
+		buf_puts(&b, "<tr><td><a href=\"/p/registers/");
 		html_attr(&b, reg->id);
-		buf_puts(&b, "\"><code>");
+		buf_puts(&b, "/notice\"><code>");
 		html_text(&b, reg->id);
 		buf_puts(&b, "</code></a></td><td>");
 		html_text(&b, decl_text(&reg->decl->name, LANG_FI, NULL));
@@ -44,6 +44,9 @@ void page_index(struct req *r)
 	                             ? "https"
 	                             : "http";
 	buf_puts(&b, "</tbody></table>"
+	             "<p>Each register's privacy notice (tietosuojaseloste) is generated from its "
+	             "declaration and public: <a href=\"/p/registers\">/p/registers</a>, in "
+	             "Finnish, Swedish and English.</p>"
 	             "<h2>API</h2><p>JSON API under <code>/api/v1</code>; its description is "
 	             "<a href=\"/api/v1/openapi.yaml\">openapi.yaml</a>. Personal data answers "
 	             "only to signed-in staff with a role on the register, who have accepted "

@@ -197,7 +197,8 @@ static void test_catalogue_complete(void **state)
 		for (int l = 0; l < LANG__MAX; l++) {
 			const char *s = nmsg((enum nmsg)m, (enum lang)l);
 			if (!*s || strcmp(s, "?") == 0)
-				fail_msg("message %d has no text in %s", m, lang_code((enum lang)l));
+				fail_msg("message %d has no text in %s", m,
+				         lang_code((enum lang)l));
 		}
 }
 
@@ -211,7 +212,7 @@ static void test_lang_negotiate(void **state)
 	assert_int_equal(lang_negotiate(NULL, "de, en;q=0.5, sv;q=0.7"), LANG_SV);
 	assert_int_equal(lang_negotiate(NULL, "EN-gb"), LANG_EN);
 	assert_int_equal(lang_negotiate(NULL, "en;q=0, sv;q=0.001"), LANG_SV);
-	assert_int_equal(lang_negotiate(NULL, "en;q=0"), LANG_FI);   /* refused outright */
+	assert_int_equal(lang_negotiate(NULL, "en;q=0"), LANG_FI);     /* refused outright */
 	assert_int_equal(lang_negotiate(NULL, "en;q=2, sv"), LANG_SV); /* malformed q: skip */
 	assert_int_equal(lang_negotiate(NULL, "*"), LANG_FI);
 	assert_int_equal(lang_negotiate(NULL, "english, fin"), LANG_FI);
@@ -249,7 +250,8 @@ static void test_seed_facts(void **state)
 				continue;
 			html_text(&esc, line);
 			if (!strstr(txt, line) || !strstr(md, line) || !strstr(html, buf_str(&esc)))
-				fail_msg("%s: the notice lacks the fact (txt %s, md %s, html %s): %s",
+				fail_msg("%s: the notice lacks the fact (txt %s, md %s, html %s): "
+				         "%s",
 				         seeds[i], strstr(txt, line) ? "ok" : "missing",
 				         strstr(md, line) ? "ok" : "missing",
 				         strstr(html, buf_str(&esc)) ? "ok" : "missing", line);
@@ -459,15 +461,18 @@ static void test_fallback_marked(void **state)
 static void test_escaping(void **state)
 {
 	(void)state;
-	char *y = subst(BASE, "    text: \"Asiakassuhteen hoitaminen\"",
-	                "    text: \"<script>alert(1)</script> *tähti* [linkki](javascript:x) & \\\"\"");
-	char *y2 = subst(y, "    text: \"Rekisteröidyltä\"", "    text: \"# otsikko\\n\\n1. lista\"");
+	char *y = subst(
+	        BASE, "    text: \"Asiakassuhteen hoitaminen\"",
+	        "    text: \"<script>alert(1)</script> *tähti* [linkki](javascript:x) & \\\"\"");
+	char *y2 =
+	        subst(y, "    text: \"Rekisteröidyltä\"", "    text: \"# otsikko\\n\\n1. lista\"");
 	struct decl *d = parse(y2);
 	char *html = render(d, LANG_FI, NF_HTML), *md = render(d, LANG_FI, NF_MD);
 	expect_in(html, "&lt;script&gt;alert(1)&lt;/script&gt; *tähti* [linkki](javascript:x) "
 	                "&amp; \"");
 	expect_not_in(html, "<script");
-	expect_in(md, "\\<script\\>alert(1)\\</script\\> \\*tähti\\* \\[linkki\\](javascript:x) & \"");
+	expect_in(md,
+	          "\\<script\\>alert(1)\\</script\\> \\*tähti\\* \\[linkki\\](javascript:x) & \"");
 	expect_in(md, "\n\\# otsikko\n");
 	expect_in(md, "\n1\\. lista\n");
 	free(html);
@@ -567,7 +572,8 @@ static void test_record_of_processing(void **state)
 	for (const char *p = s; (p = strstr(p, "\r\n")); p += 2)
 		rows++;
 	assert_int_equal(rows, 3);
-	expect_in(s, "\"Rekisteri\",\"Tietosuojaseloste\",\"Rekisterinpitäjä ja yhteystiedot (a)\"");
+	expect_in(s,
+	          "\"Rekisteri\",\"Tietosuojaseloste\",\"Rekisterinpitäjä ja yhteystiedot (a)\"");
 	expect_in(s, "\"'=1+1 \"\"x\"\"\""); /* a formula is defused, quotes doubled */
 	expect_in(s, "\"/p/registers/kemi-crm/notice\"");
 	buf_free(&out);
