@@ -23,11 +23,16 @@ static const char record_usage[] =
         "writes the record of processing activities (GDPR Art. 30(1)) of every register in\n"
         "its current version. Defaults: --lang fi --format md.\n";
 
-/* A positive version number; prints the problem and returns false on anything else. */
+/* A version number 1 … 1000000; prints the problem and returns false on anything else. */
 static bool parse_version(const char *opt, const char *s, int *out)
 {
-	int64_t v;
-	if (!cli_parse_id(s, &v) || v > 1000000) {
+	long v = 0;
+	bool ok = *s != '\0' && strlen(s) <= 7;
+	for (const char *p = s; ok && *p; p++) {
+		ok = *p >= '0' && *p <= '9';
+		v = v * 10 + (*p - '0');
+	}
+	if (!ok || v < 1 || v > 1000000) {
 		fprintf(stderr, "kortisto: %s: '%s' is not a version number\n", opt, s);
 		return false;
 	}
@@ -46,11 +51,13 @@ static bool parse_lang(const char *s, enum lang *out)
 	return true;
 }
 
-static bool parse_format(const char *s, enum notice_format *out)
+/* A format among those `allowed` (a bit per enum notice_format) lists in `names`. */
+static bool parse_format(const char *s, unsigned allowed, const char *names,
+                         enum notice_format *out)
 {
 	int f = notice_format_from_name(s);
-	if (f < 0) {
-		fprintf(stderr, "kortisto: --format: '%s' is not html, md, txt or csv\n", s);
+	if (f < 0 || !(allowed & (1u << f))) {
+		fprintf(stderr, "kortisto: --format: '%s' is not %s\n", s, names);
 		return false;
 	}
 	*out = (enum notice_format)f;
@@ -100,7 +107,8 @@ int cmd_notice(struct globals *g, int argc, char **argv)
 		else if (strcmp(a, "--lang") == 0)
 			ok = parse_lang(v, &rq.lang);
 		else if (strcmp(a, "--format") == 0)
-			ok = parse_format(v, &rq.format);
+			ok = parse_format(v, 1u << NF_HTML | 1u << NF_MD | 1u << NF_TXT,
+			                  "html, md or txt", &rq.format);
 		else if (strcmp(a, "--version") == 0)
 			ok = parse_version(a, v, &rq.version);
 		else if (strcmp(a, "--since") == 0)
@@ -115,6 +123,8 @@ int cmd_notice(struct globals *g, int argc, char **argv)
 		}
 	}
 	if (!rq.rid || (rq.since && !rq.changes)) {
+		fprintf(stderr, "kortisto: notice: %s\n",
+		        rq.rid ? "--since goes with --changes" : "--register RID is required");
 		fputs(notice_usage, stderr);
 		return 2;
 	}
@@ -139,7 +149,8 @@ int cmd_record(struct globals *g, int argc, char **argv)
 		} else if (ok && strcmp(a, "--lang") == 0) {
 			ok = parse_lang(v, &lang);
 		} else if (ok && strcmp(a, "--format") == 0) {
-			ok = parse_format(v, &format);
+			ok = parse_format(v, 1u << NF_HTML | 1u << NF_MD | 1u << NF_CSV,
+			                  "md, html or csv", &format);
 		} else {
 			fprintf(stderr, "kortisto: record-of-processing: unexpected '%s'\n", a);
 			ok = false;

@@ -640,7 +640,21 @@ static bool same_block(const struct nblock *a, const struct nblock *b)
 	       !strcmp(a->label ? a->label : "", b->label ? b->label : "");
 }
 
-/* Appends, as list items, the blocks of section `sec` of `from` that `to` lacks there. */
+/* How many blocks of section `sec` of `doc` equal `b`. */
+static size_t count_in(const struct ndoc *doc, int sec, const struct nblock *b)
+{
+	size_t n = 0;
+	for (size_t k = 0; k < doc->n; k++)
+		n += doc->v[k].section == sec && same_block(b, &doc->v[k]);
+	return n;
+}
+
+/*
+ * Appends, as list items, the blocks of section `sec` of `from` that occur there more often
+ * than in `to`: each distinct block once, at its first occurrence, so a line repeated in a
+ * section (the purposes of two groups) is listed once, and one that became more frequent is
+ * listed too.
+ */
 static size_t diff_section(struct ndoc *out, const struct ndoc *from, const struct ndoc *to,
                            int sec, enum nmsg verb)
 {
@@ -649,10 +663,10 @@ static size_t diff_section(struct ndoc *out, const struct ndoc *from, const stru
 		const struct nblock *a = &from->v[i];
 		if (a->section != sec || a->kind == NB_H2)
 			continue;
-		bool found = false;
-		for (size_t k = 0; k < to->n && !found; k++)
-			found = to->v[k].section == sec && same_block(a, &to->v[k]);
-		if (found)
+		bool first = true;
+		for (size_t k = 0; k < i && first; k++)
+			first = !(from->v[k].section == sec && same_block(a, &from->v[k]));
+		if (!first || count_in(from, sec, a) <= count_in(to, sec, a))
 			continue;
 		const char *t = a->label ? ndoc_printf(out, "%s: %s", a->label, a->text)
 		                         : ndoc_printf(out, "%s", a->text);

@@ -461,11 +461,11 @@ static const char *const msgs[NM__MAX][LANG__MAX] = {
                            "Den personuppgiftsansvariges tilläggsuppgifter om rättigheterna",
                            "Further information from the controller"),
         [NM_R_CONTROLLER_CONTACT] = T("Pyynnöt osoitetaan rekisterinpitäjälle (kohta 1) tai "
-                                      "yhteyshenkilölle (kohta 2).",
+                                      "kohdassa 2 nimetylle henkilölle.",
                                       "Begäranden riktas till den personuppgiftsansvarige "
-                                      "(punkt 1) eller kontaktpersonen (punkt 2).",
-                                      "Send requests to the controller (section 1) or the "
-                                      "contact person (section 2)."),
+                                      "(punkt 1) eller till personen som nämns i punkt 2.",
+                                      "Send requests to the controller (section 1) or to the "
+                                      "person named in section 2."),
 
         [NM_COMPLAINT_TEXT] = T("Jos katsot, että henkilötietojesi käsittelyssä rikotaan EU:n "
                                 "yleistä tietosuoja-asetusta, sinulla on oikeus tehdä valitus "

@@ -141,12 +141,13 @@ static void items_of(struct ndoc *doc, const struct decl *d, const char *items[R
 	buf_free(&b);
 }
 
-/* One CSV field (RFC 4180): quoted, inner quotes doubled. A leading =, +, - or @ is
- * prefixed with an apostrophe so a spreadsheet does not take the text for a formula. */
+/* One CSV field (RFC 4180): quoted, inner quotes doubled. A leading =, +, -, @, tab or
+ * carriage return is prefixed with an apostrophe so a spreadsheet does not take the text for
+ * a formula. */
 static void csv_field(struct buf *out, const char *s)
 {
 	buf_putc(out, '"');
-	if (s && strchr("=+-@", *s) && *s)
+	if (s && *s && strchr("=+-@\t\r", *s))
 		buf_putc(out, '\'');
 	for (; s && *s; s++) {
 		if (*s == '"')

@@ -528,6 +528,460 @@ t_import_map_field_of_other_group_fails_first() {
 	hasnt "$T/out" '^line '
 }
 
+# ------------------------------------------------------------------------------------ notices
+
+# section FILE FROM TO: the lines of FILE from the first one matching the ERE FROM up to, not
+# including, the next one matching the ERE TO (to the end when none does).
+section() {
+	FROM=$2 TO=$3 awk 'on && $0 ~ ENVIRON["TO"] { exit } $0 ~ ENVIRON["FROM"] { on = 1 } on' "$1"
+}
+
+# same FILE LINE...: FILE is exactly the given lines.
+same() {
+	f=$1
+	shift
+	printf '%s\n' "$@" >"$f.want"
+	diff -u "$f.want" "$f" >&2 || die "$(basename "$f") is not as expected (diff above)"
+}
+
+# long_lines FILE: the numbers of the lines of FILE wider than 78 characters that are more than
+# one word. UTF-8 continuation bytes are dropped first, so a byte is a character (mawk counts
+# bytes).
+long_lines() {
+	LC_ALL=C sed "s/$(printf '[\200-\277]')//g" "$1" |
+		LC_ALL=C awk 'length($0) > 78 && NF > 1 { print NR }'
+}
+
+# csv_shape FILE: one line per record of the CSV file FILE (RFC 4180: quoted fields may hold
+# line breaks; a record ends with CRLF): its number of fields; "broken" at the end when a
+# record does not end with CRLF or a quote is left open.
+csv_shape() {
+	LC_ALL=C awk '{
+		for (i = 1; i <= length($0); i++) {
+			c = substr($0, i, 1)
+			if (c == "\"")
+				inq = !inq
+			else if (c == "," && !inq)
+				nf++
+		}
+		if (!inq) {
+			if ($0 !~ /\r$/)
+				bad = 1
+			print nf + 1
+			nf = 0
+		}
+	} END { if (inq || bad) print "broken" }' "$1"
+}
+
+# proves N-01, R-13: the Markdown notice (the default) has the fourteen numbered sections of
+# Finnish practice in order, the publication and update dates, the version, and the complaint
+# authority from the declaration in section 14.
+t_notice_md_sections_in_order() {
+	d=$(fresh nmd)
+	run 0 "$K" --data "$d" notice --register kemi-crm
+	cp "$T/out" "$T/nmd/notice.md"
+	N=$T/nmd/notice.md
+	[ "$(sed -n 1p "$N")" = Tietosuojaseloste ] || { show "$N"; die "first line"; }
+	has "$N" '^# Asiakasyritysten ja yhteistyökumppaneiden asiakkuudenhallinta -rekisteri$'
+	has "$N" '^EU:n yleinen tietosuoja-asetus \(2016/679\), 13 ja 14 artikla$'
+	has "$N" '^\*\*Julkaistu:\*\* 16\.3\.2024  $'
+	has "$N" '^\*\*Päivitetty:\*\* 2\.3\.2026  $'
+	has "$N" '^\*\*Versio:\*\* 1 \(voimassa alkaen [0-9]{1,2}\.[0-9]{1,2}\.[0-9]{4}\)$'
+	grep '^## ' "$N" | head -n 14 >"$T/nmd/headings"
+	same "$T/nmd/headings" \
+		'## 1. Rekisterinpitäjä' \
+		'## 2. Vastuu- ja yhteyshenkilöt' \
+		'## 3. Tietosuojavastaava' \
+		'## 4. Käsittelyn tarkoitukset ja oikeusperusteet' \
+		'## 5. Rekisteröityjen ryhmät' \
+		'## 6. Henkilötietoryhmät' \
+		'## 7. Tietolähteet' \
+		'## 8. Vastaanottajat ja tietojen luovuttaminen' \
+		'## 9. Siirrot EU:n tai ETA:n ulkopuolelle' \
+		'## 10. Säilytysajat' \
+		'## 11. Suojauksen periaatteet ja ylläpitojärjestelmät' \
+		'## 12. Automaattinen päätöksenteko ja profilointi' \
+		'## 13. Rekisteröidyn oikeudet ja niiden käyttäminen' \
+		'## 14. Oikeus tehdä valitus valvontaviranomaiselle'
+	section "$N" '^## 14\. ' '^## 15\. ' >"$T/nmd/complaint"
+	has "$T/nmd/complaint" '^\*\*Tietosuojavaltuutetun toimisto\*\*$'
+	has "$T/nmd/complaint" '^\*\*Osoite:\*\* PL 800, 00521 Helsinki  $'
+	has "$T/nmd/complaint" '^\*\*Sähköposti:\*\* <tietosuoja@om\.fi>$'
+	# Nothing Finnish is missing from a Finnish notice.
+	hasnt "$N" '\(suomeksi\)'
+}
+
+# proves N-01: the plain-text notice has no Markdown and is wrapped at 78 characters; only a
+# line of one word too long to break may be longer.
+t_notice_txt_wrapped_without_markdown() {
+	d=$(fresh ntxt)
+	# The check finds the long lines of the Markdown notice, so it can fail.
+	run 0 "$K" --data "$d" notice --register kemi-crm
+	[ -n "$(long_lines "$T/out")" ] || die "the width check finds no long line in Markdown"
+	for r in kemi-crm rauma-crm; do
+		for l in 'fi' sv en; do
+			run 0 "$K" --data "$d" notice --register "$r" --lang "$l" --format txt
+			hasnt "$T/out" '^#{1,6} '
+			hasnt "$T/out" '\*\*'
+			long=$(long_lines "$T/out")
+			[ -z "$long" ] || { show "$T/out"; die "$r/$l: lines $long are wider than 78"; }
+		done
+	done
+	run 0 "$K" --data "$d" notice --register kemi-crm --format txt
+	has "$T/out" '^Tietosuojaseloste$'
+	has "$T/out" '^Julkaistu: 16\.3\.2024$'
+	has "$T/out" '^1\. Rekisterinpitäjä$'
+	has "$T/out" '^===================$' # underlined as wide as the heading
+	has "$T/out" '^14\. Oikeus tehdä valitus valvontaviranomaiselle$'
+	has "$T/out" '^Tietosuojavaltuutetun toimisto$'
+}
+
+# proves N-01: the HTML notice is a whole page in the notice's language; without a stylesheet
+# URL (the command line gives none) its style is inline.
+t_notice_html_whole_page() {
+	d=$(fresh nhtml)
+	run 0 "$K" --data "$d" notice --register kemi-crm --format html
+	[ "$(sed -n 1p "$T/out")" = '<!doctype html>' ] || { show "$T/out"; die "no doctype first"; }
+	[ "$(sed -n '$p' "$T/out")" = '</html>' ] || { show "$T/out"; die "not ended by </html>"; }
+	has "$T/out" '^<html lang="fi">$'
+	has "$T/out" '^<meta charset="utf-8">$'
+	has "$T/out" '^<title>Tietosuojaseloste – Asiakasyritysten ja yhteistyökumppaneiden asiakkuudenhallinta -rekisteri</title>$'
+	has "$T/out" '^<style>:root\{color-scheme:light\}'
+	hasnt "$T/out" '<link rel="stylesheet"'
+	has "$T/out" '^<main id="main">$'
+	has "$T/out" '^<h2 id="controller">1\. Rekisterinpitäjä</h2>$'
+	has "$T/out" '^<h2 id="complaint">14\. Oikeus tehdä valitus valvontaviranomaiselle</h2>$'
+	hasnt "$T/out" '^## '
+	run 0 "$K" --data "$d" notice --register rauma-crm --format html --lang sv
+	has "$T/out" '^<html lang="sv">$'
+	has "$T/out" '^<h2 id="controller">1\. Personuppgiftsansvarig</h2>$'
+}
+
+# proves N-01: a Swedish notice has kortisto's own texts in Swedish and shows the texts the
+# declaration has only in Finnish (kemi-crm has no translations) in Finnish, marked.
+t_notice_sv_marks_finnish_texts() {
+	d=$(fresh nsv)
+	run 0 "$K" --data "$d" notice --register kemi-crm --lang sv
+	[ "$(sed -n 1p "$T/out")" = Dataskyddsbeskrivning ] || { show "$T/out"; die "first line"; }
+	has "$T/out" '^# Asiakasyritysten ja yhteistyökumppaneiden asiakkuudenhallinta -rekisteri \*\(på finska\)\*$'
+	has "$T/out" '^\*\*Publicerad:\*\* 16\.3\.2024  $'
+	has "$T/out" '^## 1\. Personuppgiftsansvarig$'
+	has "$T/out" '^## 14\. Rätt att lämna klagomål till tillsynsmyndigheten$'
+	has "$T/out" '^Delar av denna beskrivning finns endast på finska; de är märkta \(på finska\)\.$'
+	hasnt "$T/out" '^## 1\. Rekisterinpitäjä$'
+	hasnt "$T/out" '\(suomeksi\)|\(in Finnish\)'
+}
+
+# proves N-01: rauma-crm is declared in Swedish and English too, so its English notice is all
+# English: nothing is marked as Finnish and there is no note of Finnish-only parts.
+t_notice_en_fully_translated() {
+	d=$(fresh nen)
+	run 0 "$K" --data "$d" notice --register rauma-crm --lang en
+	[ "$(sed -n 1p "$T/out")" = 'Privacy notice' ] || { show "$T/out"; die "first line"; }
+	has "$T/out" '^# Customer relationship management system \(CRM\) and company and service directory of Rauma Business Services$'
+	has "$T/out" '^## 1\. Controller$'
+	has "$T/out" '^## 13\. Your rights and how to use them$'
+	has "$T/out" '^## 14\. Right to lodge a complaint with a supervisory authority$'
+	hasnt "$T/out" 'in Finnish'
+	hasnt "$T/out" 'available in Finnish only'
+	hasnt "$T/out" '^## 1\. Rekisterinpitäjä$'
+	# The Swedish one too.
+	run 0 "$K" --data "$d" notice --register rauma-crm --lang sv
+	has "$T/out" '^## 1\. Personuppgiftsansvarig$'
+	hasnt "$T/out" 'på finska'
+}
+
+# proves N-01: a right appears only when it applies under the declared legal bases. rauma-crm
+# has groups on consent (a), contract (b) and legitimate interest (f): portability for the
+# groups on a and b, objection for the one on f, withdrawal of consent for the one on a, and
+# erasure without the Art. 17(3) exception.
+t_notice_rights_from_bases_rauma() {
+	d=$(fresh nrr)
+	run 0 "$K" --data "$d" notice --register rauma-crm
+	section "$T/out" '^## 13\. ' '^## 14\. ' >"$T/nrr/rights"
+	R=$T/nrr/rights
+	section "$R" '^### Oikeus siirtää tiedot järjestelmästä toiseen \(20 artikla\)$' \
+		'^### Oikeus vastustaa' | grep '^- ' >"$T/nrr/portability" || true
+	same "$T/nrr/portability" \
+		'- Yksityishenkilöt, joiden tietoja käsitellään suostumuksen perusteella' \
+		'- Sopimuksen osapuolena olevat rekisteröidyt'
+	section "$R" '^### Oikeus vastustaa käsittelyä \(21 artikla\)$' '^### Oikeus peruuttaa' |
+		grep '^- ' >"$T/nrr/object" || true
+	same "$T/nrr/object" '- Yritysten ja yhteisöjen henkilöt'
+	section "$R" '^### Oikeus peruuttaa suostumus \(7 artiklan 3 kohta\)$' '^### Oikeuksien' |
+		grep '^- ' >"$T/nrr/withdraw" || true
+	same "$T/nrr/withdraw" '- Yksityishenkilöt, joiden tietoja käsitellään suostumuksen perusteella'
+	has "$R" '^Sinulla on oikeus pyytää tietojesi poistamista \(”oikeus tulla unohdetuksi”\)\.$'
+	hasnt "$R" '17 artiklan 3 kohta'
+}
+
+# proves N-01: kemi-crm has all its groups on public task (e): no portability, no withdrawal
+# of consent, but objection, and erasure limited by Art. 17(3) for every group.
+t_notice_rights_from_bases_kemi() {
+	d=$(fresh nrk)
+	run 0 "$K" --data "$d" notice --register kemi-crm
+	hasnt "$T/out" 'Oikeus siirtää tiedot järjestelmästä toiseen \(20 artikla\)'
+	hasnt "$T/out" 'Oikeus peruuttaa suostumus'
+	section "$T/out" '^## 13\. ' '^## 14\. ' >"$T/nrk/rights"
+	R=$T/nrk/rights
+	has "$R" '^### Oikeus vastustaa käsittelyä \(21 artikla\)$'
+	section "$R" '^### Oikeus tietojen poistamiseen \(17 artikla\)$' '^### Oikeus käsittelyn' \
+		>"$T/nrk/erasure"
+	same "$T/nrk/erasure" '### Oikeus tietojen poistamiseen (17 artikla)' '' \
+		'Kaikkien ryhmien tietoja käsitellään lakisääteisen velvoitteen tai yleisen edun mukaisen tehtävän perusteella, joten poisto-oikeus ei koske niitä sinä aikana, jona niitä on säilytettävä (17 artiklan 3 kohta).' ''
+}
+
+# proves N-01: the minimal declaration with its only group on legal obligation (c): erasure
+# does not cover it, and there is no right to object (Art. 21(1) needs e or f). With a second
+# group on f, erasure applies, the exception names the group on c, and objection the one on f.
+t_notice_rights_basis_c() {
+	mkdir -p "$T/nrc"
+	cd "$T/nrc"
+	write_min min.yaml
+	sed 's/^    basis: e$/    basis: c/' min.yaml >c.yaml
+	grep -q '^    basis: c$' c.yaml || die "the edit did not apply"
+	"$K" init c >/dev/null
+	run 0 "$K" --data c register load c.yaml
+	run 0 "$K" --data c notice --register test-min
+	section "$T/out" '^## 13\. ' '^## 14\. ' >rights
+	section rights '^### Oikeus tietojen poistamiseen \(17 artikla\)$' '^### Oikeus käsittelyn' \
+		>erasure
+	same erasure '### Oikeus tietojen poistamiseen (17 artikla)' '' \
+		'Kaikkien ryhmien tietoja käsitellään lakisääteisen velvoitteen tai yleisen edun mukaisen tehtävän perusteella, joten poisto-oikeus ei koske niitä sinä aikana, jona niitä on säilytettävä (17 artiklan 3 kohta).' ''
+	hasnt rights '21 artikla'
+	hasnt rights '20 artikla'
+	hasnt rights 'Oikeus peruuttaa suostumus'
+
+	awk '{ print } /^    purposes: \[customer_relations\]$/ {
+		print "  - id: other"; print "    name: \"Muut henkilöt\""
+		print "    kind: organisation_contact"; print "    basis: f"
+		print "    interest: \"Yhteydenpito\""; print "    purposes: [customer_relations]" }' \
+		c.yaml >cf.yaml
+	"$K" init cf >/dev/null
+	run 0 "$K" --data cf register load cf.yaml
+	run 0 "$K" --data cf notice --register test-min
+	section "$T/out" '^## 13\. ' '^## 14\. ' >rights
+	section rights '^### Oikeus tietojen poistamiseen \(17 artikla\)$' '^### Oikeus käsittelyn' \
+		>erasure
+	same erasure '### Oikeus tietojen poistamiseen (17 artikla)' '' \
+		'Sinulla on oikeus pyytää tietojesi poistamista (”oikeus tulla unohdetuksi”).' '' \
+		'Oikeus ei koske tietoja, joita on säilytettävä lakisääteisen velvoitteen tai yleisen edun mukaisen tehtävän vuoksi (17 artiklan 3 kohta). Tällaisia ovat ryhmät:' '' \
+		'- Yhteyshenkilöt' ''
+	section rights '^### Oikeus vastustaa käsittelyä \(21 artikla\)$' '^### Oikeuksien' |
+		grep '^- ' >object || true
+	same object '- Muut henkilöt'
+}
+
+# proves N-01: every loaded version of a declaration is kept and its notice reproduced as it
+# was; --changes lists, under the section's heading, what was added and removed; --history
+# lists every version with the date it came into force.
+t_notice_versions_and_changes() {
+	mkdir -p "$T/nver"
+	d=$T/nver/data
+	old='Asiakasyritysten sekä yhteistyökumppaneiden asiakkuuden hoitamiseksi ja yhteydenpitoa yhteistyökumppaneihin elinvoimatoimialalla.'
+	new='Yritysasiakkaiden neuvonta ja palvelut.'
+	sed "s/^    text: \"$old\"\$/    text: \"$new\"/" "$REPO/registers/kemi-crm.yaml" \
+		>"$T/nver/kemi-v2.yaml"
+	grep -q "text: \"$new\"" "$T/nver/kemi-v2.yaml" || die "the edit did not apply"
+	"$K" init "$d" >/dev/null
+	run 0 "$K" --data "$d" --now 2030-01-02T10:00:00Z register load \
+		"$REPO/registers/kemi-crm.yaml"
+	run 0 "$K" --data "$d" --now 2031-06-15T10:00:00Z register load "$T/nver/kemi-v2.yaml"
+	has "$T/out" 'register kemi-crm is now at version 2$'
+
+	run 0 "$K" --data "$d" notice --register kemi-crm
+	has "$T/out" '^\*\*Versio:\*\* 2 \(voimassa alkaen 15\.6\.2031\)$'
+	has "$T/out" "^- $new\$"
+	hasnt "$T/out" "$old"
+	hasnt "$T/out" '^## Muutokset'
+	hasnt "$T/out" '^## Versiohistoria'
+
+	run 0 "$K" --data "$d" notice --register kemi-crm --version 1
+	has "$T/out" '^\*\*Versio:\*\* 1 \(voimassa alkaen 2\.1\.2030\)$'
+	has "$T/out" "^- $old\$"
+	hasnt "$T/out" "$new"
+
+	run 0 "$K" --data "$d" notice --register kemi-crm --changes
+	section "$T/out" '^## Muutokset versioon 1 verrattuna$' '^## ' >"$T/nver/changes"
+	[ -s "$T/nver/changes" ] || { show "$T/out"; die "no changes section"; }
+	grep '^### ' "$T/nver/changes" >"$T/nver/changed" || true
+	same "$T/nver/changed" '### 4. Käsittelyn tarkoitukset ja oikeusperusteet' \
+		'### 8. Vastaanottajat ja tietojen luovuttaminen'
+	section "$T/nver/changes" '^### 4\. ' '^### 8\. ' >"$T/nver/sec4"
+	has "$T/nver/sec4" "^- Lisätty: $new\$"
+	has "$T/nver/sec4" "^- Poistettu: $old\$"
+	has "$T/nver/sec4" "^- Lisätty: Tarkoitukset: $new\$"
+	# --since 1 is the default for version 2.
+	cp "$T/out" "$T/nver/changes-default"
+	run 0 "$K" --data "$d" notice --register kemi-crm --changes --since 1
+	cmp -s "$T/out" "$T/nver/changes-default" || die "--since 1 differs from the default"
+
+	run 0 "$K" --data "$d" notice --register kemi-crm --history
+	section "$T/out" '^## Versiohistoria$' '^## ' | grep '^- ' >"$T/nver/history" || true
+	same "$T/nver/history" \
+		'- Versio 2: Julkaistu 16.3.2024, Päivitetty 2.3.2026, voimassa alkaen 15.6.2031' \
+		'- Versio 1: Julkaistu 16.3.2024, Päivitetty 2.3.2026, voimassa alkaen 2.1.2030'
+
+	run 1 "$K" --data "$d" notice --register kemi-crm --version 3
+	has "$T/err" "register 'kemi-crm' has no version 3"
+	[ ! -s "$T/out" ] || die "a notice was written for a missing version"
+	# --since must name an older version than the one shown.
+	run 1 "$K" --data "$d" notice --register kemi-crm --changes --since 2
+	has "$T/err" 'changes are listed since an older version than 2'
+	run 1 "$K" --data "$d" notice --register kemi-crm --version 1 --changes --since 1
+	has "$T/err" 'changes are listed since an older version than 1'
+	# --since without --changes is a usage error.
+	run 2 "$K" --data "$d" notice --register kemi-crm --since 1
+	has "$T/err" '^usage: kortisto notice '
+	[ ! -s "$T/out" ] || die "output on a usage error"
+}
+
+# Usage errors of `notice` exit 2 with the usage on stderr and nothing on stdout.
+t_notice_usage_errors_exit_2() {
+	d=$(fresh nuse)
+	for args in '' '--lang fi' '--register' '--register kemi-crm --lang de' \
+		'--register kemi-crm --format pdf' '--register kemi-crm --version 0' \
+		'--register kemi-crm --version x' '--register kemi-crm --version -1' \
+		'--register kemi-crm --frobnicate 1' '--register kemi-crm --frobnicate' \
+		'--register kemi-crm extra'; do
+		# shellcheck disable=SC2086 # split on purpose
+		run 2 "$K" --data "$d" notice $args
+		has "$T/err" '^usage: kortisto notice --register RID'
+		[ ! -s "$T/out" ] || { show "$T/out"; die "output on a usage error: $args"; }
+	done
+	run 2 "$K" --data "$d" notice --register kemi-crm --lang de
+	has "$T/err" "--lang: 'de' is not fi, sv or en"
+	run 2 "$K" --data "$d" notice --register kemi-crm --format pdf
+	has "$T/err" "--format: 'pdf' is not html, md or txt"
+	run 2 "$K" --data "$d" notice --register kemi-crm --version x
+	has "$T/err" "--version: 'x' is not a version number"
+	run 2 "$K" --data "$d" notice --register kemi-crm --frobnicate 1
+	has "$T/err" "unknown option '--frobnicate'"
+}
+
+# An unknown register fails with exit 1 and a message; csv, the record's format, is a usage
+# error for a notice.
+t_notice_unknown_register_fails() {
+	d=$(fresh nunk)
+	run 1 "$K" --data "$d" notice --register nosuch
+	has "$T/err" "register 'nosuch' not found"
+	[ ! -s "$T/out" ] || die "output for an unknown register"
+	run 2 "$K" --data "$d" notice --register kemi-crm --format csv
+	has "$T/err" "--format: 'csv' is not html, md or txt"
+	[ ! -s "$T/out" ] || die "output for a csv notice"
+}
+
+# The record of processing (GDPR Art. 30(1)) in Markdown: one numbered section per loaded
+# register, with the register's id, its notice's address and items (a) to (g).
+t_record_md_one_section_per_register() {
+	d=$(fresh rmd)
+	run 0 "$K" --data "$d" record-of-processing
+	R=$T/rmd/record.md
+	cp "$T/out" "$R"
+	[ "$(sed -n 1p "$R")" = 'EU:n yleisen tietosuoja-asetuksen 30 artiklan 1 kohta' ] ||
+		{ show "$R"; die "first line"; }
+	has "$R" '^# Seloste käsittelytoimista$'
+	grep '^## ' "$R" >"$T/rmd/headings" || true
+	same "$T/rmd/headings" \
+		'## 1. Asiointipalvelujen ja palvelutorien palaute- ja asiakastyytyväisyysrekisteri' \
+		'## 2. Espoo Talent Hubin markkinointirekisteri' \
+		'## 3. Asiakasyritysten ja yhteistyökumppaneiden asiakkuudenhallinta -rekisteri' \
+		'## 4. Rauman yrityspalveluiden asiakkuudenhallintajärjestelmä (CRM) sekä yritys- ja palveluhakemisto' \
+		'## 5. Sospro Oy:n ja sen tytäryhtiöiden (jäljempänä ”Sospro-konserni”) kunta-asiakkaiden ja yhteistyökumppaneiden markkinointirekisteri'
+	for s in $SEEDS; do
+		has "$R" "^\\*\\*Rekisteri:\\*\\* $s  \$"
+		has "$R" "^\\*\\*Tietosuojaseloste:\\*\\* /p/registers/$s/notice\$"
+	done
+	[ "$(grep -c '^### Tekniset ja organisatoriset turvatoimet (g)$' "$R")" -eq 5 ] ||
+		die "item (g) is not once per register"
+	# A data directory with one register has one section.
+	mkdir -p "$T/rmd/one"
+	"$K" init "$T/rmd/one/data" >/dev/null
+	"$K" --data "$T/rmd/one/data" register load "$REPO/registers/rauma-crm.yaml" >/dev/null 2>&1
+	run 0 "$K" --data "$T/rmd/one/data" record-of-processing
+	grep '^## ' "$T/out" >"$T/rmd/one/headings" || true
+	same "$T/rmd/one/headings" \
+		'## 1. Rauman yrityspalveluiden asiakkuudenhallintajärjestelmä (CRM) sekä yritys- ja palveluhakemisto'
+}
+
+# The record as CSV: a header row and one row per loaded register, every row of ten quoted
+# fields ended by CRLF (fields may hold line breaks, so rows are counted by parsing).
+t_record_csv_one_row_per_register() {
+	d=$(fresh rcsv)
+	run 0 "$K" --data "$d" record-of-processing --format csv
+	C=$T/rcsv/record.csv
+	cp "$T/out" "$C"
+	csv_shape "$C" >"$T/rcsv/shape"
+	same "$T/rcsv/shape" 10 10 10 10 10 10
+	cr=$(printf '\r')
+	[ "$(sed -n 1p "$C")" = "\"Rekisteri\",\"Tietosuojaseloste\",\"Rekisterinpitäjä ja yhteystiedot (a)\",\"Käsittelyn tarkoitukset (b)\",\"Rekisteröityjen ryhmät (c)\",\"Henkilötietoryhmät (c)\",\"Vastaanottajien ryhmät (d)\",\"Siirrot kolmansiin maihin (e)\",\"Poistamisen määräajat (f)\",\"Tekniset ja organisatoriset turvatoimet (g)\"$cr" ] ||
+		{ show "$C"; die "header row"; }
+	for s in $SEEDS; do
+		[ "$(grep -c "^\"[^\"]* ($s)\",\"/p/registers/$s/notice\"," "$C")" -eq 1 ] ||
+			{ show "$C"; die "not one row for $s"; }
+	done
+	run 0 "$K" --data "$d" record-of-processing --format csv --lang en
+	has "$T/out" '^"Register","Privacy notice","Controller and contact details \(a\)",'
+}
+
+# A text that starts with '=' (or '@', '+', '-') would be a formula in a spreadsheet; in the
+# CSV record it is prefixed with an apostrophe. Markdown escapes it at the start of a line.
+t_record_csv_defuses_formulas() {
+	mkdir -p "$T/rfx"
+	cd "$T/rfx"
+	write_min min.yaml
+	sed 's/^    text: "Asiakassuhteen hoitaminen"$/    text: "=1+1"/; s/^name: "Testirekisteri"$/name: "@SUM(A1)"/' \
+		min.yaml >f.yaml
+	grep -q '"=1+1"' f.yaml || die "the edit did not apply"
+	grep -q '"@SUM(A1)"' f.yaml || die "the edit did not apply"
+	"$K" init data >/dev/null
+	run 0 "$K" --data data register load f.yaml
+	run 0 "$K" --data data record-of-processing --format csv
+	csv_shape "$T/out" >shape
+	same shape 10 10
+	has "$T/out" '^"'"'"'@SUM\(A1\) \(test-min\)","/p/registers/test-min/notice",'
+	has "$T/out" ',"'"'"'=1\+1",'
+	hasnt "$T/out" '"=1\+1"'
+	hasnt "$T/out" '"@SUM'
+	run 0 "$K" --data data record-of-processing
+	has "$T/out" '^\\=1\+1$'
+}
+
+# The record comes as md, html or csv; txt, a format of the notice, and other bad options
+# are usage errors (2).
+t_record_formats() {
+	d=$(fresh rfmt)
+	run 0 "$K" --data "$d" record-of-processing --format html --lang sv
+	[ "$(sed -n 1p "$T/out")" = '<!doctype html>' ] || { show "$T/out"; die "no doctype"; }
+	has "$T/out" '^<html lang="sv">$'
+	has "$T/out" '^<h1>Register över behandling</h1>$'
+	has "$T/out" '^<main id="main">$'
+	run 2 "$K" --data "$d" record-of-processing --format txt
+	has "$T/err" "--format: 'txt' is not md, html or csv"
+	[ ! -s "$T/out" ] || die "output for --format txt"
+	for args in '--format pdf' '--lang de' '--lang' '--register kemi-crm' 'extra'; do
+		# shellcheck disable=SC2086 # split on purpose
+		run 2 "$K" --data "$d" record-of-processing $args
+		has "$T/err" '^usage: kortisto record-of-processing'
+		[ ! -s "$T/out" ] || die "output on a usage error: $args"
+	done
+}
+
+# --help of notice and record-of-processing prints their usage on stdout and exits 0; the
+# top-level help lists both commands.
+t_notice_and_record_help() {
+	run 0 "$K" notice --help
+	has "$T/out" '^usage: kortisto notice --register RID \[--lang fi\|sv\|en\] \[--format html\|md\|txt\]$'
+	has "$T/out" 'Defaults: --lang fi --format md\.$'
+	[ ! -s "$T/err" ] || die "help wrote to stderr"
+	run 0 "$K" record-of-processing --help
+	has "$T/out" '^usage: kortisto record-of-processing \[--lang fi\|sv\|en\] \[--format md\|html\|csv\]$'
+	[ ! -s "$T/err" ] || die "help wrote to stderr"
+	run 0 "$K" --help
+	has "$T/out" '^  notice --register RID '
+	has "$T/out" '^  record-of-processing '
+}
+
 # ------------------------------------------------------------------------------------ runner
 
 if [ "${1:-}" = --one ]; then
@@ -541,4 +995,10 @@ run_tests CLI sh "$0" t_help_and_version t_usage_errors_exit_2 t_init_creates_pr
 	t_register_check_broken t_register_check_completeness t_register_load_twice t_register_load_refuses_broken \
 	t_register_list_shows_seeds t_person_round_trip t_person_reveal_hetu_for_operator \
 	t_now_sets_the_clock t_import_csv t_import_map_undeclared_field_fails_first \
-	t_import_map_field_of_other_group_fails_first
+	t_import_map_field_of_other_group_fails_first t_notice_md_sections_in_order \
+	t_notice_txt_wrapped_without_markdown t_notice_html_whole_page t_notice_sv_marks_finnish_texts \
+	t_notice_en_fully_translated t_notice_rights_from_bases_rauma t_notice_rights_from_bases_kemi \
+	t_notice_rights_basis_c t_notice_versions_and_changes t_notice_usage_errors_exit_2 \
+	t_notice_unknown_register_fails t_record_md_one_section_per_register \
+	t_record_csv_one_row_per_register t_record_csv_defuses_formulas t_record_formats \
+	t_notice_and_record_help
