@@ -51,6 +51,10 @@ int person_update_tx(struct kctx *ctx, const char *rid, int64_t id, json_t *patc
  * affiliations, search index, change history). */
 int person_delete(struct kctx *ctx, const char *rid, int64_t id);
 
+/* As person_delete, inside the caller's write transaction; `reason` (a code such as
+ * "request:12", or NULL) goes into the usage-log entry. */
+int person_delete_tx(struct kctx *ctx, const char *rid, int64_t id, const char *reason);
+
 /*
  * Finds persons of `rid`: by full-text query `q` (prefix match on names and e-mail, case and
  * diacritics ignored), by exact henkilötunnus `hetu`, or all when both are NULL. `cursor`
