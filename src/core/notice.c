@@ -142,6 +142,7 @@ int notice_get(struct kctx *ctx, const struct notice_req *rq, struct buf *out)
 	        .previous_version = since,
 	        .css_href = rq->css_href,
 	        .self_href = rq->self_href,
+	        .version_in_links = rq->version > 0,
 	};
 	notice_render(d, &o, out);
 out:

@@ -27,8 +27,8 @@
 #define SOON_DAYS 7
 
 static const char *const type_names[RT__MAX] = {
-        "access",    "rectification", "erasure",            "restriction",
-        "portability", "objection",   "consent_withdrawal", "marketing_ban"};
+        "access",    "rectification",      "erasure",      "restriction", "portability",
+        "objection", "consent_withdrawal", "marketing_ban"};
 
 static const char *const filter_names[RQ__MAX] = {"all", "open", "due_soon", "overdue"};
 
@@ -128,7 +128,8 @@ static int only_keys(struct kctx *ctx, json_t *in, const char *const *keys)
 		return kerr_set(ctx->err, KERR_INVALID, NULL, "the body must be a JSON object");
 	json_object_foreach (in, k, v) {
 		if (!in_names(keys, k))
-			return kerr_set(ctx->err, KERR_INVALID, k, "%s: not a member of this request",
+			return kerr_set(ctx->err, KERR_INVALID, k,
+			                "%s: not a member of this request",
 			                ident_valid(k, NULL) ? k : "?");
 	}
 	return 0;
@@ -222,13 +223,13 @@ static json_t *row_json(struct kctx *ctx, const struct reqrow *r)
 {
 	char today[11];
 	today_plus(ctx, 0, today);
-	json_t *o = json_pack(
-	        "{s:I, s:s, s:s, s:o, s:o, s:s, s:s, s:s, s:s?, s:s, s:s?, s:s, s:s}", "id",
-	        (json_int_t)r->id, "type", type_names[r->type], "state", r->state, "subject",
-	        parsed(r->subject), "details", parsed(r->details), "channel", r->channel,
-	        "received_at", r->received_at, "due_on", r->due_on, "extended_to", r->extended_to,
-	        "due", due(r), "handler", r->handler, "created_at", r->created_at, "created_by",
-	        r->created_by);
+	json_t *o =
+	        json_pack("{s:I, s:s, s:s, s:o, s:o, s:s, s:s, s:s, s:s?, s:s, s:s?, s:s, s:s}",
+	                  "id", (json_int_t)r->id, "type", type_names[r->type], "state", r->state,
+	                  "subject", parsed(r->subject), "details", parsed(r->details), "channel",
+	                  r->channel, "received_at", r->received_at, "due_on", r->due_on,
+	                  "extended_to", r->extended_to, "due", due(r), "handler", r->handler,
+	                  "created_at", r->created_at, "created_by", r->created_by);
 	json_object_set_new(o, "person_id",
 	                    r->person_id ? json_integer((json_int_t)r->person_id) : json_null());
 	json_object_set_new(o, "overdue", json_boolean(is_open(r) && strcmp(due(r), today) < 0));
@@ -354,7 +355,7 @@ static int check_details(struct kctx *ctx, const struct decl *d, enum req_type t
 		                          "({\"changes\": {\"field\": \"new value\"}})")
 		               : 0;
 	rc = only_keys(ctx, det,
-	               t == RT_RECTIFICATION  ? rect_keys
+	               t == RT_RECTIFICATION   ? rect_keys
 	               : t == RT_MARKETING_BAN ? ban_keys
 	               : t == RT_OBJECTION     ? obj_keys
 	                                       : note_keys);
@@ -373,22 +374,25 @@ static int check_details(struct kctx *ctx, const struct decl *d, enum req_type t
 		/* The values are checked when the change is applied; the fields now. */
 		json_object_foreach (c, k, v) {
 			if (!decl_field(d, k) && strcmp(k, "first_name") && strcmp(k, "last_name"))
-				return kerr_set(ctx->err, KERR_REFUSED, "details.changes",
-				                "details.changes: field '%s' is not declared by register "
-				                "'%s'",
-				                ident_valid(k, NULL) ? k : "?", d->id);
+				return kerr_set(
+				        ctx->err, KERR_REFUSED, "details.changes",
+				        "details.changes: field '%s' is not declared by register "
+				        "'%s'",
+				        ident_valid(k, NULL) ? k : "?", d->id);
 		}
 	} else if (t == RT_MARKETING_BAN) {
 		json_t *c = json_object_get(det, "channels"), *v;
 		size_t i;
 		if (c && (!json_is_array(c) || !json_array_size(c)))
-			return kerr_set(ctx->err, KERR_INVALID, "details.channels",
-			                "details.channels: a list of email, post, phone, sms or all");
+			return kerr_set(
+			        ctx->err, KERR_INVALID, "details.channels",
+			        "details.channels: a list of email, post, phone, sms or all");
 		json_array_foreach (c, i, v) {
 			if (!in_names(ban_channels, json_string_value(v)))
-				return kerr_set(ctx->err, KERR_INVALID, "details.channels",
-				                "details.channels: a list of email, post, phone, sms or "
-				                "all");
+				return kerr_set(
+				        ctx->err, KERR_INVALID, "details.channels",
+				        "details.channels: a list of email, post, phone, sms or "
+				        "all");
 		}
 	} else if (t == RT_OBJECTION) {
 		const char *scope;
@@ -438,17 +442,19 @@ int request_create(struct kctx *ctx, const char *rid, json_t *in, int64_t *id)
 	if (!d)
 		return KERR_NOTFOUND;
 	if ((rc = only_keys(ctx, in, keys)) ||
-	    (rc = req_text(ctx, in, "type", 40, "one of access, rectification, erasure, "
+	    (rc = req_text(ctx, in, "type", 40,
+	                   "one of access, rectification, erasure, "
 	                   "restriction, portability, objection, consent_withdrawal, "
-	                   "marketing_ban", &type_s)))
+	                   "marketing_ban",
+	                   &type_s)))
 		return rc;
 	int type = request_type_parse(type_s);
 	if (type < 0)
 		return kerr_set(ctx->err, KERR_INVALID, "type",
 		                "type: one of access, rectification, erasure, restriction, "
 		                "portability, objection, consent_withdrawal, marketing_ban");
-	if ((rc = req_text(ctx, in, "channel", 40,
-	                   "written, email, self_service or in_person", &channel)))
+	if ((rc = req_text(ctx, in, "channel", 40, "written, email, self_service or in_person",
+	                   &channel)))
 		return rc;
 	if (!in_names(channels, channel))
 		return kerr_set(ctx->err, KERR_INVALID, "channel",
@@ -534,8 +540,7 @@ static json_t *authority(const struct decl *d)
 	return json_pack("{s:s, s:s?, s:s?, s:s?, s:s?}", "name",
 	                 decl_text(&d->complaint_authority.name, LANG_FI, NULL), "address",
 	                 d->complaint_authority.address, "phone", d->complaint_authority.phone,
-	                 "email", d->complaint_authority.email, "web",
-	                 d->complaint_authority.web);
+	                 "email", d->complaint_authority.email, "web", d->complaint_authority.web);
 }
 
 int request_get(struct kctx *ctx, const char *rid, int64_t id, json_t **out)
@@ -556,10 +561,10 @@ int request_get(struct kctx *ctx, const char *rid, int64_t id, json_t **out)
 	struct query *q = store_query(ctx->db, ST_REQ_STEPS);
 	q_int(q, 1, id);
 	while ((rc = q_step(q, ctx->err)) == 1)
-		json_array_append_new(steps, json_pack("{s:s, s:s, s:s, s:s?}", "at",
-		                                       q_col_text(q, 0), "actor", q_col_text(q, 1),
-		                                       "action", q_col_text(q, 2), "note",
-		                                       q_col_text(q, 3)));
+		json_array_append_new(steps,
+		                      json_pack("{s:s, s:s, s:s, s:s?}", "at", q_col_text(q, 0),
+		                                "actor", q_col_text(q, 1), "action",
+		                                q_col_text(q, 2), "note", q_col_text(q, 3)));
 	q_done(q);
 	if (rc < 0)
 		goto out;
@@ -686,8 +691,8 @@ static int begin_open(struct kctx *ctx, const char *rid, int64_t id, struct reqr
 	if ((rc = row_load(ctx, rid, id, r)))
 		goto fail;
 	if (!is_open(r)) {
-		rc = kerr_set(ctx->err, KERR_CONFLICT, "state",
-		              "request %" PRId64 " is already %s", id, r->state);
+		rc = kerr_set(ctx->err, KERR_CONFLICT, "state", "request %" PRId64 " is already %s",
+		              id, r->state);
 		goto fail;
 	}
 	return 0;
@@ -720,9 +725,10 @@ int request_verify(struct kctx *ctx, const char *rid, int64_t id, json_t *in)
 	    (rc = opt_text(ctx, in, "note", MAX_TEXT, &note)))
 		return rc;
 	if (!in_names(methods, method))
-		return kerr_set(ctx->err, KERR_INVALID, "method",
-		                "method: id_document, strong_auth, email_link, registered_contact or "
-		                "in_person");
+		return kerr_set(
+		        ctx->err, KERR_INVALID, "method",
+		        "method: id_document, strong_auth, email_link, registered_contact or "
+		        "in_person");
 	if ((rc = begin_open(ctx, rid, id, &r)))
 		return rc;
 	if (strcmp(r.state, "received") != 0) {
@@ -792,10 +798,11 @@ int request_extend(struct kctx *ctx, const char *rid, int64_t id, json_t *in)
 		                            "request %" PRId64 " was already extended to %s", id,
 		                            r.extended_to));
 	if (strcmp(today, r.due_on) > 0)
-		return finish(ctx, kerr_set(ctx->err, KERR_REFUSED, "months",
-		                            "the first deadline (%s) has passed: an extension must be "
-		                            "made before it",
-		                            r.due_on));
+		return finish(ctx,
+		              kerr_set(ctx->err, KERR_REFUSED, "months",
+		                       "the first deadline (%s) has passed: an extension must be "
+		                       "made before it",
+		                       r.due_on));
 	struct duration dur = {0, (int)json_integer_value(m), 0};
 	if (request_due_date(r.due_on, dur, to) != 0)
 		return finish(ctx, kerr_set(ctx->err, KERR_INTERNAL, NULL, "bad due date"));
@@ -969,14 +976,15 @@ static bool kept_by_basis(struct kctx *ctx, const struct decl *d, const char *gr
 	}
 	for (size_t i = 0; i < d->retention.nrules; i++) {
 		const struct decl_rule *rule = &d->retention.rules[i];
-		const char *from = rule->from == RF_CREATED            ? created
-		                   : rule->from == RF_LAST_CUSTOMER_EVENT ? (last_event ? last_event
-		                                                                        : created)
-		                                                          : NULL;
+		const char *from = rule->from == RF_CREATED ? created
+		                   : rule->from == RF_LAST_CUSTOMER_EVENT
+		                           ? (last_event ? last_event : created)
+		                           : NULL;
 		char end[11];
 		if (!rule_for(rule, group) || !rule->has_after || !from || rule->action == RA_NONE)
 			continue;
-		if (request_due_date(from, rule->after, end) == 0 && (!*until || strcmp(end, *until) < 0)) {
+		if (request_due_date(from, rule->after, end) == 0 &&
+		    (!*until || strcmp(end, *until) < 0)) {
 			*until = arena_strdup(ctx->mem, end);
 			*rule_id = rule->id;
 		}
@@ -1010,11 +1018,12 @@ static int fulfil_erasure(struct kctx *ctx, const struct decl *d, const char *ri
 		/* what the law obliges to keep stays, and the answer says until when. */
 		*outcome = json_pack("{s:b, s:{s:s#, s:s?, s:s?}}", "erased", 0, "kept", "basis",
 		                     &basis, (size_t)1, "until", until, "rule", rule);
-		*refusal = arena_printf(ctx->mem,
-		                        "The data is processed on a legal obligation or public task "
-		                        "(GDPR Art. 6(1)(%c)) and must be kept %s%s (Art. 17(3)(b)).",
-		                        basis, until ? "until " : "for the period the law sets",
-		                        until ? until : "");
+		*refusal =
+		        arena_printf(ctx->mem,
+		                     "The data is processed on a legal obligation or public task "
+		                     "(GDPR Art. 6(1)(%c)) and must be kept %s%s (Art. 17(3)(b)).",
+		                     basis, until ? "until " : "for the period the law sets",
+		                     until ? until : "");
 		return 0;
 	}
 	if ((rc = erase(ctx, rid, r)))

@@ -107,7 +107,7 @@ int request_lift(struct kctx *ctx, const char *rid, int64_t id, json_t *in);
 
 /* Names of types and filters as the API and command line write them; NULL when unknown. */
 const char *request_type_name(enum req_type t);
-int request_type_parse(const char *s); /* -1 when unknown */
+int request_type_parse(const char *s);   /* -1 when unknown */
 int request_filter_parse(const char *s); /* -1 when unknown */
 
 #endif

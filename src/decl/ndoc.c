@@ -244,8 +244,11 @@ void ndoc_emit_html(const struct ndoc *doc, const struct ndoc_html *h, struct bu
 				continue;
 			buf_puts(out, "<a href=\"");
 			html_attr(out, h->lang_href);
-			buf_appendf(out, "?lang=%s\" hreflang=\"%s\" lang=\"%s\">", lang_code(l),
-			            lang_code(l), lang_code(l));
+			buf_appendf(out, "?lang=%s", lang_code(l));
+			if (h->version > 0)
+				buf_appendf(out, "&amp;version=%d", h->version);
+			buf_appendf(out, "\" hreflang=\"%s\" lang=\"%s\">", lang_code(l),
+			            lang_code(l));
 			html_text(out, lang_names[l]);
 			buf_puts(out, "</a>");
 		}

@@ -97,6 +97,7 @@ extern const enum nmsg ndoc_recipient_msgs[RK__MAX];
 struct ndoc_html {
 	const char *css_href;  /* link this style sheet; NULL: embed it in the page */
 	const char *lang_href; /* when set, links to the page in each language: HREF?lang=xx */
+	int version;           /* > 0: the language links keep showing this version */
 	const char *title;     /* the <title>; NULL: the document's title */
 };
 

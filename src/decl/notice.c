@@ -758,6 +758,7 @@ int notice_render(const struct decl *d, const struct notice_opts *o, struct buf 
 		struct ndoc_html h = {
 		        .css_href = o->css_href,
 		        .lang_href = o->self_href,
+		        .version = o->version_in_links ? o->version : 0,
 		        .title = ndoc_printf(&doc, "%s – %s", ndoc_m(&doc, NM_TITLE), name),
 		};
 		ndoc_emit_html(&doc, &h, out);

@@ -7,6 +7,7 @@
 #ifndef KORTISTO_NOTICE_H
 #define KORTISTO_NOTICE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "decl/decl.h"
@@ -35,6 +36,7 @@ struct notice_opts {
 	int previous_version;
 	const char *css_href;  /* HTML: link this style sheet; NULL: embed it */
 	const char *self_href; /* HTML: the page's own path, for language and version links */
+	bool version_in_links; /* HTML: the language links keep the version shown */
 };
 
 /*

@@ -114,9 +114,11 @@ static void items_of(struct ndoc *doc, const struct decl *d, const char *items[R
 		put_s(&b, "", ndoc_m(doc, NM_NO_TRANSFERS));
 	for (size_t i = 0; d->transfers.outside_eea && i < d->transfers.ndestinations; i++) {
 		const struct decl_transfer_dest *t = &d->transfers.destinations[i];
+		const struct decl_recipient *r =
+		        t->recipient ? decl_recipient(d, t->recipient) : NULL;
 		put_s(&b, "; ", t->country);
-		if (t->recipient)
-			put_s(&b, ": ", t->recipient);
+		if (r)
+			put(doc, &b, ": ", &r->name);
 		put_s(&b, ", ", ndoc_m(doc, NM_SAFEGUARD));
 		put(doc, &b, ": ", &t->safeguard);
 	}

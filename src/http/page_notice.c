@@ -23,9 +23,12 @@ static enum lang page_lang(struct req *r)
 /* A page of its own for an error, so a browser shows a sentence rather than JSON. */
 static void reply_error_page(struct req *r, unsigned status, enum lang lang)
 {
-	static const char *const titles[LANG__MAX] = {"Sivua ei löydy", "Sidan hittades inte",
-	                                              "Page not found"};
+	static const char *const notfound[LANG__MAX] = {"Sivua ei löydy", "Sidan hittades inte",
+	                                                "Page not found"};
+	static const char *const bad[LANG__MAX] = {"Virheellinen osoite", "Felaktig adress",
+	                                           "Bad address"};
 	static const char *const back[LANG__MAX] = {"Rekisterit", "Register", "Registers"};
+	const char *title = status == 404 ? notfound[lang] : bad[lang];
 	struct buf b = BUF_INIT;
 
 	buf_appendf(&b,
@@ -33,17 +36,41 @@ static void reply_error_page(struct req *r, unsigned status, enum lang lang)
 	            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
 	            "<title>",
 	            lang_code(lang));
-	html_text(&b, titles[lang]);
+	html_text(&b, title);
 	buf_puts(&b, "</title><link rel=\"stylesheet\" href=\"");
 	buf_puts(&b, notice_css_path);
 	buf_puts(&b, "\"></head><body><main><h1>");
-	html_text(&b, titles[lang]);
-	buf_puts(&b, "</h1><p>");
-	html_text(&b, r->ctx.err->message[0] ? r->ctx.err->message : titles[lang]);
+	html_text(&b, title);
+	/* The detail is kortisto's own message, in English; the page around it is in the
+	 * reader's language. */
+	buf_puts(&b, "</h1><p lang=\"en\">");
+	html_text(&b, r->ctx.err->message[0] ? r->ctx.err->message : title);
 	buf_appendf(&b, "</p><p><a href=\"/p/registers?lang=%s\">", lang_code(lang));
 	html_text(&b, back[lang]);
 	buf_puts(&b, "</a></p></main></body></html>\n");
 	reply_html(r, status, &b);
+	if (r->resp)
+		MHD_add_response_header(r->resp, "Content-Language", lang_code(lang));
+}
+
+/* A number query argument 1 … 1000000 (0 when absent); replies with an error page and
+ * returns false when it is something else. */
+static bool number_arg(struct req *r, const char *name, enum lang lang, int *out)
+{
+	const char *s = req_arg(r, name);
+	long v = 0;
+	bool ok = !s || (*s && strlen(s) <= 7);
+	for (const char *p = s; ok && p && *p; p++) {
+		ok = *p >= '0' && *p <= '9';
+		v = v * 10 + (*p - '0');
+	}
+	if (!ok || (s && (v < 1 || v > 1000000))) {
+		kerr_set(r->ctx.err, KERR_INVALID, name, "%s: must be a version number", name);
+		reply_error_page(r, 400, lang);
+		return false;
+	}
+	*out = (int)v;
+	return true;
 }
 
 void page_notice_css(struct req *r)
@@ -111,29 +138,31 @@ void page_registers(struct req *r)
 	}
 	buf_puts(&b, "</ul>\n</main>\n</body>\n</html>\n");
 	reply_html(r, 200, &b);
+	if (r->resp)
+		MHD_add_response_header(r->resp, "Content-Language", lang_code(lang));
 }
 
 void page_notice(struct req *r)
 {
 	enum lang lang = page_lang(r);
-	long long version, since;
+	int version, since;
 	const char *changes = req_arg(r, "changes");
 	struct buf b = BUF_INIT;
 
-	if (!req_store_or_reply(r) ||
-	    !req_int_arg_or_reply(r, "version", 0, 1, 1000000, &version) ||
-	    !req_int_arg_or_reply(r, "since", 0, 1, 1000000, &since))
+	if (!req_store_or_reply(r) || !number_arg(r, "version", lang, &version) ||
+	    !number_arg(r, "since", lang, &since))
 		return;
+	const char *self = arena_printf(&r->mem, "/p/registers/%s/notice", r->rid);
 	struct notice_req rq = {
 	        .rid = r->rid,
-	        .version = (int)version,
+	        .version = version,
 	        .changes = (changes && strcmp(changes, "0") != 0) || since > 0,
-	        .since = (int)since,
+	        .since = since,
 	        .history = true,
 	        .lang = lang,
 	        .format = NF_HTML,
 	        .css_href = notice_css_path,
-	        .self_href = arena_printf(&r->mem, "/p/registers/%s/notice", r->rid),
+	        .self_href = self,
 	};
 	int rc = notice_get(&r->ctx, &rq, &b);
 	if (rc) {
