@@ -137,6 +137,18 @@ void api_audit_list(struct req *r);        /* GET REG/audit */
 void api_disclosure_create(struct req *r); /* POST REG/disclosures */
 void api_disclosure_list(struct req *r);   /* GET REG/disclosures */
 
+/* api_request.c: data-subject requests */
+void api_request_create(struct req *r);   /* POST REG/requests */
+void api_request_list(struct req *r);     /* GET REG/requests */
+void api_request_get(struct req *r);      /* GET REG/requests/{id} */
+void api_request_verify(struct req *r);   /* POST REG/requests/{id}/verify */
+void api_request_extend(struct req *r);   /* POST REG/requests/{id}/extend */
+void api_request_assess(struct req *r);   /* POST REG/requests/{id}/assess */
+void api_request_refuse(struct req *r);   /* POST REG/requests/{id}/refuse */
+void api_request_withdraw(struct req *r); /* POST REG/requests/{id}/withdraw */
+void api_request_fulfil(struct req *r);   /* POST REG/requests/{id}/fulfil */
+void api_request_lift(struct req *r);     /* POST REG/requests/{id}/lift */
+
 void api_health(struct req *r);
 void api_registers(struct req *r);
 void api_register_get(struct req *r);

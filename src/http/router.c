@@ -61,6 +61,16 @@ const struct route routes[] = {
         {"GET", REG "/affiliations/{id}", api_affiliation_get, ON(ROLE_PROCESSOR), NULL, true},
         {"PATCH", REG "/affiliations/{id}", api_affiliation_update, ON(ROLE_EDITOR), NULL, true},
         {"DELETE", REG "/affiliations/{id}", api_affiliation_delete, ON(ROLE_EDITOR), NULL, true},
+        {"POST", REG "/requests", api_request_create, ON(ROLE_EDITOR), NULL, true},
+        {"GET", REG "/requests", api_request_list, ON(ROLE_EDITOR), NULL, true},
+        {"GET", REG "/requests/{id}", api_request_get, ON(ROLE_EDITOR), NULL, true},
+        {"POST", REG "/requests/{id}/verify", api_request_verify, ON(ROLE_EDITOR), NULL, true},
+        {"POST", REG "/requests/{id}/extend", api_request_extend, ON(ROLE_EDITOR), NULL, true},
+        {"POST", REG "/requests/{id}/assess", api_request_assess, ON(ROLE_MANAGER), NULL, true},
+        {"POST", REG "/requests/{id}/fulfil", api_request_fulfil, ON(ROLE_EDITOR), NULL, true},
+        {"POST", REG "/requests/{id}/lift", api_request_lift, ON(ROLE_MANAGER), NULL, true},
+        {"POST", REG "/requests/{id}/refuse", api_request_refuse, ON(ROLE_MANAGER), NULL, true},
+        {"POST", REG "/requests/{id}/withdraw", api_request_withdraw, ON(ROLE_EDITOR), NULL, true},
 };
 
 const size_t nroutes = sizeof(routes) / sizeof(routes[0]);

@@ -2967,6 +2967,22 @@ static const struct route_case {
          "621/1999 13 §','categories':['contact'],'subjects':[{pid}]}",
          201},
         {"GET", REG "/disclosures", "ON(ROLE_MANAGER)", true, NULL, 200},
+        {"GET", REG "/requests", "ON(ROLE_EDITOR)", true, NULL, 200},
+        {"POST", REG "/requests", "ON(ROLE_EDITOR)", true,
+         "{'type':'restriction','channel':'written','person_id':{pid}}", 201},
+        {"GET", REG "/requests/{id}", "ON(ROLE_EDITOR)", true, NULL, 200},
+        {"POST", REG "/requests/{id}/verify", "ON(ROLE_EDITOR)", true, "{'method':'id_document'}",
+         200},
+        {"POST", REG "/requests/{id}/extend", "ON(ROLE_EDITOR)", true,
+         "{'months':1,'reason':'monta pyyntöä','subject_told':true}", 200},
+        {"POST", REG "/requests/{id}/assess", "ON(ROLE_MANAGER)", true,
+         "{'assessment':'excessive','reason':'toistuva'}", 200},
+        {"POST", REG "/requests/{id}/fulfil", "ON(ROLE_EDITOR)", true, "{}", 200},
+        {"POST", REG "/requests/{id}/lift", "ON(ROLE_MANAGER)", true,
+         "{'note':'kerrottu kirjeellä'}", 200},
+        /* the request is closed by now: refusing or withdrawing it is a conflict */
+        {"POST", REG "/requests/{id}/refuse", "ON(ROLE_MANAGER)", true, "{'reason':'ei'}", 409},
+        {"POST", REG "/requests/{id}/withdraw", "ON(ROLE_EDITOR)", true, "{}", 409},
         {"DELETE", REG "/affiliations/{id}", "ON(ROLE_EDITOR)", true, NULL, 204},
         {"DELETE", REG "/organisations/{id}", "ON(ROLE_EDITOR)", true, NULL, 204},
         {"DELETE", REG "/persons/{id}", "ON(ROLE_EDITOR)", true, NULL, 204},
@@ -3059,7 +3075,7 @@ static long expected_status(const struct caller *c, const struct route_case *rc,
 
 /* Creates what a caller's run needs (as the tester): a person, an organisation and an
  * affiliation of kemi-crm. */
-static void matrix_fixture(long long *pid, long long *oid, long long *aid)
+static void matrix_fixture(long long *pid, long long *oid, long long *aid, long long *rqid)
 {
 	*pid = create(KEMI "/persons", "{'subject_group':'partner_contact','source':'subject',"
 	                               "'first_name':'Matti','last_name':'Matriisi',"
@@ -3067,13 +3083,15 @@ static void matrix_fixture(long long *pid, long long *oid, long long *aid)
 	*oid = create(KEMI "/organisations", "{'name':'Matriisi Oy','source':'subject'}");
 	*aid = create(KEMI "/affiliations",
 	              sf("{'person_id':%lld,'organisation_id':%lld}", *pid, *oid));
+	*rqid = create(KEMI "/requests",
+	               sf("{'type':'restriction','channel':'written','person_id':%lld}", *pid));
 }
 
 /* Runs every route case as caller `c` and checks each status (and refusal type). */
 static void run_matrix(struct caller *c, long long target_uid, int cv)
 {
-	long long pid, oid, aid;
-	matrix_fixture(&pid, &oid, &aid);
+	long long pid, oid, aid, rqid;
+	matrix_fixture(&pid, &oid, &aid, &rqid);
 	for (size_t i = 0; i < sizeof(route_cases) / sizeof(route_cases[0]); i++) {
 		const struct route_case *rc = &route_cases[i];
 		char path[512], body[512], num[32];
@@ -3085,6 +3103,7 @@ static void run_matrix(struct caller *c, long long target_uid, int cv)
 		long long id = strstr(path, "/persons/")         ? pid
 		               : strstr(path, "/organisations/") ? oid
 		               : strstr(path, "/grants/")        ? target_uid
+		               : strstr(path, "/requests/")      ? rqid
 		                                                 : aid;
 		snprintf(num, sizeof(num), "%lld", id);
 		subst(path, "{id}", num);
@@ -3112,6 +3131,8 @@ static void run_matrix(struct caller *c, long long target_uid, int cv)
 				pid = v;
 			else if (strstr(path, "/organisations"))
 				oid = v;
+			else if (strstr(path, "/requests"))
+				rqid = v;
 			else
 				aid = v;
 		}
