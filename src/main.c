@@ -34,6 +34,9 @@ static const struct {
         {"commitment", cmd_commitment, "commitment show|set        the confidentiality commitment"},
         {"audit", cmd_audit, "audit verify|show|anchor|prune   the usage log"},
         {"disclose", cmd_disclose, "disclose --register RID …    record a disclosure"},
+        {"request", cmd_request,
+         "request new|list|show|verify|extend|assess|fulfil|refuse|withdraw|lift   "
+         "data-subject requests"},
         {"notice", cmd_notice,
          "notice --register RID [--lang L] [--format F]   the privacy notice"},
         {"record-of-processing", cmd_record,
