@@ -230,8 +230,9 @@ static int subjects_exist(struct kctx *ctx, const char *rid, const int64_t *v, s
 		q_text(q, 1, rid);
 		q_int(q, 2, v[i]);
 		int rc = q_step(q, ctx->err);
+		/* Restricted and passivated data is used for nothing. */
 		bool restricted =
-		        rc == 1 && q_col_text(q, 0) && strcmp(q_col_text(q, 0), "restricted") == 0;
+		        rc == 1 && (!q_col_text(q, 0) || strcmp(q_col_text(q, 0), "active") != 0);
 		q_done(q);
 		if (rc < 0)
 			return rc;

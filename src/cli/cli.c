@@ -38,6 +38,7 @@ bool cli_open(struct cli *c, struct globals *g)
 	c->ctx.err = &c->err;
 	c->ctx.app = c->app;
 	c->ctx.may_reveal = true;
+	c->ctx.sees_restricted = true;
 	kctx_set_now(&c->ctx, app_now(c->app));
 	return true;
 }

@@ -61,7 +61,8 @@ static void print_list(json_t *list)
 		json_t *pid = json_object_get(o, "person_id");
 		char person[24] = "-";
 		if (json_is_integer(pid))
-			snprintf(person, sizeof(person), "%lld", (long long)json_integer_value(pid));
+			snprintf(person, sizeof(person), "%lld",
+			         (long long)json_integer_value(pid));
 		printf("%-8lld %-19s %-12s %-11.10s %-11s %-8s %s\n",
 		       (long long)json_integer_value(json_object_get(o, "id")),
 		       json_string_value(json_object_get(o, "type")),
@@ -143,7 +144,8 @@ int cmd_request(struct globals *g, int argc, char **argv)
 			json_t *page = NULL;
 			if ((rc = request_list(&c.ctx, rid, filter, cursor, 1000, &page)))
 				break;
-			json_array_extend(json_object_get(all, "items"), json_object_get(page, "items"));
+			json_array_extend(json_object_get(all, "items"),
+			                  json_object_get(page, "items"));
 			const char *n = json_string_value(json_object_get(page, "next"));
 			snprintf(next, sizeof(next), "%s", n ? n : "");
 			cursor = n ? next : NULL;

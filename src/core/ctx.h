@@ -54,6 +54,9 @@ struct kctx {
 	 * NULL: every category. */
 	const struct decl_recipient *processor;
 	bool may_reveal; /* may see sensitive fields and the henkilötunnus in full */
+	/* may see and change restricted and passivated subjects: a manager of the register or
+	 * the operator, who handle restrictions (R-09) */
+	bool sees_restricted;
 };
 
 /* Sets ctx->now (and now_iso) to `t`. */

@@ -604,6 +604,16 @@ static int view(struct kctx *ctx, const struct decl *d, const char *rid, int64_t
 		              : kerr_set(ctx->err, KERR_NOTFOUND, "id",
 		                         "person %" PRId64 " not found in register '%s'", id, rid);
 	}
+	/* R-09: a restricted (or passivated) subject is out of every use but storage; only a
+	 * manager, who handles the restriction, sees them. */
+	if (!ctx->sees_restricted && strcmp(q_col_text(q, 6), "active") != 0) {
+		q_done(q);
+		return kerr_set(ctx->err, KERR_REFUSED, "id",
+		                "the processing of person %" PRId64
+		                "'s data is restricted (GDPR Art. "
+		                "18): only a manager of the register sees it",
+		                id);
+	}
 	jw_init(&w, out);
 	jw_object(&w);
 	jw_kint(&w, "id", id);
@@ -899,10 +909,37 @@ out:
 	return rc;
 }
 
-int person_update(struct kctx *ctx, const char *rid, int64_t id, json_t *patch)
+/* R-09: only a manager changes a restricted or passivated subject (a rectification request
+ * is fulfilled through person_update_tx, whoever fulfils it). */
+static int update_allowed(struct kctx *ctx, const char *rid, int64_t id)
+{
+	if (ctx->sees_restricted)
+		return 0;
+	struct query *q = store_query(ctx->db, ST_PERSON_SUMMARY);
+	q_text(q, 1, rid);
+	q_int(q, 2, id);
+	int rc = q_step(q, ctx->err);
+	bool active = rc == 1 && !strcmp(q_col_text(q, 4), "active");
+	q_done(q);
+	if (rc == 1 && !active)
+		return kerr_set(ctx->err, KERR_REFUSED, "id",
+		                "the processing of person %" PRId64
+		                "'s data is restricted (GDPR Art. "
+		                "18): only a manager of the register changes it",
+		                id);
+	return rc < 0 ? rc : 0;
+}
+
+static int update_checked(struct kctx *ctx, const char *rid, int64_t id, json_t *patch)
 {
 	bool changed;
-	IN_WRITE_TX(ctx, person_update_tx(ctx, rid, id, patch, &changed));
+	int rc = update_allowed(ctx, rid, id);
+	return rc ? rc : person_update_tx(ctx, rid, id, patch, &changed);
+}
+
+int person_update(struct kctx *ctx, const char *rid, int64_t id, json_t *patch)
+{
+	IN_WRITE_TX(ctx, update_checked(ctx, rid, id, patch));
 }
 
 /* ---------------------------------------------------------------- delete */
@@ -1042,7 +1079,8 @@ static int find(struct kctx *ctx, const struct decl *d, const char *rid, const c
 			st = store_query(ctx->db, ST_PERSON_SUMMARY);
 			q_text(st, 1, rid);
 			q_int(st, 2, id);
-			if ((rc = q_step(st, ctx->err)) == 1) {
+			if ((rc = q_step(st, ctx->err)) == 1 &&
+			    (ctx->sees_restricted || !strcmp(q_col_text(st, 4), "active"))) {
 				summary(w, st);
 				ids[(*nids)++] = id;
 			}
@@ -1066,9 +1104,11 @@ static int find(struct kctx *ctx, const struct decl *d, const char *rid, const c
 		q_text(st, 2, match);
 		q_int(st, 3, after);
 		q_int(st, 4, limit + 1);
+		q_int(st, 5, ctx->sees_restricted);
 	} else {
 		q_int(st, 2, after);
 		q_int(st, 3, limit + 1);
+		q_int(st, 4, ctx->sees_restricted);
 	}
 	int n = 0;
 	int64_t last = 0;

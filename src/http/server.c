@@ -405,6 +405,7 @@ static bool authorise(struct req *r)
 		}
 	}
 	r->ctx.may_reveal = r->role >= ROLE_EDITOR;
+	r->ctx.sees_restricted = r->role >= ROLE_MANAGER;
 	if (rt->personal && r->who.commitment_accepted < r->who.commitment_current) {
 		kerr_set(&r->err, KERR_FORBIDDEN, NULL,
 		         "accept the confidentiality commitment (version %d) first: GET and POST "

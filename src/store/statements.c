@@ -53,12 +53,14 @@ static const char *const stmt_text[ST__MAX] = {
         [ST_PERSON_BY_HETU] = "SELECT id FROM persons WHERE register_id = ?1 AND hetu_hash = ?2",
         [ST_PERSON_SUMMARY] = "SELECT id, first_name, last_name, subject_group, status"
                               " FROM persons WHERE register_id = ?1 AND id = ?2",
+        /* ?4 (?5 in a search): the caller sees restricted and passivated persons. */
         [ST_PERSON_LIST] = "SELECT id, first_name, last_name, subject_group, status FROM persons"
-                           " WHERE register_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+                           " WHERE register_id = ?1 AND id > ?2 AND (?4 OR status = 'active')"
+                           " ORDER BY id LIMIT ?3",
         [ST_PERSON_SEARCH] = "SELECT p.id, p.first_name, p.last_name, p.subject_group, p.status"
                              " FROM person_search s JOIN persons p ON p.id = s.rowid"
                              " WHERE person_search MATCH ?2 AND s.rowid > ?3 AND p.register_id = ?1"
-                             " ORDER BY s.rowid LIMIT ?4",
+                             " AND (?5 OR p.status = 'active') ORDER BY s.rowid LIMIT ?4",
         [ST_PERSON_SEARCH_INSERT] = "INSERT INTO person_search(rowid, body) VALUES (?1, ?2)",
         [ST_PERSON_SEARCH_DELETE] = "DELETE FROM person_search WHERE rowid = ?1",
 

@@ -2829,6 +2829,96 @@ static void test_signin_throttled(void **state)
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* Data-subject requests                                                                      */
+/* ------------------------------------------------------------------------------------------ */
+
+/* proves R-09, R-05: a restricted subject is stored but out of every use of normal roles —
+ * searches, reads, changes — and of disclosures, until a manager lifts the restriction. The
+ * restriction takes effect only after the requester's identity was verified. */
+static void test_restriction_hides_subject(void **state)
+{
+	struct resp r;
+	struct as editor;
+	(void)state;
+	long long pid =
+	        create(KEMI "/persons", "{'subject_group':'partner_contact','source':'subject',"
+	                                "'first_name':'Rauha','last_name':'Rajoitettu',"
+	                                "'email':'rauha.rajoitettu@example.fi'}");
+	user_add("rq-editor", false);
+	user_grant("rq-editor", "kemi-crm", "editor");
+	assert_int_equal(sign_in(&editor, "rq-editor", TESTER_PASSWORD), 201);
+	accept_commitment(&editor);
+
+	long long rq =
+	        create(KEMI "/requests",
+	               sf("{'type':'restriction','channel':'written','person_id':%lld}", pid));
+	req(&r, "POST", sf(KEMI "/requests/%lld/fulfil", rq), "{}");
+	expect_problem(&r, 422, "state"); /* not verified yet */
+	resp_free(&r);
+	req_as(&editor, &r, "GET", KEMI "/persons?q=rajoitettu", NULL);
+	expect_status(&r, 200);
+	assert_true(items_have_id(r.json, pid));
+	resp_free(&r);
+
+	req(&r, "POST", sf(KEMI "/requests/%lld/verify", rq), "{'method':'id_document'}");
+	expect_status(&r, 200);
+	resp_free(&r);
+	req(&r, "POST", sf(KEMI "/requests/%lld/fulfil", rq), "{'note':'tarkistetaan'}");
+	expect_status(&r, 200);
+	assert_string_equal(jget_str(r.json, "state"), "fulfilled");
+	resp_free(&r);
+
+	req_as(&editor, &r, "GET", KEMI "/persons?q=rajoitettu", NULL);
+	expect_status(&r, 200);
+	assert_false(items_have_id(r.json, pid));
+	resp_free(&r);
+	req_as(&editor, &r, "GET", KEMI "/persons?limit=100000", NULL);
+	expect_status(&r, 200);
+	assert_false(items_have_id(r.json, pid));
+	resp_free(&r);
+	req_as(&editor, &r, "GET", sf(KEMI "/persons/%lld", pid), NULL);
+	expect_problem(&r, 422, "id");
+	assert_null(strstr(r.body.p, "Rauha"));
+	resp_free(&r);
+	req_as(&editor, &r, "PATCH", sf(KEMI "/persons/%lld", pid), "{'first_name':'Rauhala'}");
+	expect_problem(&r, 422, "id");
+	resp_free(&r);
+
+	/* The manager who handles the restriction still sees the subject. */
+	req(&r, "GET", KEMI "/persons?q=rajoitettu", NULL);
+	expect_status(&r, 200);
+	assert_true(items_have_id(r.json, pid));
+	resp_free(&r);
+	json_t *p = get_json(sf(KEMI "/persons/%lld", pid));
+	assert_string_equal(jget_str(p, "status"), "restricted");
+	json_decref(p);
+	req(&r, "POST", KEMI "/disclosures",
+	    sf("{'recipient':'digipolis','purpose':'customer_relations','legal_basis':"
+	       "'julkisuuslaki 621/1999 13 §','categories':['contact'],'subjects':[%lld]}",
+	       pid));
+	expect_problem(&r, 422, "subjects");
+	resp_free(&r);
+
+	/* Lifting is the manager's, logged, and gives the subject back. */
+	req_as(&editor, &r, "POST", sf(KEMI "/requests/%lld/lift", rq), "{'note':'kirje'}");
+	expect_status(&r, 403);
+	resp_free(&r);
+	req(&r, "POST", sf(KEMI "/requests/%lld/lift", rq), "{'note':'kerrottu kirjeellä'}");
+	expect_status(&r, 200);
+	assert_non_null(strstr(r.body.p, "\"lifted\""));
+	resp_free(&r);
+	req_as(&editor, &r, "GET", KEMI "/persons?q=rajoitettu", NULL);
+	expect_status(&r, 200);
+	assert_true(items_have_id(r.json, pid));
+	resp_free(&r);
+	req(&r, "GET", sf(KEMI "/audit?subject=%lld", pid), NULL);
+	expect_status(&r, 200);
+	assert_non_null(strstr(r.body.p, "\"request_lifted\""));
+	assert_non_null(strstr(r.body.p, "\"request_fulfilled\""));
+	resp_free(&r);
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* Public notices                                                                             */
 /* ------------------------------------------------------------------------------------------ */
 
@@ -3329,6 +3419,7 @@ int main(void)
 	        cmocka_unit_test(test_routes_mirror_router_c),
 	        cmocka_unit_test(test_healthz),
 	        cmocka_unit_test(test_public_notice_pages),
+	        cmocka_unit_test(test_restriction_hides_subject),
 	        cmocka_unit_test(test_person_create_201_id_location),
 	        cmocka_unit_test(test_person_email_phone_normalised),
 	        cmocka_unit_test(test_person_phone_formats),

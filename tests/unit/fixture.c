@@ -90,7 +90,8 @@ struct fx *fixture_open(const char *name, const char *const *registers, size_t n
 	f->ctx.mem = &f->mem;
 	f->ctx.err = &f->err;
 	f->ctx.app = f->app;
-	f->ctx.may_reveal = true; /* the operator's right, as cli_open gives it */
+	f->ctx.may_reveal = true;      /* the operator's right, as cli_open gives it */
+	f->ctx.sees_restricted = true; /* the operator handles restrictions, as cli_open */
 	kctx_set_now(&f->ctx, NOW);
 	for (size_t i = 0; i < n; i++)
 		if (load_register_file(f, registers[i]))
