@@ -65,3 +65,16 @@ CREATE TABLE marketing_bans (
 	source      TEXT NOT NULL,      -- 'request:12', 'unsubscribe', 'staff'
 	PRIMARY KEY (register_id, person_id, channel)
 ) STRICT, WITHOUT ROWID;
+
+-- Erasure by passivation (R-08): what stays of a passivated subject is only keyed hashes
+-- (BLAKE2b under the data directory's key) of their normalised identifiers — e-mail,
+-- phone, name with organisation — so imports, forms and API creates can recognise and skip
+-- the person without anyone being able to read who they were.
+CREATE TABLE suppressions (
+	register_id TEXT NOT NULL REFERENCES registers(id),
+	hash        BLOB NOT NULL,
+	kind        TEXT NOT NULL CHECK (kind = 'email' OR kind = 'phone' OR kind = 'name'),
+	since       TEXT NOT NULL,
+	source      TEXT NOT NULL,      -- 'request:12'
+	PRIMARY KEY (register_id, hash)
+) STRICT, WITHOUT ROWID;

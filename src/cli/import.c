@@ -124,9 +124,12 @@ int cmd_import(struct globals *g, int argc, char **argv)
 		if (rc) {
 			cli_fail(&c);
 		} else {
-			printf("added %ld, updated %ld, unchanged %ld, rejected %ld\n",
-			       stats.rows[IMP_ADDED], stats.rows[IMP_UPDATED],
-			       stats.rows[IMP_UNCHANGED], stats.rows[IMP_REJECTED]);
+			/* Persons erased by passivation are counted only where there are any. */
+			printf("added %ld, updated %ld, unchanged %ld, ", stats.rows[IMP_ADDED],
+			       stats.rows[IMP_UPDATED], stats.rows[IMP_UNCHANGED]);
+			if (stats.rows[IMP_SUPPRESSED])
+				printf("suppressed %ld, ", stats.rows[IMP_SUPPRESSED]);
+			printf("rejected %ld\n", stats.rows[IMP_REJECTED]);
 			status = 0;
 		}
 		cli_close(&c);

@@ -96,9 +96,9 @@ int cmd_request(struct globals *g, int argc, char **argv)
 		else if (strcmp(argv[i], "--open") == 0)
 			filter = RQ_OPEN;
 		else if (strcmp(argv[i], "--overdue") == 0)
-			filter = RQ_DUE_SOON;
-		else if (strcmp(argv[i], "--late") == 0)
 			filter = RQ_OVERDUE;
+		else if (strcmp(argv[i], "--late") == 0)
+			filter = RQ_LATE;
 		else if (strcmp(argv[i], "--json") == 0)
 			json = true;
 		else if (strncmp(argv[i], "--", 2) == 0) {

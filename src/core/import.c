@@ -5,6 +5,7 @@
  * row is rolled back alone, and a crash loses at most the open batch, never half a row.
  */
 #include "core/import.h"
+#include "core/suppress.h"
 
 #include <libfyaml.h>
 #include <stdlib.h>
@@ -52,7 +53,8 @@ static const char *const aff_targets[] = {"title", "start_date"};
 
 const char *import_status_name(enum import_status st)
 {
-	static const char *const names[IMP__MAX] = {"added", "updated", "unchanged", "rejected"};
+	static const char *const names[IMP__MAX] = {"added", "updated", "unchanged", "rejected",
+	                                            "suppressed"};
 	return st < IMP__MAX ? names[st] : "?";
 }
 
@@ -310,8 +312,32 @@ static int import_row(struct kctx *ctx, const struct decl *d, const char *rid, c
 		json_decref(patch);
 		*st = changed ? IMP_UPDATED : IMP_UNCHANGED;
 	} else {
+		/* the row's organisation also makes the name-with-organisation key. */
+		const char *oname = json_string_value(json_object_get(org, "name"));
+		const char *ofirst = json_string_value(json_object_get(person, "first_name"));
+		const char *olast = json_string_value(json_object_get(person, "last_name"));
+		struct suppress_ids ids = {.first_name = ofirst,
+		                           .last_name = olast,
+		                           .orgs = oname ? &oname : NULL,
+		                           .norgs = oname ? 1 : 0};
+		bool hit = false;
+		if (d->rights.erasure_by_passivation &&
+		    (rc = suppress_match(ctx, rid, &ids, &hit, NULL)))
+			goto out;
+		if (hit) {
+			*st = IMP_SUPPRESSED;
+			goto out;
+		}
 		rc = person_create_tx(ctx, rid, person, pid);
 		*st = IMP_ADDED;
+		if (rc == KERR_SUPPRESSED) {
+			/* Matched by e-mail or phone: skipped and counted, not an error. */
+			kerr_clear(ctx->err);
+			*st = IMP_SUPPRESSED;
+			*pid = 0;
+			rc = 0;
+			goto out;
+		}
 	}
 	if (rc)
 		goto out;

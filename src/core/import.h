@@ -11,7 +11,14 @@
 
 struct kctx;
 
-enum import_status { IMP_ADDED, IMP_UPDATED, IMP_UNCHANGED, IMP_REJECTED, IMP__MAX };
+enum import_status {
+	IMP_ADDED,
+	IMP_UPDATED,
+	IMP_UNCHANGED,
+	IMP_REJECTED,
+	IMP_SUPPRESSED, /* the person was erased by passivation: skipped */
+	IMP__MAX
+};
 
 struct import_stats {
 	long rows[IMP__MAX];
@@ -24,7 +31,7 @@ typedef void (*import_row_fn)(void *arg, long line, enum import_status st, int64
 /* Called every few thousand rows with progress. */
 typedef void (*import_progress_fn)(void *arg, const struct import_stats *st, long bytes_read);
 
-/* Status names: "added", "updated", "unchanged", "rejected". */
+/* Status names: "added", "updated", "unchanged", "rejected", "suppressed". */
 const char *import_status_name(enum import_status st);
 
 /*

@@ -6,6 +6,7 @@
  */
 #include "core/person.h"
 #include "core/search.h"
+#include "core/suppress.h"
 
 #include <inttypes.h>
 #include <sodium.h>
@@ -406,6 +407,29 @@ static int write_cp(struct kctx *ctx, const char *rid, int64_t id, const struct 
 
 /* ---------------------------------------------------------------- create */
 
+/* a person erased by passivation is never added again. */
+static int not_suppressed(struct kctx *ctx, const struct decl *d, const char *rid,
+                          const struct person_rec *r)
+{
+	if (!d->rights.erasure_by_passivation)
+		return 0;
+	const char *org = json_string_value(json_object_get(r->attrs, "organisation"));
+	struct suppress_ids ids = {.email = r->cp[CP_EMAIL],
+	                           .phone = r->cp[CP_PHONE],
+	                           .first_name = r->first_name,
+	                           .last_name = r->last_name,
+	                           .orgs = org ? &org : NULL,
+	                           .norgs = org ? 1 : 0};
+	bool hit = false;
+	int rc = suppress_match(ctx, rid, &ids, &hit, NULL);
+	if (!rc && hit)
+		rc = kerr_set(ctx->err, KERR_SUPPRESSED, NULL,
+		              "this person asked to be erased from register '%s' and is not added "
+		              "again (erasure by passivation)",
+		              rid);
+	return rc;
+}
+
 int person_create_tx(struct kctx *ctx, const char *rid, json_t *in, int64_t *id)
 {
 	const struct decl *d = app_register(ctx->app, rid);
@@ -417,7 +441,7 @@ int person_create_tx(struct kctx *ctx, const char *rid, json_t *in, int64_t *id)
 		                rid ? rid : "");
 	r.attrs = json_object();
 	if ((rc = rec_apply(ctx, d, rid, &r, in, true)) || (rc = rec_validate(ctx, d, rid, &r)) ||
-	    (rc = rec_seal_hetu(ctx, rid, &r, 0)))
+	    (rc = rec_seal_hetu(ctx, rid, &r, 0)) || (rc = not_suppressed(ctx, d, rid, &r)))
 		goto out;
 
 	unsigned char *sealed;

@@ -16,6 +16,7 @@
 #include "core/app.h"
 #include "core/ctx.h"
 #include "core/person.h"
+#include "core/suppress.h"
 #include "store/store.h"
 #include "util/arena.h"
 #include "util/kerr.h"
@@ -30,7 +31,7 @@ static const char *const type_names[RT__MAX] = {
         "access",    "rectification",      "erasure",      "restriction", "portability",
         "objection", "consent_withdrawal", "marketing_ban"};
 
-static const char *const filter_names[RQ__MAX] = {"all", "open", "due_soon", "overdue"};
+static const char *const filter_names[RQ__MAX] = {"all", "open", "overdue", "late"};
 
 static const char *const channels[] = {"written", "email", "self_service", "in_person", NULL};
 
@@ -348,12 +349,16 @@ static int check_details(struct kctx *ctx, const struct decl *d, enum req_type t
 	const char *note;
 	int rc;
 
+	if (!det && t == RT_RECTIFICATION)
+		return kerr_set(ctx->err, KERR_INVALID, "details",
+		                "details: a rectification names its changes "
+		                "({\"changes\": {\"field\": \"new value\"}})");
+	if (!det && t == RT_OBJECTION)
+		return kerr_set(ctx->err, KERR_INVALID, "details",
+		                "details: an objection names its scope ({\"scope\": "
+		                "\"direct_marketing\"} or what processing is objected to)");
 	if (!det)
-		return t == RT_RECTIFICATION
-		               ? kerr_set(ctx->err, KERR_INVALID, "details",
-		                          "details: a rectification names its changes "
-		                          "({\"changes\": {\"field\": \"new value\"}})")
-		               : 0;
+		return 0;
 	rc = only_keys(ctx, det,
 	               t == RT_RECTIFICATION   ? rect_keys
 	               : t == RT_MARKETING_BAN ? ban_keys
@@ -535,6 +540,25 @@ static int earlier(struct kctx *ctx, const char *rid, int64_t pid, int64_t excep
 	return 0;
 }
 
+/* The subject's marketing bans, as "marketing_bans" of `o` when there are any. */
+static int bans_of(struct kctx *ctx, const char *rid, int64_t pid, json_t *o)
+{
+	json_t *a = json_array();
+	struct query *q = store_query(ctx->db, ST_BAN_LIST);
+	int rc;
+	q_text(q, 1, rid);
+	q_int(q, 2, pid);
+	while ((rc = q_step(q, ctx->err)) == 1)
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s}", "channel", q_col_text(q, 0),
+		                                   "since", q_col_text(q, 1), "source",
+		                                   q_col_text(q, 2)));
+	q_done(q);
+	if (rc == 0 && json_array_size(a))
+		json_object_set(o, "marketing_bans", a);
+	json_decref(a);
+	return rc < 0 ? rc : 0;
+}
+
 static json_t *authority(const struct decl *d)
 {
 	return json_pack("{s:s, s:s?, s:s?, s:s?, s:s?}", "name",
@@ -570,7 +594,8 @@ int request_get(struct kctx *ctx, const char *rid, int64_t id, json_t **out)
 		goto out;
 	json_object_set(o, "steps", steps);
 	if (r.person_id) {
-		if ((rc = earlier(ctx, rid, r.person_id, id, &prev)))
+		if ((rc = earlier(ctx, rid, r.person_id, id, &prev)) ||
+		    (rc = bans_of(ctx, rid, r.person_id, o)))
 			goto out;
 		json_object_set(o, "earlier_requests", prev);
 	}
@@ -640,11 +665,11 @@ int request_list(struct kctx *ctx, const char *rid, enum req_filter filter, cons
 		q_int(q, 3, limit + 1);
 	} else {
 		/* Open requests due up to a date: far ahead for all of them, yesterday for the
-		 * overdue ones, a week ahead for those due soon. */
+		 * late ones, a week ahead for those late or due soon. */
 		if (filter == RQ_OPEN)
 			snprintf(until, sizeof(until), "9999-12-31");
 		else
-			today_plus(ctx, filter == RQ_OVERDUE ? -1 : SOON_DAYS, until);
+			today_plus(ctx, filter == RQ_LATE ? -1 : SOON_DAYS, until);
 		q = store_query(ctx->db, ST_REQ_LIST_DUE);
 		q_text(q, 1, rid);
 		q_text(q, 2, until);
@@ -666,6 +691,26 @@ int request_list(struct kctx *ctx, const char *rid, enum req_filter filter, cons
 	if (rc < 0) {
 		json_decref(items);
 		return rc;
+	}
+	/* A list shows who asked: a read of those subjects, logged before it is shown. */
+	int64_t *ids = arena_calloc(ctx->mem, n ? n : 1, sizeof(*ids));
+	size_t nids = 0, i;
+	json_t *it;
+	json_array_foreach (items, i, it) {
+		json_t *pid = json_object_get(it, "person_id");
+		if (json_is_integer(pid))
+			ids[nids++] = (int64_t)json_integer_value(pid);
+	}
+	if (nids) {
+		struct usage_entry e = {.action = "search",
+		                        .rid = rid,
+		                        .entity = "request",
+		                        .subjects = ids,
+		                        .nsubjects = nids};
+		if ((rc = usage_read(ctx, &e))) {
+			json_decref(items);
+			return rc;
+		}
 	}
 	*out = json_pack("{s:o, s:o}", "items", items, "next",
 	                 more && filter == RQ_ALL
@@ -855,7 +900,8 @@ int request_mark(struct kctx *ctx, const char *rid, int64_t id, json_t *in)
 	                        arena_printf(ctx->mem, "%s: %s", assessment, reason)));
 }
 
-/* Closes request `r` in state `state`, inside the caller's transaction. */
+/* Closes request `r` in state `state`, inside the caller's transaction; `note` is the
+ * refusal's reasons when refused, else a note of the closing step. */
 static int close_as(struct kctx *ctx, const char *rid, const struct reqrow *r, const char *state,
                     const char *reason, json_t *outcome)
 {
@@ -863,7 +909,7 @@ static int close_as(struct kctx *ctx, const char *rid, const struct reqrow *r, c
 	q_text(q, 1, rid);
 	q_int(q, 2, r->id);
 	q_text(q, 3, state);
-	q_text(q, 4, reason);
+	q_text(q, 4, !strcmp(state, "refused") ? reason : NULL);
 	q_text(q, 5, outcome ? dump(ctx, outcome) : NULL);
 	q_text(q, 6, ctx->now_iso);
 	q_text(q, 7, ctx->actor->name);
@@ -992,16 +1038,31 @@ static bool kept_by_basis(struct kctx *ctx, const struct decl *d, const char *gr
 	return true;
 }
 
-/* Erases every trace of the subject in the register, inside the caller's transaction. */
-static int erase(struct kctx *ctx, const char *rid, const struct reqrow *r)
+/*
+ * Erases every trace of the subject in the register, inside the caller's transaction; where
+ * the declaration says erasure passivates (R-08), the suppression list keeps keyed hashes of
+ * the identifiers first.
+ */
+static int erase(struct kctx *ctx, const struct decl *d, const char *rid, const struct reqrow *r)
 {
+	const char *source = arena_printf(ctx->mem, "request:%" PRId64, r->id);
+	int rc = 0;
+	if (d->rights.erasure_by_passivation)
+		rc = suppress_person(ctx, rid, r->person_id, source);
 	struct query *q = store_query(ctx->db, ST_DISCLOSURE_FORGET_PERSON);
 	q_text(q, 1, rid);
 	q_int(q, 2, r->person_id);
-	int rc = q_exec(q, ctx->err);
 	if (!rc)
-		rc = person_delete_tx(ctx, rid, r->person_id,
-		                      arena_printf(ctx->mem, "request:%" PRId64, r->id));
+		rc = q_exec(q, ctx->err);
+	/* The requests stay as the proof they were answered, but not what the requester wrote
+	 * about themselves or asked to correct (R-07). */
+	q = store_query(ctx->db, ST_REQ_FORGET_SUBJECT);
+	q_text(q, 1, rid);
+	q_int(q, 2, r->person_id);
+	if (!rc)
+		rc = q_exec(q, ctx->err);
+	if (!rc)
+		rc = person_delete_tx(ctx, rid, r->person_id, source);
 	return rc;
 }
 
@@ -1026,9 +1087,10 @@ static int fulfil_erasure(struct kctx *ctx, const struct decl *d, const char *ri
 		                     until ? until : "");
 		return 0;
 	}
-	if ((rc = erase(ctx, rid, r)))
+	if ((rc = erase(ctx, d, rid, r)))
 		return rc;
-	*outcome = json_pack("{s:b}", "erased", 1);
+	*outcome = json_pack("{s:b, s:b}", "erased", 1, "passivated",
+	                     d->rights.erasure_by_passivation);
 	return 0;
 }
 

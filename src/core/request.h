@@ -35,10 +35,10 @@ enum req_type {
 
 /* Lists request_list() shows. */
 enum req_filter {
-	RQ_ALL,      /* every request, oldest first */
-	RQ_OPEN,     /* not yet fulfilled, refused or withdrawn */
-	RQ_DUE_SOON, /* open and due within 7 days, or overdue; most urgent first */
-	RQ_OVERDUE,  /* open and past the due date; most urgent first */
+	RQ_ALL,     /* every request, oldest first */
+	RQ_OPEN,    /* not yet fulfilled, refused or withdrawn; most urgent first */
+	RQ_OVERDUE, /* open and late or due within 7 days; most urgent first */
+	RQ_LATE,    /* open and past the due date; most urgent first */
 	RQ__MAX
 };
 

@@ -1902,6 +1902,7 @@ static const struct key rights_keys[] = {
         KEYA("channel", VT_TEXT, struct decl, rights.channel, ART_CHANNEL),
         KEY("identity_check", VT_TEXT, false, struct decl, rights.identity_check),
         KEY("texts", VT_TEXT_LIST, false, struct decl, rights.texts),
+        KEY("erasure_by_passivation", VT_BOOL, false, struct decl, rights.erasure_by_passivation),
 };
 
 static const struct key authority_keys[] = {

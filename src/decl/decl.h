@@ -244,7 +244,8 @@ struct decl {
 	struct text provision_requirement;
 
 	struct {
-		struct duration deadline; /* default P1M */
+		struct duration deadline;    /* default P1M */
+		bool erasure_by_passivation; /* erasure keeps a suppression list */
 		struct text channel, identity_check;
 		struct text_list texts;
 	} rights;

@@ -504,6 +504,7 @@ static void sec_rights(struct ndoc *doc, const struct decl *d)
 
 	for (size_t i = 0; i < d->npurposes; i++)
 		dm |= d->purposes[i].direct_marketing;
+	passivates = d->rights.erasure_by_passivation;
 	for (size_t i = 0; i < d->retention.nrules; i++)
 		passivates |= d->retention.rules[i].action == RA_PASSIVATE;
 

@@ -34,7 +34,7 @@ void api_request_list(struct req *r)
 	json_t *out = NULL;
 	if (filter < 0) {
 		kerr_set(&r->err, KERR_INVALID, "filter",
-		         "filter: all, open, due_soon (due within 7 days or late) or overdue");
+		         "filter: all, open, overdue (late or due within 7 days) or late");
 		reply_problem(r);
 		return;
 	}
@@ -48,7 +48,8 @@ void api_request_list(struct req *r)
 void api_request_get(struct req *r)
 {
 	json_t *out = NULL;
-	reply_core(r, request_get(&r->ctx, r->rid, r->id, &out), 200, out);
+	int rc = request_get(&r->ctx, r->rid, r->id, &out);
+	reply_core(r, rc, 200, out);
 }
 
 /* The steps that answer with the request as it is afterwards. */

@@ -124,6 +124,7 @@ static const char *problem_slug(int code)
 	case KERR_TOOLARGE: return "too-large";
 	case KERR_BUSY: return "busy";
 	case KERR_THROTTLED: return "throttled";
+	case KERR_SUPPRESSED: return "suppressed";
 	default: return "internal";
 	}
 }

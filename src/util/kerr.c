@@ -24,6 +24,7 @@ static const struct {
         {KERR_INTERNAL, 500, "Internal error"},
         {KERR_BUSY, 503, "Busy"},
         {KERR_THROTTLED, 429, "Too many attempts"},
+        {KERR_SUPPRESSED, 422, "Erased by passivation"},
 };
 
 /* Length of the valid UTF-8 sequence at s (at most `left` bytes), or 0 when there is none:

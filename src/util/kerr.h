@@ -8,16 +8,17 @@
 
 enum {
 	KERR_OK = 0,
-	KERR_INVALID = -1,    /* bad input: 400 */
-	KERR_NOTFOUND = -2,   /* unknown register or id: 404 */
-	KERR_CONFLICT = -3,   /* duplicate or stale: 409 */
-	KERR_REFUSED = -4,    /* refused by a declared rule: 422 */
-	KERR_FORBIDDEN = -5,  /* no right: 403 */
-	KERR_UNAUTH = -6,     /* not signed in: 401 */
-	KERR_TOOLARGE = -7,   /* too large: 413 */
-	KERR_INTERNAL = -8,   /* storage or system failure: 500 */
-	KERR_BUSY = -9,       /* try again later: 503 */
-	KERR_THROTTLED = -10, /* too many attempts, wait: 429 */
+	KERR_INVALID = -1,     /* bad input: 400 */
+	KERR_NOTFOUND = -2,    /* unknown register or id: 404 */
+	KERR_CONFLICT = -3,    /* duplicate or stale: 409 */
+	KERR_REFUSED = -4,     /* refused by a declared rule: 422 */
+	KERR_FORBIDDEN = -5,   /* no right: 403 */
+	KERR_UNAUTH = -6,      /* not signed in: 401 */
+	KERR_TOOLARGE = -7,    /* too large: 413 */
+	KERR_INTERNAL = -8,    /* storage or system failure: 500 */
+	KERR_BUSY = -9,        /* try again later: 503 */
+	KERR_THROTTLED = -10,  /* too many attempts, wait: 429 */
+	KERR_SUPPRESSED = -11, /* the person was erased by passivation: 422 */
 };
 
 struct kerr {

@@ -982,6 +982,57 @@ t_notice_and_record_help() {
 	has "$T/out" '^  record-of-processing '
 }
 
+# proves R-08: where the declaration says erasure passivates (Sospro), an erased person is
+# deleted, only keyed hashes of their identifiers stay, and re-importing them from a public
+# list — by e-mail, by phone, or by name with organisation, whatever the letter case — skips
+# and counts them; an API or command-line create is refused. The list itself holds no
+# readable identifier.
+t_erasure_by_passivation_suppresses() {
+	d=$(fresh pass)
+	cat >"$T/pass/map.yaml" <<'EOF2'
+delimiter: ";"
+subject_group: partner_contact
+columns:
+  Etunimi: first_name
+  Sukunimi: last_name
+  Sähköposti: email
+  Puhelin: phone
+  Yritys: organisation.name
+EOF2
+	printf 'Etunimi;Sukunimi;Sähköposti;Puhelin;Yritys\nPassi;Virtanen;passi.virtanen@example.fi;040 111 2233;Kunta Oy\nToinen;Henkilö;toinen@example.fi;040 999 8877;Kunta Oy\n' \
+		>"$T/pass/list.csv"
+	run 0 "$K" --data "$d" import --register sospro-marketing --source public \
+		--map "$T/pass/map.yaml" "$T/pass/list.csv"
+	has "$T/out" '^added 2, updated 0, unchanged 0, rejected 0$'
+	id=$("$K" --data "$d" person find --register sospro-marketing passi |
+		sed -n 's/.*"id": *\([0-9]*\).*/\1/p' | head -n 1)
+	[ -n "$id" ] || die "the imported person was not found"
+	run 0 "$K" --data "$d" request new --register sospro-marketing type=erasure channel=email \
+		"person_id:=$id"
+	run 0 "$K" --data "$d" request verify --register sospro-marketing 1 method=registered_contact
+	run 0 "$K" --data "$d" request fulfil --register sospro-marketing 1
+	has "$T/out" '"passivated": true'
+	run 1 "$K" --data "$d" person get --register sospro-marketing "$id"
+
+	run 0 "$K" --data "$d" import --register sospro-marketing --source public \
+		--map "$T/pass/map.yaml" "$T/pass/list.csv"
+	has "$T/out" '^added 0, updated 0, unchanged 1, suppressed 1, rejected 0$'
+	printf 'Etunimi;Sukunimi;Sähköposti;Puhelin;Yritys\nPASSI;virtanen;;;KUNTA OY\n' >"$T/pass/byname.csv"
+	run 0 "$K" --data "$d" import --register sospro-marketing --source public \
+		--map "$T/pass/map.yaml" "$T/pass/byname.csv"
+	has "$T/out" '^added 0, updated 0, unchanged 0, suppressed 1, rejected 0$'
+	run 1 "$K" --data "$d" person add --register sospro-marketing subject_group=partner_contact \
+		source=public first_name=Eri last_name=Nimi phone=+358401112233
+	has "$T/err" 'is not added again \(erasure by passivation\)'
+	[ "$(count "$d" sospro-marketing)" = 1 ] || die "the erased person came back"
+	# Only hashes are left: none of the identifiers is in the database file.
+	for v in passi.virtanen@example.fi 358401112233 Virtanen; do
+		if grep -aq "$v" "$d/kortisto.db" "$d/kortisto.db-wal" 2>/dev/null; then
+			die "'$v' is still in the database"
+		fi
+	done
+}
+
 # ------------------------------------------------------------------------------------ runner
 
 if [ "${1:-}" = --one ]; then
@@ -991,6 +1042,7 @@ if [ "${1:-}" = --one ]; then
 fi
 
 run_tests CLI sh "$0" t_help_and_version t_usage_errors_exit_2 t_init_creates_private_files \
+	t_erasure_by_passivation_suppresses \
 	t_init_refuses_second_time t_open_missing_datadir_fails t_register_check_seeds \
 	t_register_check_broken t_register_check_completeness t_register_load_twice t_register_load_refuses_broken \
 	t_register_list_shows_seeds t_person_round_trip t_person_reveal_hetu_for_operator \
