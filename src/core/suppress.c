@@ -34,8 +34,8 @@ static void fold(struct buf *b, const char *s)
 		space = false;
 		if (c >= 'A' && c <= 'Z') {
 			buf_putc(b, (char)(c + 32));
-		} else if (c == 0xC3 && (unsigned char)s[1] >= 0x80 && (unsigned char)s[1] <= 0x9E &&
-		           (unsigned char)s[1] != 0x97) {
+		} else if (c == 0xC3 && (unsigned char)s[1] >= 0x80 &&
+		           (unsigned char)s[1] <= 0x9E && (unsigned char)s[1] != 0x97) {
 			/* U+00C0 … U+00DE but × : the lower-case letter is 0x20 further. */
 			buf_putc(b, (char)c);
 			buf_putc(b, (char)((unsigned char)s[1] + 0x20));
@@ -145,7 +145,8 @@ int suppress_person(struct kctx *ctx, const char *rid, int64_t pid, const char *
 	if (rc < 0)
 		return rc;
 	for (size_t i = 0; i < n; i++)
-		if (key_of(ctx, "name", name, orgs[i], h) && (rc = put(ctx, rid, "name", h, source)))
+		if (key_of(ctx, "name", name, orgs[i], h) &&
+		    (rc = put(ctx, rid, "name", h, source)))
 			return rc;
 	return 0;
 }
@@ -181,7 +182,8 @@ int suppress_match(struct kctx *ctx, const char *rid, const struct suppress_ids 
 		return rc;
 	const char *name = full_name(ctx, ids->first_name, ids->last_name);
 	for (size_t i = 0; !*hit && name && i < ids->norgs; i++)
-		if (key_of(ctx, "name", name, ids->orgs[i], h) && (rc = find(ctx, rid, h, hit, kind)))
+		if (key_of(ctx, "name", name, ids->orgs[i], h) &&
+		    (rc = find(ctx, rid, h, hit, kind)))
 			return rc;
 	return 0;
 }
