@@ -63,8 +63,9 @@ int request_create(struct kctx *ctx, const char *rid, json_t *in, int64_t *id);
  * refused) the complaint authority; a new object the caller owns. */
 int request_get(struct kctx *ctx, const char *rid, int64_t id, json_t **out);
 
-/* Requests of `rid` matching `filter`; `cursor`/`limit` page RQ_ALL and RQ_OPEN. Sets *out
- * to {items, next}. */
+/* Requests of `rid` matching `filter`. RQ_ALL pages by `cursor`/`limit`; the lists of open
+ * requests (RQ_OPEN, RQ_OVERDUE, RQ_LATE) give every match at once, most urgent first, up to
+ * 1000 with "truncated": true beyond. Sets *out to {items, next}. */
 int request_list(struct kctx *ctx, const char *rid, enum req_filter filter, const char *cursor,
                  int limit, json_t **out);
 
