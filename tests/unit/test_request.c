@@ -275,10 +275,10 @@ static int setup_kept(void **state)
 	char *y = slurp("registers/kemi-crm.yaml", &len);
 	if (!y)
 		return -1;
-	char *v = subst(y,
-	                "    - id: until-request\n      from: until_request\n      action: none\n",
-	                "    - id: archive-10y\n      after: P10Y\n      from: created\n"
-	                "      action: delete\n");
+	char *v =
+	        subst(y, "    - id: until-request\n      from: until_request\n      action: none\n",
+	              "    - id: archive-10y\n      after: P10Y\n      from: created\n"
+	              "      action: delete\n");
 	free(y);
 	snprintf(variant_path, sizeof(variant_path), "/tmp/kortisto-kemi-10y-XXXXXX");
 	int fd = mkstemp(variant_path);
@@ -375,9 +375,9 @@ static void test_due_extension_arithmetic(void **state)
 static void test_due_invalid(void **state)
 {
 	(void)state;
-	static const char *const bad[] = {"",           "yesterday",  "2026-02-30", "2026-13-01",
-	                                  "2026-1-31",  "31.1.2026",  "2026-01-31T25:00:00Z",
-	                                  "2026-01-31x"};
+	static const char *const bad[] = {
+	        "",          "yesterday", "2026-02-30",           "2026-13-01",
+	        "2026-1-31", "31.1.2026", "2026-01-31T25:00:00Z", "2026-01-31x"};
 	struct duration m1 = {0, 1, 0};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char out[11] = "untouched";
@@ -400,9 +400,9 @@ static void test_create_due_from_declaration_month(void **state)
 	                        "{\"type\": \"access\", \"channel\": \"written\","
 	                        " \"received_at\": \"2025-10-31\"}");
 	char buf[32];
-	assert_string_equal(raw_text(f, buf, sizeof(buf),
-	                             "SELECT due_on FROM requests WHERE id = ?1", id),
-	                    "2025-11-30");
+	assert_string_equal(
+	        raw_text(f, buf, sizeof(buf), "SELECT due_on FROM requests WHERE id = ?1", id),
+	        "2025-11-30");
 	assert_string_equal(state_of(f, id, buf), "received");
 	json_t *o = get_ok(f, RAUMA, id);
 	assert_jstr(o, "due_on", "2025-11-30");
@@ -427,19 +427,19 @@ static void test_create_due_from_declaration_days(void **state)
 	                        "{\"type\": \"access\", \"channel\": \"email\","
 	                        " \"received_at\": \"2025-12-10\"}");
 	char buf[32];
-	assert_string_equal(raw_text(f, buf, sizeof(buf),
-	                             "SELECT due_on FROM requests WHERE id = ?1", id),
-	                    "2026-01-09");
+	assert_string_equal(
+	        raw_text(f, buf, sizeof(buf), "SELECT due_on FROM requests WHERE id = ?1", id),
+	        "2026-01-09");
 	/* Received now by default: 2026-01-01 + 30 days. */
 	id = req_new_ok(f, SOSPRO, "{\"type\": \"erasure\", \"channel\": \"written\"}");
-	assert_string_equal(raw_text(f, buf, sizeof(buf),
-	                             "SELECT due_on FROM requests WHERE id = ?1", id),
-	                    "2026-01-31");
+	assert_string_equal(
+	        raw_text(f, buf, sizeof(buf), "SELECT due_on FROM requests WHERE id = ?1", id),
+	        "2026-01-31");
 	/* rauma-crm, received now: one month. */
 	id = req_new_ok(f, RAUMA, "{\"type\": \"erasure\", \"channel\": \"written\"}");
-	assert_string_equal(raw_text(f, buf, sizeof(buf),
-	                             "SELECT due_on FROM requests WHERE id = ?1", id),
-	                    "2026-02-01");
+	assert_string_equal(
+	        raw_text(f, buf, sizeof(buf), "SELECT due_on FROM requests WHERE id = ?1", id),
+	        "2026-02-01");
 }
 
 /* A request cannot have been received after now. */
@@ -480,11 +480,12 @@ static void test_create_refuses_bad_type_channel_member(void **state)
 	assert_err(f, req_new(f, RAUMA, "{\"type\": \"access\", \"channel\": \"fax\"}", NULL),
 	           KERR_INVALID, "channel");
 	assert_err(f, req_new(f, RAUMA, "{\"type\": \"access\"}", NULL), KERR_INVALID, "channel");
-	assert_err(f,
-	           req_new(f, RAUMA,
-	                   "{\"type\": \"access\", \"channel\": \"email\", \"state\": \"fulfilled\"}",
-	                   NULL),
-	           KERR_INVALID, "state");
+	assert_err(
+	        f,
+	        req_new(f, RAUMA,
+	                "{\"type\": \"access\", \"channel\": \"email\", \"state\": \"fulfilled\"}",
+	                NULL),
+	        KERR_INVALID, "state");
 	assert_err(f,
 	           req_new(f, RAUMA,
 	                   "{\"type\": \"access\", \"channel\": \"email\","
@@ -514,7 +515,8 @@ static void test_create_rectification_undeclared_field(void **state)
 	assert_non_null(strstr(f->err.message, "shoe_size"));
 	/* Without changes, or with changes that are no object. */
 	snprintf(body, sizeof(body),
-	         "{\"type\": \"rectification\", \"channel\": \"email\", \"person_id\": %" PRId64 "}",
+	         "{\"type\": \"rectification\", \"channel\": \"email\", \"person_id\": %" PRId64
+	         "}",
 	         pid);
 	assert_err(f, req_new(f, RAUMA, body, NULL), KERR_INVALID, "details");
 	snprintf(body, sizeof(body),
@@ -575,7 +577,8 @@ static void test_create_person_of_other_register(void **state)
 	int64_t kemi = person_ok(f, KEMI, "{" KEMI_E ", \"first_name\": \"Kemiläinen\"}");
 	char body[160];
 	snprintf(body, sizeof(body),
-	         "{\"type\": \"erasure\", \"channel\": \"email\", \"person_id\": %" PRId64 "}", kemi);
+	         "{\"type\": \"erasure\", \"channel\": \"email\", \"person_id\": %" PRId64 "}",
+	         kemi);
 	assert_err(f, req_new(f, RAUMA, body, NULL), KERR_NOTFOUND, "person_id");
 	assert_int_equal(raw_int(f, "SELECT count(*) FROM requests", ""), 0);
 	/* Nor can verification name one. */
@@ -585,7 +588,8 @@ static void test_create_person_of_other_register(void **state)
 	assert_err(f, do_step(f, request_verify, RAUMA, id, body), KERR_NOTFOUND, "person_id");
 	char buf[32];
 	assert_string_equal(state_of(f, id, buf), "received");
-	assert_int_equal(raw_int(f, "SELECT count(*) FROM requests WHERE person_id IS NULL", ""), 1);
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM requests WHERE person_id IS NULL", ""),
+	                 1);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -606,7 +610,8 @@ static void test_fulfil_before_verify_refused(void **state)
 	assert_null(out);
 	assert_int_equal(persons_with_id(f, pid), 1);
 	assert_int_equal(
-	        raw_int(f, "SELECT count(*) FROM contact_points WHERE person_id = ?1", "i", pid), 1);
+	        raw_int(f, "SELECT count(*) FROM contact_points WHERE person_id = ?1", "i", pid),
+	        1);
 	char buf[32];
 	assert_string_equal(state_of(f, id, buf), "received");
 	assert_int_equal(steps_of(f, id), 1);
@@ -629,8 +634,8 @@ static void test_verify_needs_person(void **state)
 	char buf[32];
 	assert_string_equal(state_of(f, id, buf), "received");
 	assert_int_equal(
-	        raw_int(f, "SELECT count(*) FROM requests WHERE id = ?1 AND verified_at IS NULL", "i",
-	                id),
+	        raw_int(f, "SELECT count(*) FROM requests WHERE id = ?1 AND verified_at IS NULL",
+	                "i", id),
 	        1);
 	/* Naming the person matches the request to them and verifies it. */
 	int64_t pid = person_ok(f, RAUMA, "{" RAUMA_A ", \"first_name\": \"Löydetty\"}");
@@ -716,12 +721,12 @@ static void test_extend_once_before_due(void **state)
 	set_now(f, NOW + 10 * DAY); /* 2026-01-11 */
 	step_ok(f, request_extend, RAUMA, id, EXTEND2);
 	char buf[64];
-	assert_string_equal(raw_text(f, buf, sizeof(buf),
-	                             "SELECT extended_to FROM requests WHERE id = ?1", id),
-	                    "2026-03-31");
-	assert_string_equal(raw_text(f, buf, sizeof(buf),
-	                             "SELECT due_on FROM requests WHERE id = ?1", id),
-	                    "2026-01-31");
+	assert_string_equal(
+	        raw_text(f, buf, sizeof(buf), "SELECT extended_to FROM requests WHERE id = ?1", id),
+	        "2026-03-31");
+	assert_string_equal(
+	        raw_text(f, buf, sizeof(buf), "SELECT due_on FROM requests WHERE id = ?1", id),
+	        "2026-01-31");
 	assert_string_equal(raw_text(f, buf, sizeof(buf),
 	                             "SELECT subject_told_at FROM requests WHERE id = ?1", id),
 	                    "2026-01-11T00:00:00Z");
@@ -737,9 +742,9 @@ static void test_extend_once_before_due(void **state)
 	           do_step(f, request_extend, RAUMA, id,
 	                   "{\"months\": 1, \"reason\": \"Vielä\", \"subject_told\": true}"),
 	           KERR_CONFLICT, "months");
-	assert_string_equal(raw_text(f, buf, sizeof(buf),
-	                             "SELECT extended_to FROM requests WHERE id = ?1", id),
-	                    "2026-03-31");
+	assert_string_equal(
+	        raw_text(f, buf, sizeof(buf), "SELECT extended_to FROM requests WHERE id = ?1", id),
+	        "2026-03-31");
 	assert_int_equal(log_rows(f), logged);
 }
 
@@ -753,10 +758,10 @@ static void test_extend_on_and_after_due(void **state)
 	set_now(f, NOW + 32 * DAY); /* 2026-02-02 */
 	assert_err(f, do_step(f, request_extend, RAUMA, late, EXTEND2), KERR_REFUSED, "months");
 	char buf[64];
-	assert_string_equal(raw_text(f, buf, sizeof(buf),
-	                             "SELECT coalesce(extended_to, '-') FROM requests WHERE id = ?1",
-	                             late),
-	                    "-");
+	assert_string_equal(
+	        raw_text(f, buf, sizeof(buf),
+	                 "SELECT coalesce(extended_to, '-') FROM requests WHERE id = ?1", late),
+	        "-");
 	assert_int_equal(steps_of(f, late), 1);
 	set_now(f, NOW + 31 * DAY + 86399); /* 2026-02-01T23:59:59Z */
 	step_ok(f, request_extend, RAUMA, ontime,
@@ -787,11 +792,12 @@ static void test_extend_needs_subject_told_and_limit(void **state)
 	           do_step(f, request_extend, RAUMA, id,
 	                   "{\"months\": 0, \"reason\": \"Kiire\", \"subject_told\": true}"),
 	           KERR_INVALID, "months");
-	assert_err(f, do_step(f, request_extend, RAUMA, id, "{\"months\": 1, \"subject_told\": true}"),
+	assert_err(f,
+	           do_step(f, request_extend, RAUMA, id, "{\"months\": 1, \"subject_told\": true}"),
 	           KERR_INVALID, "reason");
 	assert_int_equal(
-	        raw_int(f, "SELECT count(*) FROM requests WHERE extended_to IS NULL AND id = ?1", "i",
-	                id),
+	        raw_int(f, "SELECT count(*) FROM requests WHERE extended_to IS NULL AND id = ?1",
+	                "i", id),
 	        1);
 	assert_int_equal(steps_of(f, id), 1);
 }
@@ -822,7 +828,8 @@ static void test_assess_excessive_with_history(void **state)
 	json_t *prev = json_object_get(o, "earlier_requests");
 	assert_int_equal(json_array_size(prev), 2);
 	assert_int_equal(json_integer_value(json_object_get(json_array_get(prev, 0), "id")), first);
-	assert_int_equal(json_integer_value(json_object_get(json_array_get(prev, 1), "id")), second);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(prev, 1), "id")),
+	                 second);
 	assert_jstr(json_array_get(prev, 0), "type", "access");
 	json_decref(o);
 	/* The earlier request shows the marked one with its assessment. */
@@ -833,7 +840,8 @@ static void test_assess_excessive_with_history(void **state)
 	assert_jstr(json_array_get(prev, 1), "assessment", "excessive");
 	json_decref(o);
 	assert_int_equal(
-	        raw_int(f, "SELECT fee_cents FROM requests WHERE id = ?1 AND unfounded = 'excessive'",
+	        raw_int(f,
+	                "SELECT fee_cents FROM requests WHERE id = ?1 AND unfounded = 'excessive'",
 	                "i", third),
 	        2500);
 	char buf[32];
@@ -857,11 +865,13 @@ static void test_assess_bad_input(void **state)
 	           do_step(f, request_mark, RAUMA, id,
 	                   "{\"assessment\": \"excessive\", \"reason\": \"x\", \"fee_cents\": -1}"),
 	           KERR_INVALID, "fee_cents");
-	assert_err(f,
-	           do_step(f, request_mark, RAUMA, id,
-	                   "{\"assessment\": \"excessive\", \"reason\": \"x\", \"fee_cents\": \"5\"}"),
-	           KERR_INVALID, "fee_cents");
-	assert_int_equal(raw_int(f, "SELECT count(*) FROM requests WHERE unfounded IS NULL", ""), 1);
+	assert_err(
+	        f,
+	        do_step(f, request_mark, RAUMA, id,
+	                "{\"assessment\": \"excessive\", \"reason\": \"x\", \"fee_cents\": \"5\"}"),
+	        KERR_INVALID, "fee_cents");
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM requests WHERE unfounded IS NULL", ""),
+	                 1);
 }
 
 /* proves R-03: a refusal keeps its reasons and the response names the complaint authority. */
@@ -901,7 +911,8 @@ static void test_refuse_names_authority(void **state)
 	int64_t kid = req_for(f, KEMI, "access", kp, NULL);
 	rc = refuse(f, KEMI, kid, "{\"reason\": \"Ei\"}", &out);
 	assert_int_equal(rc, 0);
-	assert_jstr(json_object_get(out, "complaint_authority"), "address", "PL 800, 00521 Helsinki");
+	assert_jstr(json_object_get(out, "complaint_authority"), "address",
+	            "PL 800, 00521 Helsinki");
 	json_decref(out);
 	/* Without a reason, nothing. */
 	int64_t id2 = req_for(f, RAUMA, "erasure", pid, NULL);
@@ -942,7 +953,8 @@ static void test_closed_request_cannot_change(void **state)
 		assert_err(f, do_step(f, request_withdraw, RAUMA, ids[i], "{}"), KERR_CONFLICT,
 		           "state");
 		assert_err(f, fulfil(f, RAUMA, ids[i], NULL), KERR_CONFLICT, "state");
-		assert_err(f, do_step(f, request_verify, RAUMA, ids[i], "{\"method\": \"in_person\"}"),
+		assert_err(f,
+		           do_step(f, request_verify, RAUMA, ids[i], "{\"method\": \"in_person\"}"),
 		           KERR_CONFLICT, "state");
 		assert_err(f, do_step(f, request_extend, RAUMA, ids[i], EXTEND2), KERR_CONFLICT,
 		           "state");
@@ -977,9 +989,9 @@ static void test_fulfil_rectification(void **state)
 	assert_true(json_is_true(json_object_get(json_object_get(out, "outcome"), "changed")));
 	json_decref(out);
 	char buf[128];
-	assert_string_equal(raw_text(f, buf, sizeof(buf),
-	                             "SELECT first_name FROM persons WHERE id = ?1", pid),
-	                    "Oikea");
+	assert_string_equal(
+	        raw_text(f, buf, sizeof(buf), "SELECT first_name FROM persons WHERE id = ?1", pid),
+	        "Oikea");
 	assert_string_equal(raw_text(f, buf, sizeof(buf),
 	                             "SELECT value FROM contact_points WHERE person_id = ?1"
 	                             " AND kind = 'email'",
@@ -1017,9 +1029,9 @@ static void test_fulfil_rectification_bad_value(void **state)
 	assert_err(f, fulfil(f, RAUMA, id, NULL), KERR_INVALID, "email");
 	char buf[64];
 	assert_string_equal(state_of(f, id, buf), "verified");
-	assert_string_equal(raw_text(f, buf, sizeof(buf),
-	                             "SELECT first_name FROM persons WHERE id = ?1", pid),
-	                    "Ennallaan");
+	assert_string_equal(
+	        raw_text(f, buf, sizeof(buf), "SELECT first_name FROM persons WHERE id = ?1", pid),
+	        "Ennallaan");
 	assert_int_equal(log_rows(f), logged);
 }
 
@@ -1091,7 +1103,8 @@ static void test_fulfil_erasure(void **state)
 	json_decref(out);
 	assert_int_equal(persons_with_id(f, pid), 0);
 	assert_int_equal(
-	        raw_int(f, "SELECT count(*) FROM contact_points WHERE person_id = ?1", "i", pid), 0);
+	        raw_int(f, "SELECT count(*) FROM contact_points WHERE person_id = ?1", "i", pid),
+	        0);
 	assert_int_equal(
 	        raw_int(f, "SELECT count(*) FROM affiliations WHERE person_id = ?1", "i", pid), 0);
 	assert_int_equal(raw_int(f,
@@ -1131,7 +1144,8 @@ static void test_fulfil_erasure(void **state)
 	checkpoint(f);
 	for (size_t i = 0; i < sizeof(traces) / sizeof(traces[0]); i++) {
 		if (db_files_contain(f, traces[i]))
-			fail_msg("'%s' is still in the database files after erasure and a checkpoint",
+			fail_msg("'%s' is still in the database files after erasure and a "
+			         "checkpoint",
 			         traces[i]);
 	}
 }
@@ -1148,7 +1162,8 @@ static void test_fulfil_erasure_forgets_request_subject(void **state)
 	char body[400];
 	snprintf(body, sizeof(body),
 	         "{\"type\": \"rectification\", \"channel\": \"written\", \"person_id\": %" PRId64
-	         ", \"subject\": {\"name\": \"Kirjoittaja Kynä\", \"email\": \"kirjoittaja@example.fi\"},"
+	         ", \"subject\": {\"name\": \"Kirjoittaja Kynä\", \"email\": "
+	         "\"kirjoittaja@example.fi\"},"
 	         " \"details\": {\"changes\": {\"first_name\": \"Kynäilijä\"}}}",
 	         pid);
 	int64_t rect = req_new_ok(f, RAUMA, body);
@@ -1171,9 +1186,9 @@ static void test_fulfil_erasure_forgets_request_subject(void **state)
 	assert_string_equal(raw_text(f, buf, sizeof(buf),
 	                             "SELECT subject || details FROM requests WHERE id = ?1", rect),
 	                    "{}{}");
-	assert_string_equal(raw_text(f, buf, sizeof(buf),
-	                             "SELECT subject FROM requests WHERE id = ?1", keep),
-	                    "{\"name\":\"Sivullinen Säilyvä\"}");
+	assert_string_equal(
+	        raw_text(f, buf, sizeof(buf), "SELECT subject FROM requests WHERE id = ?1", keep),
+	        "{\"name\":\"Sivullinen Säilyvä\"}");
 	assert_int_equal(raw_int(f, "SELECT count(*) FROM requests", ""), 3);
 	checkpoint(f);
 	assert_false(db_files_contain(f, "Kirjoittaja Kyn"));
@@ -1189,15 +1204,15 @@ static void test_fulfil_erasure_removes_bans(void **state)
 	int64_t ban = req_for(f, RAUMA, "marketing_ban", pid, "{\"channels\": [\"sms\"]}");
 	verify_ok(f, RAUMA, ban);
 	json_decref(fulfil_ok(f, RAUMA, ban));
-	assert_int_equal(raw_int(f, "SELECT count(*) FROM marketing_bans WHERE person_id = ?1", "i",
-	                         pid),
-	                 1);
+	assert_int_equal(
+	        raw_int(f, "SELECT count(*) FROM marketing_bans WHERE person_id = ?1", "i", pid),
+	        1);
 	int64_t id = req_for(f, RAUMA, "erasure", pid, NULL);
 	verify_ok(f, RAUMA, id);
 	json_decref(fulfil_ok(f, RAUMA, id));
-	assert_int_equal(raw_int(f, "SELECT count(*) FROM marketing_bans WHERE person_id = ?1", "i",
-	                         pid),
-	                 0);
+	assert_int_equal(
+	        raw_int(f, "SELECT count(*) FROM marketing_bans WHERE person_id = ?1", "i", pid),
+	        0);
 }
 
 /* proves R-07, L-06: kemi-crm keeps its public-task data only until the subject asks, so an
@@ -1217,7 +1232,8 @@ static void test_fulfil_erasure_until_request(void **state)
 	json_decref(out);
 	assert_int_equal(persons_with_id(f, pid), 0);
 	assert_int_equal(
-	        raw_int(f, "SELECT count(*) FROM contact_points WHERE person_id = ?1", "i", pid), 0);
+	        raw_int(f, "SELECT count(*) FROM contact_points WHERE person_id = ?1", "i", pid),
+	        0);
 }
 
 /* proves R-07: what a public task obliges to keep is kept, and the refusal says until when. */
@@ -1244,7 +1260,8 @@ static void test_fulfil_erasure_kept_by_public_task(void **state)
 	/* Nothing deleted. */
 	assert_int_equal(persons_with_id(f, pid), 1);
 	assert_int_equal(
-	        raw_int(f, "SELECT count(*) FROM contact_points WHERE person_id = ?1", "i", pid), 1);
+	        raw_int(f, "SELECT count(*) FROM contact_points WHERE person_id = ?1", "i", pid),
+	        1);
 	char buf[64];
 	assert_string_equal(state_of(f, id, buf), "refused");
 	assert_string_equal(last_step(f, id, buf), "refused");
@@ -1268,16 +1285,16 @@ static void test_fulfil_restriction_and_lift(void **state)
 	assert_true(json_is_true(json_object_get(json_object_get(out, "outcome"), "restricted")));
 	json_decref(out);
 	char buf[64];
-	assert_string_equal(raw_text(f, buf, sizeof(buf),
-	                             "SELECT status FROM persons WHERE id = ?1", pid),
-	                    "restricted");
+	assert_string_equal(
+	        raw_text(f, buf, sizeof(buf), "SELECT status FROM persons WHERE id = ?1", pid),
+	        "restricted");
 	assert_int_equal(persons_with_id(f, pid), 1);
 	/* Lifting needs a note on how the subject was told. */
 	assert_err(f, do_step(f, request_lift, RAUMA, id, "{}"), KERR_INVALID, "note");
 	step_ok(f, request_lift, RAUMA, id, "{\"note\": \"Kerrottu kirjeellä\"}");
-	assert_string_equal(raw_text(f, buf, sizeof(buf),
-	                             "SELECT status FROM persons WHERE id = ?1", pid),
-	                    "active");
+	assert_string_equal(
+	        raw_text(f, buf, sizeof(buf), "SELECT status FROM persons WHERE id = ?1", pid),
+	        "active");
 	assert_string_equal(last_step(f, id, buf), "lifted");
 	assert_int_equal(log_rows_for(f, "request_lifted", id), 1);
 	int64_t logged = log_rows(f);
@@ -1311,17 +1328,17 @@ static void test_fulfil_objection_direct_marketing(void **state)
 	assert_string_equal(json_string_value(json_array_get(banned, 0)), "all");
 	json_decref(out);
 	assert_int_equal(bans(f, pid, "all"), 1);
-	assert_int_equal(raw_int(f, "SELECT count(*) FROM marketing_bans WHERE person_id = ?1", "i",
-	                         pid),
-	                 1);
+	assert_int_equal(
+	        raw_int(f, "SELECT count(*) FROM marketing_bans WHERE person_id = ?1", "i", pid),
+	        1);
 	char buf[64], src[32];
 	snprintf(src, sizeof(src), "request:%" PRId64, id);
 	assert_string_equal(raw_text(f, buf, sizeof(buf),
 	                             "SELECT source FROM marketing_bans WHERE person_id = ?1", pid),
 	                    src);
-	assert_string_equal(raw_text(f, buf, sizeof(buf),
-	                             "SELECT status FROM persons WHERE id = ?1", pid),
-	                    "active");
+	assert_string_equal(
+	        raw_text(f, buf, sizeof(buf), "SELECT status FROM persons WHERE id = ?1", pid),
+	        "active");
 	/* The ban is no restriction: nothing to lift. */
 	assert_err(f, do_step(f, request_lift, RAUMA, id, "{\"note\": \"x\"}"), KERR_CONFLICT,
 	           "state");
@@ -1338,14 +1355,14 @@ static void test_fulfil_objection_other_scope(void **state)
 	assert_true(json_is_true(json_object_get(json_object_get(out, "outcome"), "restricted")));
 	json_decref(out);
 	char buf[64];
-	assert_string_equal(raw_text(f, buf, sizeof(buf),
-	                             "SELECT status FROM persons WHERE id = ?1", pid),
-	                    "restricted");
+	assert_string_equal(
+	        raw_text(f, buf, sizeof(buf), "SELECT status FROM persons WHERE id = ?1", pid),
+	        "restricted");
 	assert_int_equal(raw_int(f, "SELECT count(*) FROM marketing_bans", ""), 0);
 	step_ok(f, request_lift, RAUMA, id, "{\"note\": \"Perusteet punnittu\"}");
-	assert_string_equal(raw_text(f, buf, sizeof(buf),
-	                             "SELECT status FROM persons WHERE id = ?1", pid),
-	                    "active");
+	assert_string_equal(
+	        raw_text(f, buf, sizeof(buf), "SELECT status FROM persons WHERE id = ?1", pid),
+	        "active");
 }
 
 /* proves R-11 (M-02): a marketing ban per channel, one row each. */
@@ -1353,7 +1370,8 @@ static void test_fulfil_marketing_ban_channels(void **state)
 {
 	struct fx *f = *state;
 	int64_t pid = person_ok(f, RAUMA, "{" RAUMA_A ", \"first_name\": \"Kieltäjä\"}");
-	int64_t id = req_for(f, RAUMA, "marketing_ban", pid, "{\"channels\": [\"email\", \"post\"]}");
+	int64_t id =
+	        req_for(f, RAUMA, "marketing_ban", pid, "{\"channels\": [\"email\", \"post\"]}");
 	verify_ok(f, RAUMA, id);
 	json_t *out = fulfil_ok(f, RAUMA, id);
 	json_t *banned = json_object_get(json_object_get(out, "outcome"), "banned");
@@ -1363,9 +1381,9 @@ static void test_fulfil_marketing_ban_channels(void **state)
 	json_decref(out);
 	assert_int_equal(bans(f, pid, "email"), 1);
 	assert_int_equal(bans(f, pid, "post"), 1);
-	assert_int_equal(raw_int(f, "SELECT count(*) FROM marketing_bans WHERE person_id = ?1", "i",
-	                         pid),
-	                 2);
+	assert_int_equal(
+	        raw_int(f, "SELECT count(*) FROM marketing_bans WHERE person_id = ?1", "i", pid),
+	        2);
 	/* Without channels: every channel. A repeated channel is no error. */
 	int64_t id2 = req_for(f, RAUMA, "marketing_ban", pid, NULL);
 	verify_ok(f, RAUMA, id2);
@@ -1374,9 +1392,9 @@ static void test_fulfil_marketing_ban_channels(void **state)
 	int64_t id3 = req_for(f, RAUMA, "marketing_ban", pid, "{\"channels\": [\"email\"]}");
 	verify_ok(f, RAUMA, id3);
 	json_decref(fulfil_ok(f, RAUMA, id3));
-	assert_int_equal(raw_int(f, "SELECT count(*) FROM marketing_bans WHERE person_id = ?1", "i",
-	                         pid),
-	                 3);
+	assert_int_equal(
+	        raw_int(f, "SELECT count(*) FROM marketing_bans WHERE person_id = ?1", "i", pid),
+	        3);
 }
 
 /* proves R-12: withdrawing consent erases a subject whose only basis was consent. */
@@ -1394,7 +1412,8 @@ static void test_fulfil_consent_withdrawal_basis_a(void **state)
 	json_decref(out);
 	assert_int_equal(persons_with_id(f, pid), 0);
 	assert_int_equal(
-	        raw_int(f, "SELECT count(*) FROM contact_points WHERE person_id = ?1", "i", pid), 0);
+	        raw_int(f, "SELECT count(*) FROM contact_points WHERE person_id = ?1", "i", pid),
+	        0);
 }
 
 /* proves R-12: a subject on another basis (legitimate interest) is kept. */
@@ -1479,25 +1498,27 @@ static void test_usage_log_per_step(void **state)
 	        "{\"months\": 1, \"reason\": \"SALAINEN-SYY\", \"subject_told\": true}");
 	step_ok(f, request_mark, RAUMA, id,
 	        "{\"assessment\": \"unfounded\", \"reason\": \"SALAINEN-ARVIO\"}");
-	step_ok(f, request_verify, RAUMA, id, "{\"method\": \"email_link\", \"note\": \"SALAINEN\"}");
+	step_ok(f, request_verify, RAUMA, id,
+	        "{\"method\": \"email_link\", \"note\": \"SALAINEN\"}");
 	json_decref(fulfil_ok(f, RAUMA, id));
 	step_ok(f, request_lift, RAUMA, id, "{\"note\": \"SALAINEN-KIRJE\"}");
-	static const char *const actions[] = {"request_received", "request_extended",
-	                                      "request_marked",   "request_verified",
+	static const char *const actions[] = {"request_received",  "request_extended",
+	                                      "request_marked",    "request_verified",
 	                                      "request_fulfilled", "request_lifted"};
 	char reason[32], subj[32];
 	snprintf(reason, sizeof(reason), "request:%" PRId64, id);
 	snprintf(subj, sizeof(subj), "%" PRId64, pid);
 	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++) {
-		int64_t n = raw_int(f,
-		                    "SELECT count(*) FROM usage_log WHERE action = ?1"
-		                    " AND entity = 'request' AND entity_id = ?2 AND register_id = ?3"
-		                    " AND reason = ?4 AND subjects = ?5"
-		                    " AND actor = 'operator:test'",
-		                    "sisss", actions[i], id, RAUMA, reason, subj);
+		int64_t n =
+		        raw_int(f,
+		                "SELECT count(*) FROM usage_log WHERE action = ?1"
+		                " AND entity = 'request' AND entity_id = ?2 AND register_id = ?3"
+		                " AND reason = ?4 AND subjects = ?5"
+		                " AND actor = 'operator:test'",
+		                "sisss", actions[i], id, RAUMA, reason, subj);
 		if (n != 1)
-			fail_msg("%" PRId64 " usage-log entries of %s naming person %s", n, actions[i],
-			         subj);
+			fail_msg("%" PRId64 " usage-log entries of %s naming person %s", n,
+			         actions[i], subj);
 	}
 	assert_int_equal(raw_int(f,
 	                         "SELECT count(*) FROM usage_log WHERE entity = 'request'"
@@ -1563,8 +1584,8 @@ static json_t *list_ok(struct fx *f, enum req_filter filter, const char *cursor,
 
 static int64_t item_id(json_t *list, size_t i)
 {
-	return json_integer_value(json_object_get(json_array_get(json_object_get(list, "items"), i),
-	                                          "id"));
+	return json_integer_value(
+	        json_object_get(json_array_get(json_object_get(list, "items"), i), "id"));
 }
 
 static size_t items(json_t *list)
@@ -1716,9 +1737,9 @@ static void test_list_open_pages(void **state)
 static void test_names(void **state)
 {
 	(void)state;
-	static const char *const types[] = {"access",      "rectification", "erasure",
-	                                    "restriction", "portability",   "objection",
-	                                    "consent_withdrawal", "marketing_ban"};
+	static const char *const types[] = {
+	        "access",    "rectification",      "erasure",      "restriction", "portability",
+	        "objection", "consent_withdrawal", "marketing_ban"};
 	for (int i = 0; i < RT__MAX; i++) {
 		assert_string_equal(request_type_name((enum req_type)i), types[i]);
 		assert_int_equal(request_type_parse(types[i]), i);
