@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "core/notice.h"
 #include "decl/notice_text.h"
+#include "util/validate.h"
 
 static const char notice_usage[] =
         "usage: kortisto notice --register RID [--lang fi|sv|en] [--format html|md|txt]\n"
@@ -26,13 +27,8 @@ static const char record_usage[] =
 /* A version number 1 … 1000000; prints the problem and returns false on anything else. */
 static bool parse_version(const char *opt, const char *s, int *out)
 {
-	long v = 0;
-	bool ok = *s != '\0' && strlen(s) <= 7;
-	for (const char *p = s; ok && *p; p++) {
-		ok = *p >= '0' && *p <= '9';
-		v = v * 10 + (*p - '0');
-	}
-	if (!ok || v < 1 || v > 1000000) {
+	long long v;
+	if (!int_valid(s, &v, NULL) || v < 1 || v > 1000000) {
 		fprintf(stderr, "kortisto: %s: '%s' is not a version number\n", opt, s);
 		return false;
 	}

@@ -997,12 +997,19 @@ int person_delete_tx(struct kctx *ctx, const char *rid, int64_t id, const char *
 	return usage_record(ctx, "delete", rid, "person", id, reason);
 }
 
+/* a restricted subject is kept (stored) until a manager acts on it. */
+static int delete_checked(struct kctx *ctx, const char *rid, int64_t id)
+{
+	int rc = update_allowed(ctx, rid, id);
+	return rc ? rc : person_delete_tx(ctx, rid, id, NULL);
+}
+
 int person_delete(struct kctx *ctx, const char *rid, int64_t id)
 {
 	if (!app_register(ctx->app, rid))
 		return kerr_set(ctx->err, KERR_NOTFOUND, "register", "register '%s' not found",
 		                rid ? rid : "");
-	IN_WRITE_TX(ctx, person_delete_tx(ctx, rid, id, NULL));
+	IN_WRITE_TX(ctx, delete_checked(ctx, rid, id));
 }
 
 /* ---------------------------------------------------------------- find */

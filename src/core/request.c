@@ -129,9 +129,9 @@ static int only_keys(struct kctx *ctx, json_t *in, const char *const *keys)
 		return kerr_set(ctx->err, KERR_INVALID, NULL, "the body must be a JSON object");
 	json_object_foreach (in, k, v) {
 		if (!in_names(keys, k))
-			return kerr_set(ctx->err, KERR_INVALID, k,
+			return kerr_set(ctx->err, KERR_INVALID, ident_valid(k, NULL) ? k : NULL,
 			                "%s: not a member of this request",
-			                ident_valid(k, NULL) ? k : "?");
+			                ident_valid(k, NULL) ? k : "a member");
 	}
 	return 0;
 }

@@ -51,17 +51,19 @@ static bool key_of(struct kctx *ctx, const char *kind, const char *a, const char
                    unsigned char out[FIELD_HASH_BYTES])
 {
 	struct buf k = BUF_INIT;
-	char norm[300];
+	char norm[300] = "";
 	bool ok = true;
 
 	buf_puts(&k, kind);
 	buf_putc(&k, ':');
 	if (!strcmp(kind, "email")) {
 		ok = a && email_valid(a, norm, sizeof(norm), NULL);
-		buf_puts(&k, norm);
+		if (ok)
+			buf_puts(&k, norm);
 	} else if (!strcmp(kind, "phone")) {
 		ok = a && phone_valid(a, norm, NULL);
-		buf_puts(&k, norm);
+		if (ok)
+			buf_puts(&k, norm);
 	} else {
 		/* name: "first last" with the organisation; both must be there. */
 		ok = a && *a && b && *b;
@@ -82,6 +84,30 @@ static const char *full_name(struct kctx *ctx, const char *first, const char *la
 	return arena_printf(ctx->mem, "%s %s", first ? first : "", last ? last : "");
 }
 
+/* Identifiers read from the store before any is written, in arena memory. */
+struct idlist {
+	const char **kind, **value;
+	size_t n, cap;
+};
+
+static void idlist_add(struct kctx *ctx, struct idlist *l, const char *kind, const char *value)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 8;
+		const char **k = arena_calloc(ctx->mem, cap, sizeof(*k));
+		const char **v = arena_calloc(ctx->mem, cap, sizeof(*v));
+		if (l->n) {
+			memcpy(k, l->kind, l->n * sizeof(*k));
+			memcpy(v, l->value, l->n * sizeof(*v));
+		}
+		l->kind = k;
+		l->value = v;
+		l->cap = cap;
+	}
+	l->kind[l->n] = kind;
+	l->value[l->n++] = arena_strdup(ctx->mem, value);
+}
+
 static int put(struct kctx *ctx, const char *rid, const char *kind, const unsigned char *h,
                const char *source)
 {
@@ -100,25 +126,24 @@ int suppress_person(struct kctx *ctx, const char *rid, int64_t pid, const char *
 	const char *first = NULL, *last = NULL;
 	int rc;
 
-	/* The e-mail and phone contact points, read first: writing uses the connection. */
-	const char *kinds[8], *values[8];
-	size_t ncp = 0;
+	/* The e-mail and phone contact points, read first (writing uses the connection), every
+	 * one of them: an identifier left out would let the person be collected again. */
+	struct idlist cps = {0};
 	struct query *q = store_query(ctx->db, ST_CP_LIST);
 	q_text(q, 1, rid);
 	q_int(q, 2, pid);
-	while ((rc = q_step(q, ctx->err)) == 1 && ncp < 8) {
+	while ((rc = q_step(q, ctx->err)) == 1) {
 		const char *kind = q_col_text(q, 0);
-		if (!kind || (strcmp(kind, "email") && strcmp(kind, "phone")))
-			continue;
-		kinds[ncp] = !strcmp(kind, "email") ? "email" : "phone";
-		values[ncp++] = arena_strdup(ctx->mem, q_col_text(q, 1));
+		if (kind && (!strcmp(kind, "email") || !strcmp(kind, "phone")))
+			idlist_add(ctx, &cps, !strcmp(kind, "email") ? "email" : "phone",
+			           q_col_text(q, 1));
 	}
 	q_done(q);
 	if (rc < 0)
 		return rc;
-	for (size_t i = 0; i < ncp; i++)
-		if (key_of(ctx, kinds[i], values[i], NULL, h) &&
-		    (rc = put(ctx, rid, kinds[i], h, source)))
+	for (size_t i = 0; i < cps.n; i++)
+		if (key_of(ctx, cps.kind[i], cps.value[i], NULL, h) &&
+		    (rc = put(ctx, rid, cps.kind[i], h, source)))
 			return rc;
 
 	q = store_query(ctx->db, ST_PERSON_SUMMARY);
@@ -134,18 +159,17 @@ int suppress_person(struct kctx *ctx, const char *rid, int64_t pid, const char *
 	const char *name = full_name(ctx, first, last);
 	if (!name)
 		return 0;
-	const char *orgs[64];
-	size_t n = 0;
+	struct idlist orgs = {0};
 	q = store_query(ctx->db, ST_SUPPRESS_PERSON_ORGS);
 	q_text(q, 1, rid);
 	q_int(q, 2, pid);
-	while ((rc = q_step(q, ctx->err)) == 1 && n < sizeof(orgs) / sizeof(orgs[0]))
-		orgs[n++] = arena_strdup(ctx->mem, q_col_text(q, 0));
+	while ((rc = q_step(q, ctx->err)) == 1)
+		idlist_add(ctx, &orgs, "name", q_col_text(q, 0));
 	q_done(q);
 	if (rc < 0)
 		return rc;
-	for (size_t i = 0; i < n; i++)
-		if (key_of(ctx, "name", name, orgs[i], h) &&
+	for (size_t i = 0; i < orgs.n; i++)
+		if (key_of(ctx, "name", name, orgs.value[i], h) &&
 		    (rc = put(ctx, rid, "name", h, source)))
 			return rc;
 	return 0;

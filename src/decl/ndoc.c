@@ -200,6 +200,19 @@ static void html_block_text(const struct ndoc *doc, const struct nblock *b, stru
 	html_fallback(doc, b, out);
 }
 
+/* One "label: text" item, opening the description list when it is not open yet. */
+static void html_kv(const struct ndoc *doc, const struct nblock *b, bool *in_dl, struct buf *out)
+{
+	if (!*in_dl)
+		buf_puts(out, "<dl>\n");
+	*in_dl = true;
+	buf_puts(out, "<dt>");
+	html_text(out, b->label);
+	buf_puts(out, "</dt><dd>");
+	html_block_text(doc, b, out);
+	buf_puts(out, "</dd>\n");
+}
+
 static void html_heading_text(const struct nblock *b, struct buf *out)
 {
 	if (b->kind == NB_H2 && !b->plain)
@@ -273,16 +286,7 @@ void ndoc_emit_html(const struct ndoc *doc, const struct ndoc_html *h, struct bu
 			html_block_text(doc, b, out);
 			buf_puts(out, "</h1>\n");
 			break;
-		case NB_KV:
-			if (!in_dl)
-				buf_puts(out, "<dl>\n");
-			in_dl = true;
-			buf_puts(out, "<dt>");
-			html_text(out, b->label);
-			buf_puts(out, "</dt><dd>");
-			html_block_text(doc, b, out);
-			buf_puts(out, "</dd>\n");
-			break;
+		case NB_KV: html_kv(doc, b, &in_dl, out); break;
 		default:
 			buf_puts(out, "<p>");
 			html_block_text(doc, b, out);
@@ -361,16 +365,7 @@ void ndoc_emit_html(const struct ndoc *doc, const struct ndoc_html *h, struct bu
 			html_block_text(doc, b, out);
 			buf_puts(out, "</p>");
 			break;
-		case NB_KV:
-			if (!in_dl)
-				buf_puts(out, "<dl>\n");
-			in_dl = true;
-			buf_puts(out, "<dt>");
-			html_text(out, b->label);
-			buf_puts(out, "</dt><dd>");
-			html_block_text(doc, b, out);
-			buf_puts(out, "</dd>\n");
-			break;
+		case NB_KV: html_kv(doc, b, &in_dl, out); break;
 		default:
 			buf_puts(out, b->strong ? "<p><strong>" : "<p>");
 			html_block_text(doc, b, out);
@@ -430,9 +425,9 @@ static void md_text(struct buf *out, const char *s)
 
 static void md_block_text(const struct ndoc *doc, const struct nblock *b, struct buf *out, bool bol)
 {
-	if (b->link == NL_MAILTO || b->link == NL_HREF) {
+	if ((b->link == NL_MAILTO || b->link == NL_HREF) && !strpbrk(b->text, "<> \t\n\\`")) {
 		/* An autolink (an e-mail address is one without "mailto:") ends at '>' or a
-		 * space; neither is in a validated address. */
+		 * space; a text with either, or an escape, is written as plain text instead. */
 		buf_putc(out, '<');
 		buf_puts(out, b->text);
 		buf_putc(out, '>');

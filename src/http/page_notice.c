@@ -10,6 +10,7 @@
 #include "core/notice.h"
 #include "decl/notice_text.h"
 #include "http/http.h"
+#include "util/validate.h"
 
 static const char notice_css_path[] = "/static/notice.css";
 
@@ -58,13 +59,8 @@ static void reply_error_page(struct req *r, unsigned status, enum lang lang)
 static bool number_arg(struct req *r, const char *name, enum lang lang, int *out)
 {
 	const char *s = req_arg(r, name);
-	long v = 0;
-	bool ok = !s || (*s && strlen(s) <= 7);
-	for (const char *p = s; ok && p && *p; p++) {
-		ok = *p >= '0' && *p <= '9';
-		v = v * 10 + (*p - '0');
-	}
-	if (!ok || (s && (v < 1 || v > 1000000))) {
+	long long v = 0;
+	if (s && (!int_valid(s, &v, NULL) || v < 1 || v > 1000000)) {
 		kerr_set(r->ctx.err, KERR_INVALID, name, "%s: must be a version number", name);
 		reply_error_page(r, 400, lang);
 		return false;

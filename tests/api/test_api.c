@@ -3008,7 +3008,7 @@ static void test_public_notice_pages(void **state)
  * later rows need and deletes it last, with who may call it (`access`, written exactly as the
  * router's table writes it, and checked against it), whether it touches personal data, and
  * the status for a caller who may. {rid} becomes kemi-crm and {id} the id just created in
- * that collection (for grants: the user id of m-target); bodies name {pid}, {oid}, {cv} (the
+ * that collection (for grants: the user id of m-target); bodies name {pid}, {oid}, {rpid} (the requests' own person), {cv} (the
  * current commitment version) and {pw}. test_routes_mirror_router_c keeps this list and the
  * router's table equal.
  */
@@ -3059,7 +3059,7 @@ static const struct route_case {
         {"GET", REG "/disclosures", "ON(ROLE_MANAGER)", true, NULL, 200},
         {"GET", REG "/requests", "ON(ROLE_EDITOR)", true, NULL, 200},
         {"POST", REG "/requests", "ON(ROLE_EDITOR)", true,
-         "{'type':'restriction','channel':'written','person_id':{pid}}", 201},
+         "{'type':'restriction','channel':'written','person_id':{rpid}}", 201},
         {"GET", REG "/requests/{id}", "ON(ROLE_EDITOR)", true, NULL, 200},
         {"POST", REG "/requests/{id}/verify", "ON(ROLE_EDITOR)", true, "{'method':'id_document'}",
          200},
@@ -3165,7 +3165,8 @@ static long expected_status(const struct caller *c, const struct route_case *rc,
 
 /* Creates what a caller's run needs (as the tester): a person, an organisation and an
  * affiliation of kemi-crm. */
-static void matrix_fixture(long long *pid, long long *oid, long long *aid, long long *rqid)
+static void matrix_fixture(long long *pid, long long *oid, long long *aid, long long *rqid,
+                           long long *rpid)
 {
 	*pid = create(KEMI "/persons", "{'subject_group':'partner_contact','source':'subject',"
 	                               "'first_name':'Matti','last_name':'Matriisi',"
@@ -3173,15 +3174,19 @@ static void matrix_fixture(long long *pid, long long *oid, long long *aid, long 
 	*oid = create(KEMI "/organisations", "{'name':'Matriisi Oy','source':'subject'}");
 	*aid = create(KEMI "/affiliations",
 	              sf("{'person_id':%lld,'organisation_id':%lld}", *pid, *oid));
+	/* The requests restrict a person of their own, so the rows after them still find
+	 * the matrix's person active (a restricted one is out of an editor's reach, R-09). */
+	*rpid = create(KEMI "/persons", "{'subject_group':'partner_contact','source':'subject',"
+	                                "'first_name':'Raija','last_name':'Rajoitus'}");
 	*rqid = create(KEMI "/requests",
-	               sf("{'type':'restriction','channel':'written','person_id':%lld}", *pid));
+	               sf("{'type':'restriction','channel':'written','person_id':%lld}", *rpid));
 }
 
 /* Runs every route case as caller `c` and checks each status (and refusal type). */
 static void run_matrix(struct caller *c, long long target_uid, int cv)
 {
-	long long pid, oid, aid, rqid;
-	matrix_fixture(&pid, &oid, &aid, &rqid);
+	long long pid, oid, aid, rqid, rpid;
+	matrix_fixture(&pid, &oid, &aid, &rqid, &rpid);
 	for (size_t i = 0; i < sizeof(route_cases) / sizeof(route_cases[0]); i++) {
 		const struct route_case *rc = &route_cases[i];
 		char path[512], body[512], num[32];
@@ -3201,6 +3206,8 @@ static void run_matrix(struct caller *c, long long target_uid, int cv)
 			snprintf(body, sizeof(body), "%s", rc->body);
 			snprintf(num, sizeof(num), "%lld", pid);
 			subst(body, "{pid}", num);
+			snprintf(num, sizeof(num), "%lld", rpid);
+			subst(body, "{rpid}", num);
 			snprintf(num, sizeof(num), "%lld", oid);
 			subst(body, "{oid}", num);
 			snprintf(num, sizeof(num), "%d", cv);

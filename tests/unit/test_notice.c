@@ -478,6 +478,20 @@ static void test_escaping(void **state)
 	free(html);
 	free(md);
 	decl_free(d);
+	/* A declared address that would close a Markdown autolink is written as text. */
+	char *y3 = subst(
+	        y2, "  email: \"kirjaamo@example.fi\"\n",
+	        "  email: \"kirjaamo@example.fi\"\n  web: \"https://a.fi/>[x](javascript:y)\"\n");
+	d = parse(y3);
+	md = render(d, LANG_FI, NF_MD);
+	html = render(d, LANG_FI, NF_HTML);
+	expect_not_in(md, "<https://a.fi/>");
+	expect_in(md, "https://a.fi/\\>\\[x\\](javascript:y)");
+	expect_in(html, "href=\"https://a.fi/&gt;[x](javascript:y)\"");
+	free(y3);
+	free(html);
+	free(md);
+	decl_free(d);
 	free(y);
 	free(y2);
 }
