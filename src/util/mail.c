@@ -658,10 +658,35 @@ static size_t read_body(char *dst, size_t size, size_t nitems, void *ud)
 	return n;
 }
 
+int mail_config_check(const struct mail_config *cfg, char *server, size_t serversz,
+                      struct kerr *err)
+{
+	char srv[300];
+	const char *why = NULL;
+
+	if (cfg->url[0] == '\0')
+		return 0;
+	if (!mail_url_valid(cfg->url, srv, sizeof(srv), &why))
+		return kerr_set(err, KERR_INVALID, "smtp_url", "smtp_url %s", why);
+	if (cfg->timeout < 1 || cfg->timeout > 3600)
+		return kerr_set(err, KERR_INVALID, "smtp_timeout", "smtp_timeout must be 1-3600");
+	if ((cfg->user[0] != '\0') != (cfg->password_file[0] != '\0'))
+		return kerr_set(err, KERR_INVALID, "smtp_user",
+		                "smtp_user and smtp_password_file go together");
+	bool tls = cfg->require_tls || strncasecmp(cfg->url, "smtps://", 8) == 0;
+	if (cfg->user[0] && !tls && !server_is_loopback(srv))
+		return kerr_set(err, KERR_INVALID, "smtp_require_tls",
+		                "signing in to SMTP server %s needs TLS (smtps:// or "
+		                "smtp_require_tls = true): the password would travel in clear",
+		                srv);
+	if (server)
+		snprintf(server, serversz, "%s", srv);
+	return 0;
+}
+
 int mailer_open(const struct mail_config *cfg, struct mailer **out, struct kerr *err)
 {
 	struct mailer *m = NULL;
-	const char *why = NULL;
 	int rc = 0;
 
 	*out = NULL;
@@ -669,28 +694,9 @@ int mailer_open(const struct mail_config *cfg, struct mailer **out, struct kerr 
 		return kerr_set(err, KERR_INVALID, "smtp_url",
 		                "mail is not configured (smtp_url in kortisto.conf)");
 	m = xcalloc(1, sizeof(*m));
-	if (!mail_url_valid(cfg->url, m->server, sizeof(m->server), &why)) {
-		rc = kerr_set(err, KERR_INVALID, "smtp_url", "smtp_url %s", why);
+	if ((rc = mail_config_check(cfg, m->server, sizeof(m->server), err)))
 		goto out;
-	}
-	if (cfg->timeout < 1 || cfg->timeout > 3600) {
-		rc = kerr_set(err, KERR_INVALID, "smtp_timeout", "smtp_timeout must be 1-3600");
-		goto out;
-	}
 	m->timeout = cfg->timeout;
-	if ((cfg->user[0] != '\0') != (cfg->password_file[0] != '\0')) {
-		rc = kerr_set(err, KERR_INVALID, "smtp_user",
-		              "smtp_user and smtp_password_file go together");
-		goto out;
-	}
-	bool tls = cfg->require_tls || strncasecmp(cfg->url, "smtps://", 8) == 0;
-	if (cfg->user[0] && !tls && !server_is_loopback(m->server)) {
-		rc = kerr_set(err, KERR_INVALID, "smtp_require_tls",
-		              "signing in to SMTP server %s needs TLS (smtps:// or "
-		              "smtp_require_tls = true): the password would travel in clear",
-		              m->server);
-		goto out;
-	}
 	if (cfg->user[0] && (rc = password_read(m, cfg->password_file, err)))
 		goto out;
 

@@ -42,7 +42,8 @@ struct mail_msg {
 
 /*
  * Appends the message `m` to `out` as an RFC 5322 message with CRLF line ends, stamped with
- * the time `now` (unix seconds) in its Date header. Headers come in this order: Date, From,
+ * the time `now` (unix seconds) in its Date header. Addresses are written in the form the
+ * e-mail validator gives them (trimmed, lower case). Headers come in this order: Date, From,
  * To, Subject, Message-ID (random, from libsodium), the extra headers as given, MIME-Version,
  * then the content headers. A display name or subject that is not plain ASCII is written as
  * RFC 2047 encoded-words; header lines are folded to at most 78 characters (extra headers are
@@ -77,6 +78,16 @@ void mail_qp_encode(struct buf *out, const char *s, size_t n);
  * a short static message.
  */
 bool mail_url_valid(const char *url, char *server, size_t serversz, const char **why);
+
+/*
+ * Checks the mail settings together, without touching the password file: a valid smtp_url,
+ * smtp_timeout 1–3600, smtp_user and smtp_password_file both set or both empty, and a user
+ * only with TLS (smtps://, or smtp_require_tls) unless the server is this machine (127.x,
+ * localhost, [::1]). An empty smtp_url (mail off) passes. Returns 0 or KERR_INVALID naming the
+ * setting; writes the server's "host:port" to `server` when it is not NULL.
+ */
+int mail_config_check(const struct mail_config *cfg, char *server, size_t serversz,
+                      struct kerr *err);
 
 /* A connection to one SMTP server; opaque. Owned by whoever opened it; one thread at a time. */
 struct mailer;
