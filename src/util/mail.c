@@ -786,6 +786,33 @@ static int send_error(const struct mailer *m, CURLcode res, struct kerr *err)
 	                m->server, detail);
 }
 
+/* Runs one SMTP transaction; *reused tells whether it went over the kept connection. */
+static CURLcode perform(struct mailer *m, bool *reused)
+{
+	long code = 0, connects = 0;
+	m->off = 0;
+	m->code = 0;
+	m->errbuf[0] = '\0';
+	CURLcode res = curl_easy_perform(m->curl);
+	if (curl_easy_getinfo(m->curl, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK)
+		m->code = code;
+	if (curl_easy_getinfo(m->curl, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK)
+		*reused = connects == 0;
+	return res;
+}
+
+/* Whether a failed transaction ended because the server closed the connection before it
+ * took the message: a 421 reply ("closing transmission channel"; it never accepts), or the
+ * connection lost before a byte of the message was read. A refusal (any other 4xx or 5xx)
+ * is not: sending again would meet it again. */
+static bool closed_before_message(const struct mailer *m, CURLcode res)
+{
+	if (m->code == 421)
+		return true;
+	bool lost = res == CURLE_SEND_ERROR || res == CURLE_RECV_ERROR || res == CURLE_GOT_NOTHING;
+	return lost && m->off == 0 && (m->code == 0 || m->code / 100 == 2);
+}
+
 int mailer_send(struct mailer *m, const char *from, const char *to, const struct buf *msg,
                 struct kerr *err)
 {
@@ -802,16 +829,18 @@ int mailer_send(struct mailer *m, const char *from, const char *to, const struct
 		return kerr_set(err, KERR_INTERNAL, NULL, "out of memory");
 
 	m->msg = msg;
-	m->off = 0;
-	m->code = 0;
-	m->errbuf[0] = '\0';
 	curl_easy_setopt(m->curl, CURLOPT_MAIL_FROM, f);
 	curl_easy_setopt(m->curl, CURLOPT_MAIL_RCPT, rcpt);
 	curl_easy_setopt(m->curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)msg->len);
-	CURLcode res = curl_easy_perform(m->curl);
-	long code = 0;
-	if (curl_easy_getinfo(m->curl, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK)
-		m->code = code;
+	bool reused = false;
+	CURLcode res = perform(m, &reused);
+	if (res != CURLE_OK && reused && closed_before_message(m, res)) {
+		/* The server dropped the kept connection (its idle timeout) just as we used
+		 * it; nothing was delivered, so the message goes once more on a new one. */
+		curl_easy_setopt(m->curl, CURLOPT_FRESH_CONNECT, 1L);
+		res = perform(m, &reused);
+		curl_easy_setopt(m->curl, CURLOPT_FRESH_CONNECT, 0L);
+	}
 	rc = res == CURLE_OK ? 0 : send_error(m, res, err);
 
 	curl_easy_setopt(m->curl, CURLOPT_MAIL_RCPT, NULL);

@@ -103,7 +103,10 @@ int mailer_open(const struct mail_config *cfg, struct mailer **out, struct kerr 
 
 /*
  * Sends `msg` (as mail_format() made it) from envelope sender `from` to the one recipient
- * `to`, reusing the connection of the previous send while the server keeps it open. Returns 0
+ * `to`, reusing the connection of the previous send while the server keeps it open. When the
+ * server turns out to have closed that connection before taking the message (a 421 reply, or
+ * the connection lost before the message was sent), the message is sent once more over a new
+ * connection; a refusal is never retried. Returns 0
  * when the server accepted the message, or:
  *   KERR_INVALID  the server refused it for good (5xx), e.g. an unknown recipient ("to");
  *   KERR_BUSY     the server could not be reached, timed out or refused it for now (4xx):

@@ -5,12 +5,13 @@ envelope to DIR/N.env, N counting from 1. It speaks enough ESMTP for libcurl: EH
 optional AUTH PLAIN and LOGIN, MAIL FROM, RCPT TO, DATA, RSET, NOOP and QUIT.
 
     smtp_sink.py [--port N] [--reject ADDR]... [--defer ADDR]... [--auth USER:PASS]
-                 [--exit-on-eof] DIR
+                 [--hang-up] [--exit-on-eof] DIR
 
 --port 0 (the default) picks a free port. The first line on standard output is the port,
 printed once the server listens. --reject answers RCPT TO for ADDR with 550 and --defer with
 451; the replies quote the address as real servers do, so tests can check that kortisto does
-not repeat it. With --exit-on-eof the server stops when its standard input closes, so it
+not repeat it. --hang-up closes each connection after its first message, with a 421 reply
+as a server does at its idle timeout. With --exit-on-eof the server stops when its standard input closes, so it
 never outlives the test that started it. Standard library only.
 """
 
@@ -23,8 +24,9 @@ import threading
 
 
 class Sink:
-    def __init__(self, directory, reject, defer, auth):
+    def __init__(self, directory, reject, defer, auth, hang_up=False):
         self.directory = directory
+        self.hang_up = hang_up
         self.reject = {a.lower() for a in reject}
         self.defer = {a.lower() for a in defer}
         self.auth = auth
@@ -151,6 +153,9 @@ class Handler(socketserver.StreamRequestHandler):
                 mail_from = None
                 rcpts = []
                 self.reply("250 2.0.0 queued")
+                if sink.hang_up:
+                    self.reply("421 4.4.2 sink.test closing connection")
+                    return
             elif verb == "RSET":
                 mail_from = None
                 rcpts = []
@@ -215,13 +220,14 @@ def main():
     p.add_argument("--reject", action="append", default=[])
     p.add_argument("--defer", action="append", default=[])
     p.add_argument("--auth", default=None, help="USER:PASS required before MAIL")
+    p.add_argument("--hang-up", action="store_true")
     p.add_argument("--exit-on-eof", action="store_true")
     p.add_argument("dir")
     a = p.parse_args()
     os.makedirs(a.dir, exist_ok=True)
 
     server = Server(("127.0.0.1", a.port), Handler)
-    server.sink = Sink(a.dir, a.reject, a.defer, a.auth)
+    server.sink = Sink(a.dir, a.reject, a.defer, a.auth, a.hang_up)
     print(server.server_address[1], flush=True)
     if a.exit_on_eof:
         def watch():

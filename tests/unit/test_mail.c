@@ -968,6 +968,38 @@ static void test_send_refused_recipient(void **state)
 	buf_free(&msg);
 }
 
+/* A server that closes the connection after a message (an idle timeout) gets the next
+ * message over a new connection. */
+static void test_send_after_server_hangs_up(void **state)
+{
+	(void)state;
+	struct sink s;
+	struct mail_config cfg;
+	struct mailer *mailer = NULL;
+	struct kerr err = {0};
+	struct buf msg = BUF_INIT, env1 = BUF_INIT, env2 = BUF_INIT;
+
+	sink_start(&s, "--hang-up", (const char *)NULL);
+	config_for(&cfg, s.port);
+	assert_int_equal(mailer_open(&cfg, &mailer, &err), 0);
+	assert_int_equal(mail_format(&base_msg, T_BILLION, &msg, &err), 0);
+	for (int i = 0; i < 3; i++) {
+		if (mailer_send(mailer, base_msg.from, base_msg.to, &msg, &err) != 0)
+			fail_msg("send %d: %s", i + 1, err.message);
+		if (i == 0)
+			usleep(100 * 1000); /* let the hang-up arrive before the next send */
+	}
+	assert_true(sink_file(&s, "1.env", &env1));
+	assert_true(sink_file(&s, "3.env", &env2));
+	assert_true(strncmp(env1.p, "connection 1\n", 13) == 0);
+	assert_true(strncmp(env2.p, "connection 3\n", 13) == 0);
+	mailer_free(mailer);
+	sink_stop(&s);
+	buf_free(&msg);
+	buf_free(&env1);
+	buf_free(&env2);
+}
+
 /* With smtp_require_tls, a server that offers no STARTTLS gets nothing. */
 static void test_send_require_tls(void **state)
 {
@@ -1117,6 +1149,7 @@ int main(void)
 	const struct CMUnitTest send_tests[] = {
 	        cmocka_unit_test(test_send_two_messages),
 	        cmocka_unit_test(test_send_refused_recipient),
+	        cmocka_unit_test(test_send_after_server_hangs_up),
 	        cmocka_unit_test(test_send_require_tls),
 	        cmocka_unit_test(test_send_auth),
 	        cmocka_unit_test(test_send_unreachable),
