@@ -155,6 +155,19 @@ t_init_refuses_second_time() {
 	[ "$(cksum <"$d/field.key")" = "$key" ] || die "a second init changed field.key"
 }
 
+# The kortisto.conf that init writes is the one docs/install.md shows, line for line.
+t_init_conf_matches_docs() {
+	d=$T/confdoc/data
+	mkdir -p "$T/confdoc"
+	run 0 "$K" init "$d"
+	awk '/^The file `kortisto init` writes:/ { want = 1; next }
+		want && /^```/ { if (inside) exit; inside = 1; next }
+		inside { print }' "$REPO/docs/install.md" >"$T/confdoc/docs.conf"
+	[ -s "$T/confdoc/docs.conf" ] || die "no kortisto.conf block found in docs/install.md"
+	diff -u "$T/confdoc/docs.conf" "$d/kortisto.conf" >&2 ||
+		die "docs/install.md shows another kortisto.conf than init writes"
+}
+
 # The mail settings of kortisto.conf: the file init writes (mail off) opens; a bad value or
 # settings that do not go together stop every command with the file and line named.
 t_mail_settings() {
@@ -576,7 +589,7 @@ if [ "${1:-}" = --one ]; then
 fi
 
 run_tests CLI sh "$0" t_help_and_version t_usage_errors_exit_2 t_init_creates_private_files \
-	t_init_refuses_second_time t_mail_settings t_open_missing_datadir_fails t_register_check_seeds \
+	t_init_refuses_second_time t_init_conf_matches_docs t_mail_settings t_open_missing_datadir_fails t_register_check_seeds \
 	t_register_check_broken t_register_check_completeness t_register_load_twice t_register_load_refuses_broken \
 	t_register_list_shows_seeds t_person_round_trip t_person_reveal_hetu_for_operator \
 	t_now_sets_the_clock t_import_csv t_import_map_undeclared_field_fails_first \
