@@ -75,7 +75,21 @@ static const char default_config[] =
         "# (empty = DATADIR/audit-anchors.log; keep a copy where the database is not).\n"
         "usage_log_retention_days = 1825\n"
         "audit_anchor_interval = 3600\n"
-        "audit_anchor_file =\n";
+        "audit_anchor_file =\n"
+        "\n"
+        "# Outgoing mail (sign-in links of self-service requests, newsletters); empty\n"
+        "# smtp_url means no mail is sent. smtp://HOST:587 with smtp_require_tls = true\n"
+        "# (STARTTLS) or smtps://HOST:465; a /NAME after the port is the name kortisto\n"
+        "# gives in EHLO. The password is the first line of smtp_password_file (mode 0600).\n"
+        "smtp_url =\n"
+        "smtp_user =\n"
+        "smtp_password_file =\n"
+        "smtp_require_tls = false\n"
+        "# Seconds to connect to the SMTP server; one message may take twice this.\n"
+        "smtp_timeout = 30\n"
+        "# Sender address and display name of the mail kortisto sends.\n"
+        "mail_from =\n"
+        "mail_from_name =\n";
 
 void kctx_set_now(struct kctx *ctx, int64_t t)
 {
@@ -173,6 +187,7 @@ static const struct int_setting int_settings[] = {
         INT_SETTING(signin_lock_seconds, 1, 86400, 900),
         INT_SETTING(usage_log_retention_days, 0, 36500, 1825),
         INT_SETTING(audit_anchor_interval, 1, 86400 * 7, 3600),
+        {"smtp_timeout", offsetof(struct config, mail.timeout), 1, 3600, 30},
 };
 
 /* String settings: key, buffer and its size. */
@@ -188,6 +203,38 @@ static const struct {
         STR_SETTING(tls_cert),
         STR_SETTING(tls_key),
         STR_SETTING(audit_anchor_file),
+        {"smtp_user", offsetof(struct config, mail.user), sizeof(((struct config *)0)->mail.user)},
+        {"smtp_password_file", offsetof(struct config, mail.password_file),
+         sizeof(((struct config *)0)->mail.password_file)},
+};
+
+/* Checks the mail settings whose values have a form; false for a bad value. */
+static bool mail_setting_valid(const char *key, const char *val)
+{
+	if (val[0] == '\0')
+		return true; /* empty: mail off, or no default sender */
+	if (strcmp(key, "smtp_url") == 0)
+		return mail_url_valid(val, NULL, 0, NULL);
+	if (strcmp(key, "mail_from") == 0) {
+		char norm[255];
+		return email_valid(val, norm, sizeof(norm), NULL);
+	}
+	/* mail_from_name: UTF-8 text without control characters */
+	for (const char *p = val; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return false;
+	return utf8_valid(val, strlen(val));
+}
+
+/* Mail settings with a form to check: key, buffer and its size. */
+static const struct {
+	const char *key;
+	size_t offset, size;
+} mail_settings[] = {
+        {"smtp_url", offsetof(struct config, mail.url), sizeof(((struct config *)0)->mail.url)},
+        {"mail_from", offsetof(struct config, mail.from), sizeof(((struct config *)0)->mail.from)},
+        {"mail_from_name", offsetof(struct config, mail.from_name),
+         sizeof(((struct config *)0)->mail.from_name)},
 };
 
 static void config_defaults(struct config *cfg)
@@ -222,6 +269,17 @@ static bool config_set(struct config *cfg, const char *key, const char *val)
 		memcpy((char *)cfg + str_settings[i].offset, val, len + 1);
 		return true;
 	}
+	for (size_t i = 0; i < sizeof(mail_settings) / sizeof(mail_settings[0]); i++) {
+		if (strcmp(key, mail_settings[i].key) != 0)
+			continue;
+		size_t len = strlen(val);
+		if (len >= mail_settings[i].size || !mail_setting_valid(key, val))
+			return false;
+		memcpy((char *)cfg + mail_settings[i].offset, val, len + 1);
+		return true;
+	}
+	if (strcmp(key, "smtp_require_tls") == 0)
+		return bool_valid(val, &cfg->mail.require_tls, NULL);
 	if (strcmp(key, "max_body") == 0) {
 		if (!int_valid(val, &n, NULL) || n < 1024 || n > 1073741824)
 			return false;
@@ -275,6 +333,14 @@ static int config_load(const char *path, struct config *cfg, struct kerr *err)
 		}
 	}
 	fclose(f);
+	if (rc == 0) {
+		/* Settings that only make sense together, checked here so that a server with a
+		 * broken mail setup does not start. */
+		struct kerr mail_err = {0};
+		if (mail_config_check(&cfg->mail, NULL, 0, &mail_err))
+			rc = kerr_set(err, mail_err.code, mail_err.field, "%s: %s", path,
+			              mail_err.message);
+	}
 	return rc;
 }
 

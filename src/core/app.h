@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "util/crypto.h"
+#include "util/mail.h"
 
 struct decl;
 struct kerr;
@@ -44,6 +45,9 @@ struct config {
 	char tls_cert[512]; /* PEM files; both empty = plain HTTP (behind a TLS proxy) */
 	char tls_key[512];
 	int request_timeout; /* seconds a connection may stay idle or slow */
+
+	/* outgoing mail: smtp_* and mail_* keys; mail.url "" = mail is off */
+	struct mail_config mail;
 };
 
 struct app_register {

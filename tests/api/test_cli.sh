@@ -155,6 +155,58 @@ t_init_refuses_second_time() {
 	[ "$(cksum <"$d/field.key")" = "$key" ] || die "a second init changed field.key"
 }
 
+# The kortisto.conf that init writes is the one docs/install.md shows, line for line.
+t_init_conf_matches_docs() {
+	d=$T/confdoc/data
+	mkdir -p "$T/confdoc"
+	run 0 "$K" init "$d"
+	awk '/^The file `kortisto init` writes:/ { want = 1; next }
+		want && /^```/ { if (inside) exit; inside = 1; next }
+		inside { print }' "$REPO/docs/install.md" >"$T/confdoc/docs.conf"
+	[ -s "$T/confdoc/docs.conf" ] || die "no kortisto.conf block found in docs/install.md"
+	diff -u "$T/confdoc/docs.conf" "$d/kortisto.conf" >&2 ||
+		die "docs/install.md shows another kortisto.conf than init writes"
+}
+
+# The mail settings of kortisto.conf: the file init writes (mail off) opens; a bad value or
+# settings that do not go together stop every command with the file and line named.
+t_mail_settings() {
+	d=$T/mailconf/data
+	mkdir -p "$T/mailconf"
+	run 0 "$K" init "$d"
+	has "$d/kortisto.conf" '^smtp_url =$'
+	run 0 "$K" --data "$d" register list
+	cp "$d/kortisto.conf" "$T/mailconf/orig.conf"
+
+	try_conf() { # try_conf WANT LINE...: the original file plus LINEs, then register list
+		want=$1
+		shift
+		cp "$T/mailconf/orig.conf" "$d/kortisto.conf"
+		printf '%s\n' "$@" >>"$d/kortisto.conf"
+		run "$want" "$K" --data "$d" register list
+	}
+	try_conf 0 'smtp_url = smtp://127.0.0.1:2525/kortisto.test' 'mail_from = kirjaamo@rauma.fi' \
+		'mail_from_name = Rauman kaupunki – elinkeinopalvelut' 'smtp_timeout = 10' \
+		'smtp_require_tls = true'
+	try_conf 0 'smtp_url = smtps://mail.rauma.fi' 'smtp_user = kortisto' \
+		"smtp_password_file = $T/mailconf/pw"
+	try_conf 1 'smtp_url = http://mail.rauma.fi'
+	has "$T/err" "kortisto.conf:[0-9]+: unknown key or bad value for 'smtp_url'"
+	try_conf 1 'smtp_url = smtp://user:pass@mail.rauma.fi'
+	has "$T/err" "bad value for 'smtp_url'"
+	try_conf 1 'mail_from = not an address'
+	has "$T/err" "bad value for 'mail_from'"
+	try_conf 1 'smtp_require_tls = yes'
+	has "$T/err" "bad value for 'smtp_require_tls'"
+	try_conf 1 'smtp_timeout = 0'
+	has "$T/err" "bad value for 'smtp_timeout'"
+	try_conf 1 'smtp_url = smtp://mail.rauma.fi:587' 'smtp_user = kortisto'
+	has "$T/err" 'kortisto.conf: smtp_user and smtp_password_file go together'
+	try_conf 1 'smtp_url = smtp://mail.rauma.fi:587' 'smtp_user = kortisto' \
+		"smtp_password_file = $T/mailconf/pw"
+	has "$T/err" 'needs TLS'
+}
+
 t_open_missing_datadir_fails() {
 	run 1 "$K" --data "$T/nowhere" register list
 	has "$T/err" 'not a kortisto data directory'
@@ -1043,7 +1095,7 @@ fi
 
 run_tests CLI sh "$0" t_help_and_version t_usage_errors_exit_2 t_init_creates_private_files \
 	t_erasure_by_passivation_suppresses \
-	t_init_refuses_second_time t_open_missing_datadir_fails t_register_check_seeds \
+	t_init_refuses_second_time t_init_conf_matches_docs t_mail_settings t_open_missing_datadir_fails t_register_check_seeds \
 	t_register_check_broken t_register_check_completeness t_register_load_twice t_register_load_refuses_broken \
 	t_register_list_shows_seeds t_person_round_trip t_person_reveal_hetu_for_operator \
 	t_now_sets_the_clock t_import_csv t_import_map_undeclared_field_fails_first \
