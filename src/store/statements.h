@@ -76,6 +76,8 @@ enum stmt_id {
 #include "store/stmt_account_ids.inc"
 /* usage log, hash chain, checkpoints, disclosures */
 #include "store/stmt_audit_ids.inc"
+/* the data subject's access and portability export */
+#include "store/stmt_export_ids.inc"
 	ST__MAX
 };
 
