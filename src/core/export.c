@@ -33,7 +33,7 @@
 static const struct {
 	const char *kind, *field;
 } cp_fields[] = {
-        {"email", "email"},   {"phone", "phone"}, {"postal", "postal_address"},
+        {"email", "email"},         {"phone", "phone"}, {"postal", "postal_address"},
         {"social", "social_media"}, {"web", "website"}, {"ip", "ip_address"},
 };
 
@@ -137,39 +137,22 @@ static int part_subject(struct xp *x)
 	const char *group = arena_strdup(ctx->mem, q_col_text(q, 3));
 	const char *basis = arena_strdup(ctx->mem, q_col_text(q, 4));
 	x->source = arena_strdup(ctx->mem, q_col_text(q, 5));
-	json_t *s = json_pack("{s:I, s:s?, s:s?, s:s?, s:s?}", "id", (json_int_t)x->id, "status",
-	                      q_col_text(q, 6), "created_at", q_col_text(q, 11), "updated_at",
-	                      q_col_text(q, 12), "last_customer_event", q_col_text(q, 10));
+	/* The record's own state and dates, which no one provided: not in a portable export. */
+	json_t *meta = json_pack("{s:s?, s:s?, s:s?, s:s?}", "status", q_col_text(q, 6),
+	                         "created_at", q_col_text(q, 11), "updated_at", q_col_text(q, 12),
+	                         "last_customer_event", q_col_text(q, 10));
 	q_done(q);
+	json_t *s = json_pack("{s:I}", "id", (json_int_t)x->id);
 	json_object_set_new(x->doc, "subject", s);
 
 	/* Portability (R-10, Art. 20(1)(a)) covers processing on consent or contract only. */
-	if (x->portable && strcmp(basis, "a") != 0 && strcmp(basis, "b") != 0)
+	if (x->portable && strcmp(basis, "a") != 0 && strcmp(basis, "b") != 0) {
+		json_decref(meta);
 		return kerr_set(ctx->err, KERR_REFUSED, "legal_basis",
 		                "portability applies to processing on consent or contract (GDPR "
 		                "Art. 20(1)(a)); person %" PRId64 " is processed on basis '%s'",
 		                x->id, basis);
-	if (x->portable) {
-		json_object_del(s, "status");
-		json_object_del(s, "created_at");
-		json_object_del(s, "updated_at");
-		json_object_del(s, "last_customer_event");
 	}
-
-	const struct decl_group *g = decl_group(d, group);
-	json_object_set_new(s, "subject_group",
-	                    json_pack("{s:s, s:s?}", "id", group, "name",
-	                              g ? g->name.s[LANG_FI] : NULL));
-	enum basis b = (enum basis)(basis[0] - 'a');
-	json_object_set_new(s, "legal_basis",
-	                    json_pack("{s:s, s:s?, s:s?}", "basis", basis, "article",
-	                              b < BASIS__MAX ? nmsg((enum nmsg)(NM_BASIS_A + b), LANG_FI)
-	                                             : NULL,
-	                              "text", g ? g->basis_text.s[LANG_FI] : NULL));
-	const struct decl_source *src = decl_source(d, x->source);
-	json_object_set_new(s, "source",
-	                    json_pack("{s:s, s:s?}", "id", x->source, "kind",
-	                              src ? source_kinds[src->kind] : NULL));
 
 	json_t *names = json_object();
 	if (first && (!x->portable || from_subject(d, field_source(d, "first_name", x->source))))
@@ -177,19 +160,32 @@ static int part_subject(struct xp *x)
 	if (last && (!x->portable || from_subject(d, field_source(d, "last_name", x->source))))
 		json_object_set_new(names, "last_name", json_string(last));
 	json_object_set_new(s, "names", names);
+	const struct decl_group *g = decl_group(d, group);
+	json_object_set_new(
+	        s, "subject_group",
+	        json_pack("{s:s, s:s?}", "id", group, "name", g ? g->name.s[LANG_FI] : NULL));
+	enum basis b = (enum basis)(basis[0] - 'a');
+	json_object_set_new(
+	        s, "legal_basis",
+	        json_pack("{s:s, s:s?, s:s?}", "basis", basis, "article",
+	                  b < BASIS__MAX ? nmsg((enum nmsg)(NM_BASIS_A + b), LANG_FI) : NULL,
+	                  "text", g ? g->basis_text.s[LANG_FI] : NULL));
+	const struct decl_source *src = decl_source(d, x->source);
+	json_object_set_new(s, "source",
+	                    json_pack("{s:s, s:s?}", "id", x->source, "kind",
+	                              src ? source_kinds[src->kind] : NULL));
+
+	if (!x->portable)
+		json_object_update(s, meta);
+	json_decref(meta);
 
 	/* Attributes: the henkilötunnus and the declared attributes, sealed ones opened. Art. 15
 	 * gives the subject their own data, so sensitive values are in full here; the caller's
 	 * may_reveal is not what decides it, the export right checked above is. */
 	const char *hetu;
 	json_t *attrs;
-	if ((rc = person_unsealed(ctx, x->rid, x->id, &hetu, &attrs))) {
-		if (rc == KERR_NOTFOUND) /* deleted between the two reads */
-			return kerr_set(ctx->err, KERR_NOTFOUND, "person",
-			                "person %" PRId64 " not found in register '%s'", x->id,
-			                x->rid);
+	if ((rc = person_unsealed(ctx, x->rid, x->id, &hetu, &attrs)))
 		return rc;
-	}
 	if (hetu)
 		json_object_set_new(attrs, "hetu", json_string(hetu));
 	json_t *list = json_array();
@@ -205,11 +201,12 @@ static int part_subject(struct xp *x)
 			if (x->portable && !from_subject(d, from))
 				continue;
 			json_array_append_new(
-			        list, json_pack("{s:s, s:s, s:s?, s:O, s:b, s:s?}", "field", key,
-			                        "label", field_label_fi(d, key), "category",
-			                        f && f->category ? f->category->id : NULL, "value", v,
-			                        "sensitive", !f || f->sensitive || f->type == FT_HETU,
-			                        "source", from));
+			        list,
+			        json_pack("{s:s, s:s, s:s?, s:O, s:b, s:s?}", "field", key, "label",
+			                  field_label_fi(d, key), "category",
+			                  f && f->category ? f->category->id : NULL, "value", v,
+			                  "sensitive", !f || f->sensitive || f->type == FT_HETU,
+			                  "source", from));
 		}
 	}
 	json_decref(attrs);
@@ -249,12 +246,13 @@ static int part_contact_points(struct xp *x)
 		const char *field = cp_field(q_col_text(q, 0));
 		if (x->portable && !from_subject(x->d, q_col_text(q, 2)))
 			continue;
-		json_array_append_new(
-		        list, json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?}", "kind",
-		                        q_col_text(q, 0), "field", field, "label",
-		                        field ? field_label_fi(x->d, field) : NULL, "value",
-		                        q_col_text(q, 1), "source", q_col_text(q, 2), "collected_at",
-		                        q_col_text(q, 3), "collected_by", q_col_text(q, 4)));
+		json_array_append_new(list,
+		                      json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?}",
+		                                "kind", q_col_text(q, 0), "field", field, "label",
+		                                field ? field_label_fi(x->d, field) : NULL, "value",
+		                                q_col_text(q, 1), "source", q_col_text(q, 2),
+		                                "collected_at", q_col_text(q, 3), "collected_by",
+		                                q_col_text(q, 4)));
 	}
 	q_done(q);
 	json_object_set_new(x->doc, "contact_points", list);
@@ -560,7 +558,7 @@ int export_csv(const json_t *export, struct buf *out)
 /* ---------------------------------------------------------------- the letter */
 
 /* A declared text in `lang` as element content, marked as Finnish when it falls back. */
-static void decl_html(struct buf *out, const struct text *t, enum lang lang, const char *or)
+static void decl_html(struct buf *out, const struct text *t, enum lang lang, const char * or)
 {
 	bool fb = false;
 	const char *s = decl_text(t, lang, &fb);
@@ -670,8 +668,26 @@ static void kv_row(struct buf *out, const struct decl *d, enum lang lang, const 
 	else
 		html_text(out, nmsg(label, lang));
 	buf_puts(out, "</th><td>");
-	value_html(out, value);
+	const struct decl_field *f = field ? decl_field(d, field) : NULL;
+	if (f && f->type == FT_DATE && json_is_string(value))
+		when_html(out, lang, json_string_value(value));
+	else
+		value_html(out, value);
 	buf_puts(out, "</td></tr>\n");
+}
+
+/* A purpose as the declaration words it in `lang`; the export's own purpose by its name. */
+static void td_purpose(struct buf *out, const struct decl *d, const char *id, enum lang lang)
+{
+	const struct decl_purpose *p = id ? decl_purpose(d, id) : NULL;
+	buf_puts(out, "<td>");
+	if (p)
+		decl_html(out, &p->text, lang, id);
+	else if (id && strcmp(id, EXPORT_PURPOSE) == 0)
+		html_text(out, nmsg(NM_X_P_REQUEST, lang));
+	else
+		html_text(out, id);
+	buf_puts(out, "</td>");
 }
 
 static const char *status_text(const char *status, enum lang lang)
@@ -693,8 +709,8 @@ static const char *action_text(const char *action, enum lang lang)
 		const char *action;
 		enum nmsg m;
 	} known[] = {
-	        {"read", NM_X_A_READ},       {"reveal", NM_X_A_REVEAL}, {"search", NM_X_A_SEARCH},
-	        {"create", NM_X_A_CREATE},   {"update", NM_X_A_UPDATE}, {"delete", NM_X_A_DELETE},
+	        {"read", NM_X_A_READ},         {"reveal", NM_X_A_REVEAL}, {"search", NM_X_A_SEARCH},
+	        {"create", NM_X_A_CREATE},     {"update", NM_X_A_UPDATE}, {"delete", NM_X_A_DELETE},
 	        {"disclose", NM_X_A_DISCLOSE}, {"export", NM_X_A_EXPORT},
 	};
 	for (size_t i = 0; action && i < sizeof(known) / sizeof(known[0]); i++)
@@ -896,7 +912,7 @@ static void letter_disclosures(struct buf *out, const struct decl *d, const json
 			else
 				html_text(out, rid);
 			buf_puts(out, "</td>");
-			td_text(out, member(x, "purpose"));
+			td_purpose(out, d, member(x, "purpose"), lang);
 			td_text(out, member(x, "legal_basis"));
 			buf_puts(out, "<td>");
 			json_array_foreach (json_object_get(x, "categories"), i, c) {
@@ -915,7 +931,7 @@ static void letter_disclosures(struct buf *out, const struct decl *d, const json
 	buf_puts(out, "</section>\n");
 }
 
-static void letter_usage(struct buf *out, const json_t *list, enum lang lang)
+static void letter_usage(struct buf *out, const struct decl *d, const json_t *list, enum lang lang)
 {
 	static const enum nmsg cols[] = {NM_X_TIME, NM_X_ACTOR, NM_X_ACTION, NM_X_PURPOSE};
 	size_t k;
@@ -934,7 +950,7 @@ static void letter_usage(struct buf *out, const json_t *list, enum lang lang)
 			buf_puts(out, "</td>");
 			td_text(out, member(u, "actor"));
 			td_text(out, action_text(member(u, "action"), lang));
-			td_text(out, member(u, "purpose"));
+			td_purpose(out, d, member(u, "purpose"), lang);
 			buf_puts(out, "</tr>\n");
 		}
 		buf_puts(out, "</tbody>\n</table>\n");
@@ -1006,7 +1022,7 @@ int export_letter(struct kctx *ctx, const json_t *export, enum lang lang, struct
 	if ((v = json_object_get(export, "disclosures")))
 		letter_disclosures(out, d, v, lang);
 	if ((v = json_object_get(export, "usage_log")))
-		letter_usage(out, v, lang);
+		letter_usage(out, d, v, lang);
 
 	/* Art. 15(1)(a)–(h) and the controller, in the words of the register's notice. */
 	section_open(out, "processing", lang, NM_X_H_PROCESSING);

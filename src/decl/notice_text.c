@@ -606,6 +606,9 @@ static const char *const msgs[NM__MAX][LANG__MAX] = {
         [NM_X_A_DISCLOSE] = T("luovutti tietoja", "lämnade ut uppgifter", "disclosed data"),
         [NM_X_A_EXPORT] = T("laati kopion tiedoista", "upprättade en kopia av uppgifterna",
                             "prepared a copy of the data"),
+        [NM_X_P_REQUEST] = T("rekisteröidyn pyyntö saada tietonsa",
+                             "den registrerades begäran om sina uppgifter",
+                             "the data subject's request for their data"),
 };
 
 static const char *const codes[LANG__MAX] = {"fi", "sv", "en"};

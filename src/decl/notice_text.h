@@ -234,6 +234,7 @@ enum nmsg {
 	NM_X_A_DELETE,
 	NM_X_A_DISCLOSE,
 	NM_X_A_EXPORT,
+	NM_X_P_REQUEST,
 	NM__MAX
 };
 

@@ -142,18 +142,20 @@ static const char *str(json_t *o, const char *key)
  * them. Returns the first; *other gets the second. */
 static int64_t full_subject(struct fx *f, int64_t *other)
 {
-	int64_t p = person_ok(f, RAUMA,
-	                      "{" CONSENTING ", \"source\": \"customer\", \"first_name\": \"Päivi\","
-	                      " \"last_name\": \"Virtanen\", \"email\": \"paivi@example.fi\","
-	                      " \"phone\": \"040 123 4567\", \"hetu\": \"" HETU_A "\","
-	                      " \"birth_date\": \"1952-10-13\"}");
+	int64_t p =
+	        person_ok(f, RAUMA,
+	                  "{" CONSENTING ", \"source\": \"customer\", \"first_name\": \"Päivi\","
+	                  " \"last_name\": \"Virtanen\", \"email\": \"paivi@example.fi\","
+	                  " \"phone\": \"040 123 4567\", \"hetu\": \"" HETU_A "\","
+	                  " \"birth_date\": \"1952-10-13\"}");
 	*other = person_ok(f, RAUMA,
 	                   "{" CONSENTING ", \"source\": \"customer\", \"first_name\": \"Toinen\","
 	                   " \"last_name\": \"Naapuri\", \"email\": \"toinen@example.fi\","
 	                   " \"hetu\": \"" HETU_B "\"}");
-	person_update_ok(f, RAUMA, p,
-	                 "{\"last_name\": \"Virtanen-Koski\", \"email\": \"paivi.koski@example.fi\","
-	                 " \"reason\": \"name change\"}");
+	person_update_ok(
+	        f, RAUMA, p,
+	        "{\"last_name\": \"Virtanen-Koski\", \"email\": \"paivi.koski@example.fi\","
+	        " \"reason\": \"name change\"}");
 
 	json_t *in = parse("{\"name\": \"Satama Oy\", \"ytunnus\": \"0112038-9\","
 	                   " \"source\": \"public_web\"}");
@@ -238,9 +240,8 @@ static void test_access_export_contains_everything(void **state)
 	json_t *x = export_ok(f, RAUMA, p, 0);
 	assert_string_equal(str(x, "kind"), "access");
 	assert_string_equal(str(json_object_get(x, "register"), "id"), RAUMA);
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(x, "register"),
-	                                                    "version")),
-	                 1);
+	assert_int_equal(
+	        json_integer_value(json_object_get(json_object_get(x, "register"), "version")), 1);
 	assert_string_equal(str(x, "generated_at"), f->ctx.now_iso);
 
 	json_t *s = json_object_get(x, "subject");
@@ -380,25 +381,25 @@ static void test_export_is_logged(void **state)
 	assert_int_equal(usage_count(f), before + 1);
 	char buf[128];
 	int64_t last = raw_int(f, "SELECT max(id) FROM usage_log", "");
-	assert_string_equal(raw_text(f, buf, sizeof(buf),
-	                             "SELECT action FROM usage_log WHERE id = ?1", last),
-	                    "export");
-	assert_string_equal(raw_text(f, buf, sizeof(buf),
-	                             "SELECT entity FROM usage_log WHERE id = ?1", last),
-	                    "person");
+	assert_string_equal(
+	        raw_text(f, buf, sizeof(buf), "SELECT action FROM usage_log WHERE id = ?1", last),
+	        "export");
+	assert_string_equal(
+	        raw_text(f, buf, sizeof(buf), "SELECT entity FROM usage_log WHERE id = ?1", last),
+	        "person");
 	assert_int_equal(raw_int(f, "SELECT entity_id FROM usage_log WHERE id = ?1", "i", last), p);
 	assert_string_equal(raw_text(f, buf, sizeof(buf),
 	                             "SELECT register_id FROM usage_log WHERE id = ?1", last),
 	                    RAUMA);
-	assert_string_equal(raw_text(f, buf, sizeof(buf),
-	                             "SELECT purpose FROM usage_log WHERE id = ?1", last),
-	                    EXPORT_PURPOSE);
-	assert_string_equal(raw_text(f, buf, sizeof(buf),
-	                             "SELECT reason FROM usage_log WHERE id = ?1", last),
-	                    "access");
-	assert_string_equal(raw_text(f, buf, sizeof(buf),
-	                             "SELECT actor FROM usage_log WHERE id = ?1", last),
-	                    "operator:test");
+	assert_string_equal(
+	        raw_text(f, buf, sizeof(buf), "SELECT purpose FROM usage_log WHERE id = ?1", last),
+	        EXPORT_PURPOSE);
+	assert_string_equal(
+	        raw_text(f, buf, sizeof(buf), "SELECT reason FROM usage_log WHERE id = ?1", last),
+	        "access");
+	assert_string_equal(
+	        raw_text(f, buf, sizeof(buf), "SELECT actor FROM usage_log WHERE id = ?1", last),
+	        "operator:test");
 	/* Found by person, as `audit show --subject` finds it. */
 	char match[32];
 	snprintf(match, sizeof(match), "\"%" PRId64 "\"", p);
@@ -410,12 +411,13 @@ static void test_export_is_logged(void **state)
 	/* Ids only: nothing of the subject's data is in the log. */
 	static const char *const pii[] = {HETU_A, "Päivi", "paivi.koski@example.fi"};
 	for (size_t i = 0; i < sizeof(pii) / sizeof(pii[0]); i++)
-		assert_int_equal(raw_int(f,
-		                         "SELECT count(*) FROM usage_log WHERE instr(actor || action"
-		                         " || coalesce(purpose, '') || coalesce(entity, '')"
-		                         " || coalesce(subjects, '') || coalesce(reason, ''), ?1) > 0",
-		                         "s", pii[i]),
-		                 0);
+		assert_int_equal(
+		        raw_int(f,
+		                "SELECT count(*) FROM usage_log WHERE instr(actor || action"
+		                " || coalesce(purpose, '') || coalesce(entity, '')"
+		                " || coalesce(subjects, '') || coalesce(reason, ''), ?1) > 0",
+		                "s", pii[i]),
+		        0);
 
 	/* The next export lists the first one among the uses of the data. */
 	x = export_ok(f, RAUMA, p, 0);
@@ -426,7 +428,8 @@ static void test_export_is_logged(void **state)
 	f->ctx.purpose = "customer_relationship";
 	x = export_ok(f, RAUMA, p, 0);
 	json_decref(x);
-	assert_string_equal(raw_text(f, buf, sizeof(buf), "SELECT purpose FROM usage_log WHERE id = ?1",
+	assert_string_equal(raw_text(f, buf, sizeof(buf),
+	                             "SELECT purpose FROM usage_log WHERE id = ?1",
 	                             raw_int(f, "SELECT max(id) FROM usage_log", "")),
 	                    "customer_relationship");
 	f->ctx.purpose = NULL;
@@ -437,8 +440,8 @@ static void test_export_is_logged(void **state)
 static void test_only_manager_or_operator(void **state)
 {
 	struct fx *f = *state;
-	int64_t p = person_ok(f, RAUMA,
-	                      "{" CONSENTING ", \"source\": \"customer\", \"first_name\": \"Aino\"}");
+	int64_t p = person_ok(
+	        f, RAUMA, "{" CONSENTING ", \"source\": \"customer\", \"first_name\": \"Aino\"}");
 	static const struct {
 		const char *name, *rid;
 		enum role role;
@@ -466,10 +469,11 @@ static void test_only_manager_or_operator(void **state)
 			assert_non_null(out);
 			assert_int_equal(usage_count(f), before + 1);
 			char buf[64];
-			assert_string_equal(raw_text(f, buf, sizeof(buf),
-			                             "SELECT actor FROM usage_log WHERE id = ?1",
-			                             raw_int(f, "SELECT max(id) FROM usage_log", "")),
-			                    "user:manager1");
+			assert_string_equal(
+			        raw_text(f, buf, sizeof(buf),
+			                 "SELECT actor FROM usage_log WHERE id = ?1",
+			                 raw_int(f, "SELECT max(id) FROM usage_log", "")),
+			        "user:manager1");
 		}
 		json_decref(out);
 	}
@@ -505,8 +509,9 @@ static void test_only_manager_or_operator(void **state)
 static void test_not_found(void **state)
 {
 	struct fx *f = *state;
-	int64_t k = person_ok(f, KEMI,
-	                      "{\"subject_group\": \"client_company_contact\", \"source\": \"subject\"}");
+	int64_t k = person_ok(
+	        f, KEMI,
+	        "{\"subject_group\": \"client_company_contact\", \"source\": \"subject\"}");
 	int64_t before = usage_count(f);
 	json_t *out = NULL;
 	fresh(f);
@@ -532,7 +537,8 @@ static void test_portable_only_subject_provided(void **state)
 	/* Found on the web: names and birth date from a public source; later the subject gave
 	 * their e-mail address themselves. */
 	int64_t p = person_ok(f, RAUMA,
-	                      "{" CONSENTING ", \"source\": \"public_web\", \"first_name\": \"Julkinen\","
+	                      "{" CONSENTING
+	                      ", \"source\": \"public_web\", \"first_name\": \"Julkinen\","
 	                      " \"last_name\": \"Lähde\", \"phone\": \"040 765 4321\","
 	                      " \"birth_date\": \"1980-01-02\"}");
 	person_update_ok(f, RAUMA, p, "{\"source\": \"customer\", \"email\": \"itse@example.fi\"}");
@@ -554,7 +560,8 @@ static void test_portable_only_subject_provided(void **state)
 	json_decref(x);
 
 	char buf[64];
-	assert_string_equal(raw_text(f, buf, sizeof(buf), "SELECT reason FROM usage_log WHERE id = ?1",
+	assert_string_equal(raw_text(f, buf, sizeof(buf),
+	                             "SELECT reason FROM usage_log WHERE id = ?1",
 	                             raw_int(f, "SELECT max(id) FROM usage_log", "")),
 	                    "portability");
 
@@ -567,8 +574,8 @@ static void test_portable_only_subject_provided(void **state)
 	s = json_object_get(x, "subject");
 	assert_string_equal(str(json_object_get(s, "names"), "first_name"), "Itse");
 	assert_string_equal(str(json_object_get(s, "legal_basis"), "basis"), "b");
-	assert_string_equal(str(find_in(json_object_get(s, "attributes"), "field", "hetu"), "value"),
-	                    HETU_A);
+	assert_string_equal(
+	        str(find_in(json_object_get(s, "attributes"), "field", "hetu"), "value"), HETU_A);
 	assert_non_null(find_in(json_object_get(s, "attributes"), "field", "birth_date"));
 	json_decref(x);
 }
@@ -578,11 +585,13 @@ static void test_portable_only_subject_provided(void **state)
 static void test_portable_refused_on_e_and_f(void **state)
 {
 	struct fx *f = *state;
-	int64_t pf = person_ok(f, RAUMA,
-	                       "{\"subject_group\": \"organisation_contact\", \"source\": \"customer\","
-	                       " \"first_name\": \"Yritys\"}");
-	int64_t pe = person_ok(f, KEMI,
-	                       "{\"subject_group\": \"client_company_contact\", \"source\": \"subject\"}");
+	int64_t pf =
+	        person_ok(f, RAUMA,
+	                  "{\"subject_group\": \"organisation_contact\", \"source\": \"customer\","
+	                  " \"first_name\": \"Yritys\"}");
+	int64_t pe = person_ok(
+	        f, KEMI,
+	        "{\"subject_group\": \"client_company_contact\", \"source\": \"subject\"}");
 	struct {
 		const char *rid;
 		int64_t id;
@@ -621,14 +630,17 @@ static void test_csv(void **state)
 	const char *csv = buf_str(&b);
 	const char *header = "\"section\",\"field\",\"value\",\"source\",\"collected_at\"\r\n";
 	assert_memory_equal(csv, header, strlen(header));
-	assert_non_null(
-	        strstr(csv, "\r\n\"subject\",\"first_name\",\"'=HYPERLINK(\"\"http://x\"\")\","
-	                    "\"customer\",\"\"\r\n"));
+	assert_non_null(strstr(csv,
+	                       "\r\n\"subject\",\"first_name\",\"'=HYPERLINK(\"\"http://x\"\")\","
+	                       "\"customer\",\"\"\r\n"));
 	assert_non_null(strstr(csv, "\"subject\",\"last_name\",\"O\"\"Brien, Jr\",\"customer\","
 	                            "\"\"\r\n"));
-	assert_non_null(strstr(csv, "\"attribute\",\"birth_date\",\"1952-10-13\",\"customer\",\"\"\r\n"));
-	assert_non_null(strstr(csv, "\"contact_point\",\"phone\",\"'+358401234567\",\"customer\",\""));
-	assert_non_null(strstr(csv, "\"contact_point\",\"email\",\"a@example.fi\",\"customer\",\""));
+	assert_non_null(
+	        strstr(csv, "\"attribute\",\"birth_date\",\"1952-10-13\",\"customer\",\"\"\r\n"));
+	assert_non_null(
+	        strstr(csv, "\"contact_point\",\"phone\",\"'+358401234567\",\"customer\",\""));
+	assert_non_null(
+	        strstr(csv, "\"contact_point\",\"email\",\"a@example.fi\",\"customer\",\""));
 	assert_null(strstr(csv, ",=")); /* no cell starts with a formula */
 	size_t rows = 0;
 	for (const char *s = csv; (s = strstr(s, "\r\n")); s += 2)
@@ -674,14 +686,15 @@ static void test_letter(void **state)
 	} cases[] = {
 	        {LANG_SV,
 	         "sv",
-	         {"Kopia av dina personuppgifter", "Uppgifter som sparats om dig", "Kontaktuppgifter",
-	          "Användningen av dina uppgifter", "Utlämnanden av uppgifterna",
-	          "Dataombudsmannens byrå", "artikel 15", "Lagringstider"}},
+	         {"Kopia av dina personuppgifter", "Uppgifter som sparats om dig",
+	          "Kontaktuppgifter", "Användningen av dina uppgifter",
+	          "Utlämnanden av uppgifterna", "Dataombudsmannens byrå", "artikel 15",
+	          "Lagringstider"}},
 	        {LANG_EN,
 	         "en",
 	         {"Copy of your personal data", "Data held about you", "Contact details",
-	          "Use of your data", "Disclosures of the data", "Office of the Data Protection Ombudsman",
-	          "Article 15", "Changes to the data"}},
+	          "Use of your data", "Disclosures of the data",
+	          "Office of the Data Protection Ombudsman", "Article 15", "Changes to the data"}},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char *html = letter(f, x, cases[i].lang);
@@ -736,8 +749,8 @@ static void test_letter(void **state)
 static void test_export_queries_indexed(void **state)
 {
 	static const enum stmt_id lookups[] = {
-	        ST_PERSON_GET,     ST_CP_LIST,            ST_EXPORT_AFFILIATIONS,
-	        ST_EXPORT_HISTORY, ST_EXPORT_DISCLOSURES, ST_EXPORT_USAGE,
+	        ST_PERSON_GET,         ST_CP_LIST,      ST_EXPORT_AFFILIATIONS, ST_EXPORT_HISTORY,
+	        ST_EXPORT_DISCLOSURES, ST_EXPORT_USAGE,
 	};
 	assert_indexed(*state, lookups, sizeof(lookups) / sizeof(lookups[0]));
 }
