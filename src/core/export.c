@@ -426,26 +426,27 @@ static int build(struct xp *x)
 	return 0;
 }
 
-/* The current version of `rid`. */
-static int register_version(struct kctx *ctx, const char *rid)
+/* The current declaration of `rid` with its version, from one snapshot; NULL when none. */
+static const struct app_register *current(struct kctx *ctx, const char *rid)
 {
 	const struct registry *regs = app_registers(ctx->app);
-	for (size_t i = 0; i < regs->n; i++)
+	for (size_t i = 0; rid && i < regs->n; i++)
 		if (strcmp(regs->v[i].id, rid) == 0)
-			return regs->v[i].version;
-	return 0;
+			return &regs->v[i];
+	return NULL;
 }
 
 int export_subject(struct kctx *ctx, const char *rid, int64_t person_id, unsigned flags,
                    json_t **out)
 {
-	const struct decl *d = rid ? app_register(ctx->app, rid) : NULL;
+	const struct app_register *reg = current(ctx, rid);
 	int rc;
 
 	*out = NULL;
-	if (!d)
+	if (!reg)
 		return kerr_set(ctx->err, KERR_NOTFOUND, "register", "register '%s' not found",
 		                rid ? rid : "");
+	const struct decl *d = reg->decl;
 	if ((rc = store_begin_read(ctx->db, ctx->err)))
 		return rc;
 	if ((rc = may_export(ctx, rid))) {
@@ -464,7 +465,7 @@ int export_subject(struct kctx *ctx, const char *rid, int64_t person_id, unsigne
 	json_object_set_new(x.doc, "kind", json_string(x.portable ? "portability" : "access"));
 	json_object_set_new(x.doc, "register",
 	                    json_pack("{s:s, s:s?, s:i}", "id", rid, "name", d->name.s[LANG_FI],
-	                              "version", register_version(ctx, rid)));
+	                              "version", reg->version));
 	json_object_set_new(x.doc, "generated_at", json_string(ctx->now_iso));
 	if ((rc = build(&x))) {
 		store_rollback(ctx->db);
