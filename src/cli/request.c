@@ -8,7 +8,10 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/export.h"
 #include "core/request.h"
+#include "decl/notice_text.h"
+#include "util/buf.h"
 
 static const char request_usage[] =
         "usage: kortisto request new --register RID type=TYPE channel=CHANNEL [person_id:=N]\n"
@@ -22,12 +25,42 @@ static const char request_usage[] =
         "       kortisto request fulfil|withdraw --register RID ID [note=T]\n"
         "       kortisto request refuse --register RID ID reason=T\n"
         "       kortisto request lift --register RID ID note=T\n"
+        "       kortisto request export --register RID ID [--format json|html|csv]\n"
+        "                               [--lang fi|sv|en]\n"
         "TYPE is access, rectification, erasure, restriction, portability, objection,\n"
         "consent_withdrawal or marketing_ban; CHANNEL written, email, self_service or\n"
         "in_person; METHOD id_document, strong_auth, email_link, registered_contact or\n"
         "in_person. The due date follows from the register's declaration. A request is\n"
         "fulfilled only after its verification; --overdue lists open requests that are late\n"
-        "or due within 7 days, --late only the late ones.\n";
+        "or due within 7 days, --late only the late ones. An access or portability request is\n"
+        "fulfilled with the subject's export, which only a register manager may make; export\n"
+        "writes it again to standard output, as JSON, as the letter to the subject (html, in\n"
+        "--lang, default fi) or as CSV.\n";
+
+/* `request export`: the export of a fulfilled access or portability request on stdout. */
+static int export_out(struct cli *c, const char *rid, int64_t id, const char *format,
+                      enum lang lang)
+{
+	json_t *doc = NULL;
+	struct buf b = {0};
+	int rc = request_export(&c->ctx, rid, id, &doc);
+	if (!rc && !strcmp(format, "json")) {
+		cli_print_json(doc);
+		json_decref(doc);
+		return 0;
+	}
+	if (!rc)
+		rc = !strcmp(format, "html") ? export_letter(&c->ctx, doc, lang, &b)
+		                             : export_csv(doc, &b);
+	json_decref(doc);
+	if (rc) {
+		buf_free(&b);
+		return cli_fail(c);
+	}
+	fwrite(b.p, 1, b.len, stdout);
+	buf_free(&b);
+	return 0;
+}
 
 /* The verbs that take a body and answer with the request or the response to the subject. */
 enum verb { V_VERIFY, V_EXTEND, V_ASSESS, V_FULFIL, V_WITHDRAW, V_REFUSE, V_LIFT, V__MAX };
@@ -74,8 +107,9 @@ static void print_list(json_t *list)
 
 int cmd_request(struct globals *g, int argc, char **argv)
 {
-	const char *rid = NULL;
+	const char *rid = NULL, *format = "json";
 	enum req_filter filter = RQ_ALL;
+	enum lang lang = LANG_FI;
 	bool json = false;
 	char **rest = calloc((size_t)argc, sizeof(*rest));
 	int nrest = 0, status = 2;
@@ -101,7 +135,24 @@ int cmd_request(struct globals *g, int argc, char **argv)
 			filter = RQ_LATE;
 		else if (strcmp(argv[i], "--json") == 0)
 			json = true;
-		else if (strncmp(argv[i], "--", 2) == 0) {
+		else if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) {
+			format = argv[++i];
+			if (strcmp(format, "json") && strcmp(format, "html") &&
+			    strcmp(format, "csv")) {
+				fprintf(stderr,
+				        "kortisto: --format: '%s' is not json, html or csv\n",
+				        format);
+				goto out;
+			}
+		} else if (strcmp(argv[i], "--lang") == 0 && i + 1 < argc) {
+			int l = lang_from_code(argv[++i]);
+			if (l < 0) {
+				fprintf(stderr, "kortisto: --lang: '%s' is not fi, sv or en\n",
+				        argv[i]);
+				goto out;
+			}
+			lang = (enum lang)l;
+		} else if (strncmp(argv[i], "--", 2) == 0) {
 			fprintf(stderr, "kortisto: request: unknown option '%s'\n", argv[i]);
 			goto out;
 		} else
@@ -161,6 +212,18 @@ int cmd_request(struct globals *g, int argc, char **argv)
 			status = 0;
 		}
 		json_decref(all);
+		cli_close(&c);
+		goto out;
+	}
+	if (strcmp(verb, "export") == 0) {
+		int64_t id;
+		if (nrest != 1 || !cli_parse_id(rest[0], &id))
+			goto out_usage;
+		if (!cli_open(&c, g)) {
+			status = 1;
+			goto out;
+		}
+		status = export_out(&c, rid, id, format, lang);
 		cli_close(&c);
 		goto out;
 	}

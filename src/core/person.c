@@ -782,6 +782,37 @@ int person_get(struct kctx *ctx, const char *rid, int64_t id, unsigned flags, js
 	return rc;
 }
 
+int person_unsealed(struct kctx *ctx, const char *rid, int64_t id, const char **hetu,
+                    json_t **attrs)
+{
+	struct person_rec r = {0};
+	int rc;
+
+	*hetu = NULL;
+	*attrs = NULL;
+	if ((rc = rec_load(ctx, rid, id, &r))) {
+		json_decref(r.attrs);
+		return rc;
+	}
+	if (r.hetu_enc) {
+		if (r.hetu_enc_len <= FIELD_SEAL_OVERHEAD) {
+			json_decref(r.attrs);
+			return kerr_set(ctx->err, KERR_INTERNAL, "hetu",
+			                "hetu: stored value is damaged");
+		}
+		char *plain = arena_alloc(ctx->mem, r.hetu_enc_len - FIELD_SEAL_OVERHEAD + 1);
+		if (field_open(&ctx->app->keys, r.hetu_enc, r.hetu_enc_len, plain) != 0) {
+			json_decref(r.attrs);
+			return kerr_set(ctx->err, KERR_INTERNAL, "hetu",
+			                "hetu: stored value cannot be decrypted with this data "
+			                "directory's key");
+		}
+		*hetu = plain;
+	}
+	*attrs = r.attrs;
+	return 0;
+}
+
 /* ---------------------------------------------------------------- update */
 
 static int history(struct kctx *ctx, const char *rid, const char *entity, int64_t id,

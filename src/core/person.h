@@ -43,6 +43,16 @@ int person_view(struct kctx *ctx, const char *rid, int64_t id, unsigned flags, s
 /* As person_view, as a new JSON object the caller owns. */
 int person_get(struct kctx *ctx, const char *rid, int64_t id, unsigned flags, json_t **out);
 
+/*
+ * For the data subject's own copy (core/export.c) only: the henkilötunnus of person `id` of
+ * `rid` in full (*hetu in ctx->mem, NULL when none) and every attribute with the sensitive
+ * ones opened (*attrs, a new object the caller decrefs). Read inside the caller's transaction. Checks no right and writes no
+ * usage-log entry: the caller does both. KERR_NOTFOUND (field "id") when there is no such
+ * person, KERR_INTERNAL when a sealed value cannot be opened.
+ */
+int person_unsealed(struct kctx *ctx, const char *rid, int64_t id, const char **hetu,
+                    json_t **attrs);
+
 /* Applies JSON merge patch `patch` (null removes a value) to person `id`. */
 int person_update(struct kctx *ctx, const char *rid, int64_t id, json_t *patch);
 int person_update_tx(struct kctx *ctx, const char *rid, int64_t id, json_t *patch, bool *changed);

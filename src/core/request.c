@@ -15,6 +15,7 @@
 #include "audit/usage.h"
 #include "core/app.h"
 #include "core/ctx.h"
+#include "core/export.h"
 #include "core/person.h"
 #include "core/suppress.h"
 #include "store/store.h"
@@ -1094,6 +1095,103 @@ static int fulfil_erasure(struct kctx *ctx, const struct decl *d, const char *ri
 	return 0;
 }
 
+/* The verified subject of an open access or portability request, read in a transaction of
+ * its own: the export that answers it opens its own. */
+static int export_target(struct kctx *ctx, const char *rid, int64_t id, struct reqrow *r)
+{
+	int rc;
+	if ((rc = begin_open(ctx, rid, id, r)))
+		return rc;
+	if (r->type != RT_ACCESS && r->type != RT_PORTABILITY)
+		rc = kerr_set(ctx->err, KERR_CONFLICT, "type",
+		              "request %" PRId64 " is a %s request, not access or portability", id,
+		              type_names[r->type]);
+	else if (!r->verified_at || !r->person_id)
+		rc = kerr_set(ctx->err, KERR_REFUSED, "state",
+		              "request %" PRId64 " cannot be fulfilled before the requester's "
+		              "identity is verified (record it with verify)",
+		              id);
+	store_rollback(ctx->db);
+	return rc;
+}
+
+/*
+ * R-01, R-10: an access or portability request is answered with the subject's export. The
+ * export is made and logged first (export_subject reads in its own transaction); then the
+ * request is closed, provided nobody closed it meanwhile. The export itself is not stored
+ * with the request: the response carries it, and request_export makes it again while the
+ * request is on record.
+ */
+static int fulfil_export(struct kctx *ctx, const char *rid, int64_t id, const char *note,
+                         json_t **out)
+{
+	struct reqrow r;
+	json_t *doc = NULL;
+	int rc;
+
+	if ((rc = export_target(ctx, rid, id, &r)))
+		return rc;
+	int64_t pid = r.person_id;
+	enum req_type type = r.type;
+	if ((rc = export_subject(ctx, rid, pid, type == RT_PORTABILITY ? EXPORT_PORTABLE : 0,
+	                         &doc)))
+		return rc;
+	if ((rc = begin_open(ctx, rid, id, &r))) {
+		json_decref(doc);
+		return rc;
+	}
+	json_t *outcome = json_pack(
+	        "{s:s, s:I, s:I}", "export", type_names[type], "contact_points",
+	        (json_int_t)json_array_size(json_object_get(doc, "contact_points")), "attributes",
+	        (json_int_t)json_array_size(
+	                json_object_get(json_object_get(doc, "subject"), "attributes")));
+	if (r.person_id != pid || r.type != type)
+		rc = kerr_set(ctx->err, KERR_CONFLICT, "state",
+		              "request %" PRId64 " changed while its export was made", id);
+	if (!rc)
+		rc = close_as(ctx, rid, &r, "fulfilled", note, outcome);
+	if ((rc = finish(ctx, rc))) {
+		json_decref(outcome);
+		json_decref(doc);
+		return rc;
+	}
+	if (out)
+		*out = json_pack("{s:I, s:s, s:o, s:o}", "id", (json_int_t)id, "state", "fulfilled",
+		                 "outcome", outcome, "export", doc);
+	else {
+		json_decref(outcome);
+		json_decref(doc);
+	}
+	return 0;
+}
+
+int request_export(struct kctx *ctx, const char *rid, int64_t id, json_t **out)
+{
+	struct reqrow r;
+	int rc;
+
+	*out = NULL;
+	if (!reg_or_fail(ctx, rid))
+		return KERR_NOTFOUND;
+	if ((rc = store_begin_read(ctx->db, ctx->err)))
+		return rc;
+	rc = row_load(ctx, rid, id, &r);
+	store_rollback(ctx->db);
+	if (rc)
+		return rc;
+	if (r.type != RT_ACCESS && r.type != RT_PORTABILITY)
+		return kerr_set(ctx->err, KERR_CONFLICT, "type",
+		                "request %" PRId64 " is a %s request, not access or portability",
+		                id, type_names[r.type]);
+	if (strcmp(r.state, "fulfilled") || !r.person_id)
+		return kerr_set(ctx->err, KERR_CONFLICT, "state",
+		                "request %" PRId64
+		                " is %s; its export is given once it is fulfilled",
+		                id, r.state);
+	return export_subject(ctx, rid, r.person_id, r.type == RT_PORTABILITY ? EXPORT_PORTABLE : 0,
+	                      out);
+}
+
 int request_fulfil(struct kctx *ctx, const char *rid, int64_t id, json_t *in, json_t **out)
 {
 	static const char *const keys[] = {"note", NULL};
@@ -1109,6 +1207,10 @@ int request_fulfil(struct kctx *ctx, const char *rid, int64_t id, json_t *in, js
 		return rc;
 	if ((rc = begin_open(ctx, rid, id, &r)))
 		return rc;
+	if (r.type == RT_ACCESS || r.type == RT_PORTABILITY) {
+		store_rollback(ctx->db);
+		return fulfil_export(ctx, rid, id, note, out);
+	}
 	/* nothing is done for a requester whose identity is not verified. */
 	if (!r.verified_at || !r.person_id) {
 		rc = kerr_set(ctx->err, KERR_REFUSED, "state",
@@ -1181,13 +1283,9 @@ int request_fulfil(struct kctx *ctx, const char *rid, int64_t id, json_t *in, js
 		outcome = json_pack("{s:o}", "banned", list);
 		break;
 	}
-	case RT_ACCESS:
-	case RT_PORTABILITY:
 	default:
 		rc = kerr_set(ctx->err, KERR_REFUSED, "type",
-		              "%s requests are answered with the subject's export, which this "
-		              "version of kortisto does not produce yet",
-		              type_names[r.type]);
+		              "%s requests cannot be fulfilled here", type_names[r.type]);
 	}
 	json_decref(det);
 	if (!rc)

@@ -99,8 +99,18 @@ int request_withdraw(struct kctx *ctx, const char *rid, int64_t id, json_t *in);
  * identity is not verified (R-05) or the type cannot be fulfilled here. An erasure that a
  * declared basis forbids (legal obligation, public task) is closed as refused, with what is
  * kept and until when. *out (may be NULL) is the outcome.
+ *
+ * An access (R-01) or portability (R-10) request is answered with the subject's export
+ * (core/export.h), which only a manager of the register or the operator may make
+ * (KERR_FORBIDDEN for an editor): *out then also has "export", the document. The export is
+ * not kept with the request; request_export makes it again.
  */
 int request_fulfil(struct kctx *ctx, const char *rid, int64_t id, json_t *in, json_t **out);
+
+/* The export that answers fulfilled access or portability request `id`, made again from the
+ * data as it is now (and logged as a new export); KERR_CONFLICT for another type or a request
+ * not fulfilled. */
+int request_export(struct kctx *ctx, const char *rid, int64_t id, json_t **out);
 
 /* Lifts the restriction a fulfilled restriction or objection request set {note: how the
  * subject was told}; logged as a step of that request. */

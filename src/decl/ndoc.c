@@ -220,6 +220,71 @@ static void html_heading_text(const struct nblock *b, struct buf *out)
 	html_text(out, b->text);
 }
 
+/* The blocks from `i` on as HTML: each section a <section> with its <h2>. */
+static void html_blocks(const struct ndoc *doc, size_t i, struct buf *out)
+{
+	bool in_ul = false, in_li = false, in_sec = false, in_dl = false;
+	for (; i < doc->n; i++) {
+		const struct nblock *b = &doc->v[i];
+		if (in_li && b->kind != NB_LIP) {
+			buf_puts(out, "</li>\n");
+			in_li = false;
+		}
+		if (in_ul && b->kind != NB_LI && b->kind != NB_LIP) {
+			buf_puts(out, "</ul>\n");
+			in_ul = false;
+		}
+		if (in_dl && b->kind != NB_KV) {
+			buf_puts(out, "</dl>\n");
+			in_dl = false;
+		}
+		switch (b->kind) {
+		case NB_H2:
+			if (in_sec)
+				buf_puts(out, "</section>\n");
+			in_sec = true;
+			buf_puts(out, "<section aria-labelledby=\"");
+			html_attr(out, b->anchor);
+			buf_puts(out, "\">\n<h2 id=\"");
+			html_attr(out, b->anchor);
+			buf_puts(out, "\">");
+			html_heading_text(b, out);
+			buf_puts(out, "</h2>\n");
+			break;
+		case NB_H3:
+			buf_puts(out, "<h3>");
+			html_block_text(doc, b, out);
+			buf_puts(out, "</h3>\n");
+			break;
+		case NB_LI:
+			if (!in_ul)
+				buf_puts(out, "<ul>\n");
+			in_ul = in_li = true;
+			buf_puts(out, "<li>");
+			html_block_text(doc, b, out);
+			break;
+		case NB_LIP:
+			buf_puts(out, "<p>");
+			html_block_text(doc, b, out);
+			buf_puts(out, "</p>");
+			break;
+		case NB_KV: html_kv(doc, b, &in_dl, out); break;
+		default:
+			buf_puts(out, b->strong ? "<p><strong>" : "<p>");
+			html_block_text(doc, b, out);
+			buf_puts(out, b->strong ? "</strong></p>\n" : "</p>\n");
+		}
+	}
+	if (in_li)
+		buf_puts(out, "</li>\n");
+	if (in_ul)
+		buf_puts(out, "</ul>\n");
+	if (in_dl)
+		buf_puts(out, "</dl>\n");
+	if (in_sec)
+		buf_puts(out, "</section>\n");
+}
+
 static const char *const lang_names[LANG__MAX] = {"Suomeksi", "På svenska", "In English"};
 
 void ndoc_emit_html(const struct ndoc *doc, const struct ndoc_html *h, struct buf *out)
@@ -319,67 +384,7 @@ void ndoc_emit_html(const struct ndoc *doc, const struct ndoc_html *h, struct bu
 	}
 	buf_puts(out, "</nav>\n<main id=\"main\">\n");
 
-	bool in_ul = false, in_li = false, in_sec = false;
-	in_dl = false;
-	for (; i < doc->n; i++) {
-		const struct nblock *b = &doc->v[i];
-		if (in_li && b->kind != NB_LIP) {
-			buf_puts(out, "</li>\n");
-			in_li = false;
-		}
-		if (in_ul && b->kind != NB_LI && b->kind != NB_LIP) {
-			buf_puts(out, "</ul>\n");
-			in_ul = false;
-		}
-		if (in_dl && b->kind != NB_KV) {
-			buf_puts(out, "</dl>\n");
-			in_dl = false;
-		}
-		switch (b->kind) {
-		case NB_H2:
-			if (in_sec)
-				buf_puts(out, "</section>\n");
-			in_sec = true;
-			buf_puts(out, "<section aria-labelledby=\"");
-			html_attr(out, b->anchor);
-			buf_puts(out, "\">\n<h2 id=\"");
-			html_attr(out, b->anchor);
-			buf_puts(out, "\">");
-			html_heading_text(b, out);
-			buf_puts(out, "</h2>\n");
-			break;
-		case NB_H3:
-			buf_puts(out, "<h3>");
-			html_block_text(doc, b, out);
-			buf_puts(out, "</h3>\n");
-			break;
-		case NB_LI:
-			if (!in_ul)
-				buf_puts(out, "<ul>\n");
-			in_ul = in_li = true;
-			buf_puts(out, "<li>");
-			html_block_text(doc, b, out);
-			break;
-		case NB_LIP:
-			buf_puts(out, "<p>");
-			html_block_text(doc, b, out);
-			buf_puts(out, "</p>");
-			break;
-		case NB_KV: html_kv(doc, b, &in_dl, out); break;
-		default:
-			buf_puts(out, b->strong ? "<p><strong>" : "<p>");
-			html_block_text(doc, b, out);
-			buf_puts(out, b->strong ? "</strong></p>\n" : "</p>\n");
-		}
-	}
-	if (in_li)
-		buf_puts(out, "</li>\n");
-	if (in_ul)
-		buf_puts(out, "</ul>\n");
-	if (in_dl)
-		buf_puts(out, "</dl>\n");
-	if (in_sec)
-		buf_puts(out, "</section>\n");
+	html_blocks(doc, i, out);
 	buf_puts(out, "</main>\n");
 	if (doc->any_fallback) {
 		buf_puts(out, "<footer>\n<p>");
@@ -387,6 +392,11 @@ void ndoc_emit_html(const struct ndoc *doc, const struct ndoc_html *h, struct bu
 		buf_puts(out, "</p>\n</footer>\n");
 	}
 	buf_puts(out, "</body>\n</html>\n");
+}
+
+void ndoc_emit_html_part(const struct ndoc *doc, struct buf *out)
+{
+	html_blocks(doc, 0, out);
 }
 
 /* ------------------------------------------------------------------------------------------

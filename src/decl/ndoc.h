@@ -104,6 +104,9 @@ struct ndoc_html {
 /* Emits the document as a whole HTML page (`h` may be NULL), as Markdown or as plain text
  * wrapped at 78 columns. */
 void ndoc_emit_html(const struct ndoc *doc, const struct ndoc_html *h, struct buf *out);
+/* Emits the document's sections as an HTML fragment to put inside another page's <main>:
+ * each section a <section> with an <h2>, no page, header, contents or footer. */
+void ndoc_emit_html_part(const struct ndoc *doc, struct buf *out);
 void ndoc_emit_md(const struct ndoc *doc, struct buf *out);
 void ndoc_emit_txt(const struct ndoc *doc, struct buf *out);
 

@@ -771,3 +771,26 @@ int notice_render(const struct decl *d, const struct notice_opts *o, struct buf 
 	ndoc_free(&doc);
 	return 0;
 }
+
+void notice_part_html(const struct decl *d, enum lang lang, enum notice_part part, struct buf *out)
+{
+	static void (*const parts[NP__MAX])(struct ndoc *, const struct decl *) = {
+	        [NP_CONTROLLER] = sec_controller, [NP_PURPOSES] = sec_purposes,
+	        [NP_CATEGORIES] = sec_categories, [NP_SOURCES] = sec_sources,
+	        [NP_RECIPIENTS] = sec_recipients, [NP_TRANSFERS] = sec_transfers,
+	        [NP_RETENTION] = sec_retention,   [NP_AUTOMATED] = sec_automated,
+	        [NP_RIGHTS] = sec_rights,         [NP_COMPLAINT] = sec_complaint,
+	};
+	struct ndoc doc;
+
+	if ((int)part < 0 || part >= NP__MAX)
+		return;
+	ndoc_init(&doc, lang);
+	parts[part](&doc, d);
+	/* Out of the notice, its section numbers would mean nothing. */
+	for (size_t i = 0; i < doc.n; i++)
+		if (doc.v[i].kind == NB_H2)
+			doc.v[i].plain = true;
+	ndoc_emit_html_part(&doc, out);
+	ndoc_free(&doc);
+}

@@ -53,6 +53,31 @@ int notice_render(const struct decl *d, const struct notice_opts *o, struct buf 
 int record_render(const struct decl *const *regs, size_t n, enum lang lang,
                   enum notice_format format, struct buf *out);
 
+/* The sections of a notice that other documents repeat: the access letter gives the
+ * Art. 15(1)(a)–(h) information (purposes, categories, recipients, retention, rights,
+ * complaint, source, automated decisions) in the notice's own words. */
+enum notice_part {
+	NP_CONTROLLER,
+	NP_PURPOSES,
+	NP_CATEGORIES,
+	NP_SOURCES,
+	NP_RECIPIENTS,
+	NP_TRANSFERS,
+	NP_RETENTION,
+	NP_AUTOMATED,
+	NP_RIGHTS,
+	NP_COMPLAINT,
+	NP__MAX
+};
+
+/*
+ * Appends section `part` of the notice of `d` in `lang` to `out` as an HTML fragment: one
+ * <section> with an unnumbered <h2>, holding what the notice says there (the declaration's
+ * texts, Finnish fallbacks marked, and the sentences derived from it: rights from the legal
+ * bases, retention from the rules), all through the escaping writers.
+ */
+void notice_part_html(const struct decl *d, enum lang lang, enum notice_part part, struct buf *out);
+
 /* The style sheet of notice pages: readable on a phone, printable. A static string. */
 const char *notice_css(void);
 

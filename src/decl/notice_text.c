@@ -513,6 +513,102 @@ static const char *const msgs[NM__MAX][LANG__MAX] = {
                               "Technical and organisational security measures (g)"),
         [NM_ROP_REGISTER] = T("Rekisteri", "Register", "Register"),
         [NM_ROP_NOTICE] = T("Tietosuojaseloste", "Dataskyddsbeskrivning", "Privacy notice"),
+
+        [NM_X_KIND] = T("Kopio henkilötiedoistasi", "Kopia av dina personuppgifter",
+                        "Copy of your personal data"),
+        [NM_X_LAW] = T("EU:n yleinen tietosuoja-asetus (2016/679), 15 artikla: rekisteröidyn "
+                       "oikeus saada pääsy tietoihin",
+                       "EU:s allmänna dataskyddsförordning (2016/679), artikel 15: den "
+                       "registrerades rätt till tillgång",
+                       "EU General Data Protection Regulation (2016/679), Article 15: right of "
+                       "access by the data subject"),
+        [NM_X_PORTABLE_LAW] = T("EU:n yleinen tietosuoja-asetus (2016/679), 20 artikla: oikeus "
+                                "siirtää tiedot järjestelmästä toiseen",
+                                "EU:s allmänna dataskyddsförordning (2016/679), artikel 20: rätt "
+                                "till dataportabilitet",
+                                "EU General Data Protection Regulation (2016/679), Article 20: "
+                                "right to data portability"),
+        [NM_X_REGISTER] = T("Rekisteri", "Register", "Register"),
+        [NM_X_GENERATED] = T("Laadittu", "Upprättad", "Prepared"),
+        [NM_X_INTRO] =
+                T("Tässä ovat kaikki tiedot, jotka rekisterissä on sinusta, ja tiedot niiden "
+                  "käsittelystä. Henkilötunnus ja muut salassa pidettävät tiedot näkyvät "
+                  "kokonaisina, koska kopio on tarkoitettu vain sinulle: säilytä se huolellisesti.",
+                  "Här finns alla uppgifter som registret har om dig och information om hur de "
+                  "behandlas. Personbeteckningen och andra skyddade uppgifter visas i sin helhet, "
+                  "eftersom kopian endast är avsedd för dig: förvara den omsorgsfullt.",
+                  "Here is all the data the register holds about you, and how it is processed. The "
+                  "personal identity code and other protected data are shown in full, because this "
+                  "copy is meant for you alone: keep it safe."),
+        [NM_X_H_DATA] = T("Sinusta tallennetut tiedot", "Uppgifter som sparats om dig",
+                          "Data held about you"),
+        [NM_X_H_CONTACTS] = T("Yhteystiedot", "Kontaktuppgifter", "Contact details"),
+        [NM_X_H_AFFILIATIONS] = T("Organisaatiot ja tehtävät", "Organisationer och befattningar",
+                                  "Organisations and positions"),
+        [NM_X_H_HISTORY] =
+                T("Tietojen muutokset", "Ändringar av uppgifterna", "Changes to the data"),
+        [NM_X_H_DISCLOSURES] =
+                T("Tietojen luovutukset", "Utlämnanden av uppgifterna", "Disclosures of the data"),
+        [NM_X_H_USAGE] =
+                T("Tietojesi käyttö", "Användningen av dina uppgifter", "Use of your data"),
+        [NM_X_USAGE_INTRO] = T(
+                "Käyttöloki kertoo, milloin ja kuka on katsonut, hakenut tai muuttanut tietojasi.",
+                "Användningsloggen visar när och av vem dina uppgifter har visats, sökts eller "
+                "ändrats.",
+                "The usage log shows when, and by whom, your data was viewed, searched or "
+                "changed."),
+        [NM_X_H_PROCESSING] =
+                T("Tietoja käsittelystä", "Information om behandlingen", "About the processing"),
+        [NM_X_PROCESSING_INTRO] = T("Seuraavat tiedot ovat rekisterin tietosuojaselosteesta (15 "
+                                    "artiklan 1 kohdan a–h alakohta).",
+                                    "Följande uppgifter är hämtade ur registrets "
+                                    "dataskyddsbeskrivning (artikel 15.1 a–h).",
+                                    "The following is taken from the register's privacy notice "
+                                    "(Article 15(1)(a)–(h))."),
+        [NM_X_NONE] = T("Ei tietoja.", "Inga uppgifter.", "None."),
+        [NM_X_FIELD] = T("Tieto", "Uppgift", "Item"),
+        [NM_X_VALUE] = T("Arvo", "Värde", "Value"),
+        [NM_X_SOURCE] = T("Lähde", "Källa", "Source"),
+        [NM_X_COLLECTED] = T("Kerätty", "Insamlad", "Collected"),
+        [NM_X_TIME] = T("Aika", "Tid", "Time"),
+        [NM_X_OLD] = T("Aiempi arvo", "Tidigare värde", "Previous value"),
+        [NM_X_NEW] = T("Uusi arvo", "Nytt värde", "New value"),
+        [NM_X_ACTOR] = T("Käyttäjä", "Användare", "User"),
+        [NM_X_REASON] = T("Syy", "Orsak", "Reason"),
+        [NM_X_ACTION] = T("Toimenpide", "Åtgärd", "Action"),
+        [NM_X_PURPOSE] = T("Käyttötarkoitus", "Ändamål", "Purpose"),
+        [NM_X_RECIPIENT] = T("Vastaanottaja", "Mottagare", "Recipient"),
+        [NM_X_CATEGORIES] = T("Tietoryhmät", "Uppgiftskategorier", "Categories of data"),
+        [NM_X_ORGANISATION] = T("Organisaatio", "Organisation", "Organisation"),
+        [NM_X_POSITION] = T("Tehtävä", "Befattning", "Position"),
+        [NM_X_START] = T("Alkoi", "Började", "Started"),
+        [NM_X_END] = T("Päättyi", "Slutade", "Ended"),
+        [NM_X_GROUP] =
+                T("Rekisteröityjen ryhmä", "Grupp av registrerade", "Category of data subjects"),
+        [NM_X_STATUS] = T("Tila", "Status", "Status"),
+        [NM_X_CREATED] = T("Tallennettu", "Registrerad", "Recorded"),
+        [NM_X_LAST_EVENT] =
+                T("Viimeisin asiakastapahtuma", "Senaste kundhändelse", "Last customer event"),
+        [NM_X_ID] = T("Tunniste rekisterissä", "Identifierare i registret",
+                      "Identifier in the register"),
+        [NM_X_ST_ACTIVE] = T("käytössä", "aktiv", "active"),
+        [NM_X_ST_RESTRICTED] =
+                T("käsittelyä rajoitettu", "behandlingen begränsad", "processing restricted"),
+        [NM_X_ST_PASSIVATED] = T("passivoitu", "passiverad", "passivated"),
+        [NM_X_A_READ] = T("katsoi tietoja", "visade uppgifterna", "viewed the data"),
+        [NM_X_A_REVEAL] = T("katsoi salassa pidettäviä tietoja", "visade skyddade uppgifter",
+                            "viewed protected data"),
+        [NM_X_A_SEARCH] = T("haku, jonka tuloksissa olit", "sökning där du fanns bland resultaten",
+                            "a search that listed you"),
+        [NM_X_A_CREATE] = T("tallensi tiedot", "registrerade uppgifterna", "recorded the data"),
+        [NM_X_A_UPDATE] = T("muutti tietoja", "ändrade uppgifterna", "changed the data"),
+        [NM_X_A_DELETE] = T("poisti tietoja", "raderade uppgifter", "deleted data"),
+        [NM_X_A_DISCLOSE] = T("luovutti tietoja", "lämnade ut uppgifter", "disclosed data"),
+        [NM_X_A_EXPORT] = T("laati kopion tiedoista", "upprättade en kopia av uppgifterna",
+                            "prepared a copy of the data"),
+        [NM_X_P_REQUEST] = T("rekisteröidyn pyyntö saada tietonsa",
+                             "den registrerades begäran om sina uppgifter",
+                             "the data subject's request for their data"),
 };
 
 static const char *const codes[LANG__MAX] = {"fi", "sv", "en"};

@@ -8,6 +8,7 @@
 
 #include "decl/ndoc.h"
 #include "decl/notice.h"
+#include "util/csv.h"
 
 /* The items of one register as (heading, text) pairs; texts are in the document's memory. */
 enum rop_item {
@@ -143,22 +144,6 @@ static void items_of(struct ndoc *doc, const struct decl *d, const char *items[R
 	buf_free(&b);
 }
 
-/* One CSV field (RFC 4180): quoted, inner quotes doubled. A leading =, +, -, @, tab or
- * carriage return is prefixed with an apostrophe so a spreadsheet does not take the text for
- * a formula. */
-static void csv_field(struct buf *out, const char *s)
-{
-	buf_putc(out, '"');
-	if (s && *s && strchr("=+-@\t\r", *s))
-		buf_putc(out, '\'');
-	for (; s && *s; s++) {
-		if (*s == '"')
-			buf_putc(out, '"');
-		buf_putc(out, *s);
-	}
-	buf_putc(out, '"');
-}
-
 int record_render(const struct decl *const *regs, size_t n, enum lang lang,
                   enum notice_format format, struct buf *out)
 {
@@ -168,12 +153,12 @@ int record_render(const struct decl *const *regs, size_t n, enum lang lang,
 		return -1;
 	ndoc_init(&doc, lang);
 	if (format == NF_CSV) {
-		csv_field(out, ndoc_m(&doc, NM_ROP_REGISTER));
+		csv_put_field(out, ndoc_m(&doc, NM_ROP_REGISTER));
 		buf_putc(out, ',');
-		csv_field(out, ndoc_m(&doc, NM_ROP_NOTICE));
+		csv_put_field(out, ndoc_m(&doc, NM_ROP_NOTICE));
 		for (int k = 0; k < RI__MAX; k++) {
 			buf_putc(out, ',');
-			csv_field(out, ndoc_m(&doc, item_msgs[k]));
+			csv_put_field(out, ndoc_m(&doc, item_msgs[k]));
 		}
 		buf_puts(out, "\r\n");
 	} else {
@@ -189,12 +174,12 @@ int record_render(const struct decl *const *regs, size_t n, enum lang lang,
 
 		items_of(&doc, d, items);
 		if (format == NF_CSV) {
-			csv_field(out, ndoc_printf(&doc, "%s (%s)", name, d->id));
+			csv_put_field(out, ndoc_printf(&doc, "%s (%s)", name, d->id));
 			buf_putc(out, ',');
-			csv_field(out, notice);
+			csv_put_field(out, notice);
 			for (int k = 0; k < RI__MAX; k++) {
 				buf_putc(out, ',');
-				csv_field(out, items[k]);
+				csv_put_field(out, items[k]);
 			}
 			buf_puts(out, "\r\n");
 			continue;

@@ -5,7 +5,9 @@
  */
 #include <string.h>
 
+#include "core/export.h"
 #include "core/request.h"
+#include "decl/notice_text.h"
 #include "http/http.h"
 
 void api_request_create(struct req *r)
@@ -110,4 +112,53 @@ void api_request_fulfil(struct req *r)
 	int rc = request_fulfil(&r->ctx, r->rid, r->id, in, &out);
 	json_decref(in);
 	reply_core(r, rc, 200, out);
+}
+
+/*
+ * The export that answers a fulfilled access or portability request, made again:
+ * ?format=json (default), html (the letter, in ?lang= or the Accept-Language language) or
+ * csv, sent as a download.
+ */
+void api_request_export(struct req *r)
+{
+	const char *fmt = req_arg(r, "format");
+	if (!fmt)
+		fmt = "json";
+	if (strcmp(fmt, "json") && strcmp(fmt, "html") && strcmp(fmt, "csv")) {
+		kerr_set(&r->err, KERR_INVALID, "format", "format: json, html or csv");
+		reply_problem(r);
+		return;
+	}
+	enum lang lang = lang_negotiate(
+	        req_arg(r, "lang"),
+	        MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Accept-Language"));
+	json_t *doc = NULL;
+	int rc = request_export(&r->ctx, r->rid, r->id, &doc);
+	if (rc || !strcmp(fmt, "json")) {
+		reply_core(r, rc, 200, doc);
+		return;
+	}
+	struct buf b = {0};
+	const char *type = "text/csv; charset=utf-8";
+	if (!strcmp(fmt, "html")) {
+		rc = export_letter(&r->ctx, doc, lang, &b);
+		type = "text/html; charset=utf-8";
+	} else {
+		rc = export_csv(doc, &b);
+	}
+	json_decref(doc);
+	if (rc) {
+		buf_free(&b);
+		reply_core(r, rc, 200, NULL);
+		return;
+	}
+	reply_buf(r, 200, type, &b);
+	if (r->resp) {
+		MHD_add_response_header(r->resp, "Content-Disposition",
+		                        arena_printf(&r->mem,
+		                                     "attachment; filename=\"request-%lld.%s\"",
+		                                     (long long)r->id, fmt));
+		if (!strcmp(fmt, "html"))
+			MHD_add_response_header(r->resp, "Content-Language", lang_code(lang));
+	}
 }

@@ -147,6 +147,7 @@ void api_request_assess(struct req *r);   /* POST REG/requests/{id}/assess */
 void api_request_refuse(struct req *r);   /* POST REG/requests/{id}/refuse */
 void api_request_withdraw(struct req *r); /* POST REG/requests/{id}/withdraw */
 void api_request_fulfil(struct req *r);   /* POST REG/requests/{id}/fulfil */
+void api_request_export(struct req *r);   /* GET REG/requests/{id}/export */
 void api_request_lift(struct req *r);     /* POST REG/requests/{id}/lift */
 
 void api_health(struct req *r);

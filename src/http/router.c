@@ -68,6 +68,7 @@ const struct route routes[] = {
         {"POST", REG "/requests/{id}/extend", api_request_extend, ON(ROLE_EDITOR), NULL, true},
         {"POST", REG "/requests/{id}/assess", api_request_assess, ON(ROLE_MANAGER), NULL, true},
         {"POST", REG "/requests/{id}/fulfil", api_request_fulfil, ON(ROLE_EDITOR), NULL, true},
+        {"GET", REG "/requests/{id}/export", api_request_export, ON(ROLE_MANAGER), NULL, true},
         {"POST", REG "/requests/{id}/lift", api_request_lift, ON(ROLE_MANAGER), NULL, true},
         {"POST", REG "/requests/{id}/refuse", api_request_refuse, ON(ROLE_MANAGER), NULL, true},
         {"POST", REG "/requests/{id}/withdraw", api_request_withdraw, ON(ROLE_EDITOR), NULL, true},

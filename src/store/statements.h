@@ -78,6 +78,8 @@ enum stmt_id {
 #include "store/stmt_audit_ids.inc"
 /* data-subject requests, marketing bans */
 #include "store/stmt_request_ids.inc"
+/* the data subject's access and portability export */
+#include "store/stmt_export_ids.inc"
 	ST__MAX
 };
 

@@ -6,6 +6,7 @@
  * the record buffer as well, even for a runaway quote that would otherwise swallow the file.
  */
 #include "util/csv.h"
+#include "util/buf.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -576,4 +577,19 @@ int csv_next(struct csv *c, struct csv_record *rec, char *err, size_t errsz)
 			snprintf(err, errsz, "line %ld: %s", line, c->emsg);
 	}
 	return r == REC_FATAL ? -2 : -1;
+}
+
+/* ---------------------------------------------------------------- writing */
+
+void csv_put_field(struct buf *out, const char *s)
+{
+	buf_putc(out, '"');
+	if (s && *s && strchr("=+-@", *s))
+		buf_putc(out, '\'');
+	for (; s && *s; s++) {
+		if (*s == '"')
+			buf_putc(out, '"');
+		buf_putc(out, *s);
+	}
+	buf_putc(out, '"');
 }

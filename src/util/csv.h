@@ -75,4 +75,11 @@ long csv_bytes_read(const struct csv *c);
 /* Frees the reader and its buffers (not the FILE); accepts NULL. */
 void csv_free(struct csv *c);
 
+struct buf;
+
+/* Appends `s` (NULL: an empty field) to `out` as one CSV field (RFC 4180): always quoted,
+ * inner quotes doubled. A field beginning with =, +, - or @ gets an apostrophe in front, so
+ * a spreadsheet opening the file does not take the text for a formula. */
+void csv_put_field(struct buf *out, const char *s);
+
 #endif

@@ -3068,6 +3068,7 @@ static const struct route_case {
         {"POST", REG "/requests/{id}/assess", "ON(ROLE_MANAGER)", true,
          "{'assessment':'excessive','reason':'toistuva'}", 200},
         {"POST", REG "/requests/{id}/fulfil", "ON(ROLE_EDITOR)", true, "{}", 200},
+        {"GET", REG "/requests/{id}/export", "ON(ROLE_MANAGER)", true, NULL, 409},
         {"POST", REG "/requests/{id}/lift", "ON(ROLE_MANAGER)", true,
          "{'note':'kerrottu kirjeellä'}", 200},
         /* the request is closed by now: refusing or withdrawing it is a conflict */

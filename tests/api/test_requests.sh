@@ -367,23 +367,66 @@ t_walk_consent_withdrawal() {
 	[ "$(sql "SELECT count(*) FROM persons WHERE id = $f")" = 1 ] || die "company person erased"
 }
 
-# proves R-01, R-10 not yet: access and portability are refused until the export exists (the
-# export is being built); the request stays verified.
-t_walk_access_portability_refused() {
+# proves R-01, R-10: an access request is answered with the complete export, which a manager
+# downloads again as JSON, as the letter in the asked language, or as CSV; portability gives
+# what the subject provided; an editor cannot export; every export is in the usage log.
+t_walk_access_portability() {
 	setup access
+	"$K" --data "$D" user add editori --password-file "$T/pw" >/dev/null 2>&1 || die "user add editori"
+	"$K" --data "$D" user grant editori --register rauma-crm --role editor >/dev/null 2>&1 ||
+		die "user grant editori"
 	serve
-	local tok pid id
+	local tok etok pid id pp
 	tok=$(token mgr)
-	pid=$(person "$tok" "$CONSENTING, \"first_name\": \"Kysyjä\"")
-	for type in access portability; do
-		id=$(new_request "$tok" $type "$pid")
-		api "$tok" POST "/requests/$id/verify" '{"method": "email_link"}'
-		want 200
-		api "$tok" POST "/requests/$id/fulfil" '{}'
-		want 422
-		state_is "$id" verified
-		steps_are "$id" received,verified verified
-	done
+	etok=$(token editori)
+	pid=$(person "$tok" "$CONSENTING, \"first_name\": \"Kysyjä\", \"email\": \"kysyja@example.fi\"")
+	id=$(new_request "$tok" access "$pid")
+	api "$tok" POST "/requests/$id/verify" '{"method": "email_link"}'
+	want 200
+	api "$etok" POST "/requests/$id/fulfil" '{}'
+	want 403
+	state_is "$id" verified
+	api "$tok" POST "/requests/$id/fulfil" '{"note": "lähetetty sähköpostilla"}'
+	want 200
+	is .state fulfilled
+	is .export.kind access
+	is .export.subject.id "$pid"
+	is '.export.contact_points[0].value' kysyja@example.fi
+	steps_are "$id" received,verified,fulfilled
+	[ "$(sql "SELECT count(*) FROM requests WHERE id = $id AND outcome LIKE '%kysyja%'")" = 0 ] ||
+		die "the export was stored with the request"
+	api "$tok" GET "/requests/$id/export"
+	want 200
+	is .kind access
+	CODE=$(curl -s -o "$T/letter" -D "$T/headers" -w '%{http_code}' \
+		-H "Authorization: Bearer $tok" \
+		"$BASE/registers/rauma-crm/requests/$id/export?format=html&lang=sv")
+	[ "$CODE" = 200 ] || die "letter: status $CODE"
+	grep -qi '^content-type: text/html' "$T/headers" || die "letter is not HTML"
+	grep -qi '^content-language: sv' "$T/headers" || die "letter is not in Swedish"
+	grep -qi '^content-disposition: attachment' "$T/headers" || die "letter is no download"
+	grep -q 'kysyja@example.fi' "$T/letter" || die "letter lacks the e-mail address"
+	grep -q 'lang="sv"' "$T/letter" || die "letter lacks lang=sv"
+	api "$tok" GET "/requests/$id/export?format=pdf"
+	want 400
+	is '.errors[0].field' format
+	api "$etok" GET "/requests/$id/export"
+	want 403
+	[ "$(sql "SELECT count(*) FROM usage_log WHERE action = 'export' AND entity_id = $pid")" = 3 ] ||
+		die "not every export is logged"
+
+	pp=$(new_request "$tok" portability "$pid")
+	api "$tok" POST "/requests/$pp/verify" '{"method": "email_link"}'
+	want 200
+	api "$tok" POST "/requests/$pp/fulfil" '{}'
+	want 200
+	is .export.kind portability
+	is .export.usage_log null
+	CODE=$(curl -s -o "$T/csv" -w '%{http_code}' -H "Authorization: Bearer $tok" \
+		"$BASE/registers/rauma-crm/requests/$pp/export?format=csv")
+	[ "$CODE" = 200 ] || die "csv: status $CODE"
+	head -1 "$T/csv" | grep -q '^"section","field","value"' || die "csv header: $(head -1 "$T/csv")"
+	grep -q 'kysyja@example.fi' "$T/csv" || die "csv lacks the e-mail address"
 }
 
 # proves R-05: fulfilment before verification is refused and changes nothing.
@@ -619,6 +662,31 @@ t_cli_happy_path() {
 	jq -e ".items | length == 1" "$T/out" >/dev/null || die "list --json"
 }
 
+# proves R-01: the operator answers an access request from the command line and writes the
+# letter to the subject in English; a bad --format or --lang is a usage error.
+t_cli_export() {
+	setup cliexp
+	local pid id
+	pid=$("$K" --data "$D" person add --register rauma-crm subject_group=consenting_person \
+		source=customer first_name=Kirje email=kirje@example.fi)
+	run 0 "$K" --data "$D" request new --register rauma-crm type=access channel=email \
+		"person_id:=$pid"
+	id=$(jq -r .id "$T/out")
+	run 0 "$K" --data "$D" request verify --register rauma-crm "$id" method=registered_contact
+	run 0 "$K" --data "$D" request fulfil --register rauma-crm "$id"
+	jq -e '.state == "fulfilled" and .export.kind == "access"' "$T/out" >/dev/null ||
+		die "fulfil: $(cat "$T/out")"
+	run 0 "$K" --data "$D" request export --register rauma-crm "$id" --format html --lang en
+	has "$T/out" '<html lang="en"'
+	has "$T/out" 'kirje@example.fi'
+	run 0 "$K" --data "$D" request export --register rauma-crm "$id"
+	jq -e ".subject.id == $pid" "$T/out" >/dev/null || die "export json: $(cat "$T/out")"
+	run 2 "$K" --data "$D" request export --register rauma-crm "$id" --format pdf
+	has "$T/err" 'json, html or csv'
+	run 2 "$K" --data "$D" request export --register rauma-crm "$id" --lang de
+	has "$T/err" 'fi, sv or en'
+}
+
 # proves R-02: `request list --overdue` lists late and soon-due open requests with their
 # columns; --late only the late ones; closed ones never.
 t_cli_list_overdue() {
@@ -696,7 +764,7 @@ for tool in sqlite3 curl jq; do
 		exit 1
 	}
 done
-run_tests "requests" bash "$0" t_erasure_scan t_erasure_scan_with_subject t_walk_rectification \
+run_tests "requests" bash "$0" t_cli_export t_erasure_scan t_erasure_scan_with_subject t_walk_rectification \
 	t_walk_erasure t_walk_restriction t_walk_objection_and_ban t_walk_consent_withdrawal \
-	t_walk_access_portability_refused t_fulfil_before_verify t_refuse_and_withdraw \
+	t_walk_access_portability t_fulfil_before_verify t_refuse_and_withdraw \
 	t_get_request t_roles_and_errors t_overdue_list t_cli_happy_path t_cli_list_overdue t_cli_usage_errors

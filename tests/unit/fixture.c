@@ -228,3 +228,28 @@ void assert_indexed(struct fx *f, const enum stmt_id *lookups, size_t n)
 	}
 	sqlite3_close(db);
 }
+
+void fx_as_operator(struct fx *f)
+{
+	f->actor = (struct actor){ACTOR_OPERATOR, "operator:test", 0, 0};
+	f->ctx.may_reveal = true;
+	f->ctx.sees_restricted = true;
+	f->ctx.purpose = NULL;
+}
+
+void fx_as_user(struct fx *f, const char *name, const char *rid, enum role role)
+{
+	static char actor_name[80];
+	int64_t uid = 0;
+	fx_as_operator(f);
+	fresh(f);
+	if (account_add(&f->ctx, name, false, NULL, &uid))
+		fail_msg("account_add(%s): %s", name, f->err.message);
+	fresh(f);
+	if (grant_add(&f->ctx, uid, rid, role, NULL))
+		fail_msg("grant_add(%s): %s", name, f->err.message);
+	snprintf(actor_name, sizeof(actor_name), "user:%s", name);
+	f->actor = (struct actor){ACTOR_USER, actor_name, uid, 0};
+	f->ctx.may_reveal = role >= ROLE_EDITOR;
+	f->ctx.sees_restricted = role >= ROLE_MANAGER;
+}

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "core/ctx.h"
+#include "core/account.h"
 #include "store/statements.h"
 #include "util/arena.h"
 #include "util/kerr.h"
@@ -41,6 +42,13 @@ struct fx *fixture_open(const char *name, const char *const *registers, size_t n
 /* A cmocka teardown: closes the fixture in *state, removes its data directory and frees it.
  * Returns 0. */
 int fixture_teardown(void **state);
+
+/* Acts as the operator again, with no purpose. */
+void fx_as_operator(struct fx *f);
+
+/* Acts as staff user `name`, whom the operator creates and grants `role` on register `rid`;
+ * sensitive values are revealed from editor up, as the server sets it. */
+void fx_as_user(struct fx *f, const char *name, const char *rid, enum role role);
 
 /* Forgets the previous call's error and memory, as a new request would. */
 void fresh(struct fx *f);

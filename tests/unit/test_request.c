@@ -1432,22 +1432,110 @@ static void test_fulfil_consent_withdrawal_basis_f(void **state)
 	assert_int_equal(persons_with_id(f, pid), 1);
 }
 
-/* proves R-01, R-10 not yet: access and portability are refused until the export exists
- * (the export is being built); the request stays open and nothing is logged. */
-static void test_fulfil_access_portability_not_yet(void **state)
+/* proves R-01: an access request is answered with the subject's complete export, logged as
+ * an export of the person; the export is not stored with the request, and can be made again
+ * while the request is on record. */
+static void test_fulfil_access(void **state)
 {
 	struct fx *f = *state;
-	int64_t pid = person_ok(f, RAUMA, "{" RAUMA_A ", \"first_name\": \"Kysyjä\"}");
-	const char *const types[] = {"access", "portability"};
-	for (size_t i = 0; i < 2; i++) {
-		int64_t id = req_for(f, RAUMA, types[i], pid, NULL);
-		verify_ok(f, RAUMA, id);
-		int64_t logged = log_rows(f);
-		assert_err(f, fulfil(f, RAUMA, id, NULL), KERR_REFUSED, "type");
-		char buf[32];
-		assert_string_equal(state_of(f, id, buf), "verified");
-		assert_int_equal(log_rows(f), logged);
-	}
+	int64_t pid = person_ok(f, RAUMA,
+	                        "{" RAUMA_A ", \"first_name\": \"Kysyjä\","
+	                        " \"email\": \"kysyja@example.fi\"}");
+	int64_t id = req_for(f, RAUMA, "access", pid, NULL);
+	verify_ok(f, RAUMA, id);
+	int64_t exports = raw_int(f,
+	                          "SELECT count(*) FROM usage_log WHERE action = 'export'"
+	                          " AND entity = 'person' AND entity_id = ?1",
+	                          "i", pid);
+	json_t *out = fulfil_ok(f, RAUMA, id);
+	assert_jstr(out, "state", "fulfilled");
+	json_t *doc = json_object_get(out, "export");
+	assert_jstr(doc, "kind", "access");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(doc, "subject"), "id")),
+	                 pid);
+	json_t *cp = json_array_get(json_object_get(doc, "contact_points"), 0);
+	assert_jstr(cp, "value", "kysyja@example.fi");
+	assert_jstr(json_object_get(out, "outcome"), "export", "access");
+	json_decref(out);
+	char buf[32];
+	assert_string_equal(state_of(f, id, buf), "fulfilled");
+	assert_int_equal(raw_int(f,
+	                         "SELECT count(*) FROM usage_log WHERE action = 'export'"
+	                         " AND entity = 'person' AND entity_id = ?1 AND reason = 'access'",
+	                         "i", pid),
+	                 exports + 1);
+	/* Nothing of the export is kept with the request. */
+	assert_int_equal(raw_int(f,
+	                         "SELECT count(*) FROM requests WHERE id = ?1"
+	                         " AND (outcome LIKE '%kysyja%' OR details LIKE '%kysyja%')",
+	                         "i", id),
+	                 0);
+	/* Made again on demand, and logged again. */
+	fresh(f);
+	assert_int_equal(request_export(&f->ctx, RAUMA, id, &out), 0);
+	assert_jstr(out, "kind", "access");
+	json_decref(out);
+	assert_int_equal(raw_int(f,
+	                         "SELECT count(*) FROM usage_log WHERE action = 'export'"
+	                         " AND entity = 'person' AND entity_id = ?1",
+	                         "i", pid),
+	                 exports + 2);
+	/* Fulfilled once only. */
+	assert_err(f, fulfil(f, RAUMA, id, NULL), KERR_CONFLICT, "state");
+}
+
+/* proves R-10: portability gives what the subject provided, for consent or contract only; a
+ * subject on legitimate interest gets a refusal naming the basis, and the request stays open
+ * for a refusal with reasons. */
+static void test_fulfil_portability(void **state)
+{
+	struct fx *f = *state;
+	int64_t pid = person_ok(f, RAUMA, "{" RAUMA_A ", \"first_name\": \"Siirtäjä\"}");
+	int64_t id = req_for(f, RAUMA, "portability", pid, NULL);
+	verify_ok(f, RAUMA, id);
+	json_t *out = fulfil_ok(f, RAUMA, id);
+	json_t *doc = json_object_get(out, "export");
+	assert_jstr(doc, "kind", "portability");
+	assert_null(json_object_get(doc, "usage_log"));
+	json_decref(out);
+
+	int64_t other = person_ok(f, RAUMA, "{" RAUMA_F ", \"first_name\": \"Yritys\"}");
+	int64_t id2 = req_for(f, RAUMA, "portability", other, NULL);
+	verify_ok(f, RAUMA, id2);
+	assert_err(f, fulfil(f, RAUMA, id2, NULL), KERR_REFUSED, "legal_basis");
+	char buf[32];
+	assert_string_equal(state_of(f, id2, buf), "verified");
+	/* A request of another type has no export. */
+	int64_t id3 = req_for(f, RAUMA, "restriction", other, NULL);
+	fresh(f);
+	assert_int_equal(request_export(&f->ctx, RAUMA, id3, &out), KERR_CONFLICT);
+	/* Nor an access request before it is fulfilled. */
+	fresh(f);
+	assert_int_equal(request_export(&f->ctx, RAUMA, id2, &out), KERR_CONFLICT);
+}
+
+/* proves R-01, S-04: only a manager of the register (or the operator) may answer with an
+ * export; an editor's attempt changes nothing and logs no export. */
+static void test_fulfil_access_needs_manager(void **state)
+{
+	struct fx *f = *state;
+	int64_t pid = person_ok(f, RAUMA, "{" RAUMA_A ", \"first_name\": \"Rajattu\"}");
+	int64_t id = req_for(f, RAUMA, "access", pid, NULL);
+	verify_ok(f, RAUMA, id);
+	fx_as_user(f, "editori", RAUMA, ROLE_EDITOR);
+	assert_err(f, fulfil(f, RAUMA, id, NULL), KERR_FORBIDDEN, NULL);
+	fx_as_operator(f);
+	char buf[32];
+	assert_string_equal(state_of(f, id, buf), "verified");
+	assert_int_equal(raw_int(f,
+	                         "SELECT count(*) FROM usage_log WHERE action = 'export'"
+	                         " AND entity_id = ?1",
+	                         "i", pid),
+	                 0);
+	fx_as_user(f, "johtaja", RAUMA, ROLE_MANAGER);
+	json_t *out = fulfil_ok(f, RAUMA, id);
+	json_decref(out);
+	fx_as_operator(f);
 }
 
 /* proves R-03: only a refusal has reasons; the note of a fulfilment or a withdrawal is the
@@ -1803,7 +1891,9 @@ int main(void)
 	        T(test_fulfil_marketing_ban_channels),
 	        T(test_fulfil_consent_withdrawal_basis_a),
 	        T(test_fulfil_consent_withdrawal_basis_f),
-	        T(test_fulfil_access_portability_not_yet),
+	        T(test_fulfil_access),
+	        T(test_fulfil_portability),
+	        T(test_fulfil_access_needs_manager),
 	        T(test_fulfil_note_is_no_refusal_reason),
 	        T(test_usage_log_per_step),
 	        T(test_usage_log_read),

@@ -1,0 +1,1037 @@
+/*
+ * The data subject's copy of their data (R-01, R-10). One read transaction gathers the
+ * person row with the sealed values opened, contact points, affiliations, change history,
+ * disclosures and the usage-log entries naming the person into one JSON document; the read
+ * is then logged like any other, and the document leaves only once its entry is written.
+ * The CSV and the letter are built from that document alone, so they cannot say more than
+ * the logged export did.
+ */
+#include "core/export.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit/usage.h"
+#include "core/account.h"
+#include "core/app.h"
+#include "core/ctx.h"
+#include "core/person.h"
+#include "decl/notice.h"
+#include "decl/notice_text.h"
+#include "store/store.h"
+#include "util/arena.h"
+#include "util/csv.h"
+#include "util/html.h"
+#include "util/kerr.h"
+
+#define EXPORT_FORMAT "kortisto-export/1"
+
+/* ---------------------------------------------------------------- declared names */
+
+/* Contact point kinds and the reserved fields they are declared as (as in person.c). */
+static const struct {
+	const char *kind, *field;
+} cp_fields[] = {
+        {"email", "email"},         {"phone", "phone"}, {"postal", "postal_address"},
+        {"social", "social_media"}, {"web", "website"}, {"ip", "ip_address"},
+};
+
+static const char *cp_field(const char *kind)
+{
+	for (size_t i = 0; kind && i < sizeof(cp_fields) / sizeof(cp_fields[0]); i++)
+		if (strcmp(cp_fields[i].kind, kind) == 0)
+			return cp_fields[i].field;
+	return kind;
+}
+
+/* The Finnish label of declared field `id`, or the id when the declaration no longer
+ * names it. */
+static const char *field_label_fi(const struct decl *d, const char *id)
+{
+	const struct decl_field *f = decl_field(d, id);
+	return f && f->label.s[LANG_FI] ? f->label.s[LANG_FI] : id;
+}
+
+/* Where the value of field `id` came from: the field's declared source, else the person's. */
+static const char *field_source(const struct decl *d, const char *id, const char *person_source)
+{
+	const struct decl_field *f = decl_field(d, id);
+	return f && f->source ? f->source : person_source;
+}
+
+/* Whether source `id` is one the declaration marks as the data subject themselves. */
+static bool from_subject(const struct decl *d, const char *id)
+{
+	const struct decl_source *s = id ? decl_source(d, id) : NULL;
+	return s && s->kind == SK_SUBJECT;
+}
+
+/* The catalogue lists the kinds of source and the bases in the declaration's order. */
+_Static_assert(NM_SK_GENERATED - NM_SK_SUBJECT == SK_GENERATED, "source kinds in order");
+_Static_assert(NM_BASIS_F - NM_BASIS_A == BASIS_F, "bases in order");
+
+static const char *const source_kinds[SK__MAX] = {"subject", "public", "third_party", "authority",
+                                                  "generated"};
+
+/* ---------------------------------------------------------------- who may export */
+
+/*
+ * Only the operator at the server and a manager of the register may export: an export hands
+ * over the whole record, sensitive values in full, so it is not a viewer's or an editor's
+ * task (and never a processor's). The role is read here from the grants, whatever the HTTP
+ * route checked, because core/ is the one door and must not trust its callers.
+ */
+static int may_export(struct kctx *ctx, const char *rid)
+{
+	struct principal p;
+	int rc;
+
+	if (ctx->actor && ctx->actor->kind == ACTOR_OPERATOR)
+		return 0;
+	if (!ctx->actor || ctx->processor)
+		goto forbidden;
+	if ((rc = account_actor(ctx, &p)) == KERR_FORBIDDEN)
+		goto forbidden;
+	if (rc)
+		return rc;
+	if (auth_role(ctx, &p, rid, NULL) == ROLE_MANAGER)
+		return 0;
+forbidden:
+	kerr_clear(ctx->err);
+	return kerr_set(ctx->err, KERR_FORBIDDEN, NULL,
+	                "only a manager of register '%s' may export a data subject's data", rid);
+}
+
+/* ---------------------------------------------------------------- the parts */
+
+struct xp {
+	struct kctx *ctx;
+	const struct decl *d;
+	const char *rid;
+	int64_t id;
+	bool portable;
+	const char *source; /* the person's source id (ctx->mem) */
+	json_t *doc;        /* the document being built */
+};
+
+/* The person row: names, group, basis, source, status, dates, and every attribute. */
+static int part_subject(struct xp *x)
+{
+	struct kctx *ctx = x->ctx;
+	const struct decl *d = x->d;
+	struct query *q = store_query(ctx->db, ST_PERSON_GET);
+	int rc;
+
+	q_text(q, 1, x->rid);
+	q_int(q, 2, x->id);
+	if ((rc = q_step(q, ctx->err)) <= 0) {
+		q_done(q);
+		return rc < 0 ? rc
+		              : kerr_set(ctx->err, KERR_NOTFOUND, "person",
+		                         "person %" PRId64 " not found in register '%s'", x->id,
+		                         x->rid);
+	}
+	const char *first = arena_strdup(ctx->mem, q_col_text(q, 1));
+	const char *last = arena_strdup(ctx->mem, q_col_text(q, 2));
+	const char *group = arena_strdup(ctx->mem, q_col_text(q, 3));
+	const char *basis = arena_strdup(ctx->mem, q_col_text(q, 4));
+	x->source = arena_strdup(ctx->mem, q_col_text(q, 5));
+	/* The record's own state and dates, which no one provided: not in a portable export. */
+	json_t *meta = json_pack("{s:s?, s:s?, s:s?, s:s?}", "status", q_col_text(q, 6),
+	                         "created_at", q_col_text(q, 11), "updated_at", q_col_text(q, 12),
+	                         "last_customer_event", q_col_text(q, 10));
+	q_done(q);
+	json_t *s = json_pack("{s:I}", "id", (json_int_t)x->id);
+	json_object_set_new(x->doc, "subject", s);
+
+	/* Portability (R-10, Art. 20(1)(a)) covers processing on consent or contract only. */
+	if (x->portable && strcmp(basis, "a") != 0 && strcmp(basis, "b") != 0) {
+		json_decref(meta);
+		return kerr_set(ctx->err, KERR_REFUSED, "legal_basis",
+		                "portability applies to processing on consent or contract (GDPR "
+		                "Art. 20(1)(a)); person %" PRId64 " is processed on basis '%s'",
+		                x->id, basis);
+	}
+
+	json_t *names = json_object();
+	if (first && (!x->portable || from_subject(d, field_source(d, "first_name", x->source))))
+		json_object_set_new(names, "first_name", json_string(first));
+	if (last && (!x->portable || from_subject(d, field_source(d, "last_name", x->source))))
+		json_object_set_new(names, "last_name", json_string(last));
+	json_object_set_new(s, "names", names);
+	const struct decl_group *g = decl_group(d, group);
+	json_object_set_new(
+	        s, "subject_group",
+	        json_pack("{s:s, s:s?}", "id", group, "name", g ? g->name.s[LANG_FI] : NULL));
+	enum basis b = (enum basis)(basis[0] - 'a');
+	json_object_set_new(
+	        s, "legal_basis",
+	        json_pack("{s:s, s:s?, s:s?}", "basis", basis, "article",
+	                  b < BASIS__MAX ? nmsg((enum nmsg)(NM_BASIS_A + b), LANG_FI) : NULL,
+	                  "text", g ? g->basis_text.s[LANG_FI] : NULL));
+	const struct decl_source *src = decl_source(d, x->source);
+	json_object_set_new(s, "source",
+	                    json_pack("{s:s, s:s?}", "id", x->source, "kind",
+	                              src ? source_kinds[src->kind] : NULL));
+
+	if (!x->portable)
+		json_object_update(s, meta);
+	json_decref(meta);
+
+	/* Attributes: the henkilötunnus and the declared attributes, sealed ones opened. Art. 15
+	 * gives the subject their own data, so sensitive values are in full here; the caller's
+	 * may_reveal is not what decides it, the export right checked above is. */
+	const char *hetu;
+	json_t *attrs;
+	if ((rc = person_unsealed(ctx, x->rid, x->id, &hetu, &attrs)))
+		return rc;
+	if (hetu)
+		json_object_set_new(attrs, "hetu", json_string(hetu));
+	json_t *list = json_array();
+	/* In the declaration's order, then anything a later declaration no longer names. */
+	for (int pass = 0; pass < 2; pass++) {
+		const char *key;
+		json_t *v;
+		json_object_foreach (attrs, key, v) {
+			const struct decl_field *f = decl_field(d, key);
+			if ((pass == 0) != (f != NULL))
+				continue;
+			const char *from = field_source(d, key, x->source);
+			if (x->portable && !from_subject(d, from))
+				continue;
+			json_array_append_new(
+			        list,
+			        json_pack("{s:s, s:s, s:s?, s:O, s:b, s:s?}", "field", key, "label",
+			                  field_label_fi(d, key), "category",
+			                  f && f->category ? f->category->id : NULL, "value", v,
+			                  "sensitive", !f || f->sensitive || f->type == FT_HETU,
+			                  "source", from));
+		}
+	}
+	json_decref(attrs);
+	/* Order the declared ones as the declaration lists its fields. */
+	json_t *sorted = json_array();
+	for (size_t c = 0; c < d->ncategories; c++)
+		for (size_t i = 0; i < d->categories[c].nfields; i++) {
+			size_t k;
+			json_t *a;
+			json_array_foreach (list, k, a) {
+				if (strcmp(json_string_value(json_object_get(a, "field")),
+				           d->categories[c].fields[i].id) == 0)
+					json_array_append(sorted, a);
+			}
+		}
+	size_t k;
+	json_t *a;
+	json_array_foreach (list, k, a) {
+		if (!decl_field(d, json_string_value(json_object_get(a, "field"))))
+			json_array_append(sorted, a);
+	}
+	json_decref(list);
+	json_object_set_new(s, "attributes", sorted);
+	return 0;
+}
+
+static int part_contact_points(struct xp *x)
+{
+	struct kctx *ctx = x->ctx;
+	struct query *q = store_query(ctx->db, ST_CP_LIST);
+	json_t *list = json_array();
+	int rc;
+
+	q_text(q, 1, x->rid);
+	q_int(q, 2, x->id);
+	while ((rc = q_step(q, ctx->err)) == 1) {
+		const char *field = cp_field(q_col_text(q, 0));
+		if (x->portable && !from_subject(x->d, q_col_text(q, 2)))
+			continue;
+		json_array_append_new(list,
+		                      json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?}",
+		                                "kind", q_col_text(q, 0), "field", field, "label",
+		                                field ? field_label_fi(x->d, field) : NULL, "value",
+		                                q_col_text(q, 1), "source", q_col_text(q, 2),
+		                                "collected_at", q_col_text(q, 3), "collected_by",
+		                                q_col_text(q, 4)));
+	}
+	q_done(q);
+	json_object_set_new(x->doc, "contact_points", list);
+	return rc < 0 ? rc : 0;
+}
+
+/* Affiliations; their ids go to *ids (ctx->mem) for the change history. */
+static int part_affiliations(struct xp *x, int64_t **ids, size_t *n)
+{
+	struct kctx *ctx = x->ctx;
+	struct query *q = store_query(ctx->db, ST_EXPORT_AFFILIATIONS);
+	json_t *list = json_array();
+	size_t cap = 0;
+	int rc;
+
+	*ids = NULL;
+	*n = 0;
+	q_text(q, 1, x->rid);
+	q_int(q, 2, x->id);
+	while ((rc = q_step(q, ctx->err)) == 1) {
+		if (*n == cap) {
+			size_t ncap = cap ? cap * 2 : 8;
+			int64_t *v = arena_alloc(ctx->mem, ncap * sizeof(*v));
+			if (*n)
+				memcpy(v, *ids, *n * sizeof(*v));
+			*ids = v;
+			cap = ncap;
+		}
+		(*ids)[(*n)++] = q_col_int(q, 0);
+		json_array_append_new(
+		        list,
+		        json_pack("{s:I, s:{s:I, s:s?, s:s?, s:s?}, s:s?, s:s?, s:s?, s:s?}", "id",
+		                  (json_int_t)q_col_int(q, 0), "organisation", "id",
+		                  (json_int_t)q_col_int(q, 1), "name", q_col_text(q, 2), "ytunnus",
+		                  q_col_text(q, 3), "department", q_col_text(q, 4), "title",
+		                  q_col_text(q, 5), "start_date", q_col_text(q, 6), "end_date",
+		                  q_col_text(q, 7), "end_reason", q_col_text(q, 8)));
+	}
+	q_done(q);
+	json_object_set_new(x->doc, "affiliations", list);
+	return rc < 0 ? rc : 0;
+}
+
+static int history_of(struct xp *x, const char *entity, int64_t id, json_t *list)
+{
+	struct query *q = store_query(x->ctx->db, ST_EXPORT_HISTORY);
+	int rc;
+
+	q_text(q, 1, x->rid);
+	q_text(q, 2, entity);
+	q_int(q, 3, id);
+	while ((rc = q_step(q, x->ctx->err)) == 1)
+		json_array_append_new(
+		        list, json_pack("{s:s?, s:s, s:I, s:s?, s:s?, s:s?, s:s?, s:s?}", "at",
+		                        q_col_text(q, 0), "entity", entity, "entity_id",
+		                        (json_int_t)id, "field", q_col_text(q, 1), "old",
+		                        q_col_text(q, 2), "new", q_col_text(q, 3), "actor",
+		                        q_col_text(q, 4), "reason", q_col_text(q, 5)));
+	q_done(q);
+	return rc < 0 ? rc : 0;
+}
+
+/* The person's change history, then that of each of their affiliations. Values of sensitive
+ * fields are as the history keeps them: masked. */
+static int part_history(struct xp *x, const int64_t *affs, size_t naffs)
+{
+	json_t *list = json_array();
+	int rc = history_of(x, "person", x->id, list);
+	for (size_t i = 0; rc == 0 && i < naffs; i++)
+		rc = history_of(x, "affiliation", affs[i], list);
+	json_object_set_new(x->doc, "change_history", list);
+	return rc;
+}
+
+static int part_disclosures(struct xp *x)
+{
+	struct kctx *ctx = x->ctx;
+	struct query *q = store_query(ctx->db, ST_EXPORT_DISCLOSURES);
+	json_t *list = json_array();
+	int rc;
+
+	q_text(q, 1, x->rid);
+	q_int(q, 2, x->id);
+	while ((rc = q_step(q, ctx->err)) == 1) {
+		const char *rcp = q_col_text(q, 2);
+		const struct decl_recipient *r = rcp ? decl_recipient(x->d, rcp) : NULL;
+		json_error_t jerr;
+		json_t *ids = json_loads(q_col_text(q, 5) ? q_col_text(q, 5) : "[]", 0, &jerr);
+		json_t *cats = json_array();
+		size_t k;
+		json_t *c;
+		json_array_foreach (ids, k, c) {
+			if (!json_is_string(c))
+				continue;
+			const struct decl_category *cat = decl_category(x->d, json_string_value(c));
+			json_array_append_new(cats, json_pack("{s:O, s:s?}", "id", c, "name",
+			                                      cat ? cat->name.s[LANG_FI] : NULL));
+		}
+		json_decref(ids);
+		json_array_append_new(
+		        list, json_pack("{s:I, s:s?, s:{s:s?, s:s?}, s:s?, s:s?, s:o}", "id",
+		                        (json_int_t)q_col_int(q, 0), "at", q_col_text(q, 1),
+		                        "recipient", "id", rcp, "name",
+		                        r ? r->name.s[LANG_FI] : NULL, "purpose", q_col_text(q, 3),
+		                        "legal_basis", q_col_text(q, 4), "categories", cats));
+	}
+	q_done(q);
+	json_object_set_new(x->doc, "disclosures", list);
+	return rc < 0 ? rc : 0;
+}
+
+/* Who looked at, searched for or changed the person's data, oldest first: every usage-log
+ * entry of the register that names the person (as its entity, among a search's results or
+ * a disclosure's subjects). The actor is the account name the log keeps. */
+static int part_usage(struct xp *x)
+{
+	struct kctx *ctx = x->ctx;
+	struct query *q = store_query(ctx->db, ST_EXPORT_USAGE);
+	json_t *list = json_array();
+	int rc;
+
+	q_text(q, 1, arena_printf(ctx->mem, "\"%" PRId64 "\"", x->id));
+	q_text(q, 2, x->rid);
+	while ((rc = q_step(q, ctx->err)) == 1)
+		json_array_append_new(list,
+		                      json_pack("{s:s?, s:s?, s:s?, s:s?}", "at", q_col_text(q, 0),
+		                                "actor", q_col_text(q, 1), "action",
+		                                q_col_text(q, 2), "purpose", q_col_text(q, 3)));
+	q_done(q);
+	json_object_set_new(x->doc, "usage_log", list);
+	return rc < 0 ? rc : 0;
+}
+
+/*
+ * Hook: per-person records. The declaration names record types (service orders, billing,
+ * customer contacts, event registrations: E-01…E-04), but no table holds such records yet.
+ * When one does, its rows for the person go here as "records": [{type, at, …}], read through
+ * an index that starts with the person; until then the member is left out.
+ */
+static int part_records(struct xp *x)
+{
+	(void)x;
+	return 0;
+}
+
+/*
+ * Hook: the subject's requests (R-02…R-05). The request workflow will keep them in a table
+ * of its own; when it exists, the subject's requests (received, due, kind, state, how identity
+ * was verified) go here as "requests": [...]. No table exists yet, so nothing is added.
+ */
+static int part_requests(struct xp *x)
+{
+	(void)x;
+	return 0;
+}
+
+static int build(struct xp *x)
+{
+	int64_t *affs;
+	size_t naffs;
+	int rc;
+
+	if ((rc = part_subject(x)) || (rc = part_contact_points(x)))
+		return rc;
+	if (x->portable)
+		return 0;
+	if ((rc = part_affiliations(x, &affs, &naffs)) || (rc = part_history(x, affs, naffs)) ||
+	    (rc = part_disclosures(x)) || (rc = part_usage(x)) || (rc = part_records(x)) ||
+	    (rc = part_requests(x)))
+		return rc;
+	return 0;
+}
+
+/* The current declaration of `rid` with its version, from one snapshot; NULL when none. */
+static const struct app_register *current(struct kctx *ctx, const char *rid)
+{
+	const struct registry *regs = app_registers(ctx->app);
+	for (size_t i = 0; rid && i < regs->n; i++)
+		if (strcmp(regs->v[i].id, rid) == 0)
+			return &regs->v[i];
+	return NULL;
+}
+
+int export_subject(struct kctx *ctx, const char *rid, int64_t person_id, unsigned flags,
+                   json_t **out)
+{
+	const struct app_register *reg = current(ctx, rid);
+	int rc;
+
+	*out = NULL;
+	if (!reg)
+		return kerr_set(ctx->err, KERR_NOTFOUND, "register", "register '%s' not found",
+		                rid ? rid : "");
+	const struct decl *d = reg->decl;
+	if ((rc = store_begin_read(ctx->db, ctx->err)))
+		return rc;
+	if ((rc = may_export(ctx, rid))) {
+		store_rollback(ctx->db);
+		return rc;
+	}
+	struct xp x = {
+	        .ctx = ctx,
+	        .d = d,
+	        .rid = rid,
+	        .id = person_id,
+	        .portable = flags & EXPORT_PORTABLE,
+	        .doc = json_object(),
+	};
+	json_object_set_new(x.doc, "format", json_string(EXPORT_FORMAT));
+	json_object_set_new(x.doc, "kind", json_string(x.portable ? "portability" : "access"));
+	json_object_set_new(x.doc, "register",
+	                    json_pack("{s:s, s:s?, s:i}", "id", rid, "name", d->name.s[LANG_FI],
+	                              "version", reg->version));
+	json_object_set_new(x.doc, "generated_at", json_string(ctx->now_iso));
+	if ((rc = build(&x))) {
+		store_rollback(ctx->db);
+		json_decref(x.doc);
+		return rc;
+	}
+	if ((rc = store_commit(ctx->db, ctx->err))) {
+		json_decref(x.doc);
+		return rc;
+	}
+
+	/* The export is a read of the whole record: logged before anything leaves. */
+	if (!ctx->purpose)
+		ctx->purpose = EXPORT_PURPOSE;
+	struct usage_entry e = {
+	        .action = "export",
+	        .rid = rid,
+	        .entity = "person",
+	        .entity_id = person_id,
+	        .reason = x.portable ? "portability" : "access",
+	};
+	if ((rc = usage_read(ctx, &e))) {
+		json_decref(x.doc);
+		return rc;
+	}
+	*out = x.doc;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- CSV */
+
+static const char *member(const json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+/* A value as one cell: strings as they are, numbers and booleans as JSON writes them. */
+static void csv_value(struct buf *out, const json_t *v)
+{
+	if (json_is_string(v)) {
+		csv_put_field(out, json_string_value(v));
+		return;
+	}
+	char *text = v && !json_is_null(v) ? json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+	csv_put_field(out, text);
+	free(text);
+}
+
+static void csv_row(struct buf *out, const char *section, const char *field, const json_t *value,
+                    const char *source, const char *collected_at)
+{
+	csv_put_field(out, section);
+	buf_putc(out, ',');
+	csv_put_field(out, field);
+	buf_putc(out, ',');
+	csv_value(out, value);
+	buf_putc(out, ',');
+	csv_put_field(out, source);
+	buf_putc(out, ',');
+	csv_put_field(out, collected_at);
+	buf_puts(out, "\r\n");
+}
+
+int export_csv(const json_t *export, struct buf *out)
+{
+	const json_t *s = json_object_get(export, "subject");
+	const char *fmt = member(export, "format");
+	if (!json_is_object(s) || !fmt || strcmp(fmt, EXPORT_FORMAT) != 0)
+		return KERR_INVALID;
+
+	const char *source = member(json_object_get(s, "source"), "id");
+	buf_puts(out, "\"section\",\"field\",\"value\",\"source\",\"collected_at\"\r\n");
+	const json_t *names = json_object_get(s, "names");
+	static const char *const name_fields[] = {"first_name", "last_name"};
+	for (size_t i = 0; i < 2; i++) {
+		const json_t *v = json_object_get(names, name_fields[i]);
+		if (v)
+			csv_row(out, "subject", name_fields[i], v, source, NULL);
+	}
+	size_t k;
+	const json_t *a;
+	json_array_foreach (json_object_get(s, "attributes"), k, a)
+		csv_row(out, "attribute", member(a, "field"), json_object_get(a, "value"),
+		        member(a, "source"), NULL);
+	json_array_foreach (json_object_get(export, "contact_points"), k, a)
+		csv_row(out, "contact_point", member(a, "field"), json_object_get(a, "value"),
+		        member(a, "source"), member(a, "collected_at"));
+	return 0;
+}
+
+/* ---------------------------------------------------------------- the letter */
+
+/* A declared text in `lang` as element content, marked as Finnish when it falls back. */
+static void decl_html(struct buf *out, const struct text *t, enum lang lang, const char * or)
+{
+	bool fb = false;
+	const char *s = decl_text(t, lang, &fb);
+	if (!s) {
+		html_text(out, or);
+	} else if (fb && lang != LANG_FI) {
+		buf_puts(out, "<span lang=\"fi\">");
+		html_text(out, s);
+		buf_puts(out, "</span>");
+	} else {
+		html_text(out, s);
+	}
+}
+
+/* The label of field `id` in `lang`: declared, else a name kortisto knows, else the id. */
+static void label_html(struct buf *out, const struct decl *d, const char *id, enum lang lang)
+{
+	static const struct {
+		const char *id;
+		enum nmsg m;
+	} known[] = {
+	        {"subject_group", NM_X_GROUP}, {"last_customer_event", NM_X_LAST_EVENT},
+	        {"title", NM_X_POSITION},      {"start_date", NM_X_START},
+	        {"end_date", NM_X_END},        {"organisation", NM_X_ORGANISATION},
+	};
+	const struct decl_field *f = id ? decl_field(d, id) : NULL;
+	if (f) {
+		decl_html(out, &f->label, lang, id);
+		return;
+	}
+	for (size_t i = 0; id && i < sizeof(known) / sizeof(known[0]); i++)
+		if (strcmp(known[i].id, id) == 0) {
+			html_text(out, nmsg(known[i].m, lang));
+			return;
+		}
+	html_text(out, id);
+}
+
+/* A date or time as `lang` writes it: the date, and for a time hh:mm UTC after it. */
+static void when_html(struct buf *out, enum lang lang, const char *iso)
+{
+	char tmp[32];
+	if (!iso)
+		return;
+	html_text(out, lang_date(lang, iso, tmp));
+	if (strlen(iso) >= 16 && iso[10] == 'T') {
+		char hm[6];
+		memcpy(hm, iso + 11, 5);
+		hm[5] = '\0';
+		buf_putc(out, ' ');
+		html_text(out, hm);
+		buf_puts(out, " UTC");
+	}
+}
+
+static void value_html(struct buf *out, const json_t *v)
+{
+	if (json_is_string(v)) {
+		html_text(out, json_string_value(v));
+	} else if (v && !json_is_null(v)) {
+		char *text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+		html_text(out, text);
+		free(text);
+	}
+}
+
+static void section_open(struct buf *out, const char *id, enum lang lang, enum nmsg heading)
+{
+	buf_puts(out, "<section aria-labelledby=\"");
+	html_attr(out, id);
+	buf_puts(out, "\">\n<h2 id=\"");
+	html_attr(out, id);
+	buf_puts(out, "\">");
+	html_text(out, nmsg(heading, lang));
+	buf_puts(out, "</h2>\n");
+}
+
+/* Opens a table with the column headings `cols` (n of them). */
+static void table_open(struct buf *out, enum lang lang, const enum nmsg *cols, size_t n)
+{
+	buf_puts(out, "<table>\n<thead><tr>");
+	for (size_t i = 0; i < n; i++) {
+		buf_puts(out, "<th scope=\"col\">");
+		html_text(out, nmsg(cols[i], lang));
+		buf_puts(out, "</th>");
+	}
+	buf_puts(out, "</tr></thead>\n<tbody>\n");
+}
+
+static void td_text(struct buf *out, const char *s)
+{
+	buf_puts(out, "<td>");
+	html_text(out, s);
+	buf_puts(out, "</td>");
+}
+
+/* A row of the two-column table of the subject's data; the label is already escaped by the
+ * caller's writer through `label` (a catalogue message) or written by `field`. */
+static void kv_row(struct buf *out, const struct decl *d, enum lang lang, const char *field,
+                   enum nmsg label, const json_t *value)
+{
+	if (!value || json_is_null(value))
+		return;
+	buf_puts(out, "<tr><th scope=\"row\">");
+	if (field)
+		label_html(out, d, field, lang);
+	else
+		html_text(out, nmsg(label, lang));
+	buf_puts(out, "</th><td>");
+	const struct decl_field *f = field ? decl_field(d, field) : NULL;
+	if (f && f->type == FT_DATE && json_is_string(value))
+		when_html(out, lang, json_string_value(value));
+	else
+		value_html(out, value);
+	buf_puts(out, "</td></tr>\n");
+}
+
+/* A purpose as the declaration words it in `lang`; the export's own purpose by its name. */
+static void td_purpose(struct buf *out, const struct decl *d, const char *id, enum lang lang)
+{
+	const struct decl_purpose *p = id ? decl_purpose(d, id) : NULL;
+	buf_puts(out, "<td>");
+	if (p)
+		decl_html(out, &p->text, lang, id);
+	else if (id && strcmp(id, EXPORT_PURPOSE) == 0)
+		html_text(out, nmsg(NM_X_P_REQUEST, lang));
+	else
+		html_text(out, id);
+	buf_puts(out, "</td>");
+}
+
+static const char *status_text(const char *status, enum lang lang)
+{
+	if (!status)
+		return NULL;
+	if (strcmp(status, "active") == 0)
+		return nmsg(NM_X_ST_ACTIVE, lang);
+	if (strcmp(status, "restricted") == 0)
+		return nmsg(NM_X_ST_RESTRICTED, lang);
+	if (strcmp(status, "passivated") == 0)
+		return nmsg(NM_X_ST_PASSIVATED, lang);
+	return status;
+}
+
+static const char *action_text(const char *action, enum lang lang)
+{
+	static const struct {
+		const char *action;
+		enum nmsg m;
+	} known[] = {
+	        {"read", NM_X_A_READ},         {"reveal", NM_X_A_REVEAL}, {"search", NM_X_A_SEARCH},
+	        {"create", NM_X_A_CREATE},     {"update", NM_X_A_UPDATE}, {"delete", NM_X_A_DELETE},
+	        {"disclose", NM_X_A_DISCLOSE}, {"export", NM_X_A_EXPORT},
+	};
+	for (size_t i = 0; action && i < sizeof(known) / sizeof(known[0]); i++)
+		if (strcmp(known[i].action, action) == 0)
+			return nmsg(known[i].m, lang);
+	return action;
+}
+
+/* A cell with the source of a value: what kind of source the declaration says it is. */
+static void td_source(struct buf *out, const struct decl *d, const char *id, enum lang lang)
+{
+	const struct decl_source *s = id ? decl_source(d, id) : NULL;
+	buf_puts(out, "<td>");
+	html_text(out, s ? nmsg((enum nmsg)(NM_SK_SUBJECT + s->kind), lang) : id);
+	buf_puts(out, "</td>");
+}
+
+static void letter_subject(struct buf *out, const struct decl *d, const json_t *s, enum lang lang)
+{
+	const json_t *v;
+	section_open(out, "data", lang, NM_X_H_DATA);
+	buf_puts(out, "<table class=\"kv\">\n<tbody>\n");
+	kv_row(out, d, lang, NULL, NM_X_ID, json_object_get(s, "id"));
+	const json_t *names = json_object_get(s, "names");
+	kv_row(out, d, lang, "first_name", 0, json_object_get(names, "first_name"));
+	kv_row(out, d, lang, "last_name", 0, json_object_get(names, "last_name"));
+
+	const json_t *g = json_object_get(s, "subject_group");
+	const struct decl_group *grp = decl_group(d, member(g, "id"));
+	if (g) {
+		buf_puts(out, "<tr><th scope=\"row\">");
+		html_text(out, nmsg(NM_X_GROUP, lang));
+		buf_puts(out, "</th><td>");
+		if (grp)
+			decl_html(out, &grp->name, lang, member(g, "id"));
+		else
+			html_text(out, member(g, "id"));
+		buf_puts(out, "</td></tr>\n");
+	}
+	const char *basis = member(json_object_get(s, "legal_basis"), "basis");
+	if (basis && basis[0] >= 'a' && basis[0] <= 'f' && !basis[1]) {
+		buf_puts(out, "<tr><th scope=\"row\">");
+		html_text(out, nmsg(NM_BASIS_LABEL, lang));
+		buf_puts(out, "</th><td>");
+		html_text(out, nmsg((enum nmsg)(NM_BASIS_A + (basis[0] - 'a')), lang));
+		if (grp && grp->basis_text.s[LANG_FI]) {
+			buf_puts(out, "<br>");
+			decl_html(out, &grp->basis_text, lang, NULL);
+		}
+		buf_puts(out, "</td></tr>\n");
+	}
+	const char *source = member(json_object_get(s, "source"), "id");
+	if (source) {
+		buf_puts(out, "<tr><th scope=\"row\">");
+		html_text(out, nmsg(NM_X_SOURCE, lang));
+		buf_puts(out, "</th>");
+		td_source(out, d, source, lang);
+		buf_puts(out, "</tr>\n");
+	}
+	if ((v = json_object_get(s, "status"))) {
+		json_t *st = json_string(status_text(json_string_value(v), lang));
+		kv_row(out, d, lang, NULL, NM_X_STATUS, st);
+		json_decref(st);
+	}
+	static const struct {
+		const char *key;
+		enum nmsg m;
+	} dates[] = {{"created_at", NM_X_CREATED},
+	             {"updated_at", NM_UPDATED},
+	             {"last_customer_event", NM_X_LAST_EVENT}};
+	for (size_t i = 0; i < sizeof(dates) / sizeof(dates[0]); i++) {
+		const char *at = member(s, dates[i].key);
+		if (!at)
+			continue;
+		buf_puts(out, "<tr><th scope=\"row\">");
+		html_text(out, nmsg(dates[i].m, lang));
+		buf_puts(out, "</th><td>");
+		when_html(out, lang, at);
+		buf_puts(out, "</td></tr>\n");
+	}
+	size_t k;
+	const json_t *a;
+	json_array_foreach (json_object_get(s, "attributes"), k, a)
+		kv_row(out, d, lang, member(a, "field"), 0, json_object_get(a, "value"));
+	buf_puts(out, "</tbody>\n</table>\n</section>\n");
+}
+
+static void none(struct buf *out, enum lang lang)
+{
+	buf_puts(out, "<p>");
+	html_text(out, nmsg(NM_X_NONE, lang));
+	buf_puts(out, "</p>\n");
+}
+
+static void letter_contacts(struct buf *out, const struct decl *d, const json_t *list,
+                            enum lang lang)
+{
+	static const enum nmsg cols[] = {NM_X_FIELD, NM_X_VALUE, NM_X_SOURCE, NM_X_COLLECTED};
+	size_t k;
+	const json_t *c;
+	section_open(out, "contacts", lang, NM_X_H_CONTACTS);
+	if (!json_array_size(list)) {
+		none(out, lang);
+	} else {
+		table_open(out, lang, cols, 4);
+		json_array_foreach (list, k, c) {
+			buf_puts(out, "<tr><td>");
+			label_html(out, d, member(c, "field"), lang);
+			buf_puts(out, "</td>");
+			td_text(out, member(c, "value"));
+			td_source(out, d, member(c, "source"), lang);
+			buf_puts(out, "<td>");
+			when_html(out, lang, member(c, "collected_at"));
+			buf_puts(out, "</td></tr>\n");
+		}
+		buf_puts(out, "</tbody>\n</table>\n");
+	}
+	buf_puts(out, "</section>\n");
+}
+
+static void letter_affiliations(struct buf *out, const json_t *list, enum lang lang)
+{
+	static const enum nmsg cols[] = {NM_X_ORGANISATION, NM_YTUNNUS, NM_UNIT,
+	                                 NM_X_POSITION,     NM_X_START, NM_X_END};
+	size_t k;
+	const json_t *a;
+	section_open(out, "affiliations", lang, NM_X_H_AFFILIATIONS);
+	if (!json_array_size(list)) {
+		none(out, lang);
+	} else {
+		table_open(out, lang, cols, 6);
+		json_array_foreach (list, k, a) {
+			const json_t *o = json_object_get(a, "organisation");
+			buf_puts(out, "<tr>");
+			td_text(out, member(o, "name"));
+			td_text(out, member(o, "ytunnus"));
+			td_text(out, member(o, "department"));
+			td_text(out, member(a, "title"));
+			buf_puts(out, "<td>");
+			when_html(out, lang, member(a, "start_date"));
+			buf_puts(out, "</td><td>");
+			when_html(out, lang, member(a, "end_date"));
+			buf_puts(out, "</td></tr>\n");
+		}
+		buf_puts(out, "</tbody>\n</table>\n");
+	}
+	buf_puts(out, "</section>\n");
+}
+
+static void letter_history(struct buf *out, const struct decl *d, const json_t *list,
+                           enum lang lang)
+{
+	static const enum nmsg cols[] = {NM_X_TIME, NM_X_FIELD, NM_X_OLD,
+	                                 NM_X_NEW,  NM_X_ACTOR, NM_X_REASON};
+	size_t k;
+	const json_t *h;
+	section_open(out, "history", lang, NM_X_H_HISTORY);
+	if (!json_array_size(list)) {
+		none(out, lang);
+	} else {
+		table_open(out, lang, cols, 6);
+		json_array_foreach (list, k, h) {
+			buf_puts(out, "<tr><td>");
+			when_html(out, lang, member(h, "at"));
+			buf_puts(out, "</td><td>");
+			label_html(out, d, member(h, "field"), lang);
+			buf_puts(out, "</td>");
+			td_text(out, member(h, "old"));
+			td_text(out, member(h, "new"));
+			td_text(out, member(h, "actor"));
+			td_text(out, member(h, "reason"));
+			buf_puts(out, "</tr>\n");
+		}
+		buf_puts(out, "</tbody>\n</table>\n");
+	}
+	buf_puts(out, "</section>\n");
+}
+
+static void letter_disclosures(struct buf *out, const struct decl *d, const json_t *list,
+                               enum lang lang)
+{
+	static const enum nmsg cols[] = {NM_X_TIME, NM_X_RECIPIENT, NM_X_PURPOSE, NM_BASIS_LABEL,
+	                                 NM_X_CATEGORIES};
+	size_t k, i;
+	const json_t *x, *c;
+	section_open(out, "disclosures", lang, NM_X_H_DISCLOSURES);
+	if (!json_array_size(list)) {
+		none(out, lang);
+	} else {
+		table_open(out, lang, cols, 5);
+		json_array_foreach (list, k, x) {
+			const char *rid = member(json_object_get(x, "recipient"), "id");
+			const struct decl_recipient *r = rid ? decl_recipient(d, rid) : NULL;
+			buf_puts(out, "<tr><td>");
+			when_html(out, lang, member(x, "at"));
+			buf_puts(out, "</td><td>");
+			if (r)
+				decl_html(out, &r->name, lang, rid);
+			else
+				html_text(out, rid);
+			buf_puts(out, "</td>");
+			td_purpose(out, d, member(x, "purpose"), lang);
+			td_text(out, member(x, "legal_basis"));
+			buf_puts(out, "<td>");
+			json_array_foreach (json_object_get(x, "categories"), i, c) {
+				const struct decl_category *cat = decl_category(d, member(c, "id"));
+				if (i)
+					buf_puts(out, ", ");
+				if (cat)
+					decl_html(out, &cat->name, lang, member(c, "id"));
+				else
+					html_text(out, member(c, "id"));
+			}
+			buf_puts(out, "</td></tr>\n");
+		}
+		buf_puts(out, "</tbody>\n</table>\n");
+	}
+	buf_puts(out, "</section>\n");
+}
+
+static void letter_usage(struct buf *out, const struct decl *d, const json_t *list, enum lang lang)
+{
+	static const enum nmsg cols[] = {NM_X_TIME, NM_X_ACTOR, NM_X_ACTION, NM_X_PURPOSE};
+	size_t k;
+	const json_t *u;
+	section_open(out, "usage", lang, NM_X_H_USAGE);
+	buf_puts(out, "<p>");
+	html_text(out, nmsg(NM_X_USAGE_INTRO, lang));
+	buf_puts(out, "</p>\n");
+	if (!json_array_size(list)) {
+		none(out, lang);
+	} else {
+		table_open(out, lang, cols, 4);
+		json_array_foreach (list, k, u) {
+			buf_puts(out, "<tr><td>");
+			when_html(out, lang, member(u, "at"));
+			buf_puts(out, "</td>");
+			td_text(out, member(u, "actor"));
+			td_text(out, action_text(member(u, "action"), lang));
+			td_purpose(out, d, member(u, "purpose"), lang);
+			buf_puts(out, "</tr>\n");
+		}
+		buf_puts(out, "</tbody>\n</table>\n");
+	}
+	buf_puts(out, "</section>\n");
+}
+
+/* Tables on top of the notice's style sheet: the letter is a file, so its style is inline. */
+static const char letter_css[] =
+        "table{border-collapse:collapse;width:100%;margin:.5rem 0 1rem;font-size:.95rem}"
+        "th,td{text-align:left;vertical-align:top;padding:.3rem .5rem;border-bottom:1px solid "
+        "#ccc}thead th{border-bottom:2px solid #1a1a1a}table.kv th{width:40%;font-weight:600}"
+        "@media print{table{page-break-inside:auto}tr{page-break-inside:avoid}}\n";
+
+int export_letter(struct kctx *ctx, const json_t *export, enum lang lang, struct buf *out)
+{
+	const json_t *s = json_object_get(export, "subject");
+	const char *fmt = member(export, "format");
+	const char *rid = member(json_object_get(export, "register"), "id");
+	if (!json_is_object(s) || !fmt || strcmp(fmt, EXPORT_FORMAT) != 0 || !rid)
+		return kerr_set(ctx->err, KERR_INVALID, NULL, "not an export of kortisto");
+	const struct decl *d = app_register(ctx->app, rid);
+	if (!d)
+		return kerr_set(ctx->err, KERR_NOTFOUND, "register", "register '%s' not found",
+		                rid);
+	if ((int)lang < 0 || lang >= LANG__MAX)
+		lang = LANG_FI;
+	const char *kind = member(export, "kind");
+	bool portable = kind && strcmp(kind, "portability") == 0;
+	bool fb = false;
+	const char *name = decl_text(&d->name, lang, &fb);
+
+	buf_puts(out, "<!doctype html>\n<html lang=\"");
+	buf_puts(out, lang_code(lang));
+	buf_puts(out, "\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" "
+	              "content=\"width=device-width, initial-scale=1\">\n<title>");
+	html_text(out, nmsg(NM_X_KIND, lang));
+	buf_puts(out, " – ");
+	html_text(out, name);
+	buf_puts(out, "</title>\n<style>");
+	buf_puts(out, notice_css());
+	buf_puts(out, letter_css);
+	buf_puts(out, "</style>\n</head>\n<body>\n<header>\n<p class=\"kind\">");
+	html_text(out, nmsg(NM_X_KIND, lang));
+	buf_puts(out, "</p>\n<h1>");
+	decl_html(out, &d->name, lang, rid);
+	buf_puts(out, "</h1>\n<p>");
+	html_text(out, nmsg(portable ? NM_X_PORTABLE_LAW : NM_X_LAW, lang));
+	buf_puts(out, "</p>\n<dl>\n<dt>");
+	html_text(out, nmsg(NM_X_REGISTER, lang));
+	buf_puts(out, "</dt><dd>");
+	decl_html(out, &d->name, lang, rid);
+	buf_puts(out, "</dd>\n<dt>");
+	html_text(out, nmsg(NM_X_GENERATED, lang));
+	buf_puts(out, "</dt><dd>");
+	when_html(out, lang, member(export, "generated_at"));
+	buf_puts(out, "</dd>\n</dl>\n</header>\n<main>\n<p>");
+	html_text(out, nmsg(NM_X_INTRO, lang));
+	buf_puts(out, "</p>\n");
+
+	letter_subject(out, d, s, lang);
+	letter_contacts(out, d, json_object_get(export, "contact_points"), lang);
+	/* A portable export has only what the subject provided: no further sections. */
+	const json_t *v;
+	if ((v = json_object_get(export, "affiliations")))
+		letter_affiliations(out, v, lang);
+	if ((v = json_object_get(export, "change_history")))
+		letter_history(out, d, v, lang);
+	if ((v = json_object_get(export, "disclosures")))
+		letter_disclosures(out, d, v, lang);
+	if ((v = json_object_get(export, "usage_log")))
+		letter_usage(out, d, v, lang);
+
+	/* Art. 15(1)(a)–(h) and the controller, in the words of the register's notice. */
+	section_open(out, "processing", lang, NM_X_H_PROCESSING);
+	buf_puts(out, "<p>");
+	html_text(out, nmsg(NM_X_PROCESSING_INTRO, lang));
+	buf_puts(out, "</p>\n</section>\n");
+	for (int p = 0; p < NP__MAX; p++)
+		notice_part_html(d, lang, (enum notice_part)p, out);
+	buf_puts(out, "</main>\n</body>\n</html>\n");
+	return 0;
+}

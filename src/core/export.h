@@ -1,0 +1,87 @@
+/*
+ * The data subject's copy of their data: the access export (GDPR Art. 15, R-01) of everything
+ * one register holds about a person, and the portability export (Art. 20, R-10) of what the
+ * person provided themselves, as one JSON document; its CSV form; and a readable letter in
+ * Finnish, Swedish or English with the Art. 15(1)(a)–(h) information from the declaration.
+ * The request workflow calls these when it fulfils a request. Only a manager of the register
+ * or the operator may export, and every export is a logged read of personal data (S-04).
+ */
+#ifndef KORTISTO_EXPORT_H
+#define KORTISTO_EXPORT_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "decl/decl.h"
+#include "util/buf.h"
+
+struct kctx;
+
+enum export_flags {
+	EXPORT_PORTABLE = 1 << 0, /* Art. 20: only what the subject provided, for processing on
+	                           * consent or contract */
+};
+
+/* The purpose an export is logged with when the caller gave none (ctx->purpose NULL): it
+ * serves the subject's own request, not a purpose the register declares. */
+#define EXPORT_PURPOSE "data_subject_request"
+
+/*
+ * Everything register `rid` holds about person `person_id`, as a new JSON object the caller
+ * owns (*out; NULL on error):
+ *
+ *   {format: "kortisto-export/1", kind: "access"|"portability",
+ *    register: {id, name, version}, generated_at,
+ *    subject: {id, names: {first_name, last_name}, subject_group: {id, name},
+ *              legal_basis: {basis, article, text}, source: {id, kind}, status, created_at,
+ *              updated_at, last_customer_event,
+ *              attributes: [{field, label, category, value, sensitive, source}]},
+ *    contact_points: [{kind, field, label, value, source, collected_at, collected_by}],
+ *    affiliations: [{id, organisation: {id, name, ytunnus, department}, title, start_date,
+ *                    end_date, end_reason}],
+ *    change_history: [{at, entity, entity_id, field, old, new, actor, reason}],
+ *    disclosures: [{id, at, recipient: {id, name}, purpose, legal_basis,
+ *                   categories: [{id, name}]}],
+ *    usage_log: [{at, actor, action, purpose}]}
+ *
+ * Labels and names are the declaration's Finnish texts; ids are kept so a letter can use
+ * another language. The henkilötunnus and sensitive attributes are given in full: this is
+ * the subject's own copy. Values the change history holds masked stay masked.
+ *
+ * With EXPORT_PORTABLE (R-10) only data the subject provided is given (names, attributes and
+ * contact points whose source the declaration marks `kind: subject`), without status, dates,
+ * affiliations, history, disclosures or the usage log; KERR_REFUSED (field "legal_basis")
+ * when the subject is processed on a basis other than a (consent) or b (contract).
+ *
+ * Only the operator or a manager of `rid` may export (KERR_FORBIDDEN otherwise). The export
+ * is logged as action "export" on the person (reason "access" or "portability") with
+ * ctx->purpose, which is set to EXPORT_PURPOSE when it is NULL; nothing is returned unless
+ * the entry is logged. KERR_NOTFOUND with field "register" for an unknown register, with
+ * field "person" when the register has no such person.
+ */
+int export_subject(struct kctx *ctx, const char *rid, int64_t person_id, unsigned flags,
+                   json_t **out);
+
+/*
+ * Appends the names, attributes and contact points of export `export` (from export_subject,
+ * normally a portable one) to `out` as CSV (RFC 4180, CRLF line ends, every field quoted):
+ * a header row `section,field,value,source,collected_at`, then one row per value. A cell
+ * beginning with =, +, - or @ is prefixed with an apostrophe so that a spreadsheet does not
+ * run it as a formula. Returns 0, or KERR_INVALID (nothing appended) when `export` is not an
+ * export document.
+ */
+int export_csv(const json_t *export, struct buf *out);
+
+/*
+ * Appends export `export` to `out` as a self-contained HTML letter in `lang`: the subject's
+ * data in plain sections, labelled from the register's declaration in that language (Finnish
+ * where it has none, marked), then the Art. 15(1)(a)–(h) information as the register's privacy
+ * notice gives it: controller, purposes and legal bases, categories, sources, recipients,
+ * transfers, retention, automated decisions, the rights and the complaint authority. Every
+ * text goes through the escaping writers. Reads only the declaration, so it logs nothing.
+ * Returns 0, KERR_INVALID (not an export document) or KERR_NOTFOUND (field "register": the
+ * register is gone); nothing is appended on error.
+ */
+int export_letter(struct kctx *ctx, const json_t *export, enum lang lang, struct buf *out);
+
+#endif
