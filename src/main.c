@@ -24,7 +24,7 @@ static const struct {
         {"init", cmd_init, "init [DIR]                    create a data directory"},
         {"serve", cmd_serve, "serve [--listen ADDR:PORT]    run the HTTP server"},
         {"register", cmd_register, "register check|load|list|versions   declarations of registers"},
-        {"person", cmd_person, "person add|get|find|update|delete   data subjects"},
+        {"person", cmd_person, "person add|get|find|update|delete|event   data subjects"},
         {"org", cmd_org, "org add|get|find|update|delete      organisations"},
         {"affiliation", cmd_affiliation,
          "affiliation add|get|find|update|delete   roles in organisations"},
@@ -34,6 +34,8 @@ static const struct {
         {"commitment", cmd_commitment, "commitment show|set        the confidentiality commitment"},
         {"audit", cmd_audit, "audit verify|show|anchor|prune   the usage log"},
         {"disclose", cmd_disclose, "disclose --register RID …    record a disclosure"},
+        {"retention", cmd_retention,
+         "retention plan|run|runs|hold|release   the declared retention rules"},
 };
 
 static void usage(FILE *out)

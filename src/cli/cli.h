@@ -65,5 +65,8 @@ int cmd_token(struct globals *g, int argc, char **argv);      /* cli/user.c */
 int cmd_commitment(struct globals *g, int argc, char **argv); /* cli/user.c */
 int cmd_audit(struct globals *g, int argc, char **argv);      /* cli/audit.c */
 int cmd_disclose(struct globals *g, int argc, char **argv);   /* cli/audit.c */
+int cmd_retention(struct globals *g, int argc, char **argv);  /* cli/retention.c */
+/* `kortisto person event …`, called by cmd_person with the arguments after the verb. */
+int cmd_person_event(struct globals *g, int argc, char **argv); /* cli/retention.c */
 
 #endif

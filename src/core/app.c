@@ -75,7 +75,13 @@ static const char default_config[] =
         "# (empty = DATADIR/audit-anchors.log; keep a copy where the database is not).\n"
         "usage_log_retention_days = 1825\n"
         "audit_anchor_interval = 3600\n"
-        "audit_anchor_file =\n";
+        "audit_anchor_file =\n"
+        "\n"
+        "# Retention: the directory archive_then_delete rules write their packages to\n"
+        "# (empty = DATADIR/archive), and how many persons or records one transaction of a\n"
+        "# retention run handles.\n"
+        "archive_dir =\n"
+        "retention_batch = 500\n";
 
 void kctx_set_now(struct kctx *ctx, int64_t t)
 {
@@ -173,6 +179,7 @@ static const struct int_setting int_settings[] = {
         INT_SETTING(signin_lock_seconds, 1, 86400, 900),
         INT_SETTING(usage_log_retention_days, 0, 36500, 1825),
         INT_SETTING(audit_anchor_interval, 1, 86400 * 7, 3600),
+        INT_SETTING(retention_batch, 1, 100000, 500),
 };
 
 /* String settings: key, buffer and its size. */
@@ -184,10 +191,9 @@ static const struct {
 	const char *key;
 	size_t offset, size;
 } str_settings[] = {
-        STR_SETTING(listen),
-        STR_SETTING(tls_cert),
-        STR_SETTING(tls_key),
-        STR_SETTING(audit_anchor_file),
+        STR_SETTING(listen),      STR_SETTING(tls_cert),
+        STR_SETTING(tls_key),     STR_SETTING(audit_anchor_file),
+        STR_SETTING(archive_dir),
 };
 
 static void config_defaults(struct config *cfg)

@@ -44,6 +44,10 @@ struct config {
 	char tls_cert[512]; /* PEM files; both empty = plain HTTP (behind a TLS proxy) */
 	char tls_key[512];
 	int request_timeout; /* seconds a connection may stay idle or slow */
+
+	/* retention (L-01, L-07) */
+	char archive_dir[512]; /* where archive packages go ("" = DATADIR/archive) */
+	int retention_batch;   /* persons or records per transaction of a retention run */
 };
 
 struct app_register {

@@ -907,43 +907,72 @@ int person_update(struct kctx *ctx, const char *rid, int64_t id, json_t *patch)
 
 /* ---------------------------------------------------------------- delete */
 
-int person_delete(struct kctx *ctx, const char *rid, int64_t id)
+int person_erase_tx(struct kctx *ctx, const char *rid, int64_t id, const char *action,
+                    const char *reason)
 {
 	int rc;
-	if (!app_register(ctx->app, rid))
-		return kerr_set(ctx->err, KERR_NOTFOUND, "register", "register '%s' not found",
-		                rid ? rid : "");
-	if ((rc = store_begin_write(ctx->db, ctx->err)))
-		return rc;
 	/* Affiliations go with the person (cascade); their history must go first. */
 	struct query *q = store_query(ctx->db, ST_HISTORY_DELETE_AFFILIATIONS);
 	q_text(q, 1, rid);
 	q_int(q, 2, id);
 	q_int(q, 3, 0);
 	if ((rc = q_exec(q, ctx->err)))
-		goto fail;
+		return rc;
 	q = store_query(ctx->db, ST_PERSON_DELETE);
 	q_text(q, 1, rid);
 	q_int(q, 2, id);
 	if ((rc = q_exec(q, ctx->err)))
-		goto fail;
-	if (store_changes(ctx->db) == 0) {
-		rc = kerr_set(ctx->err, KERR_NOTFOUND, "id",
-		              "person %" PRId64 " not found in register '%s'", id, rid);
-		goto fail;
-	}
+		return rc;
+	if (store_changes(ctx->db) == 0)
+		return kerr_set(ctx->err, KERR_NOTFOUND, "id",
+		                "person %" PRId64 " not found in register '%s'", id, rid);
 	if ((rc = search_remove(ctx, SEARCH_PERSONS, id)) || (rc = search_mark_purge(ctx)))
-		goto fail;
+		return rc;
 	q = store_query(ctx->db, ST_HISTORY_DELETE);
 	q_text(q, 1, rid);
 	q_text(q, 2, "person");
 	q_int(q, 3, id);
-	if ((rc = q_exec(q, ctx->err)) ||
-	    (rc = usage_record(ctx, "delete", rid, "person", id, NULL)))
-		goto fail;
-	return store_commit(ctx->db, ctx->err);
-fail:
-	store_rollback(ctx->db);
+	if ((rc = q_exec(q, ctx->err)))
+		return rc;
+	return usage_record(ctx, action, rid, "person", id, reason);
+}
+
+int person_delete(struct kctx *ctx, const char *rid, int64_t id)
+{
+	if (!app_register(ctx->app, rid))
+		return kerr_set(ctx->err, KERR_NOTFOUND, "register", "register '%s' not found",
+		                rid ? rid : "");
+	IN_WRITE_TX(ctx, person_erase_tx(ctx, rid, id, "delete", NULL));
+}
+
+/* ---------------------------------------------------------------- for retention */
+
+int person_facts_load(struct kctx *ctx, const char *rid, int64_t id, struct person_facts *out)
+{
+	struct person_rec r = {0};
+	memset(out, 0, sizeof(*out));
+	int rc = rec_load(ctx, rid, id, &r);
+	if (rc) {
+		json_decref(r.attrs);
+		return rc;
+	}
+	out->group = r.group;
+	out->email = r.cp[CP_EMAIL];
+	out->phone = r.cp[CP_PHONE];
+	out->attrs = r.attrs;
+	return 0;
+}
+
+int person_archive_view(struct kctx *ctx, const char *rid, int64_t id, struct buf *out)
+{
+	const struct decl *d = app_register(ctx->app, rid);
+	if (!d)
+		return kerr_set(ctx->err, KERR_NOTFOUND, "register", "register '%s' not found",
+		                rid ? rid : "");
+	size_t mark = out->len;
+	int rc = view(ctx, d, rid, id, PERSON_REVEAL_SENSITIVE | PERSON_HISTORY, out);
+	if (rc)
+		buf_cut(out, mark);
 	return rc;
 }
 

@@ -146,6 +146,7 @@ static const char *const stmt_text[ST__MAX] = {
 
 #include "store/stmt_account.inc"
 #include "store/stmt_audit.inc"
+#include "store/stmt_retention.inc"
 };
 
 const char *stmt_sql(enum stmt_id id)

@@ -75,6 +75,8 @@ enum stmt_id {
 #include "store/stmt_account_ids.inc"
 /* usage log, hash chain, checkpoints, disclosures */
 #include "store/stmt_audit_ids.inc"
+/* person records, legal holds, retention runs */
+#include "store/stmt_retention_ids.inc"
 	ST__MAX
 };
 
