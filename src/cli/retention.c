@@ -74,7 +74,8 @@ static bool parse(int argc, char **argv, struct opts *o)
 				return false;
 			}
 		} else if (strcmp(a, "--pause") == 0) {
-			if (strcmp(v, "0") != 0 && (!cli_parse_id(v, &o->pause) || o->pause > 60000)) {
+			if (strcmp(v, "0") != 0 &&
+			    (!cli_parse_id(v, &o->pause) || o->pause > 60000)) {
 				fprintf(stderr, "kortisto: --pause: 0 to 60000 milliseconds\n");
 				return false;
 			}
@@ -123,8 +124,9 @@ static void print_plan(json_t *plan)
 			if (json_object_get(rule, "note"))
 				printf("    %s\n", jstr(rule, "note"));
 			json_array_foreach (json_object_get(rule, "parts"), j, part) {
-				printf("    %s: %lld due, %lld held, %lld kept by exception", jstr(part, "part"),
-				       jint(part, "due"), jint(part, "held"), jint(part, "excepted"));
+				printf("    %s: %lld due, %lld held, %lld kept by exception",
+				       jstr(part, "part"), jint(part, "due"), jint(part, "held"),
+				       jint(part, "excepted"));
 				if (json_array_size(json_object_get(part, "sample"))) {
 					printf("; due for example: ");
 					put_ids(json_object_get(part, "sample"));
@@ -204,9 +206,8 @@ int cmd_retention(struct globals *g, int argc, char **argv)
 		        hold ? " and --reason" : "");
 		goto usage;
 	}
-	if (o.type || o.at || o.id || (o.person && !(hold || release)) ||
-	    (o.reason && !hold) || ((o.batch || o.has_pause) && !run) || (o.limit && !runs) ||
-	    (o.rid && runs)) {
+	if (o.type || o.at || o.id || (o.person && !(hold || release)) || (o.reason && !hold) ||
+	    ((o.batch || o.has_pause) && !run) || (o.limit && !runs) || (o.rid && runs)) {
 		fprintf(stderr, "kortisto: an option that %s does not take\n", verb);
 		goto usage;
 	}
@@ -244,8 +245,8 @@ int cmd_retention(struct globals *g, int argc, char **argv)
 			printf("person %lld of %s is on legal hold\n", (long long)o.person, o.rid);
 	} else {
 		if ((rc = retention_release(&c.ctx, o.rid, o.person)) == 0)
-			printf("person %lld of %s is released from legal hold\n", (long long)o.person,
-			       o.rid);
+			printf("person %lld of %s is released from legal hold\n",
+			       (long long)o.person, o.rid);
 	}
 	if (rc)
 		status = cli_fail(&c);

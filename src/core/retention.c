@@ -186,9 +186,10 @@ static int event_add_tx(struct kctx *ctx, const char *rid, int64_t person_id,
 	const struct decl *d = app_register(ctx->app, rid);
 	const struct decl_category *cat = rt->category ? decl_category(d, rt->category) : NULL;
 	if (cat && !decl_category_applies(cat, group))
-		return kerr_set(ctx->err, KERR_REFUSED, "type",
-		                "type: records of type '%s' are not declared for subject group '%s'",
-		                rt->id, group);
+		return kerr_set(
+		        ctx->err, KERR_REFUSED, "type",
+		        "type: records of type '%s' are not declared for subject group '%s'",
+		        rt->id, group);
 	struct query *q = store_query(ctx->db, ST_REC_INSERT);
 	q_text(q, 1, rid);
 	q_int(q, 2, person_id);
@@ -359,8 +360,8 @@ static bool excepted(const struct decl_rule *r, json_t *attrs)
 			s = json_string_value(v);
 		else if (json_is_boolean(v))
 			s = json_is_true(v) ? "true" : "false";
-		else if (json_is_integer(v) &&
-		         snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v)) > 0)
+		else if (json_is_integer(v) && snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
+		                                        json_integer_value(v)) > 0)
 			s = num;
 		if (s && r->except[i].equals && strcmp(s, r->except[i].equals) == 0)
 			return true;
@@ -369,8 +370,8 @@ static bool excepted(const struct decl_rule *r, json_t *attrs)
 }
 
 /* Reads up to `limit` candidates after the cursor into c[0..*n-1]. */
-static int fetch(struct kctx *ctx, const struct part *p, const char *cursor_day,
-                 int64_t cursor_id, int limit, struct cand *c, size_t *n)
+static int fetch(struct kctx *ctx, const struct part *p, const char *cursor_day, int64_t cursor_id,
+                 int limit, struct cand *c, size_t *n)
 {
 	struct query *q;
 	int rc;
@@ -694,9 +695,10 @@ static int package_write(struct kctx *ctx, const struct part *p, const char *nam
 		if (asprintf(&path, "%s/%s", tmp, files[i].name) < 0 ||
 		    write_all(path, files[i].b.p ? files[i].b.p : "", files[i].b.len) != 0)
 			goto io;
-		json_array_append_new(list, json_pack("{sssIsIss}", "name", files[i].name,
-		                                      "records", (json_int_t)files[i].lines, "bytes",
-		                                      (json_int_t)files[i].b.len, "sha256", hex));
+		json_array_append_new(list,
+		                      json_pack("{sssIsIss}", "name", files[i].name, "records",
+		                                (json_int_t)files[i].lines, "bytes",
+		                                (json_int_t)files[i].b.len, "sha256", hex));
 	}
 	mtext = json_dumps(manifest, JSON_INDENT(2) | JSON_SORT_KEYS);
 	free(path);
@@ -783,8 +785,7 @@ static int act_person(struct kctx *ctx, const struct part *p, int64_t id)
 	char *stats = NULL;
 	int rc = 0;
 	switch (p->rule->action) {
-	case RA_DELETE:
-		return person_erase_tx(ctx, p->rid, id, "delete", rule);
+	case RA_DELETE: return person_erase_tx(ctx, p->rid, id, "delete", rule);
 	case RA_ARCHIVE_THEN_DELETE:
 		if ((rc = usage_record(ctx, "archive", p->rid, "person", id, rule)))
 			return rc;
@@ -809,8 +810,7 @@ static int act_person(struct kctx *ctx, const struct part *p, int64_t id)
 			break;
 		rc = person_erase_tx(ctx, p->rid, id, "passivate", rule);
 		break;
-	default:
-		break;
+	default: break;
 	}
 	free(stats);
 	json_decref(f.attrs);
@@ -848,8 +848,8 @@ static int act_record(struct kctx *ctx, const struct part *p, int64_t id, int64_
  * `dry`). With archive_then_delete the batch's package is written and verified before the
  * first deletion. `package` names it.
  */
-static int decide(struct kctx *ctx, const struct part *p, const struct cand *c, size_t n,
-                  bool dry, const char *package, struct tally *t)
+static int decide(struct kctx *ctx, const struct part *p, const struct cand *c, size_t n, bool dry,
+                  const char *package, struct tally *t)
 {
 	int64_t *ids = arena_alloc(ctx->mem, (n + 1) * sizeof(*ids));
 	int64_t *owners = arena_alloc(ctx->mem, (n + 1) * sizeof(*owners));
@@ -945,11 +945,12 @@ static int plan_part(struct kctx *ctx, struct part *p, json_t *parts, int batch)
 	if (rc)
 		return rc;
 	json_array_append_new(
-	        parts, json_pack("{sssIsIsIsoso}", "part", p->name, "due", (json_int_t)t.acted,
-	                         "held", (json_int_t)t.held, "excepted", (json_int_t)t.excepted,
-	                         "sample", id_array(t.sample[SAMPLE_ACTED], t.nsample[SAMPLE_ACTED]),
-	                         "sample_excepted",
-	                         id_array(t.sample[SAMPLE_EXCEPTED], t.nsample[SAMPLE_EXCEPTED])));
+	        parts,
+	        json_pack("{sssIsIsIsoso}", "part", p->name, "due", (json_int_t)t.acted, "held",
+	                  (json_int_t)t.held, "excepted", (json_int_t)t.excepted, "sample",
+	                  id_array(t.sample[SAMPLE_ACTED], t.nsample[SAMPLE_ACTED]),
+	                  "sample_excepted",
+	                  id_array(t.sample[SAMPLE_EXCEPTED], t.nsample[SAMPLE_EXCEPTED])));
 	return 0;
 }
 
@@ -959,8 +960,8 @@ static int plan_register(struct kctx *ctx, const struct app_register *ar, json_t
 	json_t *rules = json_array(), *holds = json_array();
 	int batch = ctx->app->cfg.retention_batch;
 	int rc = 0;
-	json_array_append_new(regs, json_pack("{sssoso}", "register", ar->id, "rules", rules,
-	                                      "holds", holds));
+	json_array_append_new(
+	        regs, json_pack("{sssoso}", "register", ar->id, "rules", rules, "holds", holds));
 	for (size_t i = 0; i < d->retention.nrules && !rc; i++) {
 		const struct decl_rule *r = &d->retention.rules[i];
 		char after[48] = "";
@@ -985,9 +986,9 @@ static int plan_register(struct kctx *ctx, const struct app_register *ar, json_t
 	q_text(q, 1, ar->id);
 	int qr;
 	while (!rc && (qr = q_step(q, ctx->err)) == 1)
-		json_array_append_new(holds, json_pack("{sIssss}", "person",
-		                                       (json_int_t)q_col_int(q, 1), "held_by",
-		                                       q_col_text(q, 2), "held_at", q_col_text(q, 3)));
+		json_array_append_new(
+		        holds, json_pack("{sIssss}", "person", (json_int_t)q_col_int(q, 1),
+		                         "held_by", q_col_text(q, 2), "held_at", q_col_text(q, 3)));
 	q_done(q);
 	return rc ? rc : (qr < 0 ? qr : 0);
 }
@@ -1214,7 +1215,8 @@ static int run_part(struct kctx *ctx, struct part *p, const struct retention_opt
 			o->progress(o->progress_arg, p->rid, p->rule->id, p->name, total.examined,
 			            total.acted);
 		if (!done && o->pause_ms > 0) {
-			struct timespec ts = {o->pause_ms / 1000, (long)(o->pause_ms % 1000) * 1000000L};
+			struct timespec ts = {o->pause_ms / 1000,
+			                      (long)(o->pause_ms % 1000) * 1000000L};
 			nanosleep(&ts, NULL);
 		}
 	}
@@ -1241,14 +1243,14 @@ static int run_rules(struct kctx *ctx, int64_t id, json_t *rules)
 	q_int(q, 1, id);
 	while ((rc = q_step(q, ctx->err)) == 1)
 		json_array_append_new(
-		        rules, json_pack("{sssssssssbsIsIsIsIsI}", "register", q_col_text(q, 0),
-		                         "rule", q_col_text(q, 1), "part", q_col_text(q, 2), "action",
-		                         q_col_text(q, 3), "done", q_col_int(q, 4) != 0, "examined",
-		                         (json_int_t)q_col_int(q, 5), "acted",
-		                         (json_int_t)q_col_int(q, 6), "excepted",
-		                         (json_int_t)q_col_int(q, 7), "held",
-		                         (json_int_t)q_col_int(q, 8), "archived",
-		                         (json_int_t)q_col_int(q, 9)));
+		        rules,
+		        json_pack("{sssssssssbsIsIsIsIsI}", "register", q_col_text(q, 0), "rule",
+		                  q_col_text(q, 1), "part", q_col_text(q, 2), "action",
+		                  q_col_text(q, 3), "done", q_col_int(q, 4) != 0, "examined",
+		                  (json_int_t)q_col_int(q, 5), "acted", (json_int_t)q_col_int(q, 6),
+		                  "excepted", (json_int_t)q_col_int(q, 7), "held",
+		                  (json_int_t)q_col_int(q, 8), "archived",
+		                  (json_int_t)q_col_int(q, 9)));
 	q_done(q);
 	return rc < 0 ? rc : 0;
 }
