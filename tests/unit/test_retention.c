@@ -34,14 +34,14 @@
 
 #include "fixture.h"
 
-#define RAUMA  "rauma-crm"
-#define KEMI   "kemi-crm"
-#define ESPOO  "espoo-talent-hub"
-#define SOSPRO "sospro-marketing"
+#define RAUMA   "rauma-crm"
+#define KEMI    "kemi-crm"
+#define ESPOO   "espoo-talent-hub"
+#define SOSPRO  "sospro-marketing"
 #define EXAMPLE "example-crm"
 
 static const char *const register_files[] = {
-        "registers/rauma-crm.yaml",       "registers/kemi-crm.yaml",
+        "registers/rauma-crm.yaml",        "registers/kemi-crm.yaml",
         "registers/espoo-talent-hub.yaml", "registers/sospro-marketing.yaml",
         "registers/TEMPLATE.yaml",
 };
@@ -129,7 +129,8 @@ static json_t *plan_part(json_t *plan, const char *rid, const char *rule, const 
 			if (strcmp(json_string_value(json_object_get(r, "rule")), rule) != 0)
 				continue;
 			json_array_foreach (json_object_get(r, "parts"), j, p) {
-				if (strcmp(json_string_value(json_object_get(p, "part")), part) == 0)
+				if (strcmp(json_string_value(json_object_get(p, "part")), part) ==
+				    0)
 					return p;
 			}
 		}
@@ -166,8 +167,7 @@ static int64_t footprint(struct fx *f)
 	               "");
 }
 
-#define RAUMA_CONTACT                                                                              \
-	"\"subject_group\": \"organisation_contact\", \"source\": \"customer\""
+#define RAUMA_CONTACT "\"subject_group\": \"organisation_contact\", \"source\": \"customer\""
 
 /* ---------------------------------------------------------------- L-02: Rauma */
 
@@ -180,9 +180,10 @@ static void test_rauma_anonymized_ten_years_after_last_event(void **state)
 	int64_t a = person(f, RAUMA,
 	                   "{" RAUMA_CONTACT ", \"first_name\": \"Päivi\", \"last_name\":"
 	                   " \"Virtanen\", \"email\": \"paivi.virtanen@example.fi\"}");
-	int64_t b = person(f, RAUMA,
-	                   "{" RAUMA_CONTACT ", \"first_name\": \"Olli\", \"last_name\": \"Jatkuva\","
-	                   " \"ongoing_relationship\": true}");
+	int64_t b =
+	        person(f, RAUMA,
+	               "{" RAUMA_CONTACT ", \"first_name\": \"Olli\", \"last_name\": \"Jatkuva\","
+	               " \"ongoing_relationship\": true}");
 	/* The events: a service order and later a meeting move the last customer event; an
 	 * older billing record does not move it back. */
 	at(f, "2026-03-15");
@@ -211,12 +212,10 @@ static void test_rauma_anonymized_ten_years_after_last_event(void **state)
 	assert_false(exists(f, a));
 	assert_true(exists(f, b));
 	/* Every personal value, contact point, record, history row and index entry is gone. */
-	assert_int_equal(raw_int(f, "SELECT count(*) FROM contact_points WHERE person_id = ?1",
-	                         "i", a),
-	                 0);
-	assert_int_equal(raw_int(f, "SELECT count(*) FROM person_records WHERE person_id = ?1",
-	                         "i", a),
-	                 0);
+	assert_int_equal(
+	        raw_int(f, "SELECT count(*) FROM contact_points WHERE person_id = ?1", "i", a), 0);
+	assert_int_equal(
+	        raw_int(f, "SELECT count(*) FROM person_records WHERE person_id = ?1", "i", a), 0);
 	assert_int_equal(raw_int(f,
 	                         "SELECT count(*) FROM change_history WHERE entity = 'person'"
 	                         " AND entity_id = ?1",
@@ -465,8 +464,7 @@ static int end_affiliation(struct fx *f, const char *rid, int64_t id, const char
 	return rc;
 }
 
-#define SOSPRO_CONTACT                                                                             \
-	"\"subject_group\": \"municipality_contact\", \"source\": \"subject\""
+#define SOSPRO_CONTACT "\"subject_group\": \"municipality_contact\", \"source\": \"subject\""
 
 /* proves L-05: ending a Sospro contact's only employment deletes them at once, as the
  * declaration says; a contact with another open affiliation stays. */
@@ -484,9 +482,8 @@ static void test_sospro_employment_ended_deleted(void **state)
 	assert_int_equal(end_affiliation(f, SOSPRO, aa, "employment_ended"), 0);
 	assert_false(exists(f, a));
 	assert_int_equal(logged(f, "delete", a, "delete-on-employment-end"), 1);
-	assert_int_equal(raw_int(f, "SELECT count(*) FROM affiliations WHERE person_id = ?1", "i",
-	                         a),
-	                 0);
+	assert_int_equal(
+	        raw_int(f, "SELECT count(*) FROM affiliations WHERE person_id = ?1", "i", a), 0);
 
 	/* b still works for o2: kept. */
 	assert_int_equal(end_affiliation(f, SOSPRO, b1, "employment_ended"), 0);
@@ -508,9 +505,10 @@ static void test_sospro_employment_ended_deleted(void **state)
 static void test_kemi_until_request_never_acts(void **state)
 {
 	struct fx *f = *state;
-	int64_t a = person(f, KEMI,
-	                   "{\"subject_group\": \"client_company_contact\", \"source\": \"subject\","
-	                   " \"first_name\": \"Pysyy\"}");
+	int64_t a =
+	        person(f, KEMI,
+	               "{\"subject_group\": \"client_company_contact\", \"source\": \"subject\","
+	               " \"first_name\": \"Pysyy\"}");
 	at(f, "2099-01-01");
 	json_t *r = run(f);
 	assert_int_equal(summary_count(r, KEMI, "until-request", "person", "acted"), 0);
@@ -548,10 +546,11 @@ static void test_held_subject_skipped_and_listed(void **state)
 	json_t *p = plan_part(plan, RAUMA, "anonymize-10y", "person");
 	assert_int_equal(json_integer_value(json_object_get(p, "held")), 1);
 	assert_int_equal(json_integer_value(json_object_get(p, "due")), 0);
-	json_t *holds = json_object_get(json_array_get(json_object_get(plan, "registers"), 0),
-	                                "holds");
+	json_t *holds =
+	        json_object_get(json_array_get(json_object_get(plan, "registers"), 0), "holds");
 	assert_int_equal(json_array_size(holds), 1);
-	assert_int_equal(json_integer_value(json_object_get(json_array_get(holds, 0), "person")), a);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(holds, 0), "person")),
+	                 a);
 	/* The plan shows ids, never the reason or anything personal. */
 	char *text = json_dumps(plan, 0);
 	assert_null(strstr(text, "litigation"));
@@ -614,9 +613,8 @@ static void test_run_twice_is_idempotent(void **state)
 	for (int i = 0; i < 5; i++)
 		assert_int_equal(logged(f, "anonymize", ids[i], "anonymize-10y"), 1);
 	assert_int_equal(raw_int(f, "SELECT count(*) FROM anonymized_records", ""), 5);
-	assert_int_equal(raw_int(f, "SELECT count(*) FROM retention_runs WHERE status = 'done'",
-	                         ""),
-	                 2);
+	assert_int_equal(
+	        raw_int(f, "SELECT count(*) FROM retention_runs WHERE status = 'done'", ""), 2);
 }
 
 /* proves L-01: two runs never overlap: while one holds the lock, another is refused. */
