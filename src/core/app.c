@@ -78,10 +78,13 @@ static const char default_config[] =
         "audit_anchor_file =\n"
         "\n"
         "# Retention: the directory archive_then_delete rules write their packages to\n"
-        "# (empty = DATADIR/archive), and how many persons or records one transaction of a\n"
-        "# retention run handles.\n"
+        "# (empty = DATADIR/archive), how many persons or records one transaction of a\n"
+        "# retention run handles, and the time of day (HH:MM, UTC) from which the server\n"
+        "# runs the retention rules once a day (empty = it does not; run\n"
+        "# `kortisto retention run` from cron or a timer instead).\n"
         "archive_dir =\n"
-        "retention_batch = 500\n";
+        "retention_batch = 500\n"
+        "retention_time =\n";
 
 void kctx_set_now(struct kctx *ctx, int64_t t)
 {
@@ -218,6 +221,16 @@ static bool config_set(struct config *cfg, const char *key, const char *val)
 			return false;
 		*(int *)((char *)cfg + s->offset) = (int)n;
 		return true;
+	}
+	if (strcmp(key, "retention_time") == 0) {
+		/* Empty, or HH:MM of a 24-hour clock. */
+		bool ok = !*val ||
+		          (strlen(val) == 5 && val[2] == ':' && val[0] >= '0' && val[0] <= '2' &&
+		           val[1] >= '0' && val[1] <= '9' && val[3] >= '0' && val[3] <= '5' &&
+		           val[4] >= '0' && val[4] <= '9' && (val[0] < '2' || val[1] <= '3'));
+		if (ok)
+			snprintf(cfg->retention_time, sizeof(cfg->retention_time), "%s", val);
+		return ok;
 	}
 	for (size_t i = 0; i < sizeof(str_settings) / sizeof(str_settings[0]); i++) {
 		if (strcmp(key, str_settings[i].key) != 0)

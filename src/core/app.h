@@ -46,8 +46,9 @@ struct config {
 	int request_timeout; /* seconds a connection may stay idle or slow */
 
 	/* retention (L-01, L-07) */
-	char archive_dir[512]; /* where archive packages go ("" = DATADIR/archive) */
-	int retention_batch;   /* persons or records per transaction of a retention run */
+	char archive_dir[512];  /* where archive packages go ("" = DATADIR/archive) */
+	int retention_batch;    /* persons or records per transaction of a retention run */
+	char retention_time[8]; /* "HH:MM" (UTC) the server runs retention daily; "" = never */
 };
 
 struct app_register {

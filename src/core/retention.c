@@ -1199,7 +1199,7 @@ out:
 }
 
 static int run_part(struct kctx *ctx, struct part *p, const struct retention_opts *o, int batch,
-                    struct arena *mem)
+                    struct arena *mem, bool *stopped)
 {
 	struct cand *c = calloc((size_t)batch, sizeof(*c));
 	struct tally total = {0};
@@ -1208,6 +1208,10 @@ static int run_part(struct kctx *ctx, struct part *p, const struct retention_opt
 	if (!c)
 		return kerr_set(ctx->err, KERR_INTERNAL, NULL, "out of memory");
 	while (!done && !rc) {
+		if (o->stop && atomic_load(o->stop)) {
+			*stopped = true;
+			break;
+		}
 		arena_reset(mem);
 		if ((rc = run_batch(ctx, p, batch, c, &total, &done)))
 			break;
@@ -1328,7 +1332,7 @@ int retention_run(struct kctx *ctx, const struct retention_opts *o, json_t **out
 	struct arena mem;
 	char as_of[11];
 	int64_t run = 0;
-	bool resumed = false;
+	bool resumed = false, stopped = false;
 	int fd = -1, rc;
 	int batch = o->batch > 0 ? o->batch : ctx->app->cfg.retention_batch;
 
@@ -1367,16 +1371,21 @@ int retention_run(struct kctx *ctx, const struct retention_opts *o, json_t **out
 				part_init(&p, ctx, ar->decl, ar->id, ar->version, rule,
 				          rule_part(rule, k));
 				p.run_id = run;
-				rc = run_part(&sys, &p, o, batch, &mem);
+				rc = run_part(&sys, &p, o, batch, &mem, &stopped);
+				if (stopped)
+					goto stop;
 			}
 		}
 	}
+stop:
 	arena_free(&mem);
 	/* Erased words must leave the search index now, not at the server's next purge. */
 	if (!rc)
 		rc = search_purge(ctx, NULL);
-	int frc = run_finish(ctx, run, rc ? "failed" : "done");
-	rc = rc ? rc : frc;
+	if (!stopped) {
+		int frc = run_finish(ctx, run, rc ? "failed" : "done");
+		rc = rc ? rc : frc;
+	}
 	if (out && run) {
 		json_t *a = json_array();
 		struct kerr keep = *ctx->err;

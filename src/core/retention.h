@@ -15,6 +15,7 @@
 #define KORTISTO_RETENTION_H
 
 #include <jansson.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -54,13 +55,16 @@ struct retention_opts {
 	int pause_ms;    /* wait after each batch (eases the load on a busy server) */
 	retention_progress_fn progress; /* may be NULL */
 	void *progress_arg;
+	/* When set and it becomes true, the run stops after the batch in progress and stays
+	 * "running", to be continued by the next run of the same day (a server stopping). */
+	const atomic_bool *stop;
 };
 
 /*
  * Runs every rule of the register(s) at ctx->now's day, as RETENTION_ACTOR. The operator or
  * a system job only (KERR_FORBIDDEN otherwise); KERR_BUSY while another run holds the lock.
- * An earlier run of the same registers and day that was killed is continued (its counts go
- * on); one of another day is closed as interrupted. *out (the caller owns it; may be NULL)
+ * An earlier run of the same registers and day that was killed (or stopped through o->stop)
+ * is continued (its counts go on); one of another day is closed as interrupted. *out (the caller owns it; may be NULL)
  * gets the run's summary as retention_runs() shows it. Archive packages are written under
  * cfg.archive_dir. On error the batch in progress is rolled back, the run is marked failed
  * and what earlier batches did stays done.

@@ -189,6 +189,33 @@ t_overlap_refused() {
 	wait "$pid" 2>/dev/null || true
 }
 
+# proves L-01: with retention_time set, the server runs the rules by itself once a day.
+t_server_sweeps() {
+	d=$(fresh server)
+	import_persons "$d" 1 200 2026-01-01
+	sed -i 's/^retention_time =$/retention_time = 00:00/' "$d/kortisto.conf"
+	grep -q '^retention_time = 00:00$' "$d/kortisto.conf" || die "retention_time not set"
+	"$K" --data "$d" --now 2036-06-01 serve --listen 127.0.0.1:0 2>"$T/serve.err" &
+	pid=$!
+	n=0
+	while [ "$(sql "$d" "SELECT count(*) FROM retention_runs WHERE status = 'done'")" = 0 ]; do
+		n=$((n + 1))
+		[ "$n" -lt 3000 ] || die "the server never ran retention"
+		kill -0 "$pid" 2>/dev/null || { show "$T/serve.err"; die "the server stopped"; }
+		sleep 0.05
+	done
+	kill -TERM "$pid"
+	wait "$pid" || die "the server did not stop cleanly"
+	has "$T/serve.err" '^kortisto: retention run 1: done, 200 acted on$'
+	hasnt "$T/serve.err" 'Etu|Suku|example.fi'
+	[ "$(sql "$d" 'SELECT count(*) FROM persons')" = 0 ] || die "persons left"
+	[ "$(sql "$d" "SELECT actor FROM retention_runs")" = system:retention ] ||
+		die "the run is not the system's"
+	# A bad time of day stops every command.
+	sed -i 's/^retention_time = 00:00$/retention_time = 25:00/' "$d/kortisto.conf"
+	run 1 "$K" --data "$d" retention runs
+}
+
 # ------------------------------------------------------------------------------------ runner
 
 if [ "${1:-}" = --one ]; then
@@ -198,4 +225,4 @@ if [ "${1:-}" = --one ]; then
 fi
 
 run_tests retention sh "$0" t_help t_event_plan_run t_hold_and_release t_killed_run_continues \
-	t_overlap_refused
+	t_overlap_refused t_server_sweeps
