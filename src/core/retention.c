@@ -1178,7 +1178,10 @@ static int run_batch(struct kctx *ctx, struct part *p, int batch, struct cand *c
 		goto out;
 	char *package = arena_printf(ctx->mem, "%s-run%" PRId64 "-%s-%s-from%" PRId64, p->today,
 	                             p->run_id, p->rule->id, p->name, n ? c[0].id : 0);
-	if ((rc = decide(ctx, p, c, n, false, package, &t)))
+	/* The batch's index removals are written together at its end: FTS5 writes out its
+	 * pending changes at every statement that follows one, which would make one tiny index
+	 * segment per person. */
+	if ((rc = decide(ctx, p, c, n, false, package, &t)) || (rc = search_flush(ctx)))
 		goto out;
 	*done = n < (size_t)batch;
 	if (n) {
@@ -1188,6 +1191,7 @@ static int run_batch(struct kctx *ctx, struct part *p, int batch, struct cand *c
 	rc = progress_put(ctx, p, day, cursor, *done, &t);
 out:
 	if (rc) {
+		search_batch_truncate(ctx->search_batch, 0);
 		store_rollback(ctx->db);
 		return rc;
 	}
@@ -1360,6 +1364,7 @@ int retention_run(struct kctx *ctx, const struct retention_opts *o, json_t **out
 	sys.actor = &retention_actor;
 	sys.mem = &mem;
 	sys.purpose = NULL;
+	sys.search_batch = search_batch_new();
 	for (size_t i = 0; i < reg->n && !rc; i++) {
 		const struct app_register *ar = &reg->v[i];
 		if (o->rid && strcmp(ar->id, o->rid) != 0)
@@ -1378,6 +1383,7 @@ int retention_run(struct kctx *ctx, const struct retention_opts *o, json_t **out
 		}
 	}
 stop:
+	search_batch_free(sys.search_batch);
 	arena_free(&mem);
 	/* Erased words must leave the search index now, not at the server's next purge. */
 	if (!rc)
