@@ -28,7 +28,9 @@
 #include "core/ctx.h"
 #include "core/org.h"
 #include "core/person.h"
+#include "core/register.h"
 #include "core/retention.h"
+#include "decl/decl.h"
 #include "util/kerr.h"
 #include "util/timeutil.h"
 
@@ -499,6 +501,58 @@ static void test_sospro_employment_ended_deleted(void **state)
 	assert_false(exists(f, b));
 }
 
+/* ---------------------------------------------------------------- passivation */
+
+/* Loads the template's register again with `action: passivate` as its rule's action. */
+static void load_passivating_template(struct fx *f)
+{
+	size_t len = 0;
+	char *text = slurp("registers/TEMPLATE.yaml", &len);
+	char *at = text ? strstr(text, "action: anonymize ") : NULL;
+	struct decl_diags dg = {0};
+	int version = 0;
+	bool unchanged = true;
+	assert_non_null(at);
+	memcpy(at, "action: passivate ", 18);
+	fresh(f);
+	if (register_load(&f->ctx, "passivate.yaml", text, len, &dg, &version, &unchanged, NULL) ||
+	    version != 2 || app_load_registers(f->app, f->db, true, NULL, &f->err))
+		fail_msg("loading the passivating template: %s %s", f->err.message,
+		         dg.n ? dg.v[0].message : "");
+	decl_diags_free(&dg);
+	free(text);
+}
+
+/* proves R-08, L-01: a passivating rule erases the person and keeps only a keyed hash of
+ * their e-mail address, never the address itself. */
+static void test_passivate_keeps_only_keyed_hashes(void **state)
+{
+	struct fx *f = *state;
+	load_passivating_template(f);
+	int64_t a = person(f, EXAMPLE,
+	                   "{\"subject_group\": \"company_contact\", \"source\": \"subject\","
+	                   " \"first_name\": \"Passiivi\", \"last_name\": \"Henkilö\","
+	                   " \"email\": \"passiivi@example.fi\"}");
+	at(f, "2036-01-01");
+	json_t *r = run(f);
+	assert_int_equal(summary_count(r, EXAMPLE, "anonymize-10y", "person", "acted"), 1);
+	json_decref(r);
+	assert_false(exists(f, a));
+	assert_int_equal(logged(f, "passivate", a, "anonymize-10y"), 1);
+	assert_int_equal(
+	        raw_int(f,
+	                "SELECT count(*) FROM passivated_identifiers WHERE register_id = ?1"
+	                " AND kind = 'email' AND length(hash) = 32",
+	                "s", EXAMPLE),
+	        1);
+	assert_int_equal(raw_int(f,
+	                         "SELECT count(*) FROM passivated_identifiers WHERE"
+	                         " instr(hash, CAST('passiivi' AS BLOB)) > 0",
+	                         ""),
+	                 0);
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM anonymized_records", ""), 0);
+}
+
 /* ---------------------------------------------------------------- L-06: Kemi */
 
 /* proves L-06: "until the subject asks" takes no automatic action, however long. */
@@ -633,6 +687,19 @@ static void test_overlapping_run_refused(void **state)
 	assert_int_equal(raw_int(f, "SELECT count(*) FROM retention_runs", ""), 0);
 }
 
+/* Every lookup of retention reads through an index: a run over a register of a million
+ * persons must not scan it once per batch or per person. */
+static void test_statements_indexed(void **state)
+{
+	static const enum stmt_id lookups[] = {
+	        ST_REC_BY_PERSON,   ST_REC_GET,          ST_REC_COUNTS,        ST_RET_PERSON,
+	        ST_RET_DUE_CLOCK,   ST_RET_DUE_CREATED,  ST_RET_DUE_AFF_END,   ST_RET_DUE_FIELD,
+	        ST_RET_DUE_RECORDS, ST_RET_AFF_STATE,    ST_RET_HELD,          ST_RET_HOLDS_ACTIVE,
+	        ST_RET_RUN_LIST,    ST_RET_PROGRESS_GET, ST_RET_PROGRESS_LIST,
+	};
+	assert_indexed(*state, lookups, sizeof(lookups) / sizeof(lookups[0]));
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, fixture_teardown)
@@ -643,11 +710,13 @@ int main(void)
 	        T(test_espoo_archive_then_delete),
 	        T(test_espoo_records_archived_after_ten_years),
 	        T(test_sospro_employment_ended_deleted),
+	        T(test_passivate_keeps_only_keyed_hashes),
 	        T(test_kemi_until_request_never_acts),
 	        T(test_held_subject_skipped_and_listed),
 	        T(test_plan_changes_nothing),
 	        T(test_run_twice_is_idempotent),
 	        T(test_overlapping_run_refused),
+	        T(test_statements_indexed),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
