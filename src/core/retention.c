@@ -36,6 +36,7 @@
 #include "util/crypto.h"
 #include "util/kerr.h"
 #include "util/timeutil.h"
+#include "util/xmalloc.h"
 
 #define SAMPLE_MAX 10
 /* Month-end clamping moves a due day by at most three days (31 → 28), so candidates are read
@@ -451,14 +452,29 @@ struct pkg_file {
 	int64_t lines;
 };
 
-static void pkg_files_free(struct pkg_file *f, size_t n)
+/* The files of a package, one per record type met (a type a later declaration dropped
+ * included). */
+struct pkg {
+	struct pkg_file *v;
+	size_t n, cap;
+};
+
+static void pkg_free(struct pkg *k)
 {
-	for (size_t i = 0; i < n; i++) {
-		if (f[i].b.p)
-			sodium_memzero(f[i].b.p, f[i].b.len);
-		buf_free(&f[i].b);
+	for (size_t i = 0; i < k->n; i++) {
+		if (k->v[i].b.p)
+			sodium_memzero(k->v[i].b.p, k->v[i].b.len);
+		buf_free(&k->v[i].b);
 	}
-	free(f);
+	free(k->v);
+}
+
+/* "dir/name" as a new heap string. */
+static char *path_join(const char *dir, const char *name)
+{
+	struct buf b = BUF_INIT;
+	buf_appendf(&b, "%s/%s", dir, name);
+	return b.p;
 }
 
 /* Removes directory `path` and the files in it (a package: no subdirectories). */
@@ -469,9 +485,8 @@ static void dir_remove(const char *path)
 	while (dir && (e = readdir(dir))) {
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
-		char *f = NULL;
-		if (asprintf(&f, "%s/%s", path, e->d_name) > 0)
-			unlink(f);
+		char *f = path_join(path, e->d_name);
+		unlink(f);
 		free(f);
 	}
 	if (dir)
@@ -547,10 +562,8 @@ static bool verify_file(const char *path, json_t *m)
  * lists. */
 static bool package_verify(const char *dir, size_t nfiles)
 {
-	char *path = NULL;
+	char *path = path_join(dir, "manifest.json");
 	json_error_t jerr;
-	if (asprintf(&path, "%s/manifest.json", dir) < 0)
-		return false;
 	json_t *m = json_load_file(path, 0, &jerr);
 	free(path);
 	json_t *files = json_object_get(m, "files");
@@ -559,10 +572,11 @@ static bool package_verify(const char *dir, size_t nfiles)
 	json_t *f;
 	json_array_foreach (files, i, f) {
 		const char *name = json_string_value(json_object_get(f, "name"));
-		if (!ok || !name || strchr(name, '/') || asprintf(&path, "%s/%s", dir, name) < 0) {
+		if (!ok || !name || strchr(name, '/')) {
 			ok = false;
 			break;
 		}
+		path = path_join(dir, name);
 		ok = verify_file(path, f);
 		free(path);
 	}
@@ -575,14 +589,9 @@ static bool package_verify(const char *dir, size_t nfiles)
 static char *archive_dir(struct kctx *ctx, const char *rid)
 {
 	const char *root = ctx->app->cfg.archive_dir;
-	char *base = NULL, *dir = NULL;
-	if (root[0])
-		base = strdup(root);
-	else if (asprintf(&base, "%s/archive", ctx->app->datadir) < 0)
-		base = NULL;
-	if (!base)
-		return NULL;
-	if ((mkdir(base, 0700) != 0 && errno != EEXIST) || asprintf(&dir, "%s/%s", base, rid) < 0 ||
+	char *base = root[0] ? xstrdup(root) : path_join(ctx->app->datadir, "archive");
+	char *dir = path_join(base, rid);
+	if ((mkdir(base, 0700) != 0 && errno != EEXIST) ||
 	    (mkdir(dir, 0700) != 0 && errno != EEXIST)) {
 		free(dir);
 		dir = NULL;
@@ -606,15 +615,19 @@ static void record_line(struct buf *b, struct query *q)
 	json_decref(o);
 }
 
-/* The file of `files` named `name`.jsonl, added when new. */
-static struct pkg_file *pkg_file(struct pkg_file *files, size_t *n, const char *name)
+/* The file of package `k` named `name`.jsonl, added when new. */
+static struct pkg_file *pkg_file(struct pkg *k, const char *name)
 {
 	char want[80];
 	snprintf(want, sizeof(want), "%s.jsonl", name);
-	for (size_t i = 0; i < *n; i++)
-		if (strcmp(files[i].name, want) == 0)
-			return &files[i];
-	struct pkg_file *f = &files[(*n)++];
+	for (size_t i = 0; i < k->n; i++)
+		if (strcmp(k->v[i].name, want) == 0)
+			return &k->v[i];
+	if (k->n == k->cap) {
+		k->cap = k->cap ? 2 * k->cap : 8;
+		k->v = xrealloc(k->v, k->cap * sizeof(*k->v));
+	}
+	struct pkg_file *f = &k->v[k->n++];
 	snprintf(f->name, sizeof(f->name), "%s", want);
 	f->b = (struct buf)BUF_INIT;
 	f->lines = 0;
@@ -623,7 +636,7 @@ static struct pkg_file *pkg_file(struct pkg_file *files, size_t *n, const char *
 
 /* Collects what is archived of ids[0..n-1] (persons with their records, or records). */
 static int package_collect(struct kctx *ctx, const struct part *p, const int64_t *ids, size_t n,
-                           struct pkg_file *files, size_t *nfiles)
+                           struct pkg *k)
 {
 	int rc = 0;
 	for (size_t i = 0; i < n && !rc; i++) {
@@ -633,7 +646,7 @@ static int package_collect(struct kctx *ctx, const struct part *p, const int64_t
 			q_text(q, 1, p->rid);
 			q_int(q, 2, ids[i]);
 		} else {
-			struct pkg_file *f = pkg_file(files, nfiles, "person");
+			struct pkg_file *f = pkg_file(k, "person");
 			if ((rc = person_archive_view(ctx, p->rid, ids[i], &f->b)))
 				break;
 			buf_putc(&f->b, '\n');
@@ -643,7 +656,7 @@ static int package_collect(struct kctx *ctx, const struct part *p, const int64_t
 			q_int(q, 2, ids[i]);
 		}
 		while ((rc = q_step(q, ctx->err)) == 1) {
-			struct pkg_file *f = pkg_file(files, nfiles, q_col_text(q, 2));
+			struct pkg_file *f = pkg_file(k, q_col_text(q, 2));
 			record_line(&f->b, q);
 			f->lines++;
 		}
@@ -663,21 +676,21 @@ static int package_collect(struct kctx *ctx, const struct part *p, const int64_t
 static int package_write(struct kctx *ctx, const struct part *p, const char *name,
                          const int64_t *ids, size_t n)
 {
-	size_t cap = 1 + p->d->nrecord_types, nfiles = 0;
-	struct pkg_file *files = calloc(cap + 1, sizeof(*files));
+	struct pkg k = {0};
 	char *dir = archive_dir(ctx, p->rid), *tmp = NULL, *final = NULL, *path = NULL;
-	json_t *manifest = NULL;
 	char *mtext = NULL;
+	json_t *manifest = NULL;
 	int rc = 0;
 
-	if (!files || !dir || asprintf(&tmp, "%s/%s.tmp", dir, name) < 0 ||
-	    asprintf(&final, "%s/%s", dir, name) < 0) {
+	if (!dir) {
 		rc = kerr_set(ctx->err, KERR_INTERNAL, "archive_dir",
 		              "cannot create the archive directory for register '%s': %s", p->rid,
 		              strerror(errno));
 		goto out;
 	}
-	if ((rc = package_collect(ctx, p, ids, n, files, &nfiles)))
+	tmp = path_join(dir, arena_printf(ctx->mem, "%s.tmp", name));
+	final = path_join(dir, name);
+	if ((rc = package_collect(ctx, p, ids, n, &k)))
 		goto out;
 	dir_remove(tmp);
 	if (mkdir(tmp, 0700) != 0)
@@ -688,24 +701,24 @@ static int package_write(struct kctx *ctx, const struct part *p, const char *nam
 	                     decl_action_name(p->rule->action), "part", p->name, "run",
 	                     (json_int_t)p->run_id, "created_at", ctx->now_iso, "subjects",
 	                     (json_int_t)n, "files", list);
-	for (size_t i = 0; i < nfiles; i++) {
+	for (size_t i = 0; i < k.n; i++) {
+		const char *text = k.v[i].b.p ? k.v[i].b.p : "";
 		char hex[65];
-		sha256_hex(files[i].b.p ? files[i].b.p : "", files[i].b.len, hex);
+		sha256_hex(text, k.v[i].b.len, hex);
 		free(path);
-		if (asprintf(&path, "%s/%s", tmp, files[i].name) < 0 ||
-		    write_all(path, files[i].b.p ? files[i].b.p : "", files[i].b.len) != 0)
+		path = path_join(tmp, k.v[i].name);
+		if (write_all(path, text, k.v[i].b.len) != 0)
 			goto io;
-		json_array_append_new(list,
-		                      json_pack("{sssIsIss}", "name", files[i].name, "records",
-		                                (json_int_t)files[i].lines, "bytes",
-		                                (json_int_t)files[i].b.len, "sha256", hex));
+		json_array_append_new(list, json_pack("{sssIsIss}", "name", k.v[i].name, "records",
+		                                      (json_int_t)k.v[i].lines, "bytes",
+		                                      (json_int_t)k.v[i].b.len, "sha256", hex));
 	}
 	mtext = json_dumps(manifest, JSON_INDENT(2) | JSON_SORT_KEYS);
 	free(path);
-	if (asprintf(&path, "%s/manifest.json", tmp) < 0 || write_all(path, mtext, strlen(mtext)) ||
-	    fsync_path(tmp) != 0)
+	path = path_join(tmp, "manifest.json");
+	if (write_all(path, mtext, strlen(mtext)) || fsync_path(tmp) != 0)
 		goto io;
-	if (!package_verify(tmp, nfiles)) {
+	if (!package_verify(tmp, k.n)) {
 		rc = kerr_set(ctx->err, KERR_INTERNAL, "archive",
 		              "archive package %s did not verify: nothing was deleted", tmp);
 		goto out;
@@ -721,8 +734,7 @@ io:
 out:
 	free(mtext);
 	json_decref(manifest);
-	if (files)
-		pkg_files_free(files, cap + 1);
+	pkg_free(&k);
 	free(path);
 	free(tmp);
 	free(final);
@@ -925,13 +937,11 @@ static json_t *id_array(const int64_t *v, int n)
 static int plan_part(struct kctx *ctx, struct part *p, json_t *parts, int batch)
 {
 	struct tally t = {0};
-	struct cand *c = calloc((size_t)batch, sizeof(*c));
+	struct cand *c = xcalloc((size_t)batch, sizeof(*c));
 	char day[11] = "";
 	int64_t cursor = 0;
 	size_t n = 0;
 	int rc = 0;
-	if (!c)
-		return kerr_set(ctx->err, KERR_INTERNAL, NULL, "out of memory");
 	do {
 		if ((rc = fetch(ctx, p, day, cursor, batch, c, &n)) ||
 		    (rc = decide(ctx, p, c, n, true, NULL, &t)))
@@ -1041,9 +1051,7 @@ static void wall_clock(char out[21])
  * the process ends however it ends. Returns the descriptor, or KERR_BUSY / KERR_INTERNAL. */
 static int lock_take(struct kctx *ctx, int *fd)
 {
-	char *path = NULL;
-	if (asprintf(&path, "%s/retention.lock", ctx->app->datadir) < 0)
-		return kerr_set(ctx->err, KERR_INTERNAL, NULL, "out of memory");
+	char *path = path_join(ctx->app->datadir, "retention.lock");
 	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	free(path);
 	if (*fd < 0)
@@ -1205,12 +1213,10 @@ out:
 static int run_part(struct kctx *ctx, struct part *p, const struct retention_opts *o, int batch,
                     struct arena *mem, bool *stopped)
 {
-	struct cand *c = calloc((size_t)batch, sizeof(*c));
+	struct cand *c = xcalloc((size_t)batch, sizeof(*c));
 	struct tally total = {0};
 	bool done = false;
 	int rc = 0;
-	if (!c)
-		return kerr_set(ctx->err, KERR_INTERNAL, NULL, "out of memory");
 	while (!done && !rc) {
 		if (o->stop && atomic_load(o->stop)) {
 			*stopped = true;
