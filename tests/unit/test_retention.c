@@ -396,6 +396,30 @@ static void test_espoo_archive_then_delete(void **state)
 	free(text);
 }
 
+/* proves L-07: when the package cannot be written, nothing is deleted and the run fails. */
+static void test_archive_failure_deletes_nothing(void **state)
+{
+	struct fx *f = *state;
+	int64_t a = person(f, ESPOO,
+	                   "{\"subject_group\": \"individual\", \"source\": \"subject\","
+	                   " \"first_name\": \"Säilyvä\"}");
+	snprintf(f->app->cfg.archive_dir, sizeof(f->app->cfg.archive_dir), "%s/no/such/dir",
+	         f->dir);
+	at(f, "2036-01-01");
+	struct retention_opts o = {0};
+	fresh(f);
+	assert_int_equal(retention_run(&f->ctx, &o, NULL), KERR_INTERNAL);
+	assert_string_equal(f->err.field, "archive_dir");
+	assert_true(exists(f, a));
+	assert_int_equal(logged(f, "delete", a, "person-10y"), 0);
+	assert_int_equal(
+	        raw_int(f, "SELECT count(*) FROM retention_runs WHERE status = 'failed'", ""), 1);
+	/* With a directory it can write to, the next run archives and deletes. */
+	f->app->cfg.archive_dir[0] = '\0';
+	json_decref(run(f));
+	assert_false(exists(f, a));
+}
+
 /* proves L-07: a record rule archives and deletes the records, the person stays. */
 static void test_espoo_records_archived_after_ten_years(void **state)
 {
@@ -487,6 +511,14 @@ static void test_sospro_employment_ended_deleted(void **state)
 	assert_int_equal(
 	        raw_int(f, "SELECT count(*) FROM affiliations WHERE person_id = ?1", "i", a), 0);
 
+	/* A held contact stays when the employment ends. */
+	int64_t h = person(f, SOSPRO, "{" SOSPRO_CONTACT ", \"first_name\": \"Pidetty\"}");
+	int64_t ha = affiliation(f, SOSPRO, h, o1);
+	fresh(f);
+	assert_int_equal(retention_hold(&f->ctx, SOSPRO, h, "tilintarkastus"), 0);
+	assert_int_equal(end_affiliation(f, SOSPRO, ha, "employment_ended"), 0);
+	assert_true(exists(f, h));
+
 	/* b still works for o2: kept. */
 	assert_int_equal(end_affiliation(f, SOSPRO, b1, "employment_ended"), 0);
 	assert_true(exists(f, b));
@@ -497,8 +529,10 @@ static void test_sospro_employment_ended_deleted(void **state)
 	json_t *r = run(f);
 	assert_int_equal(summary_count(r, SOSPRO, "delete-on-employment-end", "person", "acted"),
 	                 1);
+	assert_int_equal(summary_count(r, SOSPRO, "delete-on-employment-end", "person", "held"), 1);
 	json_decref(r);
 	assert_false(exists(f, b));
+	assert_true(exists(f, h));
 }
 
 /* ---------------------------------------------------------------- passivation */
@@ -708,6 +742,7 @@ int main(void)
 	        T(test_anonymize_keeps_only_statistical_fields),
 	        T(test_events_checked_against_declaration),
 	        T(test_espoo_archive_then_delete),
+	        T(test_archive_failure_deletes_nothing),
 	        T(test_espoo_records_archived_after_ten_years),
 	        T(test_sospro_employment_ended_deleted),
 	        T(test_passivate_keeps_only_keyed_hashes),
