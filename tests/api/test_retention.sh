@@ -28,7 +28,7 @@ fresh() {
 
 # sql D STATEMENTS: runs SQL on data directory D's database.
 sql() {
-	sqlite3 -batch "$1/kortisto.db" "$2"
+	sqlite3 -batch -cmd ".timeout 10000" "$1/kortisto.db" "$2"
 }
 
 # import_persons D FIRST N NOW: imports N Rauma company contacts numbered from FIRST, as if
