@@ -2172,6 +2172,26 @@ static void test_affiliation_end_before_start_400(void **state)
 	resp_free(&r);
 }
 
+/* proves L-05: ending a Sospro contact's only employment over the API deletes them at once
+ * (the register's rule), so the PATCH answers 204 and the person is gone. */
+static void test_affiliation_employment_ended_deletes_204(void **state)
+{
+	struct resp r;
+	(void)state;
+	long long pid = create(SOSPRO "/persons",
+	                       "{'subject_group':'municipality_contact','source':'subject'}");
+	long long oid = create(SOSPRO "/organisations", "{'name':'Lähtö Oy','source':'public'}");
+	long long aid = create(SOSPRO "/affiliations",
+	                       sf("{'person_id':%lld,'organisation_id':%lld}", pid, oid));
+	req(&r, "PATCH", sf(SOSPRO "/affiliations/%lld", aid),
+	    "{'end_date':'2024-05-31','end_reason':'employment_ended'}");
+	expect_status(&r, 204);
+	resp_free(&r);
+	req(&r, "GET", sf(SOSPRO "/persons/%lld", pid), NULL);
+	expect_status(&r, 404);
+	resp_free(&r);
+}
+
 static void test_affiliation_end_reason_without_end_400(void **state)
 {
 	struct resp r;
@@ -3280,6 +3300,7 @@ int main(void)
 	        cmocka_unit_test(test_org_patch_and_delete),
 	        cmocka_unit_test(test_affiliation_shown_on_person),
 	        cmocka_unit_test(test_affiliation_end_before_start_400),
+	        cmocka_unit_test(test_affiliation_employment_ended_deletes_204),
 	        cmocka_unit_test(test_affiliation_end_reason_without_end_400),
 	        cmocka_unit_test(test_affiliation_title_undeclared_422),
 	        cmocka_unit_test(test_affiliation_title_other_group_422),
