@@ -934,15 +934,21 @@ static json_t *id_array(const int64_t *v, int n)
 	return a;
 }
 
+/* Counts what rule part `p` would do, batch by batch; what a batch allocates goes with it,
+ * so a plan over a million persons needs no more memory than one batch. */
 static int plan_part(struct kctx *ctx, struct part *p, json_t *parts, int batch)
 {
 	struct tally t = {0};
 	struct cand *c = xcalloc((size_t)batch, sizeof(*c));
+	struct arena *caller = ctx->mem, mem;
 	char day[11] = "";
 	int64_t cursor = 0;
 	size_t n = 0;
 	int rc = 0;
+	arena_init(&mem);
+	ctx->mem = &mem;
 	do {
+		arena_reset(&mem);
 		if ((rc = fetch(ctx, p, day, cursor, batch, c, &n)) ||
 		    (rc = decide(ctx, p, c, n, true, NULL, &t)))
 			break;
@@ -951,6 +957,8 @@ static int plan_part(struct kctx *ctx, struct part *p, json_t *parts, int batch)
 			cursor = c[n - 1].id;
 		}
 	} while (n == (size_t)batch);
+	ctx->mem = caller;
+	arena_free(&mem);
 	free(c);
 	if (rc)
 		return rc;
