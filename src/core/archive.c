@@ -218,8 +218,8 @@ static struct pkg_file *pkg_file(struct pkg *k, const char *name)
 }
 
 /* Collects what is archived of ids[0..n-1] (persons with their records, or records). */
-static int package_collect(struct kctx *ctx, const struct archive_spec *sp, const int64_t *ids, size_t n,
-                           struct pkg *k)
+static int package_collect(struct kctx *ctx, const struct archive_spec *sp, const int64_t *ids,
+                           size_t n, struct pkg *k)
 {
 	int rc = 0;
 	for (size_t i = 0; i < n && !rc; i++) {
@@ -274,9 +274,8 @@ int archive_write(struct kctx *ctx, const struct archive_spec *sp, const char *n
 	json_t *list = json_array();
 	manifest = json_pack("{sssssisssssssIsssIso}", "format", "kortisto-archive/1", "register",
 	                     sp->rid, "register_version", sp->version, "rule", sp->rule, "action",
-	                     sp->action, "part", sp->part, "run",
-	                     (json_int_t)sp->run_id, "created_at", ctx->now_iso, "subjects",
-	                     (json_int_t)n, "files", list);
+	                     sp->action, "part", sp->part, "run", (json_int_t)sp->run_id,
+	                     "created_at", ctx->now_iso, "subjects", (json_int_t)n, "files", list);
 	for (size_t i = 0; i < k.n; i++) {
 		const char *text = k.v[i].b.p ? k.v[i].b.p : "";
 		char hex[65];
@@ -317,4 +316,3 @@ out:
 	free(dir);
 	return rc;
 }
-
