@@ -1063,7 +1063,7 @@ static int erase(struct kctx *ctx, const struct decl *d, const char *rid, const 
 	if (!rc)
 		rc = q_exec(q, ctx->err);
 	if (!rc)
-		rc = person_delete_tx(ctx, rid, r->person_id, source);
+		rc = person_erase_tx(ctx, rid, r->person_id, "delete", source);
 	return rc;
 }
 
