@@ -163,6 +163,7 @@ int affiliation_create_tx(struct kctx *ctx, const char *rid, json_t *in, int64_t
 	if ((rc = get_id(ctx, in, "person_id", &r.person_id)) ||
 	    (rc = get_id(ctx, in, "organisation_id", &r.org_id)) ||
 	    (rc = person_group(ctx, rid, r.person_id, &group)) ||
+	    (rc = person_use_allowed(ctx, rid, r.person_id, "person_id")) ||
 	    (rc = lookup(ctx, ST_ORG_GET, rid, r.org_id, "organisation_id", "organisation", -1,
 	                 NULL)) ||
 	    (rc = rec_apply(ctx, d, rid, &r, in, true, group)))
@@ -228,6 +229,8 @@ int affiliation_get(struct kctx *ctx, const char *rid, int64_t id, json_t **out)
 		rc = kerr_set(ctx->err, KERR_NOTFOUND, "register", "register '%s' not found", rid);
 	else
 		rc = aff_load(ctx, rid, id, &r, o);
+	if (rc == 0)
+		rc = person_use_allowed(ctx, rid, r.person_id, "person_id");
 	if (rc == 0 && !scope_field_visible(ctx, d, "title"))
 		json_object_del(o, "title"); /* a processor without the title's category */
 	if (rc == 0) {
@@ -255,7 +258,8 @@ static int affiliation_update_tx(struct kctx *ctx, const char *rid, int64_t id, 
 	if (!d)
 		return kerr_set(ctx->err, KERR_NOTFOUND, "register", "register '%s' not found",
 		                rid ? rid : "");
-	if ((rc = aff_load(ctx, rid, id, &old, NULL)))
+	if ((rc = aff_load(ctx, rid, id, &old, NULL)) ||
+	    (rc = person_use_allowed(ctx, rid, old.person_id, "person_id")))
 		return rc;
 	r = old;
 	const char *group = NULL;
@@ -307,7 +311,8 @@ static int affiliation_delete_tx(struct kctx *ctx, const char *rid, int64_t id)
 {
 	struct aff_rec old = {0};
 	int rc;
-	if ((rc = aff_load(ctx, rid, id, &old, NULL)))
+	if ((rc = aff_load(ctx, rid, id, &old, NULL)) ||
+	    (rc = person_use_allowed(ctx, rid, old.person_id, "person_id")))
 		return rc;
 	struct query *q = store_query(ctx->db, ST_AFF_DELETE);
 	q_text(q, 1, rid);
@@ -356,6 +361,7 @@ int affiliation_find(struct kctx *ctx, const char *rid, int64_t person_id, int64
 	if (org_id > 0)
 		q_int(q, 4, org_id);
 	q_int(q, 5, limit + 1);
+	q_int(q, 6, ctx->sees_restricted);
 	json_t *items = json_array();
 	int n = 0;
 	int64_t last = 0, *pids = arena_alloc(ctx->mem, (size_t)limit * sizeof(*pids));

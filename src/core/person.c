@@ -964,9 +964,7 @@ out:
 	return rc;
 }
 
-/* R-09: only a manager changes a restricted or passivated subject (a rectification request
- * is fulfilled through person_update_tx, whoever fulfils it). */
-static int update_allowed(struct kctx *ctx, const char *rid, int64_t id)
+int person_use_allowed(struct kctx *ctx, const char *rid, int64_t id, const char *field)
 {
 	if (ctx->sees_restricted)
 		return 0;
@@ -977,10 +975,10 @@ static int update_allowed(struct kctx *ctx, const char *rid, int64_t id)
 	bool active = rc == 1 && !strcmp(q_col_text(q, 4), "active");
 	q_done(q);
 	if (rc == 1 && !active)
-		return kerr_set(ctx->err, KERR_REFUSED, "id",
+		return kerr_set(ctx->err, KERR_REFUSED, field,
 		                "the processing of person %" PRId64
 		                "'s data is restricted (GDPR Art. "
-		                "18): only a manager of the register changes it",
+		                "18): only a manager of the register sees or changes it",
 		                id);
 	return rc < 0 ? rc : 0;
 }
@@ -988,7 +986,7 @@ static int update_allowed(struct kctx *ctx, const char *rid, int64_t id)
 static int update_checked(struct kctx *ctx, const char *rid, int64_t id, json_t *patch)
 {
 	bool changed;
-	int rc = update_allowed(ctx, rid, id);
+	int rc = person_use_allowed(ctx, rid, id, "id");
 	return rc ? rc : person_update_tx(ctx, rid, id, patch, &changed);
 }
 
@@ -1032,7 +1030,7 @@ int person_erase_tx(struct kctx *ctx, const char *rid, int64_t id, const char *a
 /* a restricted subject is kept (stored) until a manager acts on it. */
 static int delete_checked(struct kctx *ctx, const char *rid, int64_t id)
 {
-	int rc = update_allowed(ctx, rid, id);
+	int rc = person_use_allowed(ctx, rid, id, "id");
 	return rc ? rc : person_erase_tx(ctx, rid, id, "delete", NULL);
 }
 

@@ -87,6 +87,11 @@ int person_archive_view(struct kctx *ctx, const char *rid, int64_t id, struct bu
 int person_erase_tx(struct kctx *ctx, const char *rid, int64_t id, const char *action,
                     const char *reason);
 
+/* R-09: KERR_REFUSED (naming `field`) when person `id` is restricted or passivated and the
+ * caller is below manager (!ctx->sees_restricted); 0 for an active or unknown person. A
+ * rectification request is fulfilled through person_update_tx, whoever fulfils it. */
+int person_use_allowed(struct kctx *ctx, const char *rid, int64_t id, const char *field);
+
 /*
  * Finds persons of `rid`: by full-text query `q` (prefix match on names and e-mail, case and
  * diacritics ignored), by exact henkilötunnus `hetu`, or all when both are NULL. `cursor`

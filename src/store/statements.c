@@ -117,10 +117,12 @@ static const char *const stmt_text[ST__MAX] = {
                           " end_reason = ?6, updated_at = ?7, row_version = row_version + 1"
                           " WHERE register_id = ?1 AND id = ?2",
         [ST_AFF_DELETE] = "DELETE FROM affiliations WHERE register_id = ?1 AND id = ?2",
+        /* ?6 = 0: only affiliations of active persons (R-09, roles below manager). */
         [ST_AFF_LIST] = "SELECT id, person_id, org_id, title, start_date, end_date, end_reason"
-                        " FROM affiliations WHERE register_id = ?1 AND id > ?2"
+                        " FROM affiliations a WHERE register_id = ?1 AND id > ?2"
                         " AND (?3 IS NULL OR person_id = ?3) AND (?4 IS NULL OR org_id = ?4)"
-                        " ORDER BY id LIMIT ?5",
+                        " AND (?6 OR (SELECT status FROM persons p WHERE p.id = a.person_id)"
+                        " = 'active') ORDER BY id LIMIT ?5",
         [ST_AFF_BY_PERSON] = "SELECT a.id, a.org_id, o.name, a.title, a.start_date, a.end_date,"
                              " a.end_reason FROM affiliations a JOIN organisations o"
                              " ON o.id = a.org_id WHERE a.register_id = ?1 AND a.person_id = ?2"

@@ -1335,6 +1335,55 @@ static void test_lift_keeps_other_restriction(void **state)
 	        "active");
 }
 
+/* proves R-09: a restricted person's affiliations disappear for an editor (list, read,
+ * change, delete and a new one are all refused) and stay visible to a manager. */
+static void test_restriction_covers_affiliations(void **state)
+{
+	struct fx *f = *state;
+	int64_t aid = 0;
+	int64_t pid = rich_person(f, &aid);
+	int64_t id = req_for(f, RAUMA, "restriction", pid, NULL);
+	verify_ok(f, RAUMA, id);
+	json_decref(fulfil_ok(f, RAUMA, id));
+	int64_t oid = raw_int(f, "SELECT org_id FROM affiliations WHERE id = ?1", "i", aid);
+	json_t *out = NULL;
+	fx_as_user(f, "editori", RAUMA, ROLE_EDITOR);
+	fresh(f);
+	assert_int_equal(affiliation_find(&f->ctx, RAUMA, 0, oid, NULL, 50, &out), 0);
+	assert_int_equal(json_array_size(json_object_get(out, "items")), 0);
+	json_decref(out);
+	out = NULL;
+	assert_err(f, affiliation_get(&f->ctx, RAUMA, aid, &out), KERR_REFUSED, "person_id");
+	assert_null(out);
+	json_t *in = parse("{\"title\": \"Muutettu\"}");
+	assert_err(f, affiliation_update(&f->ctx, RAUMA, aid, in), KERR_REFUSED, "person_id");
+	json_decref(in);
+	assert_err(f, affiliation_delete(&f->ctx, RAUMA, aid), KERR_REFUSED, "person_id");
+	char body[120];
+	snprintf(body, sizeof(body),
+	         "{\"person_id\": %" PRId64 ", \"organisation_id\": %" PRId64 "}", pid, oid);
+	in = parse(body);
+	int64_t nid = 0;
+	assert_err(f, affiliation_create(&f->ctx, RAUMA, in, &nid), KERR_REFUSED, "person_id");
+	json_decref(in);
+	char buf[64];
+	assert_string_equal(
+	        raw_text(f, buf, sizeof(buf), "SELECT title FROM affiliations WHERE id = ?1", aid),
+	        "Qwertyjohtaja");
+	assert_int_equal(
+	        raw_int(f, "SELECT count(*) FROM affiliations WHERE person_id = ?1", "i", pid), 1);
+	fx_as_user(f, "johtaja", RAUMA, ROLE_MANAGER);
+	fresh(f);
+	assert_int_equal(affiliation_find(&f->ctx, RAUMA, 0, oid, NULL, 50, &out), 0);
+	assert_int_equal(json_array_size(json_object_get(out, "items")), 1);
+	json_decref(out);
+	fresh(f);
+	assert_int_equal(affiliation_get(&f->ctx, RAUMA, aid, &out), 0);
+	assert_jstr(out, "title", "Qwertyjohtaja");
+	json_decref(out);
+	fx_as_operator(f);
+}
+
 static int64_t bans(struct fx *f, int64_t pid, const char *channel)
 {
 	return raw_int(f,
@@ -1914,6 +1963,7 @@ int main(void)
 	                                        fixture_teardown),
 	        T(test_fulfil_restriction_and_lift),
 	        T(test_lift_keeps_other_restriction),
+	        T(test_restriction_covers_affiliations),
 	        T(test_fulfil_objection_direct_marketing),
 	        T(test_fulfil_objection_other_scope),
 	        T(test_fulfil_marketing_ban_channels),
