@@ -189,7 +189,7 @@ int survey_parse_yaml(const char *text, size_t len, json_t **def, json_t **lines
 			if (e->type >= FYET_ERROR) {
 				rc = kerr_set(err, KERR_INVALID, NULL, "%d:%d: invalid YAML: %s",
 				              e->line > 0 ? e->line : 1, e->column > 0 ? e->column : 1,
-				              e->msg ? "syntax error" : "syntax error");
+				              e->msg ? e->msg : "syntax error");
 				break;
 			}
 		if (!rc)
@@ -569,7 +569,7 @@ int survey_load(struct kctx *ctx, const char *rid, json_t *def, json_t **out)
 		                rid);
 	if ((rc = check_definition(ctx, def, &c)))
 		return rc;
-	const char *key = json_string_value(json_object_get(c, "key"));
+	const char *key = arena_strdup(ctx->mem, json_string_value(json_object_get(c, "key")));
 	bool raffle = json_is_true(json_object_get(c, "raffle"));
 	char *text = dump(ctx, c);
 	json_decref(c);
