@@ -936,11 +936,83 @@ fail:
 	return rc;
 }
 
+static int raffle_insert(struct kctx *ctx, const char *rid, int64_t id, const char *day,
+                         const char *kind, const char *contact)
+{
+	unsigned char key[KEY_BYTES];
+	randombytes_buf(key, sizeof(key));
+	struct query *q = store_query(ctx->db, ST_RAFFLE_INSERT);
+	q_blob(q, 1, key, sizeof(key));
+	q_text(q, 2, rid);
+	q_int(q, 3, id);
+	q_text(q, 4, day);
+	q_text(q, 5, kind);
+	q_text(q, 6, contact);
+	return q_exec(q, ctx->err);
+}
+
+/*
+ * Writes the raffle of survey `id` anew with the new entry among the others (F-02): every
+ * entry is read in the order of its random key, all are deleted, and all are inserted again
+ * in that order with new random keys, the new one at a random place. A row's key, its place
+ * in the key order and its place in the database page (SQLite fills freed space in the order
+ * rows are written) then say nothing of when it arrived. Costs time linear in the entries of
+ * the raffle, which a raffle of a survey can afford.
+ */
+static int raffle_rewrite(struct kctx *ctx, const char *rid, int64_t id, const char *day,
+                          const char *kind, const char *contact)
+{
+	struct rentry {
+		const char *day, *kind, *contact;
+	} *v = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+	struct query *q = store_query(ctx->db, ST_RAFFLE_SHUFFLE);
+	q_text(q, 1, rid);
+	q_int(q, 2, id);
+	while ((rc = q_step(q, ctx->err)) == 1) {
+		if (n + 1 >= cap) {
+			size_t nc = cap ? cap * 2 : 64;
+			struct rentry *nv = arena_alloc(ctx->mem, nc * sizeof(*nv));
+			if (n)
+				memcpy(nv, v, n * sizeof(*nv));
+			v = nv;
+			cap = nc;
+		}
+		v[n].day = col(ctx, q, 0);
+		v[n].kind = col(ctx, q, 1);
+		v[n].contact = col(ctx, q, 2);
+		n++;
+	}
+	q_done(q);
+	if (rc < 0)
+		return rc;
+	if (n + 1 >= cap) {
+		struct rentry *nv = arena_alloc(ctx->mem, (n + 1) * sizeof(*nv));
+		if (n)
+			memcpy(nv, v, n * sizeof(*nv));
+		v = nv;
+	}
+	/* The new entry at a uniformly random place among the others. */
+	size_t at = randombytes_uniform((uint32_t)(n + 1));
+	v[n] = v[at];
+	v[at] = (struct rentry){day, kind, contact};
+	n++;
+	q = store_query(ctx->db, ST_RAFFLE_DELETE_ALL);
+	q_text(q, 1, rid);
+	q_int(q, 2, id);
+	if ((rc = q_exec(q, ctx->err)))
+		return rc;
+	for (size_t i = 0; i < n; i++)
+		if ((rc = raffle_insert(ctx, rid, id, v[i].day, v[i].kind, v[i].contact)))
+			return rc;
+	return 0;
+}
+
 int survey_enter(struct kctx *ctx, int64_t id, const char *contact)
 {
 	struct srow s;
 	json_t *def = NULL;
-	unsigned char key[KEY_BYTES];
 	char norm[320], day[11];
 	const char *why = NULL, *kind;
 	int rc;
@@ -985,22 +1057,8 @@ int survey_enter(struct kctx *ctx, int64_t id, const char *contact)
 		store_rollback(ctx->db);
 		return 0;
 	}
-	randombytes_buf(key, sizeof(key));
 	time_format_date(ctx->now, day);
-	q = store_query(ctx->db, ST_RAFFLE_INSERT);
-	q_blob(q, 1, key, sizeof(key));
-	q_text(q, 2, s.rid);
-	q_int(q, 3, id);
-	q_text(q, 4, day);
-	q_text(q, 5, kind);
-	q_text(q, 6, norm);
-	if ((rc = q_exec(q, ctx->err)))
-		goto fail;
-	/* F-02: new keys for every entry, so no order of the table tells arrival. */
-	q = store_query(ctx->db, ST_RAFFLE_SHUFFLE);
-	q_text(q, 1, s.rid);
-	q_int(q, 2, id);
-	if ((rc = q_exec(q, ctx->err)))
+	if ((rc = raffle_rewrite(ctx, s.rid, id, day, kind, norm)))
 		goto fail;
 	sodium_memzero(norm, sizeof(norm));
 	return store_commit(ctx->db, ctx->err);
@@ -1468,6 +1526,9 @@ int survey_stats(struct kctx *ctx, const char *rid, int64_t id, const char *by, 
 				json_object_del(g, "id");
 				json_object_del(g, "kind");
 				json_object_del(g, "text");
+				/* A group's texts and the whole survey's would tell the hidden
+				 * groups' texts by difference: free texts are listed whole only. */
+				json_object_del(g, "texts");
 				json_object_set(g, "group", json_object_get(opt, "id"));
 				json_object_set(g, "group_text", json_object_get(opt, "text"));
 				json_array_append_new(groups, g);
