@@ -5,10 +5,12 @@
  * core/survey.c; the public ones never pass the client's address on (F-01).
  */
 #include <string.h>
+#include <time.h>
 
 #include "core/survey.h"
 #include "decl/notice_text.h"
 #include "http/http.h"
+#include "http/survey_limit.h"
 
 void api_survey_list(struct req *r)
 {
@@ -116,21 +118,43 @@ void api_public_survey_get(struct req *r)
 	reply_core(r, rc, 200, out);
 }
 
+/* The public write routes: nothing of the client reaches core (F-01), and the address only
+ * the in-memory limiter, hashed. Replies 429 and returns NULL when the client must wait. */
+static const char *public_client_or_reply(struct req *r)
+{
+	const char *addr = r->client ? r->client : "";
+	r->ctx.client = NULL;
+	int64_t wait = survey_limit_check(addr, (int64_t)time(NULL));
+	if (wait) {
+		kerr_set(&r->err, KERR_THROTTLED, NULL,
+		         "too many answers from this address: try again in %lld seconds",
+		         (long long)wait);
+		r->retry_after = wait;
+		reply_problem(r);
+		return NULL;
+	}
+	return addr;
+}
+
 void api_public_survey_answer(struct req *r)
 {
-	if (!req_store_or_reply(r))
+	const char *addr = public_client_or_reply(r);
+	if (!addr || !req_store_or_reply(r))
 		return;
 	json_t *in = req_json_or_reply(r);
 	if (!in)
 		return;
 	int rc = survey_answer(&r->ctx, r->id, in);
 	json_decref(in);
+	if (!rc)
+		survey_limit_count(addr, (int64_t)time(NULL));
 	reply_core(r, rc, 201, rc ? NULL : json_pack("{s:b}", "stored", 1));
 }
 
 void api_public_survey_enter(struct req *r)
 {
-	if (!req_store_or_reply(r))
+	const char *addr = public_client_or_reply(r);
+	if (!addr || !req_store_or_reply(r))
 		return;
 	json_t *in = req_json_or_reply(r);
 	if (!in)
@@ -141,5 +165,7 @@ void api_public_survey_enter(struct req *r)
 	                 : kerr_set(&r->err, KERR_INVALID, "contact",
 	                            "the body is {\"contact\": \"e-mail address or phone number\"}");
 	json_decref(in);
+	if (!rc)
+		survey_limit_count(addr, (int64_t)time(NULL));
 	reply_core(r, rc, 201, rc ? NULL : json_pack("{s:b}", "entered", 1));
 }

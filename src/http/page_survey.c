@@ -8,10 +8,12 @@
  * its style sheet is /static/survey.css.
  */
 #include <string.h>
+#include <time.h>
 
 #include "core/survey.h"
 #include "decl/notice_text.h"
 #include "http/http.h"
+#include "http/survey_limit.h"
 #include "util/validate.h"
 
 #define MAX_FORM_FIELDS 500
@@ -376,6 +378,24 @@ static int answer_field(void *arg, const char *k, const char *v)
 	return 0;
 }
 
+/* Takes the client address out of the context (F-01: core never sees it) and asks the
+ * in-memory limiter; replies 429 and returns NULL when the client must wait. */
+static const char *limit_or_reply(struct req *r, enum lang lang)
+{
+	const char *addr = r->client ? r->client : "";
+	r->ctx.client = NULL;
+	int64_t wait = survey_limit_check(addr, (int64_t)time(NULL));
+	if (wait) {
+		kerr_set(r->ctx.err, KERR_THROTTLED, NULL,
+		         "too many answers from this address: try again in %lld seconds",
+		         (long long)wait);
+		r->retry_after = wait;
+		error_page(r, 429, lang, SM_ERROR);
+		return NULL;
+	}
+	return addr;
+}
+
 static bool form_body_or_reply(struct req *r, enum lang lang)
 {
 	const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Content-Type");
@@ -396,6 +416,9 @@ static bool form_body_or_reply(struct req *r, enum lang lang)
 void page_survey_answer(struct req *r)
 {
 	enum lang lang = page_lang(r);
+	const char *addr = limit_or_reply(r, lang);
+	if (!addr)
+		return;
 	json_t *s = load_or_reply(r, lang);
 	if (!s)
 		return;
@@ -408,6 +431,8 @@ void page_survey_answer(struct req *r)
 	                 ? kerr_set(r->ctx.err, KERR_INVALID, NULL, "the form is malformed")
 	                 : survey_answer(&r->ctx, r->id, f.answers);
 	json_decref(f.answers);
+	if (!rc)
+		survey_limit_count(addr, (int64_t)time(NULL));
 	if (rc == KERR_INVALID) {
 		survey_form(r, s, lang, 400);
 		json_decref(s);
@@ -458,6 +483,9 @@ void page_survey_raffle(struct req *r)
 {
 	enum lang lang = page_lang(r);
 	const char *contact = NULL;
+	const char *addr = limit_or_reply(r, lang);
+	if (!addr)
+		return;
 	json_t *s = load_or_reply(r, lang);
 	if (!s)
 		return;
@@ -471,6 +499,7 @@ void page_survey_raffle(struct req *r)
 		reply_core_page(r, rc, lang);
 		return;
 	}
+	survey_limit_count(addr, (int64_t)time(NULL));
 	struct buf b = BUF_INIT;
 	head(&b, lang, smsgs[SM_RAFFLE][lang]);
 	buf_puts(&b, "<main>\n<h1>");

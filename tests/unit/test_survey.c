@@ -21,6 +21,7 @@
 
 #include "core/ctx.h"
 #include "core/survey.h"
+#include "http/survey_limit.h"
 #include "util/buf.h"
 #include "util/kerr.h"
 
@@ -681,6 +682,23 @@ static void test_roles(void **state)
 	                 0);
 }
 
+/* proves F-01 for the rate limit: it counts per address in memory (never in the database),
+ * stops an address at its limit until the window has passed, and leaves others alone. */
+static void test_rate_limit(void **state)
+{
+	struct fx *f = *state;
+	const int64_t t = 2000000000;
+	for (int i = 0; i < SURVEY_LIMIT_MAX; i++) {
+		assert_int_equal(survey_limit_check("198.51.100.7", t), 0);
+		survey_limit_count("198.51.100.7", t);
+	}
+	assert_true(survey_limit_check("198.51.100.7", t + 1) > 0);
+	assert_true(survey_limit_check("198.51.100.7", t + 1) <= SURVEY_LIMIT_WINDOW);
+	assert_int_equal(survey_limit_check("198.51.100.8", t + 1), 0);
+	assert_int_equal(survey_limit_check("198.51.100.7", t + SURVEY_LIMIT_WINDOW), 0);
+	assert_false(db_files_contain(f, "198.51.100.7"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -688,7 +706,7 @@ int main(void)
 	        T(test_answer_is_anonymous),  T(test_answer_validation),
 	        T(test_raffle_cannot_be_linked), T(test_draw_deletes_entries),
 	        T(test_expire_follows_declaration), T(test_stats_hide_small_groups),
-	        T(test_roles),
+	        T(test_roles), T(test_rate_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
