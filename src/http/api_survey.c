@@ -90,10 +90,8 @@ void api_survey_draw(struct req *r)
 		                 json_integer_value(w) > 1000 ? 1001 : (int)json_integer_value(w),
 		                 &out);
 	json_decref(in);
+	/* The contacts are shown once; every answer of kortisto is Cache-Control: no-store. */
 	reply_core(r, rc, 200, out);
-	/* The contacts are shown once: no cache may keep them. */
-	if (rc == 0 && r->resp)
-		MHD_add_response_header(r->resp, "Cache-Control", "no-store");
 }
 
 void api_survey_notified(struct req *r)
