@@ -141,8 +141,10 @@ int cmd_survey(struct globals *g, int argc, char **argv)
 			}
 		} else if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) {
 			format = argv[++i];
-			if (strcmp(format, "json") && strcmp(format, "csv") && strcmp(format, "svg")) {
-				fprintf(stderr, "kortisto: --format: '%s' is not json, csv or svg\n",
+			if (strcmp(format, "json") && strcmp(format, "csv") &&
+			    strcmp(format, "svg")) {
+				fprintf(stderr,
+				        "kortisto: --format: '%s' is not json, csv or svg\n",
 				        format);
 				goto out;
 			}

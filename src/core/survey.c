@@ -36,9 +36,8 @@
 #define KEY_BYTES     16
 
 static const char *const kinds[] = {"text", "rating", "single", "multiple", "background", NULL};
-static const char *const topics[] = {"age_band", "profession",    "family_situation",
-                                     "gender",   "mother_tongue", "role",
-                                     NULL};
+static const char *const topics[] = {
+        "age_band", "profession", "family_situation", "gender", "mother_tongue", "role", NULL};
 static const char *const lang_keys[] = {"fi", "sv", "en", NULL};
 
 static bool in_names(const char *const *names, const char *s)
@@ -152,8 +151,7 @@ static json_t *node_json(struct fy_node *n, const char *path, json_t *lines, int
 	return scalar_json(n);
 }
 
-int survey_parse_yaml(const char *text, size_t len, json_t **def, json_t **lines,
-                      struct kerr *err)
+int survey_parse_yaml(const char *text, size_t len, json_t **def, json_t **lines, struct kerr *err)
 {
 	struct fy_diag_cfg dc;
 	struct fy_parse_cfg cfg;
@@ -188,7 +186,8 @@ int survey_parse_yaml(const char *text, size_t len, json_t **def, json_t **lines
 		while ((e = fy_diag_errors_iterate(fd, &it)))
 			if (e->type >= FYET_ERROR) {
 				rc = kerr_set(err, KERR_INVALID, NULL, "%d:%d: invalid YAML: %s",
-				              e->line > 0 ? e->line : 1, e->column > 0 ? e->column : 1,
+				              e->line > 0 ? e->line : 1,
+				              e->column > 0 ? e->column : 1,
 				              e->msg ? e->msg : "syntax error");
 				break;
 			}
@@ -246,8 +245,7 @@ static int need_role(struct kctx *ctx, const char *rid, enum role least, const c
 {
 	struct principal p;
 	int rc;
-	if (ctx->actor &&
-	    (ctx->actor->kind == ACTOR_OPERATOR || ctx->actor->kind == ACTOR_SYSTEM))
+	if (ctx->actor && (ctx->actor->kind == ACTOR_OPERATOR || ctx->actor->kind == ACTOR_SYSTEM))
 		return 0;
 	if (!ctx->actor || ctx->actor->kind == ACTOR_ANON || ctx->processor)
 		goto forbidden;
@@ -312,14 +310,16 @@ static int only_keys(struct kctx *ctx, json_t *o, const char *const *keys, const
 	const char *k;
 	json_t *v;
 	if (!json_is_object(o))
-		return kerr_set(ctx->err, KERR_INVALID, *path ? path : NULL, "%s: must be a mapping",
-		                *path ? path : "the definition");
+		return kerr_set(ctx->err, KERR_INVALID, *path ? path : NULL,
+		                "%s: must be a mapping", *path ? path : "the definition");
 	json_object_foreach (o, k, v) {
 		if (!in_names(keys, k)) {
 			const char *name = ident_valid(k, NULL) ? k : "?";
-			const char *f = arena_printf(ctx->mem, "%s%s%s", path, *path ? "." : "", name);
-			return kerr_set(ctx->err, KERR_INVALID, f, "%s: not a member of a survey %s",
-			                f, *path ? "question" : "definition");
+			const char *f =
+			        arena_printf(ctx->mem, "%s%s%s", path, *path ? "." : "", name);
+			return kerr_set(ctx->err, KERR_INVALID, f,
+			                "%s: not a member of a survey %s", f,
+			                *path ? "question" : "definition");
 		}
 	}
 	return 0;
@@ -355,12 +355,10 @@ static int int_member(struct kctx *ctx, json_t *o, const char *key, const char *
 }
 
 /* Checks question `q` at `path` and builds its canonical form in *out. */
-static int check_question(struct kctx *ctx, json_t *q, const char *path, json_t *seen,
-                          json_t **out)
+static int check_question(struct kctx *ctx, json_t *q, const char *path, json_t *seen, json_t **out)
 {
-	static const char *const keys[] = {"id",     "kind",   "text",  "required",   "min",
-	                                   "max",    "labels", "options", "topic", "max_length",
-	                                   NULL};
+	static const char *const keys[] = {"id",     "kind",    "text",  "required",   "min", "max",
+	                                   "labels", "options", "topic", "max_length", NULL};
 	const char *id, *kind;
 	json_t *c = NULL, *t;
 	int rc;
@@ -381,14 +379,13 @@ static int check_question(struct kctx *ctx, json_t *q, const char *path, json_t 
 	json_t *req = json_object_get(q, "required");
 	if (req && !json_is_boolean(req)) {
 		json_decref(t);
-		return kerr_set(ctx->err, KERR_INVALID,
-		                arena_printf(ctx->mem, "%s.required", path),
+		return kerr_set(ctx->err, KERR_INVALID, arena_printf(ctx->mem, "%s.required", path),
 		                "%s.required: true or false", path);
 	}
 	c = json_pack("{s:s, s:s, s:o, s:b}", "id", id, "kind", kind, "text", t, "required",
 	              json_is_true(req));
-	bool choice = !strcmp(kind, "single") || !strcmp(kind, "multiple") ||
-	              !strcmp(kind, "background");
+	bool choice =
+	        !strcmp(kind, "single") || !strcmp(kind, "multiple") || !strcmp(kind, "background");
 	/* Members that only some kinds take. */
 	const char *only = NULL;
 	if (strcmp(kind, "rating") && (json_object_get(q, "min") || json_object_get(q, "max") ||
@@ -412,8 +409,9 @@ static int check_question(struct kctx *ctx, json_t *q, const char *path, json_t 
 		    (rc = int_member(ctx, q, "max", path, 0, 100, 5, &hi)))
 			goto fail;
 		if (hi <= lo || hi - lo > 20) {
-			rc = kerr_set(ctx->err, KERR_INVALID, arena_printf(ctx->mem, "%s.max", path),
-			              "%s.max: greater than min, and at most 20 steps above it", path);
+			rc = kerr_set(
+			        ctx->err, KERR_INVALID, arena_printf(ctx->mem, "%s.max", path),
+			        "%s.max: greater than min, and at most 20 steps above it", path);
 			goto fail;
 		}
 		json_object_set_new(c, "min", json_integer(lo));
@@ -475,7 +473,8 @@ static int check_question(struct kctx *ctx, json_t *q, const char *path, json_t 
 				rc = KERR_INVALID;
 				goto fail;
 			}
-			json_array_append_new(copts, json_pack("{s:s, s:o}", "id", oid, "text", ot));
+			json_array_append_new(copts,
+			                      json_pack("{s:s, s:o}", "id", oid, "text", ot));
 		}
 		json_decref(oseen);
 		if (!strcmp(kind, "background")) {
@@ -835,7 +834,9 @@ static int check_answers(struct kctx *ctx, json_t *def, json_t *answers, json_t 
 		if (!strcmp(kind, "text")) {
 			const char *s = json_string_value(v);
 			size_t n = s ? json_string_length(v) : 0;
-			ok = s && (json_int_t)n <= json_integer_value(json_object_get(q, "max_length")) &&
+			ok = s &&
+			     (json_int_t)n <=
+			             json_integer_value(json_object_get(q, "max_length")) &&
 			     strlen(s) == n && utf8_valid(s, n);
 			for (size_t j = 0; ok && j < n; j++)
 				ok = (unsigned char)s[j] >= 0x20 || s[j] == '\n' || s[j] == '\t' ||
@@ -872,9 +873,9 @@ static int check_answers(struct kctx *ctx, json_t *def, json_t *answers, json_t 
 			json_decref(seen);
 			if (!ok) {
 				json_decref(c);
-				return kerr_set(ctx->err, KERR_INVALID, id,
-				                "%s: a list of different option ids of the question",
-				                id);
+				return kerr_set(
+				        ctx->err, KERR_INVALID, id,
+				        "%s: a list of different option ids of the question", id);
 			}
 		} else {
 			if (!has_option(q, json_string_value(v))) {
@@ -912,7 +913,8 @@ int survey_answer(struct kctx *ctx, int64_t id, json_t *answers)
 
 	if ((rc = store_begin_write(ctx->db, ctx->err)))
 		return rc;
-	if ((rc = open_survey(ctx, id, &s, &def)) || (rc = check_answers(ctx, def, answers, &stored)))
+	if ((rc = open_survey(ctx, id, &s, &def)) ||
+	    (rc = check_answers(ctx, def, answers, &stored)))
 		goto fail;
 	char *text = dump(ctx, stored);
 	/* F-01: a random key, the survey and the day; nothing of who or when else. */
@@ -1024,7 +1026,8 @@ int survey_enter(struct kctx *ctx, int64_t id, const char *contact)
 		kind = "email";
 		if (!email_valid(contact, norm, sizeof(norm), &why))
 			return kerr_set(ctx->err, KERR_INVALID, "contact",
-			                "contact: not an e-mail address (%s)", why ? why : "invalid");
+			                "contact: not an e-mail address (%s)",
+			                why ? why : "invalid");
 	} else {
 		kind = "phone";
 		if (!phone_valid(contact, norm, &why))
@@ -1037,7 +1040,8 @@ int survey_enter(struct kctx *ctx, int64_t id, const char *contact)
 		goto fail;
 	json_decref(def);
 	if (!s.raffle) {
-		rc = kerr_set(ctx->err, KERR_CONFLICT, "id", "survey %" PRId64 " has no raffle", id);
+		rc = kerr_set(ctx->err, KERR_CONFLICT, "id", "survey %" PRId64 " has no raffle",
+		              id);
 		goto fail;
 	}
 	if (s.drawn_at) {
@@ -1096,12 +1100,14 @@ int survey_draw(struct kctx *ctx, const char *rid, int64_t id, int winners, json
 	    (rc = need_role(ctx, s.rid, ROLE_MANAGER, "draw a raffle")))
 		goto fail;
 	if (!s.raffle) {
-		rc = kerr_set(ctx->err, KERR_CONFLICT, "id", "survey %" PRId64 " has no raffle", id);
+		rc = kerr_set(ctx->err, KERR_CONFLICT, "id", "survey %" PRId64 " has no raffle",
+		              id);
 		goto fail;
 	}
 	if (s.drawn_at) {
 		rc = kerr_set(ctx->err, KERR_CONFLICT, "id",
-		              "the raffle of survey %" PRId64 " was drawn on %.10s", id, s.drawn_at);
+		              "the raffle of survey %" PRId64 " was drawn on %.10s", id,
+		              s.drawn_at);
 		goto fail;
 	}
 	struct query *q = store_query(ctx->db, ST_RAFFLE_OPEN_ENTRIES);
@@ -1142,8 +1148,8 @@ int survey_draw(struct kctx *ctx, const char *rid, int64_t id, int winners, json
 			json_decref(list);
 			goto fail;
 		}
-		json_array_append_new(list, json_pack("{s:s, s:s}", "kind", v[i].kind, "contact",
-		                                      v[i].contact));
+		json_array_append_new(
+		        list, json_pack("{s:s, s:s}", "kind", v[i].kind, "contact", v[i].contact));
 	}
 	/* L-03: everyone else's contact goes in this same transaction. */
 	q = store_query(ctx->db, ST_RAFFLE_DELETE_LOSERS);
@@ -1237,9 +1243,9 @@ static const struct decl_rule *rule_for(const struct decl *d, const char *rt)
 		if (!match || !r->has_after)
 			continue;
 		int64_t len = r->after.years * 372 + r->after.months * 31 + r->after.days;
-		int64_t blen = best ? best->after.years * 372 + best->after.months * 31 +
-		                              best->after.days
-		                    : INT64_MAX;
+		int64_t blen =
+		        best ? best->after.years * 372 + best->after.months * 31 + best->after.days
+		             : INT64_MAX;
 		if (len < blen)
 			best = r;
 	}
@@ -1248,8 +1254,8 @@ static const struct decl_rule *rule_for(const struct decl *d, const char *rt)
 
 /* Deletes the days of `rid` (listed by `days`, deleted by `del`) whose period has passed. */
 static int expire_days(struct kctx *ctx, const char *rid, const struct decl_rule *r,
-                       const char *as_of, enum stmt_id days, enum stmt_id del,
-                       const char *entity, int64_t *count)
+                       const char *as_of, enum stmt_id days, enum stmt_id del, const char *entity,
+                       int64_t *count)
 {
 	const char **v = NULL;
 	size_t n = 0, cap = 0;
@@ -1400,8 +1406,8 @@ static json_t *question_stats(json_t *q, json_t **v, size_t n)
 		json_array_foreach (json_object_get(q, "options"), i, opt)
 			json_array_append_new(values, json_pack("{s:O, s:O, s:I}", "value",
 			                                        json_object_get(opt, "id"), "text",
-			                                        json_object_get(opt, "text"), "count",
-			                                        (json_int_t)0));
+			                                        json_object_get(opt, "text"),
+			                                        "count", (json_int_t)0));
 	}
 	for (size_t i = 0; i < n; i++) {
 		json_t *a = json_object_get(v[i], id), *cell;
@@ -1427,10 +1433,10 @@ static json_t *question_stats(json_t *q, json_t **v, size_t n)
 					hit = hit || json_equal(x, val);
 			}
 			if (hit)
-				json_object_set_new(
-				        cell, "count",
-				        json_integer(json_integer_value(json_object_get(cell, "count")) +
-				                     1));
+				json_object_set_new(cell, "count",
+				                    json_integer(json_integer_value(json_object_get(
+				                                         cell, "count")) +
+				                                 1));
 		}
 	}
 	json_object_set_new(o, "id", json_string(id));
@@ -1453,8 +1459,11 @@ static json_t *question_stats(json_t *q, json_t **v, size_t n)
 		json_decref(values);
 	} else {
 		if (!strcmp(kind, "rating"))
-			json_object_set_new(o, "mean",
-			                    json_real((double)(long long)(sum / (double)answered * 100.0 + 0.5) / 100.0));
+			json_object_set_new(
+			        o, "mean",
+			        json_real(
+			                (double)(long long)(sum / (double)answered * 100.0 + 0.5) /
+			                100.0));
 		suppress(values, answered, strcmp(kind, "multiple") != 0);
 		json_object_set_new(o, "values", values);
 	}
@@ -1541,8 +1550,8 @@ int survey_stats(struct kctx *ctx, const char *rid, int64_t id, const char *by, 
 	*out = json_pack("{s:I, s:s, s:I, s:O, s:I, s:i, s:o}", "survey", (json_int_t)id, "key",
 	                 s.key, "version", (json_int_t)s.version, "title",
 	                 json_object_get(def, "title"), "answers",
-	                 (json_int_t)(n >= SURVEY_MIN_GROUP ? n : 0), "min_group",
-	                 SURVEY_MIN_GROUP, "questions", qs);
+	                 (json_int_t)(n >= SURVEY_MIN_GROUP ? n : 0), "min_group", SURVEY_MIN_GROUP,
+	                 "questions", qs);
 	if (n < SURVEY_MIN_GROUP) {
 		json_object_del(*out, "answers");
 		json_object_set_new(*out, "answers_hidden", json_true());
@@ -1701,7 +1710,8 @@ void survey_stats_svg(json_t *stats, enum lang lang, struct buf *out)
 			char label[32];
 			const char *l = label;
 			if (json_is_integer(val))
-				snprintf(label, sizeof(label), "%lld", (long long)json_integer_value(val));
+				snprintf(label, sizeof(label), "%lld",
+				         (long long)json_integer_value(val));
 			else
 				l = txt(json_object_get(c, "text"), lang);
 			buf_appendf(out, "<text x=\"16\" y=\"%d\">", y + 15);
@@ -1709,11 +1719,12 @@ void survey_stats_svg(json_t *stats, enum lang lang, struct buf *out)
 			buf_puts(out, "</text>\n");
 			if (k) {
 				int w = (int)(json_integer_value(k) * bar_max / max);
-				buf_appendf(out,
-				            "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"16\" "
-				            "fill=\"#2a6ebb\"/>\n<text x=\"%d\" y=\"%d\">%lld</text>\n",
-				            bar_left, y + 3, w, bar_left + w + 6, y + 15,
-				            (long long)json_integer_value(k));
+				buf_appendf(
+				        out,
+				        "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"16\" "
+				        "fill=\"#2a6ebb\"/>\n<text x=\"%d\" y=\"%d\">%lld</text>\n",
+				        bar_left, y + 3, w, bar_left + w + 6, y + 15,
+				        (long long)json_integer_value(k));
 			} else {
 				buf_appendf(out, "<text x=\"%d\" y=\"%d\" fill=\"#555\">–</text>\n",
 				            bar_left, y + 15);

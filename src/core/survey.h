@@ -34,8 +34,7 @@ struct kerr;
  * line in the text, for survey_error_line(). Returns 0, or KERR_INVALID with "LINE:COLUMN:
  * message" in `err`.
  */
-int survey_parse_yaml(const char *text, size_t len, json_t **def, json_t **lines,
-                      struct kerr *err);
+int survey_parse_yaml(const char *text, size_t len, json_t **def, json_t **lines, struct kerr *err);
 
 /* The line of `field` (a path as survey_load names it, or a prefix of one that is in
  * `lines`); 0 when unknown. */

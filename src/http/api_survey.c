@@ -94,7 +94,7 @@ void api_survey_draw(struct req *r)
 	reply_core(r, rc, 200, out);
 }
 
-void api_survey_notified(struct req *r)
+void api_survey_told(struct req *r)
 {
 	int64_t n = 0;
 	int rc = survey_notified(&r->ctx, r->rid, r->id, &n);
@@ -158,10 +158,11 @@ void api_public_survey_enter(struct req *r)
 	if (!in)
 		return;
 	const char *contact = json_string_value(json_object_get(in, "contact"));
-	int rc = json_object_size(in) == 1 && contact
-	                 ? survey_enter(&r->ctx, r->id, contact)
-	                 : kerr_set(&r->err, KERR_INVALID, "contact",
-	                            "the body is {\"contact\": \"e-mail address or phone number\"}");
+	int rc =
+	        json_object_size(in) == 1 && contact
+	                ? survey_enter(&r->ctx, r->id, contact)
+	                : kerr_set(&r->err, KERR_INVALID, "contact",
+	                           "the body is {\"contact\": \"e-mail address or phone number\"}");
 	json_decref(in);
 	if (!rc)
 		survey_limit_count(addr, (int64_t)time(NULL));

@@ -156,7 +156,7 @@ void api_survey_load(struct req *r);          /* POST REG/surveys */
 void api_survey_get(struct req *r);           /* GET REG/surveys/{id} */
 void api_survey_stats(struct req *r);         /* GET REG/surveys/{id}/stats */
 void api_survey_draw(struct req *r);          /* POST REG/surveys/{id}/draw */
-void api_survey_notified(struct req *r);      /* POST REG/surveys/{id}/notified */
+void api_survey_told(struct req *r);          /* POST REG/surveys/{id}/notified */
 void api_public_survey_get(struct req *r);    /* GET /api/v1/surveys/{id} */
 void api_public_survey_answer(struct req *r); /* POST /api/v1/surveys/{id}/answers */
 void api_public_survey_enter(struct req *r);  /* POST /api/v1/surveys/{id}/raffle */

@@ -52,8 +52,10 @@ static const char *const smsgs[SM__MAX][LANG__MAX] = {
         [SM_SEND] = {"Lähetä vastaus", "Skicka svaret", "Send the answer"},
         [SM_THANKS] = {"Kiitos vastauksestasi", "Tack för ditt svar", "Thank you for your answer"},
         [SM_THANKS_TEXT] = {"Vastauksesi on tallennettu nimettömänä.",
-                            "Ditt svar har sparats anonymt.", "Your answer was stored anonymously."},
-        [SM_RAFFLE] = {"Osallistu arvontaan", "Delta i utlottningen", "Take part in the prize draw"},
+                            "Ditt svar har sparats anonymt.",
+                            "Your answer was stored anonymously."},
+        [SM_RAFFLE] = {"Osallistu arvontaan", "Delta i utlottningen",
+                       "Take part in the prize draw"},
         [SM_RAFFLE_TEXT] =
                 {"Voit halutessasi jättää sähköpostiosoitteen tai puhelinnumeron arvontaa varten. "
                  "Yhteystieto tallennetaan erikseen, eikä sitä voi yhdistää vastaukseesi. "
@@ -360,7 +362,8 @@ static int answer_field(void *arg, const char *k, const char *v)
 		if (!strcmp(kind, "rating")) {
 			long long n;
 			json_object_set_new(f->answers, k + 2,
-			                    int_valid(v, &n, NULL) ? json_integer(n) : json_string(v));
+			                    int_valid(v, &n, NULL) ? json_integer(n)
+			                                           : json_string(v));
 		} else if (!strcmp(kind, "multiple")) {
 			json_t *a = json_object_get(f->answers, k + 2);
 			if (!a) {
@@ -456,10 +459,11 @@ void page_survey_answer(struct req *r)
 		html_text(&b, smsgs[SM_RAFFLE][lang]);
 		buf_puts(&b, "</h2>\n<p>");
 		html_text(&b, smsgs[SM_RAFFLE_TEXT][lang]);
-		buf_appendf(&b,
-		            "</p>\n<form method=\"post\" action=\"/p/surveys/%lld/raffle?lang=%s\">\n"
-		            "<label>",
-		            (long long)r->id, lang_code(lang));
+		buf_appendf(
+		        &b,
+		        "</p>\n<form method=\"post\" action=\"/p/surveys/%lld/raffle?lang=%s\">\n"
+		        "<label>",
+		        (long long)r->id, lang_code(lang));
 		html_text(&b, smsgs[SM_CONTACT][lang]);
 		buf_puts(&b, " <input type=\"text\" name=\"contact\" required maxlength=\"254\" "
 		             "autocomplete=\"email\"></label>\n<button type=\"submit\">");

@@ -84,7 +84,7 @@ const struct route routes[] = {
         {"GET", REG "/surveys/{id}", api_survey_get, ON(ROLE_VIEWER), NULL, false},
         {"GET", REG "/surveys/{id}/stats", api_survey_stats, ON(ROLE_VIEWER), NULL, false},
         {"POST", REG "/surveys/{id}/draw", api_survey_draw, ON(ROLE_MANAGER), "raffle", true},
-        {"POST", REG "/surveys/{id}/notified", api_survey_notified, ON(ROLE_MANAGER), "raffle", true},
+        {"POST", REG "/surveys/{id}/notified", api_survey_told, ON(ROLE_MANAGER), "raffle", true},
 };
 
 const size_t nroutes = sizeof(routes) / sizeof(routes[0]);

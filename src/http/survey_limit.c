@@ -51,8 +51,8 @@ static struct slot *find(const char *addr, int64_t now)
 			sodium_memzero(h, sizeof(h));
 			return s;
 		}
-		int64_t age = !s->start || now - s->start >= SURVEY_LIMIT_WINDOW ? INT64_MIN
-		                                                                  : s->start;
+		int64_t age =
+		        !s->start || now - s->start >= SURVEY_LIMIT_WINDOW ? INT64_MIN : s->start;
 		if (!victim || age < victim_age) {
 			victim = s;
 			victim_age = age;

@@ -27,9 +27,9 @@
 
 #include "fixture.h"
 
-#define ESPOO "espoo-feedback"
-#define KEMI  "kemi-crm"
-#define DAY   (int64_t)86400
+#define ESPOO   "espoo-feedback"
+#define KEMI    "kemi-crm"
+#define DAY     (int64_t)86400
 #define EXAMPLE "registers/surveys/espoo-asiointi.yaml"
 
 static const char *const register_files[] = {
@@ -170,12 +170,13 @@ static void test_definition_versions(void **state)
 
 	assert_int_equal(load_text(f, ESPOO, y, &id1, &created), 0);
 	assert_true(created);
-	assert_string_equal(raw_text(f, buf, sizeof(buf),
-	                             "SELECT state FROM surveys WHERE id = ?1", id1),
-	                    "open");
-	answer_ok(f, id1, "{\"satisfaction\": 4, \"channel\": \"visit\", \"topics\": "
-	                  "[\"permits\", \"advice\"], \"feedback\": \"Hyvä\", \"age\": "
-	                  "\"age-30-64\", \"tongue\": \"sv\"}");
+	assert_string_equal(
+	        raw_text(f, buf, sizeof(buf), "SELECT state FROM surveys WHERE id = ?1", id1),
+	        "open");
+	answer_ok(f, id1,
+	          "{\"satisfaction\": 4, \"channel\": \"visit\", \"topics\": "
+	          "[\"permits\", \"advice\"], \"feedback\": \"Hyvä\", \"age\": "
+	          "\"age-30-64\", \"tongue\": \"sv\"}");
 	/* The same definition again is no new version. */
 	assert_int_equal(load_text(f, ESPOO, y, &id2, &created), 0);
 	assert_false(created);
@@ -189,13 +190,13 @@ static void test_definition_versions(void **state)
 	assert_true(created);
 	assert_int_not_equal(id3, id1);
 	assert_int_equal(raw_int(f, "SELECT version FROM surveys WHERE id = ?1", "i", id3), 2);
-	assert_string_equal(raw_text(f, buf, sizeof(buf),
-	                             "SELECT state FROM surveys WHERE id = ?1", id1),
-	                    "closed");
+	assert_string_equal(
+	        raw_text(f, buf, sizeof(buf), "SELECT state FROM surveys WHERE id = ?1", id1),
+	        "closed");
 	assert_int_equal(answer(f, id1, "{\"satisfaction\": 3}"), KERR_CONFLICT);
-	assert_int_equal(raw_int(f, "SELECT count(*) FROM survey_answers WHERE survey_id = ?1",
-	                         "i", id1),
-	                 1);
+	assert_int_equal(
+	        raw_int(f, "SELECT count(*) FROM survey_answers WHERE survey_id = ?1", "i", id1),
+	        1);
 	answer_ok(f, id3, "{\"satisfaction\": 3}");
 	free(changed);
 	free(y);
@@ -255,8 +256,9 @@ static void test_definition_errors(void **state)
 	assert_non_null(strstr(f->err.message, "invalid YAML"));
 	assert_true(f->err.message[0] >= '1' && f->err.message[0] <= '9');
 	/* A register that declares no survey answers takes no survey. */
-	assert_int_equal(load_text(f, KEMI, "key: k\ntitle: K\nquestions: [{id: a, kind: text, "
-	                                    "text: T}]\n",
+	assert_int_equal(load_text(f, KEMI,
+	                           "key: k\ntitle: K\nquestions: [{id: a, kind: text, "
+	                           "text: T}]\n",
 	                           NULL, NULL),
 	                 KERR_REFUSED);
 	assert_int_equal(raw_int(f, "SELECT count(*) FROM surveys", ""), 0);
@@ -287,9 +289,9 @@ static void test_answer_is_anonymous(void **state)
 	assert_string_equal(raw_text(f, buf, sizeof(buf),
 	                             "SELECT day FROM survey_answers WHERE survey_id = ?1", id),
 	                    "2026-01-01");
-	assert_int_equal(raw_int(f, "SELECT length(k) FROM survey_answers WHERE survey_id = ?1", "i",
-	                         id),
-	                 16);
+	assert_int_equal(
+	        raw_int(f, "SELECT length(k) FROM survey_answers WHERE survey_id = ?1", "i", id),
+	        16);
 	assert_false(db_files_contain(f, "203.0.113.77"));
 	assert_false(db_files_contain(f, "respondent-marker"));
 	assert_false(db_files_contain(f, "req-marker-4711"));
@@ -380,8 +382,9 @@ static void test_raffle_cannot_be_linked(void **state)
 	/* No shared key or column beyond the survey and the register; no rowid. */
 	columns(f, "raffle_entries", cols, sizeof(cols));
 	assert_string_equal(cols, "k,register_id,survey_id,day,kind,contact,winner");
-	assert_int_equal(raw_int(f, "SELECT count(*) FROM raffle_entries e JOIN survey_answers a"
-	                            " ON a.k = e.k",
+	assert_int_equal(raw_int(f,
+	                         "SELECT count(*) FROM raffle_entries e JOIN survey_answers a"
+	                         " ON a.k = e.k",
 	                         ""),
 	                 0);
 	sqlite3 *db = raw_open(f);
@@ -472,8 +475,9 @@ static void test_draw_deletes_entries(void **state)
 	assert_int_equal(json_array_size(w), 2);
 	assert_int_equal(raw_int(f, "SELECT count(*) FROM raffle_entries", ""), 2);
 	assert_int_equal(raw_int(f, "SELECT count(*) FROM raffle_entries WHERE winner = 1", ""), 2);
-	assert_int_equal(raw_int(f, "SELECT count(*) FROM usage_log WHERE action = 'raffle_draw'"
-	                            " AND entity = 'survey' AND entity_id = ?1",
+	assert_int_equal(raw_int(f,
+	                         "SELECT count(*) FROM usage_log WHERE action = 'raffle_draw'"
+	                         " AND entity = 'survey' AND entity_id = ?1",
 	                         "i", id),
 	                 1);
 	checkpoint(f);
@@ -483,8 +487,8 @@ static void test_draw_deletes_entries(void **state)
 		size_t j;
 		json_t *e;
 		json_array_foreach (w, j, e)
-			winner = winner ||
-			         !strcmp(json_string_value(json_object_get(e, "contact")), contact[i]);
+			winner = winner || !strcmp(json_string_value(json_object_get(e, "contact")),
+			                           contact[i]);
 		if (!winner) {
 			assert_false(db_files_contain(f, contact[i]));
 			gone++;
@@ -535,8 +539,9 @@ static void test_expire_follows_declaration(void **state)
 	assert_int_equal(survey_expire(&f->ctx, ESPOO, "2027-01-02", &na, &ne), 0);
 	assert_int_equal(na, 1);
 	assert_int_equal(raw_int(f, "SELECT count(*) FROM survey_answers", ""), 1);
-	assert_int_equal(raw_int(f, "SELECT count(*) FROM usage_log WHERE action = 'delete'"
-	                            " AND entity = 'survey_answer'",
+	assert_int_equal(raw_int(f,
+	                         "SELECT count(*) FROM usage_log WHERE action = 'delete'"
+	                         " AND entity = 'survey_answer'",
 	                         ""),
 	                 1);
 	fresh(f);
@@ -580,8 +585,9 @@ static void test_stats_hide_small_groups(void **state)
 	json_t *st, *q;
 
 	for (int i = 0; i < 4; i++)
-		answer_ok(f, id, "{\"satisfaction\": 5, \"feedback\": \"salainen\", \"age\": "
-		                 "\"age-65-plus\"}");
+		answer_ok(f, id,
+		          "{\"satisfaction\": 5, \"feedback\": \"salainen\", \"age\": "
+		          "\"age-65-plus\"}");
 	st = stats(f, id, NULL);
 	assert_true(json_is_true(json_object_get(st, "answers_hidden")));
 	q = question(st, "satisfaction");
@@ -592,10 +598,12 @@ static void test_stats_hide_small_groups(void **state)
 
 	/* Six more, all 30–64: five say 4 and one says 1 (mean of all ten: 4.1). */
 	for (int i = 0; i < 5; i++)
-		answer_ok(f, id, "{\"satisfaction\": 4, \"channel\": \"phone\", \"feedback\": "
-		                 "\"=HYPERLINK(1)\", \"age\": \"age-30-64\"}");
-	answer_ok(f, id, "{\"satisfaction\": 1, \"channel\": \"visit\", \"age\": \"age-30-64\", "
-	                 "\"feedback\": \"<script>alert(1)</script>\"}");
+		answer_ok(f, id,
+		          "{\"satisfaction\": 4, \"channel\": \"phone\", \"feedback\": "
+		          "\"=HYPERLINK(1)\", \"age\": \"age-30-64\"}");
+	answer_ok(f, id,
+	          "{\"satisfaction\": 1, \"channel\": \"visit\", \"age\": \"age-30-64\", "
+	          "\"feedback\": \"<script>alert(1)</script>\"}");
 	fx_as_user(f, "katsoja", ESPOO, ROLE_VIEWER);
 	st = stats(f, id, NULL);
 	assert_int_equal(json_integer_value(json_object_get(st, "answers")), 10);
@@ -664,8 +672,9 @@ static void test_roles(void **state)
 	json_t *out = NULL;
 	int64_t id = example(f);
 	fx_as_user(f, "katsoja", ESPOO, ROLE_VIEWER);
-	assert_int_equal(load_text(f, ESPOO, "key: k\ntitle: K\nquestions: [{id: a, kind: text, "
-	                                     "text: T}]\n",
+	assert_int_equal(load_text(f, ESPOO,
+	                           "key: k\ntitle: K\nquestions: [{id: a, kind: text, "
+	                           "text: T}]\n",
 	                           NULL, NULL),
 	                 KERR_FORBIDDEN);
 	fresh(f);
@@ -676,8 +685,9 @@ static void test_roles(void **state)
 	fresh(f);
 	assert_int_equal(survey_stats(&f->ctx, ESPOO, id, NULL, &out), KERR_FORBIDDEN);
 	fx_as_user(f, "muokkaaja", ESPOO, ROLE_EDITOR);
-	assert_int_equal(load_text(f, ESPOO, "key: k\ntitle: K\nquestions: [{id: a, kind: text, "
-	                                     "text: T}]\n",
+	assert_int_equal(load_text(f, ESPOO,
+	                           "key: k\ntitle: K\nquestions: [{id: a, kind: text, "
+	                           "text: T}]\n",
 	                           NULL, NULL),
 	                 0);
 }
@@ -702,11 +712,16 @@ static void test_rate_limit(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        T(test_definition_versions),  T(test_definition_errors),
-	        T(test_answer_is_anonymous),  T(test_answer_validation),
-	        T(test_raffle_cannot_be_linked), T(test_draw_deletes_entries),
-	        T(test_expire_follows_declaration), T(test_stats_hide_small_groups),
-	        T(test_roles), T(test_rate_limit),
+	        T(test_definition_versions),
+	        T(test_definition_errors),
+	        T(test_answer_is_anonymous),
+	        T(test_answer_validation),
+	        T(test_raffle_cannot_be_linked),
+	        T(test_draw_deletes_entries),
+	        T(test_expire_follows_declaration),
+	        T(test_stats_hide_small_groups),
+	        T(test_roles),
+	        T(test_rate_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
