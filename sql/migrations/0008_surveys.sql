@@ -15,6 +15,7 @@ CREATE TABLE surveys (
 	drawn_by    TEXT,
 	winners     INTEGER,
 	notified_at TEXT,               -- the winners were told and their contacts deleted
+	raffle_since TEXT,              -- YYYY-MM-DD of the oldest entry still held, or NULL
 	created_at  TEXT NOT NULL,
 	created_by  TEXT NOT NULL,
 	UNIQUE (register_id, key, version)
@@ -34,18 +35,19 @@ CREATE TABLE survey_answers (
 CREATE INDEX survey_answers_survey ON survey_answers(register_id, survey_id, day);
 CREATE INDEX survey_answers_day ON survey_answers(register_id, day);
 
--- Raffle entries (F-02): apart from the answers, with no key in common and no order of
--- arrival. The key is random and every new entry of a raffle draws new keys for all of its
--- entries, so neither key order nor the order of cells in a page tells who came when.
+-- Raffle entries (F-02): apart from the answers, with no key in common, no time and no
+-- order of arrival. The key is random and every new entry writes all entries of its raffle
+-- anew in random order, so neither key order nor the place of a row in a page tells who came
+-- when. An entry has no date at all: the declared deletion period runs from the raffle's
+-- oldest entry (surveys.raffle_since), so no day can pair an entry with the answers of that
+-- day, and every contact still goes within the period of its own entry.
 CREATE TABLE raffle_entries (
 	k           BLOB PRIMARY KEY CHECK (length(k) = 16),
 	register_id TEXT NOT NULL REFERENCES registers(id),
 	survey_id   INTEGER NOT NULL REFERENCES surveys(id),
-	day         TEXT NOT NULL,      -- YYYY-MM-DD, for the declared deletion period
 	kind        TEXT NOT NULL CHECK (kind = 'email' OR kind = 'phone'),
 	contact     TEXT NOT NULL,      -- the normalised address or number
 	winner      INTEGER NOT NULL DEFAULT 0 CHECK (winner = 0 OR winner = 1)
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX raffle_entries_survey ON raffle_entries(register_id, survey_id, winner);
-CREATE INDEX raffle_entries_day ON raffle_entries(register_id, day);
 CREATE UNIQUE INDEX raffle_entries_contact ON raffle_entries(register_id, survey_id, contact);

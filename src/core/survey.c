@@ -1,10 +1,12 @@
 /*
  * Feedback surveys: definitions, anonymous answers, the unlinkable raffle, the draw, expiry
  * and statistics. The design decision a reader must know: answers and raffle entries share
- * nothing but the survey id. Both are keyed by 16 random bytes in WITHOUT ROWID tables and
- * carry the day, never a time; every new raffle entry re-keys all entries of its raffle, so
- * not even the order of cells in a database page tells which entry came when. No statement
- * reads both tables, and no client address, actor or cookie reaches either.
+ * nothing but the survey id. Both are keyed by 16 random bytes in WITHOUT ROWID tables; an
+ * answer carries its day, never a time, and an entry carries no date at all (the raffle's
+ * declared deletion period runs from its oldest entry). Every new raffle entry writes all
+ * entries of its raffle anew in random order, so not even the place of a row in a database
+ * page tells which entry came when. No statement reads both tables, and no client address,
+ * actor or cookie reaches either.
  */
 #include "core/survey.h"
 
@@ -938,8 +940,8 @@ fail:
 	return rc;
 }
 
-static int raffle_insert(struct kctx *ctx, const char *rid, int64_t id, const char *day,
-                         const char *kind, const char *contact)
+static int raffle_insert(struct kctx *ctx, const char *rid, int64_t id, const char *kind,
+                         const char *contact)
 {
 	unsigned char key[KEY_BYTES];
 	randombytes_buf(key, sizeof(key));
@@ -947,9 +949,8 @@ static int raffle_insert(struct kctx *ctx, const char *rid, int64_t id, const ch
 	q_blob(q, 1, key, sizeof(key));
 	q_text(q, 2, rid);
 	q_int(q, 3, id);
-	q_text(q, 4, day);
-	q_text(q, 5, kind);
-	q_text(q, 6, contact);
+	q_text(q, 4, kind);
+	q_text(q, 5, contact);
 	return q_exec(q, ctx->err);
 }
 
@@ -961,11 +962,11 @@ static int raffle_insert(struct kctx *ctx, const char *rid, int64_t id, const ch
  * rows are written) then say nothing of when it arrived. Costs time linear in the entries of
  * the raffle, which a raffle of a survey can afford.
  */
-static int raffle_rewrite(struct kctx *ctx, const char *rid, int64_t id, const char *day,
-                          const char *kind, const char *contact)
+static int raffle_rewrite(struct kctx *ctx, const char *rid, int64_t id, const char *kind,
+                          const char *contact)
 {
 	struct rentry {
-		const char *day, *kind, *contact;
+		const char *kind, *contact;
 	} *v = NULL;
 	size_t n = 0, cap = 0;
 	int rc;
@@ -981,9 +982,8 @@ static int raffle_rewrite(struct kctx *ctx, const char *rid, int64_t id, const c
 			v = nv;
 			cap = nc;
 		}
-		v[n].day = col(ctx, q, 0);
-		v[n].kind = col(ctx, q, 1);
-		v[n].contact = col(ctx, q, 2);
+		v[n].kind = col(ctx, q, 0);
+		v[n].contact = col(ctx, q, 1);
 		n++;
 	}
 	q_done(q);
@@ -998,7 +998,7 @@ static int raffle_rewrite(struct kctx *ctx, const char *rid, int64_t id, const c
 	/* The new entry at a uniformly random place among the others. */
 	size_t at = randombytes_uniform((uint32_t)(n + 1));
 	v[n] = v[at];
-	v[at] = (struct rentry){day, kind, contact};
+	v[at] = (struct rentry){kind, contact};
 	n++;
 	q = store_query(ctx->db, ST_RAFFLE_DELETE_ALL);
 	q_text(q, 1, rid);
@@ -1006,7 +1006,7 @@ static int raffle_rewrite(struct kctx *ctx, const char *rid, int64_t id, const c
 	if ((rc = q_exec(q, ctx->err)))
 		return rc;
 	for (size_t i = 0; i < n; i++)
-		if ((rc = raffle_insert(ctx, rid, id, v[i].day, v[i].kind, v[i].contact)))
+		if ((rc = raffle_insert(ctx, rid, id, v[i].kind, v[i].contact)))
 			return rc;
 	return 0;
 }
@@ -1061,8 +1061,15 @@ int survey_enter(struct kctx *ctx, int64_t id, const char *contact)
 		store_rollback(ctx->db);
 		return 0;
 	}
+	if ((rc = raffle_rewrite(ctx, s.rid, id, kind, norm)))
+		goto fail;
+	/* The deletion period runs from the raffle's oldest entry: no entry has a date. */
 	time_format_date(ctx->now, day);
-	if ((rc = raffle_rewrite(ctx, s.rid, id, day, kind, norm)))
+	q = store_query(ctx->db, ST_SURVEY_RAFFLE_SINCE);
+	q_text(q, 1, s.rid);
+	q_int(q, 2, id);
+	q_text(q, 3, day);
+	if ((rc = q_exec(q, ctx->err)))
 		goto fail;
 	sodium_memzero(norm, sizeof(norm));
 	return store_commit(ctx->db, ctx->err);
@@ -1212,6 +1219,11 @@ int survey_notified(struct kctx *ctx, const char *rid, int64_t id, int64_t *dele
 	if ((rc = q_exec(q, ctx->err)))
 		goto fail;
 	int64_t n = store_changes(ctx->db);
+	q = store_query(ctx->db, ST_SURVEY_RAFFLE_RESET);
+	q_text(q, 1, s.rid);
+	q_int(q, 2, id);
+	if ((rc = q_exec(q, ctx->err)))
+		goto fail;
 	q = store_query(ctx->db, ST_SURVEY_NOTIFIED);
 	q_text(q, 1, s.rid);
 	q_int(q, 2, id);
@@ -1252,6 +1264,71 @@ static const struct decl_rule *rule_for(const struct decl *d, const char *rt)
 	return best;
 }
 
+/* Whether `day` plus the period of rule `r` is on or before `as_of`. */
+static bool period_passed(const struct decl_rule *r, const char *day, const char *as_of)
+{
+	int y, m, d;
+	char until[16];
+	if (!day || !date_valid(day, &y, &m, &d, NULL))
+		return false;
+	date_add(&y, &m, &d, r->after.years, r->after.months, r->after.days);
+	snprintf(until, sizeof(until), "%04d-%02d-%02d", y, m, d);
+	return strcmp(until, as_of) <= 0;
+}
+
+/*
+ * Deletes every entry of the raffles of `rid` whose oldest entry is older than the period of
+ * rule `r` (L-03's latest date): entries carry no date of their own (F-02), so a raffle's
+ * entries go together, each within the period of its own entry or sooner.
+ */
+static int expire_raffles(struct kctx *ctx, const char *rid, const struct decl_rule *r,
+                          const char *as_of, int64_t *count)
+{
+	int64_t *ids = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+	*count = 0;
+	if (!r)
+		return 0;
+	struct query *q = store_query(ctx->db, ST_SURVEY_RAFFLE_HELD);
+	q_text(q, 1, rid);
+	while ((rc = q_step(q, ctx->err)) == 1) {
+		if (!period_passed(r, q_col_text(q, 1), as_of))
+			continue;
+		if (n == cap) {
+			size_t nc = cap ? cap * 2 : 16;
+			int64_t *nv = arena_alloc(ctx->mem, nc * sizeof(*nv));
+			if (n)
+				memcpy(nv, ids, n * sizeof(*nv));
+			ids = nv;
+			cap = nc;
+		}
+		ids[n++] = q_col_int(q, 0);
+	}
+	q_done(q);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		q = store_query(ctx->db, ST_RAFFLE_DELETE_ALL);
+		q_text(q, 1, rid);
+		q_int(q, 2, ids[i]);
+		if ((rc = q_exec(q, ctx->err)))
+			return rc;
+		int64_t c = store_changes(ctx->db);
+		*count += c;
+		q = store_query(ctx->db, ST_SURVEY_RAFFLE_RESET);
+		q_text(q, 1, rid);
+		q_int(q, 2, ids[i]);
+		if ((rc = q_exec(q, ctx->err)))
+			return rc;
+		char reason[80];
+		snprintf(reason, sizeof(reason), "rule:%s,count:%" PRId64, r->id, c);
+		if (c && (rc = usage_record(ctx, "delete", rid, "raffle_entry", ids[i], reason)))
+			return rc;
+	}
+	return 0;
+}
+
 /* Deletes the days of `rid` (listed by `days`, deleted by `del`) whose period has passed. */
 static int expire_days(struct kctx *ctx, const char *rid, const struct decl_rule *r,
                        const char *as_of, enum stmt_id days, enum stmt_id del, const char *entity,
@@ -1266,14 +1343,8 @@ static int expire_days(struct kctx *ctx, const char *rid, const struct decl_rule
 	struct query *q = store_query(ctx->db, days);
 	q_text(q, 1, rid);
 	while ((rc = q_step(q, ctx->err)) == 1) {
-		int y, m, d;
 		const char *day = q_col_text(q, 0);
-		if (!day || !date_valid(day, &y, &m, &d, NULL))
-			continue;
-		date_add(&y, &m, &d, r->after.years, r->after.months, r->after.days);
-		char until[16];
-		snprintf(until, sizeof(until), "%04d-%02d-%02d", y, m, d);
-		if (strcmp(until, as_of) > 0)
+		if (!period_passed(r, day, as_of))
 			break; /* days come in order: the rest are younger */
 		if (n == cap) {
 			size_t nc = cap ? cap * 2 : 32;
@@ -1324,8 +1395,7 @@ int survey_expire(struct kctx *ctx, const char *rid, const char *as_of_day, int6
 	    (rc = expire_days(ctx, rid, rule_for(d, "survey_answer"), as_of_day,
 	                      ST_SURVEY_ANSWER_DAYS, ST_SURVEY_ANSWER_DELETE_DAY, "survey_answer",
 	                      &na)) ||
-	    (rc = expire_days(ctx, rid, rule_for(d, "raffle_entry"), as_of_day, ST_RAFFLE_DAYS,
-	                      ST_RAFFLE_DELETE_DAY, "raffle_entry", &ne))) {
+	    (rc = expire_raffles(ctx, rid, rule_for(d, "raffle_entry"), as_of_day, &ne))) {
 		store_rollback(ctx->db);
 		return rc;
 	}

@@ -2,7 +2,7 @@
  * Feedback surveys (F-01 … F-04) and their raffles (F-02, L-03, L-04). A survey is a
  * published, versioned definition of questions in fi, sv and en; answers are stored with a
  * random key, the survey and the day only; raffle entries are stored apart from them with a
- * random key, the survey, the day and the contact, and nothing pairs the two. A manager draws
+ * random key, the survey and the contact (no date), and nothing pairs the two. A manager draws
  * the winners, which deletes every other entry in the same transaction, and deletes the
  * winners' contacts once they are notified; the sweep deletes answers and entries older than
  * the periods the register's retention rules declare for record types survey_answer and
@@ -71,8 +71,10 @@ int survey_answer(struct kctx *ctx, int64_t id, json_t *answers);
 
 /*
  * Enters `contact` (an e-mail address or a phone number) in the raffle of survey `id`
- * (F-02): stored apart from answers, with a random key, the survey and the day; every
- * entry of the raffle then gets a new random key, so their order says nothing of arrival.
+ * (F-02): stored apart from answers, with a random key and the survey, no date; every
+ * entry of the raffle is then written anew in random order with new random keys, so their
+ * order says nothing of arrival. The first entry of a raffle sets the day its deletion
+ * period runs from.
  * Entering twice with the same contact changes nothing. KERR_CONFLICT once drawn or closed.
  */
 int survey_enter(struct kctx *ctx, int64_t id, const char *contact);
@@ -90,10 +92,12 @@ int survey_draw(struct kctx *ctx, const char *rid, int64_t id, int winners, json
 int survey_notified(struct kctx *ctx, const char *rid, int64_t id, int64_t *deleted);
 
 /*
- * Deletes the answers and raffle entries of register `rid` whose day plus the period of the
- * declared retention rule for record type survey_answer (raffle_entry) is on or before
- * `as_of_day` (YYYY-MM-DD) (L-04, L-03). A register without such a rule keeps them. Sets the
- * counts when not NULL. Operator, kortisto's own job, or a manager.
+ * Deletes the answers of register `rid` whose day plus the period of the declared retention
+ * rule for record type survey_answer is on or before `as_of_day` (YYYY-MM-DD) (L-04), and
+ * every entry of each raffle whose oldest entry's day plus the period of the rule for
+ * raffle_entry is (L-03: entries have no date of their own, so they go together, none later
+ * than its own period). A register without such a rule keeps them. Sets the counts when not
+ * NULL. Operator, kortisto's own job, or a manager.
  */
 int survey_expire(struct kctx *ctx, const char *rid, const char *as_of_day, int64_t *answers,
                   int64_t *entries);

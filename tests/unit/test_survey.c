@@ -381,7 +381,7 @@ static void test_raffle_cannot_be_linked(void **state)
 
 	/* No shared key or column beyond the survey and the register; no rowid. */
 	columns(f, "raffle_entries", cols, sizeof(cols));
-	assert_string_equal(cols, "k,register_id,survey_id,day,kind,contact,winner");
+	assert_string_equal(cols, "k,register_id,survey_id,kind,contact,winner");
 	assert_int_equal(raw_int(f,
 	                         "SELECT count(*) FROM raffle_entries e JOIN survey_answers a"
 	                         " ON a.k = e.k",
@@ -394,8 +394,7 @@ static void test_raffle_cannot_be_linked(void **state)
 	        SQLITE_OK);
 	sqlite3_finalize(st);
 
-	/* Timestamps: every entry and every answer carries the same day and nothing finer. */
-	assert_int_equal(raw_int(f, "SELECT count(DISTINCT day) FROM raffle_entries", ""), 1);
+	/* Timestamps: an entry has no date at all, and the answers only the day. */
 	assert_int_equal(raw_int(f, "SELECT count(DISTINCT day) FROM survey_answers", ""), 1);
 
 	/* Key order (the table's own order) against arrival order, for both tables. */
@@ -515,8 +514,9 @@ static void test_draw_deletes_entries(void **state)
 /* Expiry (L-04)                                                                              */
 /* ------------------------------------------------------------------------------------------ */
 
-/* proves L-04: answers are deleted once the declared year has passed, raffle entries once
- * their declared 30 days have; younger ones stay. */
+/* proves L-04: answers are deleted once the declared year has passed; proves L-03: raffle
+ * entries, which carry no date, go once 30 days have passed from the raffle's oldest entry
+ * (a later entry with them, sooner than its own 30 days); younger answers stay. */
 static void test_expire_follows_declaration(void **state)
 {
 	struct fx *f = *state;
@@ -524,6 +524,8 @@ static void test_expire_follows_declaration(void **state)
 
 	answer_ok(f, id, "{\"satisfaction\": 4}");
 	assert_int_equal(enter(f, id, "vanha@example.fi"), 0);
+	kctx_set_now(&f->ctx, NOW + 10 * DAY);
+	assert_int_equal(enter(f, id, "uudempi@example.fi"), 0);
 	kctx_set_now(&f->ctx, NOW + 200 * DAY);
 	answer_ok(f, id, "{\"satisfaction\": 2}");
 
@@ -532,8 +534,14 @@ static void test_expire_follows_declaration(void **state)
 	assert_int_equal(na, 0);
 	assert_int_equal(ne, 0);
 	assert_int_equal(survey_expire(&f->ctx, ESPOO, "2026-01-31", &na, &ne), 0);
-	assert_int_equal(ne, 1);
-	assert_int_equal(survey_expire(&f->ctx, ESPOO, "2026-12-31", &na, &ne), 0);
+	assert_int_equal(ne, 2);
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM raffle_entries", ""), 0);
+	assert_true(raw_int(f, "SELECT raffle_since IS NULL FROM surveys WHERE id = ?1", "i", id) ==
+	            1);
+	/* A new entry starts the period again. */
+	assert_int_equal(enter(f, id, "uusi@example.fi"), 0);
+	assert_int_equal(survey_expire(&f->ctx, ESPOO, "2026-07-25", &na, &ne), 0);
+	assert_int_equal(ne, 0);
 	assert_int_equal(na, 0);
 	/* A year and a day after the answer it is gone; the younger one stays. */
 	assert_int_equal(survey_expire(&f->ctx, ESPOO, "2027-01-02", &na, &ne), 0);
