@@ -255,7 +255,7 @@ static int need_role(struct kctx *ctx, const char *rid, enum role least, const c
 		goto forbidden;
 	if (rc)
 		return rc;
-	if (auth_role(ctx, &p, rid, NULL) >= least && auth_role(ctx, &p, rid, NULL) != ROLE_NONE)
+	if (auth_role(ctx, &p, rid, NULL) >= least)
 		return 0;
 forbidden:
 	kerr_clear(ctx->err);
