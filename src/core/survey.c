@@ -164,8 +164,10 @@ int survey_parse_yaml(const char *text, size_t len, json_t **def, json_t **lines
 
 	*def = NULL;
 	*lines = NULL;
-	if (!text)
-		text = "", len = 0;
+	if (!text) {
+		text = "";
+		len = 0;
+	}
 	if (len > 1024 * 1024)
 		return kerr_set(err, KERR_INVALID, NULL, "the definition is larger than 1 MiB");
 	if (memchr(text, '\0', len) || !utf8_valid(text, len))
