@@ -24,7 +24,7 @@ static const struct {
         {"init", cmd_init, "init [DIR]                    create a data directory"},
         {"serve", cmd_serve, "serve [--listen ADDR:PORT]    run the HTTP server"},
         {"register", cmd_register, "register check|load|list|versions   declarations of registers"},
-        {"person", cmd_person, "person add|get|find|update|delete   data subjects"},
+        {"person", cmd_person, "person add|get|find|update|delete|event   data subjects"},
         {"org", cmd_org, "org add|get|find|update|delete      organisations"},
         {"affiliation", cmd_affiliation,
          "affiliation add|get|find|update|delete   roles in organisations"},
@@ -35,7 +35,7 @@ static const struct {
         {"audit", cmd_audit, "audit verify|show|anchor|prune   the usage log"},
         {"disclose", cmd_disclose, "disclose --register RID …    record a disclosure"},
         {"request", cmd_request,
-         "request new|list|show|verify|extend|assess|fulfil|refuse|withdraw|lift   "
+         "request new|list|show|verify|extend|assess|fulfil|refuse|withdraw|lift|export   "
          "data-subject requests"},
         {"survey", cmd_survey,
          "survey load|list|show|stats|draw|notified|expire   feedback surveys and raffles"},
@@ -43,6 +43,8 @@ static const struct {
          "notice --register RID [--lang L] [--format F]   the privacy notice"},
         {"record-of-processing", cmd_record,
          "record-of-processing [--format md|html|csv]   the Art. 30 record"},
+        {"retention", cmd_retention,
+         "retention plan|run|runs|hold|release   the declared retention rules"},
 };
 
 static void usage(FILE *out)

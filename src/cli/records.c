@@ -37,6 +37,8 @@ static const struct {
                  "[--cursor C] [WORDS...]\n"
                  "       kortisto person update --register RID ID [--reason TEXT] KEY=VALUE...\n"
                  "       kortisto person delete --register RID ID\n"
+                 "       kortisto person event --register RID --id ID --type TYPE "
+                 "[--at YYYY-MM-DD]\n"
                  "KEY is subject_group, source, reason, a declared field id (first_name, email,\n"
                  "hetu, ...) or attributes.FIELD. KEY:=JSON gives a typed value (numbers,\n"
                  "true/false, null to remove).\n"},
@@ -124,6 +126,8 @@ static int cmd_records(enum entity e, struct globals *g, int argc, char **argv)
 		return argc < 2 ? 2 : 0;
 	}
 	const char *verb = argv[1];
+	if (e == ENT_PERSON && strcmp(verb, "event") == 0)
+		return cmd_person_event(g, argc - 2, argv + 2);
 	if (!parse_opts(e, argc - 2, argv + 2, &o)) {
 		free(o.pos);
 		return usage_error(e);
@@ -193,8 +197,9 @@ static int cmd_records(enum entity e, struct globals *g, int argc, char **argv)
 		                    : affiliation_find(ctx, o.rid, o.person_id, o.org_id, o.cursor,
 		                                       (int)o.limit, &out);
 	}
-	/* A deletion leaves the search index marked for a purge; finish it before exiting. */
-	if (!rc && strcmp(verb, "delete") == 0)
+	/* A deletion leaves the search index marked for a purge (so may an update that ends an
+	 * employment, L-05); finish it before exiting. */
+	if (!rc && (strcmp(verb, "delete") == 0 || strcmp(verb, "update") == 0))
 		rc = search_purge(ctx, NULL);
 	if (rc)
 		status = cli_fail(&c);

@@ -13,6 +13,7 @@
 #include "core/scope.h"
 #include "core/fields.h"
 #include "core/person.h"
+#include "core/retention.h"
 #include "decl/decl.h"
 #include "store/store.h"
 #include "util/arena.h"
@@ -288,9 +289,13 @@ static int affiliation_update_tx(struct kctx *ctx, const char *rid, int64_t id, 
 	for (int c = 0; c < AC__MAX; c++)
 		q_text(q, 3 + c, r.v[c]);
 	q_text(q, 7, ctx->now_iso);
-	if ((rc = q_exec(q, ctx->err)))
+	if ((rc = q_exec(q, ctx->err)) || (rc = log_change(ctx, "update", rid, id, old.person_id)))
 		return rc;
-	return log_change(ctx, "update", rid, id, old.person_id);
+	/* L-05: an employment that ended applies the register's rules for it at once. */
+	if (r.v[AC_END] && r.v[AC_END_REASON] &&
+	    strcmp(r.v[AC_END_REASON], "employment_ended") == 0)
+		return retention_affiliation_ended_tx(ctx, rid, old.person_id, NULL);
+	return 0;
 }
 
 int affiliation_update(struct kctx *ctx, const char *rid, int64_t id, json_t *patch)

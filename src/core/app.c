@@ -89,7 +89,16 @@ static const char default_config[] =
         "smtp_timeout = 30\n"
         "# Sender address and display name of the mail kortisto sends.\n"
         "mail_from =\n"
-        "mail_from_name =\n";
+        "mail_from_name =\n"
+        "\n"
+        "# Retention: the directory archive_then_delete rules write their packages to\n"
+        "# (empty = DATADIR/archive), how many persons or records one transaction of a\n"
+        "# retention run handles, and the time of day (HH:MM, UTC) from which the server\n"
+        "# runs the retention rules once a day (empty = it does not; run\n"
+        "# `kortisto retention run` from cron or a timer instead).\n"
+        "archive_dir =\n"
+        "retention_batch = 500\n"
+        "retention_time =\n";
 
 void kctx_set_now(struct kctx *ctx, int64_t t)
 {
@@ -188,6 +197,7 @@ static const struct int_setting int_settings[] = {
         INT_SETTING(usage_log_retention_days, 0, 36500, 1825),
         INT_SETTING(audit_anchor_interval, 1, 86400 * 7, 3600),
         {"smtp_timeout", offsetof(struct config, mail.timeout), 1, 3600, 30},
+        INT_SETTING(retention_batch, 1, 100000, 500),
 };
 
 /* String settings: key, buffer and its size. */
@@ -203,6 +213,7 @@ static const struct {
         STR_SETTING(tls_cert),
         STR_SETTING(tls_key),
         STR_SETTING(audit_anchor_file),
+        STR_SETTING(archive_dir),
         {"smtp_user", offsetof(struct config, mail.user), sizeof(((struct config *)0)->mail.user)},
         {"smtp_password_file", offsetof(struct config, mail.password_file),
          sizeof(((struct config *)0)->mail.password_file)},
@@ -259,6 +270,16 @@ static bool config_set(struct config *cfg, const char *key, const char *val)
 			return false;
 		*(int *)((char *)cfg + s->offset) = (int)n;
 		return true;
+	}
+	if (strcmp(key, "retention_time") == 0) {
+		/* Empty, or HH:MM of a 24-hour clock. */
+		bool ok = !*val ||
+		          (strlen(val) == 5 && val[2] == ':' && val[0] >= '0' && val[0] <= '2' &&
+		           val[1] >= '0' && val[1] <= '9' && val[3] >= '0' && val[3] <= '5' &&
+		           val[4] >= '0' && val[4] <= '9' && (val[0] < '2' || val[1] <= '3'));
+		if (ok)
+			snprintf(cfg->retention_time, sizeof(cfg->retention_time), "%s", val);
+		return ok;
 	}
 	for (size_t i = 0; i < sizeof(str_settings) / sizeof(str_settings[0]); i++) {
 		if (strcmp(key, str_settings[i].key) != 0)

@@ -48,6 +48,10 @@ struct config {
 
 	/* outgoing mail: smtp_* and mail_* keys; mail.url "" = mail is off */
 	struct mail_config mail;
+	/* retention (L-01, L-07) */
+	char archive_dir[512];  /* where archive packages go ("" = DATADIR/archive) */
+	int retention_batch;    /* persons or records per transaction of a retention run */
+	char retention_time[8]; /* "HH:MM" (UTC) the server runs retention daily; "" = never */
 };
 
 struct app_register {

@@ -999,7 +999,8 @@ int person_update(struct kctx *ctx, const char *rid, int64_t id, json_t *patch)
 
 /* ---------------------------------------------------------------- delete */
 
-int person_delete_tx(struct kctx *ctx, const char *rid, int64_t id, const char *reason)
+int person_erase_tx(struct kctx *ctx, const char *rid, int64_t id, const char *action,
+                    const char *reason)
 {
 	int rc;
 	/* Affiliations go with the person (cascade); their history must go first. */
@@ -1025,14 +1026,14 @@ int person_delete_tx(struct kctx *ctx, const char *rid, int64_t id, const char *
 	q_int(q, 3, id);
 	if ((rc = q_exec(q, ctx->err)))
 		return rc;
-	return usage_record(ctx, "delete", rid, "person", id, reason);
+	return usage_record(ctx, action, rid, "person", id, reason);
 }
 
 /* a restricted subject is kept (stored) until a manager acts on it. */
 static int delete_checked(struct kctx *ctx, const char *rid, int64_t id)
 {
 	int rc = update_allowed(ctx, rid, id);
-	return rc ? rc : person_delete_tx(ctx, rid, id, NULL);
+	return rc ? rc : person_erase_tx(ctx, rid, id, "delete", NULL);
 }
 
 int person_delete(struct kctx *ctx, const char *rid, int64_t id)
@@ -1041,6 +1042,37 @@ int person_delete(struct kctx *ctx, const char *rid, int64_t id)
 		return kerr_set(ctx->err, KERR_NOTFOUND, "register", "register '%s' not found",
 		                rid ? rid : "");
 	IN_WRITE_TX(ctx, delete_checked(ctx, rid, id));
+}
+
+/* ---------------------------------------------------------------- for retention */
+
+int person_facts_load(struct kctx *ctx, const char *rid, int64_t id, struct person_facts *out)
+{
+	struct person_rec r = {0};
+	memset(out, 0, sizeof(*out));
+	int rc = rec_load(ctx, rid, id, &r);
+	if (rc) {
+		json_decref(r.attrs);
+		return rc;
+	}
+	out->group = r.group;
+	out->email = r.cp[CP_EMAIL];
+	out->phone = r.cp[CP_PHONE];
+	out->attrs = r.attrs;
+	return 0;
+}
+
+int person_archive_view(struct kctx *ctx, const char *rid, int64_t id, struct buf *out)
+{
+	const struct decl *d = app_register(ctx->app, rid);
+	if (!d)
+		return kerr_set(ctx->err, KERR_NOTFOUND, "register", "register '%s' not found",
+		                rid ? rid : "");
+	size_t mark = out->len;
+	int rc = view(ctx, d, rid, id, PERSON_REVEAL_SENSITIVE | PERSON_HISTORY, out);
+	if (rc)
+		buf_cut(out, mark);
+	return rc;
 }
 
 /* ---------------------------------------------------------------- find */

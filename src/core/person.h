@@ -61,9 +61,31 @@ int person_update_tx(struct kctx *ctx, const char *rid, int64_t id, json_t *patc
  * affiliations, search index, change history). */
 int person_delete(struct kctx *ctx, const char *rid, int64_t id);
 
-/* As person_delete, inside the caller's write transaction; `reason` (a code such as
- * "request:12", or NULL) goes into the usage-log entry. */
-int person_delete_tx(struct kctx *ctx, const char *rid, int64_t id, const char *reason);
+/* What retention needs to know of a person, loaded inside the caller's transaction: the
+ * subject group, every attribute (sensitive ones unsealed; the caller owns `attrs` and
+ * json_decref()s it), e-mail address and phone number (NULL when none). Strings live in
+ * ctx->mem. */
+struct person_facts {
+	const char *group, *email, *phone;
+	json_t *attrs;
+};
+
+/* Fills *out for person `id` of `rid`; KERR_NOTFOUND when there is none. Logs nothing: the
+ * caller (core/retention.c) logs what it does with the person. */
+int person_facts_load(struct kctx *ctx, const char *rid, int64_t id, struct person_facts *out);
+
+/* Appends person `id` in full (sensitive fields revealed, contact points, affiliations and
+ * change history) to `out`, for an archive package. Logs nothing: the caller logs the
+ * archiving. On error `out` is left as it was. */
+int person_archive_view(struct kctx *ctx, const char *rid, int64_t id, struct buf *out);
+
+/* Removes person `id` and every trace of them in the register (contact points,
+ * affiliations and their history, records, search index entry, change history) inside the
+ * caller's write transaction, and logs usage-log action `action` ("delete", "anonymize",
+ * "passivate") with `reason` (a rule id, or NULL). KERR_NOTFOUND when there is no such
+ * person. */
+int person_erase_tx(struct kctx *ctx, const char *rid, int64_t id, const char *action,
+                    const char *reason);
 
 /*
  * Finds persons of `rid`: by full-text query `q` (prefix match on names and e-mail, case and

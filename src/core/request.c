@@ -1063,7 +1063,7 @@ static int erase(struct kctx *ctx, const struct decl *d, const char *rid, const 
 	if (!rc)
 		rc = q_exec(q, ctx->err);
 	if (!rc)
-		rc = person_delete_tx(ctx, rid, r->person_id, source);
+		rc = person_erase_tx(ctx, rid, r->person_id, "delete", source);
 	return rc;
 }
 
@@ -1307,6 +1307,29 @@ int request_fulfil(struct kctx *ctx, const char *rid, int64_t id, json_t *in, js
 	return 0;
 }
 
+/* Whether request `id`'s restriction of person `pid` is lifted already (*lifted), and
+ * whether another fulfilled request still restricts them (*others). */
+static int restricting(struct kctx *ctx, const char *rid, int64_t pid, int64_t id, bool *lifted,
+                       bool *others)
+{
+	struct query *q = store_query(ctx->db, ST_REQ_RESTRICTING);
+	bool self = false;
+	int rc;
+	q_text(q, 1, rid);
+	q_int(q, 2, pid);
+	q_int(q, 3, 0);
+	*others = false;
+	while ((rc = q_step(q, ctx->err)) == 1) {
+		if (q_col_int(q, 0) == id)
+			self = true;
+		else
+			*others = true;
+	}
+	q_done(q);
+	*lifted = !self;
+	return rc < 0 ? rc : 0;
+}
+
 int request_lift(struct kctx *ctx, const char *rid, int64_t id, json_t *in)
 {
 	static const char *const keys[] = {"note", NULL};
@@ -1330,10 +1353,17 @@ int request_lift(struct kctx *ctx, const char *rid, int64_t id, json_t *in)
 		                            "request %" PRId64 " did not restrict processing", id));
 	if ((rc = person_basis(ctx, rid, r.person_id, NULL, NULL, &status, NULL, NULL)))
 		return finish(ctx, rc);
-	if (strcmp(status, "restricted"))
+	bool lifted = false, others = false;
+	if ((rc = restricting(ctx, rid, r.person_id, r.id, &lifted, &others)))
+		return finish(ctx, rc);
+	if (lifted || strcmp(status, "restricted"))
 		return finish(ctx, kerr_set(ctx->err, KERR_CONFLICT, "state",
-		                            "person %" PRId64 " is not restricted", r.person_id));
-	if ((rc = set_status(ctx, rid, r.person_id, "active")))
+		                            lifted ? "the restriction of request %" PRId64
+		                                     " is already lifted"
+		                                   : "person %" PRId64 " is not restricted",
+		                            lifted ? r.id : r.person_id));
+	/* another restriction that still stands keeps the person restricted. */
+	if (!others && (rc = set_status(ctx, rid, r.person_id, "active")))
 		return finish(ctx, rc);
 	return finish(ctx, step(ctx, rid, &r, r.person_id, "lifted", note));
 }

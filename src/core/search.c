@@ -101,36 +101,53 @@ struct search_batch {
 static const enum stmt_id put_stmt[SEARCH__MAX] = {ST_PERSON_SEARCH_INSERT, ST_ORG_SEARCH_INSERT};
 static const enum stmt_id del_stmt[SEARCH__MAX] = {ST_PERSON_SEARCH_DELETE, ST_ORG_SEARCH_DELETE};
 
+static int remove_now(struct kctx *ctx, enum search_index ix, int64_t id)
+{
+	struct query *q = store_query(ctx->db, del_stmt[ix]);
+	q_int(q, 1, id);
+	return q_exec(q, ctx->err);
+}
+
+/* Writes one entry: removes the old one when `replace`, then puts `body` (NULL: a removal
+ * only, as queued by search_remove). */
 static int write_entry(struct kctx *ctx, enum search_index ix, int64_t id, const char *body,
                        bool replace)
 {
 	int rc;
-	if (replace && (rc = search_remove(ctx, ix, id)))
+	if (replace && (rc = remove_now(ctx, ix, id)))
 		return rc;
+	if (!body)
+		return 0;
 	struct query *q = store_query(ctx->db, put_stmt[ix]);
 	q_int(q, 1, id);
 	q_text(q, 2, body);
 	return q_exec(q, ctx->err);
 }
 
-int search_put(struct kctx *ctx, enum search_index ix, int64_t id, const char *body, bool replace)
+static void batch_add(struct search_batch *b, enum search_index ix, int64_t id, const char *body,
+                      bool replace)
 {
-	struct search_batch *b = ctx->search_batch;
-	if (!b)
-		return write_entry(ctx, ix, id, body, replace);
 	if (b->n == b->cap) {
 		b->cap = b->cap ? b->cap * 2 : 1024;
 		b->v = xrealloc(b->v, b->cap * sizeof(*b->v));
 	}
-	b->v[b->n++] = (struct search_entry){ix, id, replace, xstrdup(body)};
+	b->v[b->n++] = (struct search_entry){ix, id, replace, body ? xstrdup(body) : NULL};
+}
+
+int search_put(struct kctx *ctx, enum search_index ix, int64_t id, const char *body, bool replace)
+{
+	if (!ctx->search_batch)
+		return write_entry(ctx, ix, id, body, replace);
+	batch_add(ctx->search_batch, ix, id, body, replace);
 	return 0;
 }
 
 int search_remove(struct kctx *ctx, enum search_index ix, int64_t id)
 {
-	struct query *q = store_query(ctx->db, del_stmt[ix]);
-	q_int(q, 1, id);
-	return q_exec(q, ctx->err);
+	if (!ctx->search_batch)
+		return remove_now(ctx, ix, id);
+	batch_add(ctx->search_batch, ix, id, NULL, true);
+	return 0;
 }
 
 struct search_batch *search_batch_new(void)

@@ -24,7 +24,8 @@ enum search_index { SEARCH_PERSONS, SEARCH_ORGS, SEARCH__MAX };
  */
 int search_put(struct kctx *ctx, enum search_index ix, int64_t id, const char *body, bool replace);
 
-/* Removes the index entry of record `id` at once. */
+/* Removes the index entry of record `id`: at once, or queued like search_put when the
+ * context has a search batch (a retention run erasing persons in batches). */
 int search_remove(struct kctx *ctx, enum search_index ix, int64_t id);
 
 /* A queue of index writes; owned by whoever created it. */

@@ -215,8 +215,12 @@ void api_affiliation_update(struct req *r)
 		return;
 	int rc = affiliation_update(&r->ctx, r->rid, r->id, in);
 	json_decref(in);
-	if (rc == 0)
-		rc = affiliation_get(&r->ctx, r->rid, r->id, &out);
+	if (rc == 0 && (rc = affiliation_get(&r->ctx, r->rid, r->id, &out)) == KERR_NOTFOUND) {
+		/* The employment ended and a retention rule removed the person with it (L-05). */
+		kerr_clear(&r->err);
+		reply_deleted(r, 0);
+		return;
+	}
 	reply_core(r, rc, 200, out);
 }
 

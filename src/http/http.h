@@ -136,6 +136,10 @@ void api_grant_delete(struct req *r);         /* DELETE REG/grants/{id} ({id} = 
 void api_audit_list(struct req *r);        /* GET REG/audit */
 void api_disclosure_create(struct req *r); /* POST REG/disclosures */
 void api_disclosure_list(struct req *r);   /* GET REG/disclosures */
+/* api_retention.c: the retention plan and legal holds */
+void api_retention_plan(struct req *r);    /* GET REG/retention */
+void api_retention_hold(struct req *r);    /* POST REG/persons/{id}/hold */
+void api_retention_release(struct req *r); /* DELETE REG/persons/{id}/hold */
 
 /* api_request.c: data-subject requests */
 void api_request_create(struct req *r);   /* POST REG/requests */

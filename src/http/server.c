@@ -23,10 +23,12 @@
 #include "audit/logwriter.h"
 #include "audit/usage.h"
 #include "core/account.h"
+#include "core/retention.h"
 #include "core/search.h"
 #include "decl/decl.h"
 #include "http/http.h"
 #include "store/store.h"
+#include "util/timeutil.h"
 #include "util/xmalloc.h"
 
 struct server {
@@ -37,6 +39,12 @@ struct server {
 	bool cookie_secure;       /* the session cookie carries Secure */
 	unsigned boot;            /* random prefix of request ids */
 	atomic_uint_fast64_t seq; /* request counter */
+	/* the daily retention sweep: its thread, whether it runs, the stop request, the day it
+	 * last started (UTC) */
+	pthread_t sweeper;
+	bool sweeper_started;
+	atomic_bool sweeping, stop_sweep;
+	char swept_day[11];
 };
 
 static void db_destroy(void *p)
@@ -669,6 +677,66 @@ static int parse_listen(const char *listen, struct sockaddr_in *sa, struct kerr 
 	return 0;
 }
 
+/* The retention sweep in a thread of its own, so that a long run does not hold up the other
+ * jobs; it stops after its current batch when the server stops, and the next run that day
+ * continues it. Prints counts, never personal data. */
+static void *sweep_main(void *arg)
+{
+	static const struct actor system = {ACTOR_SYSTEM, RETENTION_ACTOR, 0, 0};
+	struct server *srv = arg;
+	struct arena mem;
+	struct kerr e = {0};
+	struct store *db = NULL;
+	json_t *out = NULL;
+	arena_init(&mem);
+	if (app_connect(srv->app, &db, &e) == 0) {
+		struct kctx ctx = {
+		        .db = db, .actor = &system, .mem = &mem, .err = &e, .app = srv->app};
+		struct retention_opts o = {.stop = &srv->stop_sweep};
+		kctx_set_now(&ctx, app_now(srv->app));
+		if (retention_run(&ctx, &o, &out) == 0 && out) {
+			long long acted = 0;
+			size_t i;
+			json_t *r;
+			json_array_foreach (json_object_get(out, "rules"), i, r) {
+				acted += (long long)json_integer_value(json_object_get(r, "acted"));
+			}
+			fprintf(stderr, "kortisto: retention run %lld: %s, %lld acted on\n",
+			        (long long)json_integer_value(json_object_get(out, "id")),
+			        json_string_value(json_object_get(out, "status")), acted);
+		}
+	}
+	if (e.message[0])
+		fprintf(stderr, "kortisto: retention run: %s\n", e.message);
+	json_decref(out);
+	store_close(db);
+	arena_free(&mem);
+	atomic_store(&srv->sweeping, false);
+	return NULL;
+}
+
+/* Starts the retention sweep once a day from cfg.retention_time (UTC, wall clock) on; the
+ * first time when the server starts after that time of day. */
+static void sweep_schedule(struct server *srv)
+{
+	const char *at = srv->app->cfg.retention_time;
+	char now[21];
+	if (!at[0] || atomic_load(&srv->sweeping) || atomic_load(&srv->stop_sweep))
+		return;
+	time_format_iso8601((int64_t)time(NULL), now);
+	if (strncmp(now + 11, at, 5) < 0 || strncmp(now, srv->swept_day, 10) == 0)
+		return;
+	memcpy(srv->swept_day, now, 10);
+	if (srv->sweeper_started)
+		pthread_join(srv->sweeper, NULL);
+	atomic_store(&srv->sweeping, true);
+	srv->sweeper_started = pthread_create(&srv->sweeper, NULL, sweep_main, srv) == 0;
+	if (!srv->sweeper_started) {
+		atomic_store(&srv->sweeping, false);
+		fprintf(stderr, "kortisto: cannot start the retention sweep\n");
+	}
+}
+
 /* Runs the periodic jobs of the server as the system: a pending search-index purge (after
  * deletions), the end of sign-in locks and sessions (every 30 s), the usage log's retention
  * (daily) and chain-head anchors (every audit_anchor_interval). */
@@ -831,8 +899,13 @@ int server_run(struct kapp *app, const char *listen, struct kerr *err)
 		else if (changed)
 			fprintf(stderr, "kortisto: loaded new declaration versions\n");
 		maintain(&srv, db, &next_sweep, &next_anchor, &next_prune);
+		sweep_schedule(&srv);
 	}
 	fprintf(stderr, "kortisto: stopping\n");
+	/* A retention sweep stops after its batch in progress; the next run continues it. */
+	atomic_store(&srv.stop_sweep, true);
+	if (srv.sweeper_started)
+		pthread_join(srv.sweeper, NULL);
 	/* Stop accepting, let the log writer finish (it resumes every waiting request), then
 	 * stop the daemon; an anchor records where the log ended. */
 	MHD_quiesce_daemon(d);

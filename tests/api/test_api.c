@@ -2177,6 +2177,65 @@ static void test_affiliation_end_before_start_400(void **state)
 	resp_free(&r);
 }
 
+/* proves L-05: ending a Sospro contact's only employment over the API deletes them at once
+ * (the register's rule), so the PATCH answers 204 and the person is gone. */
+static void test_affiliation_employment_ended_deletes_204(void **state)
+{
+	struct resp r;
+	(void)state;
+	long long pid = create(SOSPRO "/persons",
+	                       "{'subject_group':'municipality_contact','source':'subject'}");
+	long long oid = create(SOSPRO "/organisations", "{'name':'Lähtö Oy','source':'public'}");
+	long long aid = create(SOSPRO "/affiliations",
+	                       sf("{'person_id':%lld,'organisation_id':%lld}", pid, oid));
+	req(&r, "PATCH", sf(SOSPRO "/affiliations/%lld", aid),
+	    "{'end_date':'2024-05-31','end_reason':'employment_ended'}");
+	expect_status(&r, 204);
+	resp_free(&r);
+	req(&r, "GET", sf(SOSPRO "/persons/%lld", pid), NULL);
+	expect_status(&r, 404);
+	resp_free(&r);
+}
+
+/* proves L-02: a manager holds a person over the API; the plan lists the hold (by id, never
+ * the reason) until it is released. */
+static void test_retention_hold_and_plan(void **state)
+{
+	struct resp r;
+	(void)state;
+	long long pid = create(RAUMA "/persons",
+	                       "{'subject_group':'organisation_contact','source':'customer',"
+	                       "'last_name':'Pidätys'}");
+	req(&r, "POST", sf(RAUMA "/persons/%lld/hold", pid), "{'reason':'oikeusasia 12/2026'}");
+	expect_status(&r, 204);
+	resp_free(&r);
+	req(&r, "POST", sf(RAUMA "/persons/%lld/hold", pid), "{'reason':'again'}");
+	expect_problem(&r, 409, "person");
+	resp_free(&r);
+	req(&r, "POST", sf(RAUMA "/persons/%lld/hold", pid), "{'reason':'x','until':'2030'}");
+	expect_problem(&r, 400, "until");
+	resp_free(&r);
+	req(&r, "GET", RAUMA "/retention", NULL);
+	expect_status(&r, 200);
+	json_t *reg = json_array_get(json_object_get(r.json, "registers"), 0);
+	assert_string_equal(jget_str(reg, "register"), "rauma-crm");
+	json_t *holds = json_object_get(reg, "holds"), *h;
+	size_t i;
+	bool listed = false;
+	json_array_foreach (holds, i, h)
+		listed = listed || json_integer_value(json_object_get(h, "person")) == pid;
+	assert_true(listed);
+	assert_null(strstr(r.body.p, "oikeusasia"));
+	assert_null(strstr(r.body.p, "Pidätys"));
+	resp_free(&r);
+	req(&r, "DELETE", sf(RAUMA "/persons/%lld/hold", pid), NULL);
+	expect_status(&r, 204);
+	resp_free(&r);
+	req(&r, "DELETE", sf(RAUMA "/persons/%lld/hold", pid), NULL);
+	expect_problem(&r, 404, "person");
+	resp_free(&r);
+}
+
 static void test_affiliation_end_reason_without_end_400(void **state)
 {
 	struct resp r;
@@ -3090,6 +3149,10 @@ static const struct route_case {
         {"GET", REG "/surveys/{id}/stats", "ON(ROLE_VIEWER)", false, NULL, 404},
         {"POST", REG "/surveys/{id}/draw", "ON(ROLE_MANAGER)", true, "{'winners':1}", 404},
         {"POST", REG "/surveys/{id}/notified", "ON(ROLE_MANAGER)", true, "{}", 404},
+        {"GET", REG "/retention", "ON(ROLE_MANAGER)", true, NULL, 200},
+        {"POST", REG "/persons/{id}/hold", "ON(ROLE_MANAGER)", true, "{'reason':'asia 1/2026'}",
+         204},
+        {"DELETE", REG "/persons/{id}/hold", "ON(ROLE_MANAGER)", true, NULL, 204},
         {"DELETE", REG "/affiliations/{id}", "ON(ROLE_EDITOR)", true, NULL, 204},
         {"DELETE", REG "/organisations/{id}", "ON(ROLE_EDITOR)", true, NULL, 204},
         {"DELETE", REG "/persons/{id}", "ON(ROLE_EDITOR)", true, NULL, 204},
@@ -3504,6 +3567,8 @@ int main(void)
 	        cmocka_unit_test(test_org_patch_and_delete),
 	        cmocka_unit_test(test_affiliation_shown_on_person),
 	        cmocka_unit_test(test_affiliation_end_before_start_400),
+	        cmocka_unit_test(test_affiliation_employment_ended_deletes_204),
+	        cmocka_unit_test(test_retention_hold_and_plan),
 	        cmocka_unit_test(test_affiliation_end_reason_without_end_400),
 	        cmocka_unit_test(test_affiliation_title_undeclared_422),
 	        cmocka_unit_test(test_affiliation_title_other_group_422),

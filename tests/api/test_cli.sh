@@ -1076,6 +1076,17 @@ EOF2
 	run 1 "$K" --data "$d" person add --register sospro-marketing subject_group=partner_contact \
 		source=public first_name=Eri last_name=Nimi phone=+358401112233
 	has "$T/err" 'is not added again \(erasure by passivation\)'
+	# A person known by the organisation attribute alone is matched by name with it too.
+	run 0 "$K" --data "$d" person add --register sospro-marketing subject_group=partner_contact \
+		source=public first_name=Attri last_name=Buutti organisation='Yhtiö Oy'
+	id=$(cat "$T/out")
+	run 0 "$K" --data "$d" request new --register sospro-marketing type=erasure channel=email \
+		"person_id:=$id"
+	run 0 "$K" --data "$d" request verify --register sospro-marketing 2 method=registered_contact
+	run 0 "$K" --data "$d" request fulfil --register sospro-marketing 2
+	run 1 "$K" --data "$d" person add --register sospro-marketing subject_group=partner_contact \
+		source=public first_name=attri last_name=BUUTTI organisation='yhtiö oy'
+	has "$T/err" 'is not added again \(erasure by passivation\)'
 	[ "$(count "$d" sospro-marketing)" = 1 ] || die "the erased person came back"
 	# Only hashes are left: none of the identifiers is in the database file.
 	for v in passi.virtanen@example.fi 358401112233 Virtanen; do

@@ -318,6 +318,28 @@ t_expire_with_now() {
 	run 1 "$K" --data "$D" survey expire --register no-such
 }
 
+# proves L-04: the retention run deletes survey answers a year and a day after their day,
+# and raffle entries after their 30 days, as the system's actor in the usage log.
+t_retention_run_removes_answers() {
+	setup sweep
+	local id
+	id=$(load_survey)
+	serve --now 2026-03-01T10:00:00Z
+	pub POST "/surveys/$id/answers" '{"satisfaction": 3}'
+	want 201
+	pub POST "/surveys/$id/raffle" '{"contact": "pyyhkaisy@example.fi"}'
+	want 201
+	stop
+	run 0 "$K" --data "$D" --now 2027-02-28T12:00:00Z retention run
+	[ "$(sql 'SELECT count(*) FROM raffle_entries')" = 0 ] || die "raffle entry kept"
+	[ "$(sql 'SELECT count(*) FROM survey_answers')" = 1 ] || die "answer deleted early"
+	run 0 "$K" --data "$D" --now 2027-03-02T12:00:00Z retention run
+	[ "$(sql 'SELECT count(*) FROM survey_answers')" = 0 ] || die "answer kept by the run"
+	[ "$(sql "SELECT count(*) FROM usage_log WHERE action = 'delete'
+		AND entity = 'survey_answer' AND actor = 'system:retention'")" = 1 ] ||
+		die "the deletion is not logged as the retention run's"
+}
+
 # proves F-03: definitions load from YAML with versions; errors name file, line and field.
 t_cli_load_and_usage() {
 	setup cli
@@ -370,4 +392,4 @@ for tool in sqlite3 curl jq; do
 	}
 done
 run_tests "surveys" bash "$0" t_walk_answer_raffle_draw t_stats t_expire_with_now \
-	t_cli_load_and_usage
+	t_retention_run_removes_answers t_cli_load_and_usage

@@ -11,7 +11,7 @@
 
 #include "fixture.h"
 
-#include <dirent.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,24 +45,21 @@ static int load_register_file(struct fx *f, const char *path)
 	return rc || version != 1 || unchanged ? -1 : 0;
 }
 
-/* Closes what the fixture opened and removes its data directory (the files in it). */
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+/* Closes what the fixture opened and removes its data directory with everything in it
+ * (archive packages live in a subdirectory). */
 static void fixture_close(struct fx *f)
 {
 	store_close(f->db);
 	app_free(f->app);
 	arena_free(&f->mem);
-	DIR *d = opendir(f->dir);
-	struct dirent *e;
-	while (d && (e = readdir(d))) {
-		char path[384];
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", f->dir, e->d_name);
-		unlink(path);
-	}
-	if (d)
-		closedir(d);
-	rmdir(f->dir);
+	nftw(f->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 	free(f);
 }
 

@@ -1308,6 +1308,33 @@ static void test_fulfil_restriction_and_lift(void **state)
 	           "state");
 }
 
+/* proves R-09: lifting one restriction leaves the person restricted while another fulfilled
+ * restriction (here an objection being weighed) still stands; the last lift frees them. */
+static void test_lift_keeps_other_restriction(void **state)
+{
+	struct fx *f = *state;
+	int64_t pid = person_ok(f, RAUMA, "{" RAUMA_F ", \"first_name\": \"Kahdesti\"}");
+	int64_t a = req_for(f, RAUMA, "restriction", pid, NULL);
+	int64_t b = req_for(f, RAUMA, "objection", pid, "{\"scope\": \"profiling\"}");
+	verify_ok(f, RAUMA, a);
+	verify_ok(f, RAUMA, b);
+	json_decref(fulfil_ok(f, RAUMA, a));
+	json_decref(fulfil_ok(f, RAUMA, b));
+	char buf[64];
+	step_ok(f, request_lift, RAUMA, a, "{\"note\": \"Osoite korjattu\"}");
+	assert_string_equal(
+	        raw_text(f, buf, sizeof(buf), "SELECT status FROM persons WHERE id = ?1", pid),
+	        "restricted");
+	assert_string_equal(last_step(f, a, buf), "lifted");
+	/* The same restriction cannot be lifted twice. */
+	assert_err(f, do_step(f, request_lift, RAUMA, a, "{\"note\": \"Uudestaan\"}"),
+	           KERR_CONFLICT, "state");
+	step_ok(f, request_lift, RAUMA, b, "{\"note\": \"Vastustus ratkaistu\"}");
+	assert_string_equal(
+	        raw_text(f, buf, sizeof(buf), "SELECT status FROM persons WHERE id = ?1", pid),
+	        "active");
+}
+
 static int64_t bans(struct fx *f, int64_t pid, const char *channel)
 {
 	return raw_int(f,
@@ -1886,6 +1913,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_fulfil_erasure_kept_by_public_task, setup_kept,
 	                                        fixture_teardown),
 	        T(test_fulfil_restriction_and_lift),
+	        T(test_lift_keeps_other_restriction),
 	        T(test_fulfil_objection_direct_marketing),
 	        T(test_fulfil_objection_other_scope),
 	        T(test_fulfil_marketing_ban_channels),

@@ -1,0 +1,801 @@
+/*
+ * Unit tests for src/core/retention.c: the seed registers' retention rules driven through the
+ * public core functions at chosen times (ctx->now, as --now sets it), against a fresh data
+ * directory with rauma-crm, kemi-crm, espoo-talent-hub, sospro-marketing and the template's
+ * example-crm loaded. What a run did is checked through a second, read-only connection and
+ * by reading the archive package from disk, never through the code under test.
+ * Tests name the promise of PROMISES.md they prove.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "core/affiliation.h"
+#include "core/app.h"
+#include "core/ctx.h"
+#include "core/org.h"
+#include "core/person.h"
+#include "core/register.h"
+#include "core/request.h"
+#include "core/retention.h"
+#include "decl/decl.h"
+#include "util/kerr.h"
+#include "util/timeutil.h"
+
+#include "fixture.h"
+
+#define RAUMA   "rauma-crm"
+#define KEMI    "kemi-crm"
+#define ESPOO   "espoo-talent-hub"
+#define SOSPRO  "sospro-marketing"
+#define EXAMPLE "example-crm"
+
+static const char *const register_files[] = {
+        "registers/rauma-crm.yaml",        "registers/kemi-crm.yaml",
+        "registers/espoo-talent-hub.yaml", "registers/sospro-marketing.yaml",
+        "registers/TEMPLATE.yaml",
+};
+
+static int setup(void **state)
+{
+	struct fx *f = fixture_open("retention", register_files,
+	                            sizeof(register_files) / sizeof(register_files[0]));
+	if (!f)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+/* Sets the fixture's clock to day `day` (YYYY-MM-DD), as --now does. */
+static void at(struct fx *f, const char *day)
+{
+	int64_t t;
+	assert_int_equal(time_parse_iso8601(day, &t), 0);
+	kctx_set_now(&f->ctx, t);
+}
+
+static int64_t person(struct fx *f, const char *rid, const char *body)
+{
+	json_error_t jerr;
+	json_t *in = json_loads(body, 0, &jerr);
+	int64_t id = 0;
+	assert_non_null(in);
+	fresh(f);
+	if (person_create(&f->ctx, rid, in, &id) != 0)
+		fail_msg("person_create %s: %s", rid, f->err.message);
+	json_decref(in);
+	return id;
+}
+
+static int64_t event(struct fx *f, const char *rid, int64_t id, const char *type, const char *on)
+{
+	int64_t rec = 0;
+	fresh(f);
+	if (retention_event_add(&f->ctx, rid, id, type, on, &rec) != 0)
+		fail_msg("retention_event_add %s %s: %s", rid, type, f->err.message);
+	return rec;
+}
+
+/* Runs retention over every register; returns the run's summary (caller decrefs). */
+static json_t *run(struct fx *f)
+{
+	struct retention_opts o = {0};
+	json_t *out = NULL;
+	fresh(f);
+	if (retention_run(&f->ctx, &o, &out) != 0)
+		fail_msg("retention_run: %s", f->err.message);
+	assert_non_null(out);
+	assert_string_equal(json_string_value(json_object_get(out, "status")), "done");
+	return out;
+}
+
+/* The count `key` of rule part (rid, rule, part) in a run summary. */
+static int64_t summary_count(json_t *run, const char *rid, const char *rule, const char *part,
+                             const char *key)
+{
+	size_t i;
+	json_t *r;
+	json_array_foreach (json_object_get(run, "rules"), i, r) {
+		if (strcmp(json_string_value(json_object_get(r, "register")), rid) == 0 &&
+		    strcmp(json_string_value(json_object_get(r, "rule")), rule) == 0 &&
+		    strcmp(json_string_value(json_object_get(r, "part")), part) == 0)
+			return json_integer_value(json_object_get(r, key));
+	}
+	fail_msg("no %s %s %s in the run summary", rid, rule, part);
+	return -1;
+}
+
+/* The plan's part (rid, rule, part). */
+static json_t *plan_part(json_t *plan, const char *rid, const char *rule, const char *part)
+{
+	size_t i, k, j;
+	json_t *reg, *r, *p;
+	json_array_foreach (json_object_get(plan, "registers"), i, reg) {
+		if (strcmp(json_string_value(json_object_get(reg, "register")), rid) != 0)
+			continue;
+		json_array_foreach (json_object_get(reg, "rules"), k, r) {
+			if (strcmp(json_string_value(json_object_get(r, "rule")), rule) != 0)
+				continue;
+			json_array_foreach (json_object_get(r, "parts"), j, p) {
+				if (strcmp(json_string_value(json_object_get(p, "part")), part) ==
+				    0)
+					return p;
+			}
+		}
+	}
+	fail_msg("no %s %s %s in the plan", rid, rule, part);
+	return NULL;
+}
+
+static bool exists(struct fx *f, int64_t id)
+{
+	return raw_int(f, "SELECT count(*) FROM persons WHERE id = ?1", "i", id) == 1;
+}
+
+/* How many usage-log entries of RETENTION_ACTOR with `action` name person `id`, `rule`. */
+static int64_t logged(struct fx *f, const char *action, int64_t id, const char *rule)
+{
+	return raw_int(f,
+	               "SELECT count(*) FROM usage_log WHERE actor = 'system:retention'"
+	               " AND action = ?1 AND entity = 'person' AND entity_id = ?2 AND reason = ?3",
+	               "sis", action, id, rule);
+}
+
+/* Counts of every table retention may touch, to compare before and after. */
+static int64_t footprint(struct fx *f)
+{
+	return raw_int(f,
+	               "SELECT (SELECT count(*) FROM persons) * 1000000000"
+	               " + (SELECT count(*) FROM contact_points) * 10000000"
+	               " + (SELECT count(*) FROM person_records) * 100000"
+	               " + (SELECT count(*) FROM affiliations) * 1000"
+	               " + (SELECT count(*) FROM anonymized_records) * 100"
+	               " + (SELECT count(*) FROM retention_runs) * 10"
+	               " + (SELECT count(*) FROM change_history)",
+	               "");
+}
+
+#define RAUMA_CONTACT "\"subject_group\": \"organisation_contact\", \"source\": \"customer\""
+
+/* ---------------------------------------------------------------- L-02: Rauma */
+
+/* proves L-02: a Rauma person is anonymized exactly ten years after their last customer
+ * event (one day before they are kept), a person in an ongoing service relationship is kept
+ * by the declared exception, and the anonymized person is gone as a person. */
+static void test_rauma_anonymized_ten_years_after_last_event(void **state)
+{
+	struct fx *f = *state;
+	int64_t a = person(f, RAUMA,
+	                   "{" RAUMA_CONTACT ", \"first_name\": \"Päivi\", \"last_name\":"
+	                   " \"Virtanen\", \"email\": \"paivi.virtanen@example.fi\"}");
+	int64_t b =
+	        person(f, RAUMA,
+	               "{" RAUMA_CONTACT ", \"first_name\": \"Olli\", \"last_name\": \"Jatkuva\","
+	               " \"ongoing_relationship\": true}");
+	/* The events: a service order and later a meeting move the last customer event; an
+	 * older billing record does not move it back. */
+	at(f, "2026-03-15");
+	event(f, RAUMA, a, "service_order", "2026-01-10");
+	event(f, RAUMA, a, "customer_contact", "2026-03-15");
+	event(f, RAUMA, a, "billing", "2026-02-01");
+	event(f, RAUMA, b, "service_order", "2026-03-15");
+	char buf[32];
+	assert_string_equal(raw_text(f, buf, sizeof(buf),
+	                             "SELECT last_customer_event FROM persons WHERE id = ?1", a),
+	                    "2026-03-15");
+
+	/* One day before the ten years are over: kept. */
+	at(f, "2036-03-14");
+	json_t *r = run(f);
+	assert_int_equal(summary_count(r, RAUMA, "anonymize-10y", "person", "acted"), 0);
+	json_decref(r);
+	assert_true(exists(f, a));
+
+	/* On the day: anonymized; the ongoing relationship keeps b. */
+	at(f, "2036-03-15");
+	r = run(f);
+	assert_int_equal(summary_count(r, RAUMA, "anonymize-10y", "person", "acted"), 1);
+	assert_int_equal(summary_count(r, RAUMA, "anonymize-10y", "person", "excepted"), 1);
+	json_decref(r);
+	assert_false(exists(f, a));
+	assert_true(exists(f, b));
+	/* Every personal value, contact point, record, history row and index entry is gone. */
+	assert_int_equal(
+	        raw_int(f, "SELECT count(*) FROM contact_points WHERE person_id = ?1", "i", a), 0);
+	assert_int_equal(
+	        raw_int(f, "SELECT count(*) FROM person_records WHERE person_id = ?1", "i", a), 0);
+	assert_int_equal(raw_int(f,
+	                         "SELECT count(*) FROM change_history WHERE entity = 'person'"
+	                         " AND entity_id = ?1",
+	                         "i", a),
+	                 0);
+	assert_int_equal(raw_int(f,
+	                         "SELECT count(*) FROM person_search WHERE person_search MATCH"
+	                         " 'virtanen OR paivi'",
+	                         ""),
+	                 0);
+	/* What is kept names no one: the group and the counts of records. */
+	assert_int_equal(raw_int(f,
+	                         "SELECT count(*) FROM anonymized_records WHERE register_id = ?1"
+	                         " AND rule_id = 'anonymize-10y' AND subject_group ="
+	                         " 'organisation_contact' AND stats = ?2",
+	                         "ss", RAUMA,
+	                         "{\"records\":{\"billing\":1,\"customer_contact\":1,"
+	                         "\"service_order\":1}}"),
+	                 1);
+	/* Never a person again. */
+	fresh(f);
+	json_t *p = NULL;
+	assert_int_equal(person_get(&f->ctx, RAUMA, a, 0, &p), KERR_NOTFOUND);
+	fresh(f);
+	assert_int_equal(person_find(&f->ctx, RAUMA, "virtanen", NULL, NULL, 0, &p), 0);
+	assert_int_equal(json_array_size(json_object_get(p, "items")), 0);
+	json_decref(p);
+	/* Logged as the system, with the rule. */
+	assert_int_equal(logged(f, "anonymize", a, "anonymize-10y"), 1);
+}
+
+/* proves L-02: anonymisation keeps only the fields the declaration marks statistical. */
+static void test_anonymize_keeps_only_statistical_fields(void **state)
+{
+	struct fx *f = *state;
+	int64_t a = person(f, EXAMPLE,
+	                   "{\"subject_group\": \"company_contact\", \"source\": \"subject\","
+	                   " \"first_name\": \"Aino\", \"last_name\": \"Tilastollinen\","
+	                   " \"email\": \"aino@example.fi\", \"hetu\": \"131052-308T\","
+	                   " \"municipality\": \"Rauma\", \"language\": \"fi\"}");
+	event(f, EXAMPLE, a, "appointment", "2026-01-01");
+	at(f, "2036-01-01");
+	json_decref(run(f));
+	assert_false(exists(f, a));
+	char buf[256];
+	assert_string_equal(raw_text(f, buf, sizeof(buf),
+	                             "SELECT stats FROM anonymized_records WHERE id > ?1", 0),
+	                    "{\"municipality\":\"Rauma\",\"records\":{\"appointment\":1}}");
+}
+
+/* proves L-02: a customer event of an undeclared type, a survey type or a future day is
+ * refused; a record type that is not a customer event leaves last_customer_event alone. */
+static void test_events_checked_against_declaration(void **state)
+{
+	struct fx *f = *state;
+	int64_t a = person(f, RAUMA, "{" RAUMA_CONTACT ", \"last_name\": \"Tapahtuma\"}");
+	int64_t id;
+	fresh(f);
+	assert_int_equal(retention_event_add(&f->ctx, RAUMA, a, "shoe_fitting", NULL, &id),
+	                 KERR_REFUSED);
+	fresh(f);
+	assert_int_equal(retention_event_add(&f->ctx, RAUMA, a, "billing", "2030-01-01", &id),
+	                 KERR_INVALID);
+	fresh(f);
+	assert_int_equal(retention_event_add(&f->ctx, RAUMA, a, "billing", "2026-13-01", &id),
+	                 KERR_INVALID);
+	fresh(f);
+	assert_int_equal(retention_event_add(&f->ctx, RAUMA, 999, "billing", NULL, &id),
+	                 KERR_NOTFOUND);
+	event(f, RAUMA, a, "directory_listing", NULL);
+	char buf[32];
+	assert_string_equal(raw_text(f, buf, sizeof(buf),
+	                             "SELECT coalesce(last_customer_event, 'none') FROM persons"
+	                             " WHERE id = ?1",
+	                             a),
+	                    "none");
+	event(f, RAUMA, a, "billing", NULL);
+	assert_string_equal(raw_text(f, buf, sizeof(buf),
+	                             "SELECT last_customer_event FROM persons WHERE id = ?1", a),
+	                    "2026-01-01");
+}
+
+/* ---------------------------------------------------------------- L-07: Espoo */
+
+/* Reads package directory `dir` as a third party would: every file the manifest lists has
+ * the recorded SHA-256, size and line count. Returns the number of files. */
+static size_t verify_package(const char *dir, json_t **manifest)
+{
+	char path[1024];
+	json_error_t jerr;
+	snprintf(path, sizeof(path), "%s/manifest.json", dir);
+	json_t *m = json_load_file(path, 0, &jerr);
+	assert_non_null(m);
+	size_t i;
+	json_t *e;
+	json_array_foreach (json_object_get(m, "files"), i, e) {
+		size_t len = 0;
+		snprintf(path, sizeof(path), "%s/%s", dir,
+		         json_string_value(json_object_get(e, "name")));
+		char *text = slurp(path, &len);
+		assert_non_null(text);
+		unsigned char h[crypto_hash_sha256_BYTES];
+		char hex[65];
+		crypto_hash_sha256(h, (const unsigned char *)text, len);
+		for (size_t k = 0; k < sizeof(h); k++)
+			snprintf(hex + 2 * k, 3, "%02x", h[k]);
+		assert_string_equal(hex, json_string_value(json_object_get(e, "sha256")));
+		assert_int_equal(len, json_integer_value(json_object_get(e, "bytes")));
+		int64_t lines = 0;
+		for (size_t k = 0; k < len; k++)
+			lines += text[k] == '\n';
+		assert_int_equal(lines, json_integer_value(json_object_get(e, "records")));
+		free(text);
+	}
+	*manifest = m;
+	return json_array_size(json_object_get(m, "files"));
+}
+
+/* The one package directory under the register's archive directory. */
+static void package_dir(struct fx *f, const char *rid, char *out, size_t n)
+{
+	char dir[256];
+	snprintf(dir, sizeof(dir), "%s/archive/%s", f->dir, rid);
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int found = 0;
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.') {
+			assert_null(strstr(e->d_name, ".tmp"));
+			snprintf(out, n, "%s/%s", dir, e->d_name);
+			found++;
+		}
+	closedir(d);
+	assert_int_equal(found, 1);
+}
+
+/* proves L-07, L-01: Espoo Talent Hub's archive_then_delete writes a package (JSON Lines per
+ * record type and a manifest with counts and SHA-256 checksums) that verifies, and only then
+ * is the person gone with their records. */
+static void test_espoo_archive_then_delete(void **state)
+{
+	struct fx *f = *state;
+	int64_t a = person(f, ESPOO,
+	                   "{\"subject_group\": \"individual\", \"source\": \"subject\","
+	                   " \"first_name\": \"Arkisto\", \"last_name\": \"Henkilö\","
+	                   " \"municipality\": \"Espoo\"}");
+	event(f, ESPOO, a, "appointment", "2026-01-01");
+	event(f, ESPOO, a, "customer_note", "2026-01-01");
+	at(f, "2035-12-31");
+	json_decref(run(f));
+	assert_true(exists(f, a));
+
+	at(f, "2036-01-01");
+	json_t *r = run(f);
+	assert_int_equal(summary_count(r, ESPOO, "person-10y", "person", "acted"), 1);
+	assert_int_equal(summary_count(r, ESPOO, "person-10y", "person", "archived"), 1);
+	json_decref(r);
+	assert_false(exists(f, a));
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM person_records", ""), 0);
+	assert_int_equal(logged(f, "archive", a, "person-10y"), 1);
+	assert_int_equal(logged(f, "delete", a, "person-10y"), 1);
+
+	char dir[512], path[600];
+	json_t *m;
+	package_dir(f, ESPOO, dir, sizeof(dir));
+	assert_int_equal(verify_package(dir, &m), 3); /* person, appointment, customer_note */
+	assert_string_equal(json_string_value(json_object_get(m, "rule")), "person-10y");
+	assert_int_equal(json_integer_value(json_object_get(m, "subjects")), 1);
+	json_decref(m);
+	/* The package holds the person in full, for the archive. */
+	size_t len;
+	snprintf(path, sizeof(path), "%s/person.jsonl", dir);
+	char *text = slurp(path, &len);
+	assert_non_null(strstr(text, "\"Arkisto\""));
+	free(text);
+}
+
+/* proves L-07: when the package cannot be written, nothing is deleted and the run fails. */
+static void test_archive_failure_deletes_nothing(void **state)
+{
+	struct fx *f = *state;
+	int64_t a = person(f, ESPOO,
+	                   "{\"subject_group\": \"individual\", \"source\": \"subject\","
+	                   " \"first_name\": \"Säilyvä\"}");
+	snprintf(f->app->cfg.archive_dir, sizeof(f->app->cfg.archive_dir), "%s/no/such/dir",
+	         f->dir);
+	at(f, "2036-01-01");
+	struct retention_opts o = {0};
+	fresh(f);
+	assert_int_equal(retention_run(&f->ctx, &o, NULL), KERR_INTERNAL);
+	assert_string_equal(f->err.field, "archive_dir");
+	assert_true(exists(f, a));
+	assert_int_equal(logged(f, "delete", a, "person-10y"), 0);
+	assert_int_equal(
+	        raw_int(f, "SELECT count(*) FROM retention_runs WHERE status = 'failed'", ""), 1);
+	/* With a directory it can write to, the next run archives and deletes. */
+	f->app->cfg.archive_dir[0] = '\0';
+	json_decref(run(f));
+	assert_false(exists(f, a));
+}
+
+/* proves L-07: a record rule archives and deletes the records, the person stays. */
+static void test_espoo_records_archived_after_ten_years(void **state)
+{
+	struct fx *f = *state;
+	int64_t a = person(f, ESPOO,
+	                   "{\"subject_group\": \"individual\", \"source\": \"subject\","
+	                   " \"first_name\": \"Pysyvä\"}");
+	event(f, ESPOO, a, "chat_message", NULL);
+	at(f, "2034-06-01");
+	event(f, ESPOO, a, "appointment", NULL); /* keeps the person until 2044 */
+	at(f, "2036-01-01");
+	json_t *r = run(f);
+	assert_int_equal(summary_count(r, ESPOO, "logs-10y", "chat_message", "acted"), 1);
+	assert_int_equal(summary_count(r, ESPOO, "records-10y", "appointment", "acted"), 0);
+	json_decref(r);
+	assert_true(exists(f, a));
+	assert_int_equal(raw_int(f,
+	                         "SELECT count(*) FROM person_records WHERE record_type ="
+	                         " 'chat_message'",
+	                         ""),
+	                 0);
+	assert_int_equal(raw_int(f,
+	                         "SELECT count(*) FROM person_records WHERE record_type ="
+	                         " 'appointment'",
+	                         ""),
+	                 1);
+}
+
+/* ---------------------------------------------------------------- L-05: Sospro */
+
+static int64_t org(struct fx *f, const char *rid)
+{
+	json_error_t jerr;
+	json_t *in = json_loads("{\"name\": \"Kunta Oy\", \"source\": \"public\"}", 0, &jerr);
+	int64_t id = 0;
+	fresh(f);
+	if (org_create(&f->ctx, rid, in, &id))
+		fail_msg("org_create: %s", f->err.message);
+	json_decref(in);
+	return id;
+}
+
+static int64_t affiliation(struct fx *f, const char *rid, int64_t p, int64_t o)
+{
+	char body[128];
+	json_error_t jerr;
+	snprintf(body, sizeof(body), "{\"person_id\": %lld, \"organisation_id\": %lld}",
+	         (long long)p, (long long)o);
+	json_t *in = json_loads(body, 0, &jerr);
+	int64_t id = 0;
+	fresh(f);
+	if (affiliation_create(&f->ctx, rid, in, &id))
+		fail_msg("affiliation_create: %s", f->err.message);
+	json_decref(in);
+	return id;
+}
+
+static int end_affiliation(struct fx *f, const char *rid, int64_t id, const char *reason)
+{
+	char body[128];
+	json_error_t jerr;
+	snprintf(body, sizeof(body), "{\"end_date\": \"%.10s\", \"end_reason\": \"%s\"}",
+	         f->ctx.now_iso, reason);
+	json_t *in = json_loads(body, 0, &jerr);
+	fresh(f);
+	int rc = affiliation_update(&f->ctx, rid, id, in);
+	json_decref(in);
+	return rc;
+}
+
+#define SOSPRO_CONTACT "\"subject_group\": \"municipality_contact\", \"source\": \"subject\""
+
+/* proves L-05: ending a Sospro contact's only employment deletes them at once, as the
+ * declaration says; a contact with another open affiliation stays. */
+static void test_sospro_employment_ended_deleted(void **state)
+{
+	struct fx *f = *state;
+	int64_t o1 = org(f, SOSPRO), o2 = org(f, SOSPRO);
+	int64_t a = person(f, SOSPRO, "{" SOSPRO_CONTACT ", \"first_name\": \"Lähtijä\"}");
+	int64_t b = person(f, SOSPRO, "{" SOSPRO_CONTACT ", \"first_name\": \"Kaksi\"}");
+	int64_t aa = affiliation(f, SOSPRO, a, o1);
+	int64_t b1 = affiliation(f, SOSPRO, b, o1);
+	int64_t b2 = affiliation(f, SOSPRO, b, o2);
+	at(f, "2026-06-01");
+
+	assert_int_equal(end_affiliation(f, SOSPRO, aa, "employment_ended"), 0);
+	assert_false(exists(f, a));
+	assert_int_equal(logged(f, "delete", a, "delete-on-employment-end"), 1);
+	assert_int_equal(
+	        raw_int(f, "SELECT count(*) FROM affiliations WHERE person_id = ?1", "i", a), 0);
+
+	/* A held contact stays when the employment ends. */
+	int64_t h = person(f, SOSPRO, "{" SOSPRO_CONTACT ", \"first_name\": \"Pidetty\"}");
+	int64_t ha = affiliation(f, SOSPRO, h, o1);
+	fresh(f);
+	assert_int_equal(retention_hold(&f->ctx, SOSPRO, h, "tilintarkastus"), 0);
+	assert_int_equal(end_affiliation(f, SOSPRO, ha, "employment_ended"), 0);
+	assert_true(exists(f, h));
+
+	/* b still works for o2: kept. */
+	assert_int_equal(end_affiliation(f, SOSPRO, b1, "employment_ended"), 0);
+	assert_true(exists(f, b));
+	/* The second ends for another reason: not at once, but the sweep finds that b has no
+	 * affiliation left. */
+	assert_int_equal(end_affiliation(f, SOSPRO, b2, "role_changed"), 0);
+	assert_true(exists(f, b));
+	json_t *r = run(f);
+	assert_int_equal(summary_count(r, SOSPRO, "delete-on-employment-end", "person", "acted"),
+	                 1);
+	assert_int_equal(summary_count(r, SOSPRO, "delete-on-employment-end", "person", "held"), 1);
+	json_decref(r);
+	assert_false(exists(f, b));
+	assert_true(exists(f, h));
+}
+
+/* ---------------------------------------------------------------- passivation */
+
+/* Loads the template's register again with `action: passivate` as its rule's action. */
+static void load_passivating_template(struct fx *f)
+{
+	size_t len = 0;
+	char *text = slurp("registers/TEMPLATE.yaml", &len);
+	char *at = text ? strstr(text, "action: anonymize ") : NULL;
+	struct decl_diags dg = {0};
+	int version = 0;
+	bool unchanged = true;
+	assert_non_null(at);
+	memcpy(at, "action: passivate ", 18);
+	fresh(f);
+	if (register_load(&f->ctx, "passivate.yaml", text, len, &dg, &version, &unchanged, NULL) ||
+	    version != 2 || app_load_registers(f->app, f->db, true, NULL, &f->err))
+		fail_msg("loading the passivating template: %s %s", f->err.message,
+		         dg.n ? dg.v[0].message : "");
+	decl_diags_free(&dg);
+	free(text);
+}
+
+/* proves R-08, L-01: a passivating rule erases the person and keeps only a keyed hash of
+ * their e-mail address, never the address itself. */
+static void test_passivate_keeps_only_keyed_hashes(void **state)
+{
+	struct fx *f = *state;
+	load_passivating_template(f);
+	int64_t a = person(f, EXAMPLE,
+	                   "{\"subject_group\": \"company_contact\", \"source\": \"subject\","
+	                   " \"first_name\": \"Passiivi\", \"last_name\": \"Henkilö\","
+	                   " \"email\": \"passiivi@example.fi\"}");
+	at(f, "2036-01-01");
+	json_t *r = run(f);
+	assert_int_equal(summary_count(r, EXAMPLE, "anonymize-10y", "person", "acted"), 1);
+	json_decref(r);
+	assert_false(exists(f, a));
+	assert_int_equal(logged(f, "passivate", a, "anonymize-10y"), 1);
+	assert_int_equal(raw_int(f,
+	                         "SELECT count(*) FROM suppressions WHERE register_id = ?1"
+	                         " AND kind = 'email' AND length(hash) = 32",
+	                         "s", EXAMPLE),
+	                 1);
+	assert_int_equal(
+	        raw_int(f,
+	                "SELECT count(*) FROM suppressions WHERE"
+	                " instr(hash, CAST('passiivi' AS BLOB)) > 0 OR source != 'anonymize-10y'",
+	                ""),
+	        0);
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM anonymized_records", ""), 0);
+}
+
+/* ---------------------------------------------------------------- L-06: Kemi */
+
+/* proves L-06: "until the subject asks" takes no automatic action, however long. */
+static void test_kemi_until_request_never_acts(void **state)
+{
+	struct fx *f = *state;
+	int64_t a =
+	        person(f, KEMI,
+	               "{\"subject_group\": \"client_company_contact\", \"source\": \"subject\","
+	               " \"first_name\": \"Pysyy\"}");
+	at(f, "2099-01-01");
+	json_t *r = run(f);
+	assert_int_equal(summary_count(r, KEMI, "until-request", "person", "acted"), 0);
+	json_decref(r);
+	assert_true(exists(f, a));
+}
+
+/* ---------------------------------------------------------------- holds, plan, runs */
+
+/* proves L-02: a held subject is skipped by the run and listed in the plan until released;
+ * only a manager (or the operator) may hold. */
+static void test_held_subject_skipped_and_listed(void **state)
+{
+	struct fx *f = *state;
+	int64_t a = person(f, RAUMA, "{" RAUMA_CONTACT ", \"last_name\": \"Pidätetty\"}");
+	fresh(f);
+	assert_int_equal(retention_hold(&f->ctx, RAUMA, a, "litigation 2026/17"), 0);
+	fresh(f);
+	assert_int_equal(retention_hold(&f->ctx, RAUMA, a, "again"), KERR_CONFLICT);
+	fresh(f);
+	assert_int_equal(retention_hold(&f->ctx, RAUMA, 999, "no such person"), KERR_NOTFOUND);
+
+	/* A signed-in user without the manager's role may not. */
+	struct actor user = {ACTOR_USER, "user:nobody", 4242, 0};
+	const struct actor *op = f->ctx.actor;
+	f->ctx.actor = &user;
+	fresh(f);
+	assert_int_equal(retention_release(&f->ctx, RAUMA, a), KERR_FORBIDDEN);
+	f->ctx.actor = op;
+
+	at(f, "2036-01-01");
+	json_t *plan = NULL;
+	fresh(f);
+	assert_int_equal(retention_plan(&f->ctx, RAUMA, &plan), 0);
+	json_t *p = plan_part(plan, RAUMA, "anonymize-10y", "person");
+	assert_int_equal(json_integer_value(json_object_get(p, "held")), 1);
+	assert_int_equal(json_integer_value(json_object_get(p, "due")), 0);
+	json_t *holds =
+	        json_object_get(json_array_get(json_object_get(plan, "registers"), 0), "holds");
+	assert_int_equal(json_array_size(holds), 1);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(holds, 0), "person")),
+	                 a);
+	/* The plan shows ids, never the reason or anything personal. */
+	char *text = json_dumps(plan, 0);
+	assert_null(strstr(text, "litigation"));
+	assert_null(strstr(text, "Pidätetty"));
+	free(text);
+	json_decref(plan);
+
+	json_t *r = run(f);
+	assert_int_equal(summary_count(r, RAUMA, "anonymize-10y", "person", "held"), 1);
+	json_decref(r);
+	assert_true(exists(f, a));
+
+	fresh(f);
+	assert_int_equal(retention_release(&f->ctx, RAUMA, a), 0);
+	at(f, "2036-01-02");
+	json_decref(run(f));
+	assert_false(exists(f, a));
+}
+
+/* proves R-09, L-02: a restricted subject is only stored: retention counts them as held and
+ * leaves them until the restriction is lifted. */
+static void test_restricted_subject_skipped(void **state)
+{
+	struct fx *f = *state;
+	int64_t a = person(f, RAUMA, "{" RAUMA_CONTACT ", \"last_name\": \"Rajoitettu\"}");
+	char body[160];
+	int64_t req = 0;
+	snprintf(body, sizeof(body),
+	         "{\"type\": \"restriction\", \"channel\": \"written\", \"person_id\": %" PRId64
+	         "}",
+	         a);
+	json_t *in = json_loads(body, 0, NULL);
+	fresh(f);
+	assert_int_equal(request_create(&f->ctx, RAUMA, in, &req), 0);
+	json_decref(in);
+	in = json_pack("{s:s}", "method", "in_person");
+	fresh(f);
+	assert_int_equal(request_verify(&f->ctx, RAUMA, req, in), 0);
+	json_decref(in);
+	in = json_object();
+	fresh(f);
+	assert_int_equal(request_fulfil(&f->ctx, RAUMA, req, in, NULL), 0);
+	json_decref(in);
+
+	at(f, "2036-01-01");
+	json_t *r = run(f);
+	assert_int_equal(summary_count(r, RAUMA, "anonymize-10y", "person", "held"), 1);
+	json_decref(r);
+	assert_true(exists(f, a));
+
+	in = json_pack("{s:s}", "note", "kerrottu kirjeellä");
+	fresh(f);
+	assert_int_equal(request_lift(&f->ctx, RAUMA, req, in), 0);
+	json_decref(in);
+	at(f, "2036-01-02");
+	json_decref(run(f));
+	assert_false(exists(f, a));
+}
+
+/* proves L-01: the plan counts what is due and changes nothing. */
+static void test_plan_changes_nothing(void **state)
+{
+	struct fx *f = *state;
+	int64_t ids[3];
+	for (int i = 0; i < 3; i++)
+		ids[i] = person(f, RAUMA, "{" RAUMA_CONTACT ", \"email\": \"x@example.fi\"}");
+	int64_t before = footprint(f);
+	at(f, "2036-01-01");
+	json_t *plan = NULL;
+	fresh(f);
+	assert_int_equal(retention_plan(&f->ctx, NULL, &plan), 0);
+	json_t *p = plan_part(plan, RAUMA, "anonymize-10y", "person");
+	assert_int_equal(json_integer_value(json_object_get(p, "due")), 3);
+	assert_int_equal(json_integer_value(json_array_get(json_object_get(p, "sample"), 0)),
+	                 ids[0]);
+	json_decref(plan);
+	assert_int_equal(footprint(f), before);
+	for (int i = 0; i < 3; i++)
+		assert_true(exists(f, ids[i]));
+}
+
+/* proves L-01: a second run of the same day does nothing again; every action was logged
+ * exactly once. */
+static void test_run_twice_is_idempotent(void **state)
+{
+	struct fx *f = *state;
+	int64_t ids[5];
+	for (int i = 0; i < 5; i++)
+		ids[i] = person(f, RAUMA, "{" RAUMA_CONTACT "}");
+	at(f, "2036-01-01");
+	struct retention_opts o = {.batch = 2};
+	json_t *r = NULL;
+	fresh(f);
+	assert_int_equal(retention_run(&f->ctx, &o, &r), 0);
+	assert_int_equal(summary_count(r, RAUMA, "anonymize-10y", "person", "acted"), 5);
+	json_decref(r);
+	r = run(f);
+	assert_int_equal(summary_count(r, RAUMA, "anonymize-10y", "person", "acted"), 0);
+	json_decref(r);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(logged(f, "anonymize", ids[i], "anonymize-10y"), 1);
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM anonymized_records", ""), 5);
+	assert_int_equal(
+	        raw_int(f, "SELECT count(*) FROM retention_runs WHERE status = 'done'", ""), 2);
+}
+
+/* proves L-01: two runs never overlap: while one holds the lock, another is refused. */
+static void test_overlapping_run_refused(void **state)
+{
+	struct fx *f = *state;
+	char path[128];
+	snprintf(path, sizeof(path), "%s/retention.lock", f->dir);
+	int fd = open(path, O_RDWR | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(flock(fd, LOCK_EX | LOCK_NB), 0);
+	struct retention_opts o = {0};
+	fresh(f);
+	assert_int_equal(retention_run(&f->ctx, &o, NULL), KERR_BUSY);
+	close(fd);
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM retention_runs", ""), 0);
+}
+
+/* Every lookup of retention reads through an index: a run over a register of a million
+ * persons must not scan it once per batch or per person. */
+static void test_statements_indexed(void **state)
+{
+	static const enum stmt_id lookups[] = {
+	        ST_REC_BY_PERSON,   ST_REC_GET,          ST_REC_COUNTS,        ST_RET_PERSON,
+	        ST_RET_DUE_CLOCK,   ST_RET_DUE_CREATED,  ST_RET_DUE_AFF_END,   ST_RET_DUE_FIELD,
+	        ST_RET_DUE_RECORDS, ST_RET_AFF_STATE,    ST_RET_HELD,          ST_RET_HOLDS_ACTIVE,
+	        ST_RET_RUN_LIST,    ST_RET_PROGRESS_GET, ST_RET_PROGRESS_LIST,
+	};
+	assert_indexed(*state, lookups, sizeof(lookups) / sizeof(lookups[0]));
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, fixture_teardown)
+	const struct CMUnitTest tests[] = {
+	        T(test_rauma_anonymized_ten_years_after_last_event),
+	        T(test_anonymize_keeps_only_statistical_fields),
+	        T(test_events_checked_against_declaration),
+	        T(test_espoo_archive_then_delete),
+	        T(test_archive_failure_deletes_nothing),
+	        T(test_espoo_records_archived_after_ten_years),
+	        T(test_sospro_employment_ended_deleted),
+	        T(test_passivate_keeps_only_keyed_hashes),
+	        T(test_kemi_until_request_never_acts),
+	        T(test_held_subject_skipped_and_listed),
+	        T(test_restricted_subject_skipped),
+	        T(test_plan_changes_nothing),
+	        T(test_run_twice_is_idempotent),
+	        T(test_overlapping_run_refused),
+	        T(test_statements_indexed),
+	};
+#undef T
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
