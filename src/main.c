@@ -37,6 +37,8 @@ static const struct {
         {"request", cmd_request,
          "request new|list|show|verify|extend|assess|fulfil|refuse|withdraw|lift|export   "
          "data-subject requests"},
+        {"survey", cmd_survey,
+         "survey load|list|show|stats|draw|notified|expire   feedback surveys and raffles"},
         {"notice", cmd_notice,
          "notice --register RID [--lang L] [--format F]   the privacy notice"},
         {"record-of-processing", cmd_record,

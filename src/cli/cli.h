@@ -68,6 +68,7 @@ int cmd_disclose(struct globals *g, int argc, char **argv);   /* cli/audit.c */
 int cmd_notice(struct globals *g, int argc, char **argv);     /* cli/notice.c */
 int cmd_record(struct globals *g, int argc, char **argv);     /* cli/notice.c */
 int cmd_request(struct globals *g, int argc, char **argv);    /* cli/request.c */
+int cmd_survey(struct globals *g, int argc, char **argv);     /* cli/survey.c */
 int cmd_retention(struct globals *g, int argc, char **argv);  /* cli/retention.c */
 /* `kortisto person event …`, called by cmd_person with the arguments after the verb. */
 int cmd_person_event(struct globals *g, int argc, char **argv); /* cli/retention.c */

@@ -27,6 +27,7 @@
 #include "core/fields.h"
 #include "core/person.h"
 #include "core/suppress.h"
+#include "core/survey.h"
 #include "core/search.h"
 #include "decl/decl.h"
 #include "store/store.h"
@@ -45,8 +46,8 @@
 static const struct actor retention_actor = {ACTOR_SYSTEM, RETENTION_ACTOR, 0, 0};
 
 /* Record types that are never tied to a person: survey answers and raffle entries (F-01,
- * F-02). Surveys will keep them in tables of their own; until then rules over them have
- * nothing to act on. */
+ * F-02). Surveys keep them in tables of their own, and a run deletes them through
+ * survey_expire() (core/survey.h) rather than through parts of its own. */
 static const char *const unlinked_types[] = {"survey_answer", "raffle_entry"};
 
 static const char *const from_names[RF__MAX] = {
@@ -325,7 +326,8 @@ static void part_init(struct part *p, struct kctx *ctx, const struct decl *d, co
 	due_bound(p->today, &r->after, p->bound);
 	if (name && type_unlinked(name)) {
 		p->kind = PART_NOTE;
-		p->note = "survey records are not kept by kortisto yet: nothing to act on";
+		p->note = "survey answers and raffle entries are deleted by the survey sweep of "
+		          "the run (core/survey.c)";
 	} else if (name && r->from != RF_CREATED) {
 		p->kind = PART_NOTE;
 		p->note = "record types are counted from their creation only: rule skipped";
@@ -1096,6 +1098,10 @@ int retention_run(struct kctx *ctx, const struct retention_opts *o, json_t **out
 					goto stop;
 			}
 		}
+		/* Survey answers and raffle entries are tied to no person: survey.c deletes those
+		 * past their declared periods (L-03, L-04), logged as this run's actor. */
+		if (!rc)
+			rc = survey_expire(&sys, ar->id, as_of, NULL, NULL);
 	}
 stop:
 	search_batch_free(sys.search_batch);

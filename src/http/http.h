@@ -154,6 +154,17 @@ void api_request_fulfil(struct req *r);   /* POST REG/requests/{id}/fulfil */
 void api_request_export(struct req *r);   /* GET REG/requests/{id}/export */
 void api_request_lift(struct req *r);     /* POST REG/requests/{id}/lift */
 
+/* api_survey.c: feedback surveys (staff) and answering them (public) */
+void api_survey_list(struct req *r);          /* GET REG/surveys */
+void api_survey_load(struct req *r);          /* POST REG/surveys */
+void api_survey_get(struct req *r);           /* GET REG/surveys/{id} */
+void api_survey_stats(struct req *r);         /* GET REG/surveys/{id}/stats */
+void api_survey_draw(struct req *r);          /* POST REG/surveys/{id}/draw */
+void api_survey_told(struct req *r);          /* POST REG/surveys/{id}/notified */
+void api_public_survey_get(struct req *r);    /* GET /api/v1/surveys/{id} */
+void api_public_survey_answer(struct req *r); /* POST /api/v1/surveys/{id}/answers */
+void api_public_survey_enter(struct req *r);  /* POST /api/v1/surveys/{id}/raffle */
+
 void api_health(struct req *r);
 void api_registers(struct req *r);
 void api_register_get(struct req *r);
@@ -180,6 +191,11 @@ void page_css(struct req *r);
 void page_registers(struct req *r);  /* GET /p/registers */
 void page_notice(struct req *r);     /* GET /p/registers/{rid}/notice */
 void page_notice_css(struct req *r); /* GET /static/notice.css */
+/* page_survey.c: the public answer page of a survey */
+void page_survey(struct req *r);        /* GET /p/surveys/{id} */
+void page_survey_answer(struct req *r); /* POST /p/surveys/{id} */
+void page_survey_raffle(struct req *r); /* POST /p/surveys/{id}/raffle */
+void page_survey_css(struct req *r);    /* GET /static/survey.css */
 
 struct kapp;
 

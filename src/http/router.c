@@ -27,6 +27,13 @@ const struct route routes[] = {
         {"GET", "/static/notice.css", page_notice_css, PUB, NULL, false},
         {"GET", "/p/registers", page_registers, PUB, NULL, false},
         {"GET", "/p/registers/{rid}/notice", page_notice, PUB, NULL, false},
+        {"GET", "/static/survey.css", page_survey_css, PUB, NULL, false},
+        {"GET", "/p/surveys/{id}", page_survey, PUB, NULL, false},
+        {"POST", "/p/surveys/{id}", page_survey_answer, PUB, NULL, false},
+        {"POST", "/p/surveys/{id}/raffle", page_survey_raffle, PUB, NULL, false},
+        {"GET", "/api/v1/surveys/{id}", api_public_survey_get, PUB, NULL, false},
+        {"POST", "/api/v1/surveys/{id}/answers", api_public_survey_answer, PUB, NULL, false},
+        {"POST", "/api/v1/surveys/{id}/raffle", api_public_survey_enter, PUB, NULL, false},
         {"GET", "/healthz", api_health, PUB, NULL, false},
         {"GET", "/api/v1/openapi.yaml", api_openapi, PUB, NULL, false},
         {"POST", "/api/v1/session", api_session_create, PUB, NULL, false},
@@ -75,6 +82,12 @@ const struct route routes[] = {
         {"POST", REG "/requests/{id}/lift", api_request_lift, ON(ROLE_MANAGER), NULL, true},
         {"POST", REG "/requests/{id}/refuse", api_request_refuse, ON(ROLE_MANAGER), NULL, true},
         {"POST", REG "/requests/{id}/withdraw", api_request_withdraw, ON(ROLE_EDITOR), NULL, true},
+        {"GET", REG "/surveys", api_survey_list, ON(ROLE_VIEWER), NULL, false},
+        {"POST", REG "/surveys", api_survey_load, ON(ROLE_EDITOR), NULL, false},
+        {"GET", REG "/surveys/{id}", api_survey_get, ON(ROLE_VIEWER), NULL, false},
+        {"GET", REG "/surveys/{id}/stats", api_survey_stats, ON(ROLE_VIEWER), NULL, false},
+        {"POST", REG "/surveys/{id}/draw", api_survey_draw, ON(ROLE_MANAGER), "raffle", true},
+        {"POST", REG "/surveys/{id}/notified", api_survey_told, ON(ROLE_MANAGER), "raffle", true},
 };
 
 const size_t nroutes = sizeof(routes) / sizeof(routes[0]);

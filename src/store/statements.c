@@ -154,6 +154,7 @@ static const char *const stmt_text[ST__MAX] = {
 #include "store/stmt_audit.inc"
 #include "store/stmt_request.inc"
 #include "store/stmt_export.inc"
+#include "store/stmt_survey.inc"
 #include "store/stmt_retention.inc"
 };
 

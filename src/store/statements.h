@@ -80,6 +80,8 @@ enum stmt_id {
 #include "store/stmt_request_ids.inc"
 /* the data subject's access and portability export */
 #include "store/stmt_export_ids.inc"
+/* feedback surveys, answers, raffles */
+#include "store/stmt_survey_ids.inc"
 /* person records, legal holds, retention runs */
 #include "store/stmt_retention_ids.inc"
 	ST__MAX
