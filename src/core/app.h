@@ -48,6 +48,9 @@ struct config {
 
 	/* outgoing mail: smtp_* and mail_* keys; mail.url "" = mail is off */
 	struct mail_config mail;
+	/* the address people reach kortisto at, for links in mail (unsubscribe, confirmation);
+	 * "" = not set: mailings cannot be sent */
+	char public_url[256];
 };
 
 struct app_register {
