@@ -969,13 +969,13 @@ int mailing_send(struct kctx *ctx, const char *rid, int64_t id,
 		*out = NULL;
 	if (!d)
 		return KERR_NOTFOUND;
+	if ((rc = mailing_load(ctx, rid, id, &m)))
+		return rc;
 	const char *base = base_url(ctx);
 	if (!base)
 		return kerr_set(ctx->err, KERR_INVALID, "public_url",
 		                "public_url is not set in kortisto.conf: every message needs its "
 		                "unsubscribe link");
-	if ((rc = mailing_load(ctx, rid, id, &m)))
-		return rc;
 	if (strcmp(m.state, "sent") == 0)
 		return kerr_set(ctx->err, KERR_CONFLICT, "id", "mailing %" PRId64 " was already sent",
 		                id);

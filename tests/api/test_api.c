@@ -3074,6 +3074,25 @@ static const struct route_case {
         /* the request is closed by now: refusing or withdrawing it is a conflict */
         {"POST", REG "/requests/{id}/refuse", "ON(ROLE_MANAGER)", true, "{'reason':'ei'}", 409},
         {"POST", REG "/requests/{id}/withdraw", "ON(ROLE_EDITOR)", true, "{}", 409},
+        {"GET", REG "/persons/{id}/consents", "ON(ROLE_VIEWER)", true, NULL, 200},
+        {"POST", REG "/persons/{id}/consents", "ON(ROLE_EDITOR)", true,
+         "{'purpose':'customer_relations','channel':'email','text':'Saa','text_version':'1'}", 201},
+        {"GET", REG "/consents/{id}", "ON(ROLE_VIEWER)", true, NULL, 200},
+        {"POST", REG "/consents/{id}/withdraw", "ON(ROLE_EDITOR)", true, "{'how':'email'}", 200},
+        /* kemi-crm declares no direct-marketing purpose: no mailing can be made there */
+        {"POST", REG "/mailings", "ON(ROLE_EDITOR)", true,
+         "{'purpose':'customer_relations','subject':'S','text':'T'}", 422},
+        {"GET", REG "/mailings", "ON(ROLE_EDITOR)", true, NULL, 200},
+        {"GET", REG "/mailings/{id}", "ON(ROLE_EDITOR)", true, NULL, 404},
+        {"GET", REG "/mailings/{id}/preview", "ON(ROLE_EDITOR)", true, NULL, 404},
+        {"POST", REG "/mailings/{id}/send", "ON(ROLE_MANAGER)", true, "{}", 404},
+        {"GET", REG "/mailings/{id}/recipients", "ON(ROLE_MANAGER)", true, NULL, 404},
+        /* a token that is not valid */
+        {"GET", "/p/unsubscribe/{tok}", "PUB", false, NULL, 404},
+        {"POST", "/p/unsubscribe/{tok}", "PUB", false, NULL, 404},
+        {"GET", "/p/o/{tok}.gif", "PUB", false, NULL, 404},
+        {"GET", "/p/confirm/{tok}", "PUB", false, NULL, 404},
+        {"POST", "/p/confirm/{tok}", "PUB", false, NULL, 404},
         {"DELETE", REG "/affiliations/{id}", "ON(ROLE_EDITOR)", true, NULL, 204},
         {"DELETE", REG "/organisations/{id}", "ON(ROLE_EDITOR)", true, NULL, 204},
         {"DELETE", REG "/persons/{id}", "ON(ROLE_EDITOR)", true, NULL, 204},
@@ -3186,7 +3205,7 @@ static void matrix_fixture(long long *pid, long long *oid, long long *aid, long 
 /* Runs every route case as caller `c` and checks each status (and refusal type). */
 static void run_matrix(struct caller *c, long long target_uid, int cv)
 {
-	long long pid, oid, aid, rqid, rpid;
+	long long pid, oid, aid, rqid, rpid, cnid = 0, mid = 999999;
 	matrix_fixture(&pid, &oid, &aid, &rqid, &rpid);
 	for (size_t i = 0; i < sizeof(route_cases) / sizeof(route_cases[0]); i++) {
 		const struct route_case *rc = &route_cases[i];
@@ -3196,7 +3215,10 @@ static void run_matrix(struct caller *c, long long target_uid, int cv)
 		long want = expected_status(c, rc, &type);
 		snprintf(path, sizeof(path), "%s", rc->pattern);
 		subst(path, "{rid}", "kemi-crm");
-		long long id = strstr(path, "/persons/")         ? pid
+		subst(path, "{tok}", "AAAAnotatoken");
+		long long id = strstr(path, "/consents/")        ? cnid
+		               : strstr(path, "/mailings/")      ? mid
+		               : strstr(path, "/persons/")       ? pid
 		               : strstr(path, "/organisations/") ? oid
 		               : strstr(path, "/grants/")        ? target_uid
 		               : strstr(path, "/requests/")      ? rqid
@@ -3225,7 +3247,9 @@ static void run_matrix(struct caller *c, long long target_uid, int cv)
 		if (r.status == 201 && !strstr(path, "/session") && !strstr(path, "/grants") &&
 		    !strstr(path, "/disclosures")) {
 			long long v = json_integer_value(json_object_get(r.json, "id"));
-			if (strstr(path, "/persons"))
+			if (strstr(path, "/consents"))
+				cnid = v;
+			else if (strstr(path, "/persons"))
 				pid = v;
 			else if (strstr(path, "/organisations"))
 				oid = v;
