@@ -3205,8 +3205,15 @@ static void matrix_fixture(long long *pid, long long *oid, long long *aid, long 
 /* Runs every route case as caller `c` and checks each status (and refusal type). */
 static void run_matrix(struct caller *c, long long target_uid, int cv)
 {
-	long long pid, oid, aid, rqid, rpid, cnid = 0, mid = 999999;
+	long long pid, oid, aid, rqid, rpid, mid = 999999;
 	matrix_fixture(&pid, &oid, &aid, &rqid, &rpid);
+	/* a consent of the matrix's person, for the rows that read and withdraw one */
+	struct resp cr;
+	req(&cr, "POST", sf(KEMI "/persons/%lld/consents", pid),
+	    "{'purpose':'customer_relations','channel':'email','text':'Saa','text_version':'1'}");
+	expect_status(&cr, 201);
+	long long cnid = json_integer_value(json_object_get(cr.json, "id"));
+	resp_free(&cr);
 	for (size_t i = 0; i < sizeof(route_cases) / sizeof(route_cases[0]); i++) {
 		const struct route_case *rc = &route_cases[i];
 		char path[512], body[512], num[32];
