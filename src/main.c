@@ -38,7 +38,8 @@ static const struct {
          "request new|list|show|verify|extend|assess|fulfil|refuse|withdraw|lift   "
          "data-subject requests"},
         {"consent", cmd_consent, "consent give|list|show|withdraw   consents of data subjects"},
-        {"mailing", cmd_mailing, "mailing new|list|preview|send|status   newsletters and campaigns"},
+        {"mailing", cmd_mailing,
+         "mailing new|list|preview|send|status   newsletters and campaigns"},
         {"notice", cmd_notice,
          "notice --register RID [--lang L] [--format F]   the privacy notice"},
         {"record-of-processing", cmd_record,

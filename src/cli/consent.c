@@ -32,7 +32,8 @@ static const char consent_usage[] =
 
 static const char mailing_usage[] =
         "usage: kortisto mailing new --register RID purpose=PURPOSE subject=TEXT\n"
-        "                            (text=TEXT | --text-file FILE) [html=HTML | --html-file FILE]\n"
+        "                            (text=TEXT | --text-file FILE) [html=HTML | --html-file "
+        "FILE]\n"
         "                            [from=ADDR] [from_name=NAME] [track_opens:=true]\n"
         "                            [audience:=JSON]\n"
         "       kortisto mailing list --register RID\n"

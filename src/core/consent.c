@@ -53,8 +53,8 @@ static int text_member(struct kctx *ctx, json_t *in, const char *key, size_t max
 		ok = (unsigned char)s[i] >= 0x20 || s[i] == '\n' || s[i] == '\t';
 	if (!ok)
 		return kerr_set(ctx->err, KERR_INVALID, key,
-		                "%s: must be text of 1 to %zu bytes without control characters", key,
-		                max);
+		                "%s: must be text of 1 to %zu bytes without control characters",
+		                key, max);
 	*out = arena_strdup(ctx->mem, s);
 	return 0;
 }
@@ -125,7 +125,8 @@ int consent_give_tx(struct kctx *ctx, const char *rid, int64_t pid, json_t *in, 
 	    (rc = text_member(ctx, in, "form", 64, false, &form)))
 		return rc;
 	if (!in_names(channels, channel))
-		return kerr_set(ctx->err, KERR_INVALID, "channel", "channel: email, post, phone or sms");
+		return kerr_set(ctx->err, KERR_INVALID, "channel",
+		                "channel: email, post, phone or sms");
 	if (!source)
 		source = "staff";
 	if (!in_names(sources, source))
@@ -133,7 +134,8 @@ int consent_give_tx(struct kctx *ctx, const char *rid, int64_t pid, json_t *in, 
 		                "source: staff, form, import or email");
 	json_t *dbl = json_object_get(in, "double_opt_in");
 	if (dbl && !json_is_boolean(dbl))
-		return kerr_set(ctx->err, KERR_INVALID, "double_opt_in", "double_opt_in: true or false");
+		return kerr_set(ctx->err, KERR_INVALID, "double_opt_in",
+		                "double_opt_in: true or false");
 	bool pending = dbl ? json_is_true(dbl) : strcmp(source, "form") == 0;
 	if (!decl_purpose(d, purpose))
 		return kerr_set(ctx->err, KERR_REFUSED, "purpose",

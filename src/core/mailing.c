@@ -59,7 +59,8 @@ void mlink_make(const struct keys *k, enum mlink_kind kind, int64_t id, char out
 	mlink_payload(kind, id, raw);
 	crypto_auth(tag, raw, 9, key);
 	memcpy(raw + 9, tag, TAG_BYTES);
-	sodium_bin2base64(out, MLINK_MAX, raw, sizeof(raw), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	sodium_bin2base64(out, MLINK_MAX, raw, sizeof(raw),
+	                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	sodium_memzero(key, sizeof(key));
 }
 
@@ -110,7 +111,8 @@ static int render(struct kerr *err, const char *field, const char *tmpl,
 		buf_append(out, p, (size_t)(open - p));
 		const char *close = strstr(open + 2, "}}");
 		if (!close)
-			return kerr_set(err, KERR_INVALID, field, "%s: a '{{' without its '}}'", field);
+			return kerr_set(err, KERR_INVALID, field, "%s: a '{{' without its '}}'",
+			                field);
 		const char *s = open + 2, *e = close;
 		while (s < e && *s == ' ')
 			s++;
@@ -123,7 +125,8 @@ static int render(struct kerr *err, const char *field, const char *tmpl,
 				which = i;
 		if (which < 0) {
 			char name[41];
-			size_t n = (size_t)(e - s) < sizeof(name) - 1 ? (size_t)(e - s) : sizeof(name) - 1;
+			size_t n = (size_t)(e - s) < sizeof(name) - 1 ? (size_t)(e - s)
+			                                              : sizeof(name) - 1;
 			memcpy(name, s, n);
 			name[n] = '\0';
 			return kerr_set(err, KERR_INVALID, field,
@@ -170,8 +173,8 @@ static int text_member(struct kctx *ctx, json_t *in, const char *key, size_t max
 		ok = (unsigned char)s[i] >= 0x20 || s[i] == '\n' || s[i] == '\t' || s[i] == '\r';
 	if (!ok)
 		return kerr_set(ctx->err, KERR_INVALID, key,
-		                "%s: must be text of 1 to %zu bytes without control characters", key,
-		                max);
+		                "%s: must be text of 1 to %zu bytes without control characters",
+		                key, max);
 	*out = arena_strdup(ctx->mem, s);
 	return 0;
 }
@@ -185,8 +188,8 @@ static int only_keys(struct kctx *ctx, json_t *in, const char *const *keys, cons
 	json_object_foreach (in, k, v) {
 		if (!in_names(keys, k))
 			return kerr_set(ctx->err, KERR_INVALID, ident_valid(k, NULL) ? k : NULL,
-			                "%s: not a member of %s", ident_valid(k, NULL) ? k : "a member",
-			                what);
+			                "%s: not a member of %s",
+			                ident_valid(k, NULL) ? k : "a member", what);
 	}
 	return 0;
 }
@@ -292,17 +295,19 @@ enum excl {
 	EX__MAX
 };
 
-static const char *const excl_names[EX__MAX] = {
-        "",         "not_selected",         "passivated", "restricted",     "banned",
-        "purpose_not_declared", "no_consent", "no_active_role", "no_email", "suppressed"};
+static const char *const excl_names[EX__MAX] = {"",           "not_selected",
+                                                "passivated", "restricted",
+                                                "banned",     "purpose_not_declared",
+                                                "no_consent", "no_active_role",
+                                                "no_email",   "suppressed"};
 
 /* A resolved audience definition: what a row is compared with. */
 struct audience {
 	const struct decl *d;
 	const char *purpose;
-	json_t *groups;   /* borrowed, or NULL */
-	json_t *attrs;    /* borrowed, or NULL */
-	int64_t org;      /* 0: any */
+	json_t *groups;    /* borrowed, or NULL */
+	json_t *attrs;     /* borrowed, or NULL */
+	int64_t org;       /* 0: any */
 	const char *lists; /* JSON array text, or NULL */
 	const char *today;
 };
@@ -527,7 +532,8 @@ int mailing_create(struct kctx *ctx, const char *rid, json_t *in, int64_t *id)
 		return kerr_set(ctx->err, KERR_INVALID, "from", "from: an e-mail address");
 	json_t *track = json_object_get(in, "track_opens");
 	if (track && !json_is_boolean(track))
-		return kerr_set(ctx->err, KERR_INVALID, "track_opens", "track_opens: true or false");
+		return kerr_set(ctx->err, KERR_INVALID, "track_opens",
+		                "track_opens: true or false");
 	/* M-04: opens are logged only where the declaration says they are kept. */
 	if (json_is_true(track) && !decl_record_type(d, "newsletter_open"))
 		return kerr_set(ctx->err, KERR_REFUSED, "track_opens",
@@ -597,7 +603,8 @@ int mailing_get(struct kctx *ctx, const char *rid, int64_t id, json_t **out)
 	q_int(q, 1, id);
 	int64_t total = 0;
 	while ((rc = q_step(q, ctx->err)) == 1) {
-		json_object_set_new(st, q_col_text(q, 0), json_integer((json_int_t)q_col_int(q, 1)));
+		json_object_set_new(st, q_col_text(q, 0),
+		                    json_integer((json_int_t)q_col_int(q, 1)));
 		total += q_col_int(q, 1);
 	}
 	q_done(q);
@@ -606,8 +613,9 @@ int mailing_get(struct kctx *ctx, const char *rid, int64_t id, json_t **out)
 		q_int(q, 1, id);
 		if ((rc = q_step(q, ctx->err)) == 1)
 			json_object_set_new(o, "opens",
-			                    json_pack("{s:I, s:I}", "total", (json_int_t)q_col_int(q, 0),
-			                              "recipients", (json_int_t)q_col_int(q, 1)));
+			                    json_pack("{s:I, s:I}", "total",
+			                              (json_int_t)q_col_int(q, 0), "recipients",
+			                              (json_int_t)q_col_int(q, 1)));
 		q_done(q);
 	}
 	if (rc < 0) {
@@ -631,10 +639,11 @@ int mailing_list(struct kctx *ctx, const char *rid, json_t **out)
 	struct query *q = store_query(ctx->db, ST_MAILING_LIST);
 	q_text(q, 1, rid);
 	while ((rc = q_step(q, ctx->err)) == 1)
-		json_array_append_new(
-		        items, json_pack("{s:I, s:s, s:s, s:s, s:s}", "id", (json_int_t)q_col_int(q, 0),
-		                         "purpose", q_col_text(q, 1), "subject", q_col_text(q, 2),
-		                         "state", q_col_text(q, 9), "created_at", q_col_text(q, 10)));
+		json_array_append_new(items, json_pack("{s:I, s:s, s:s, s:s, s:s}", "id",
+		                                       (json_int_t)q_col_int(q, 0), "purpose",
+		                                       q_col_text(q, 1), "subject",
+		                                       q_col_text(q, 2), "state", q_col_text(q, 9),
+		                                       "created_at", q_col_text(q, 10)));
 	q_done(q);
 	if (rc < 0) {
 		json_decref(items);
@@ -710,15 +719,14 @@ int mailing_preview(struct kctx *ctx, const char *rid, int64_t id, json_t **out)
 	struct buf s = BUF_INIT, t = BUF_INIT, h = BUF_INIT;
 	const char *base = base_url(ctx);
 	const char *unsub = arena_printf(ctx->mem, "%s/p/unsubscribe/TOKEN", base ? base : "");
-	const char *pixel = m.track_opens ? arena_printf(ctx->mem, "%s/p/o/TOKEN.gif",
-	                                                 base ? base : "")
-	                                  : NULL;
+	const char *pixel =
+	        m.track_opens ? arena_printf(ctx->mem, "%s/p/o/TOKEN.gif", base ? base : "") : NULL;
 	rc = compose(ctx, &m, vals, unsub, pixel, &s, &t, &h);
 	if (!rc)
-		*out = json_pack("{s:I, s:I, s:o, s:{s:s, s:s, s:s?}}", "mailing",
-		                 (json_int_t)id, "recipients", (json_int_t)counts[EX_NONE],
-		                 "excluded", counts_json(counts), "sample", "subject", buf_str(&s),
-		                 "text", buf_str(&t), "html", m.html ? buf_str(&h) : NULL);
+		*out = json_pack("{s:I, s:I, s:o, s:{s:s, s:s, s:s?}}", "mailing", (json_int_t)id,
+		                 "recipients", (json_int_t)counts[EX_NONE], "excluded",
+		                 counts_json(counts), "sample", "subject", buf_str(&s), "text",
+		                 buf_str(&t), "html", m.html ? buf_str(&h) : NULL);
 	buf_free(&s);
 	buf_free(&t);
 	buf_free(&h);
@@ -859,7 +867,8 @@ static int take_next_tx(struct kctx *ctx, const char *rid, const struct audience
 				e = EX_SUPPRESSED;
 		}
 		if (e != EX_NONE) {
-			if ((rc = set_row(ctx, o->rec, "skipped", o->attempts, NULL, excl_names[e])))
+			if ((rc = set_row(ctx, o->rec, "skipped", o->attempts, NULL,
+			                  excl_names[e])))
 				return rc;
 			continue;
 		}
@@ -929,7 +938,8 @@ static int send_one(struct kctx *ctx, struct mailer *mailer, const struct mailin
 	if (!rc) {
 		struct mail_msg mm = {
 		        .from = m->from ? m->from : cfg->from,
-		        .from_name = m->from_name ? m->from_name : (cfg->from_name[0] ? cfg->from_name : NULL),
+		        .from_name = m->from_name ? m->from_name
+		                                  : (cfg->from_name[0] ? cfg->from_name : NULL),
 		        .to = o->email,
 		        .subject = buf_str(&s),
 		        .text = buf_str(&t),
@@ -941,7 +951,8 @@ static int send_one(struct kctx *ctx, struct mailer *mailer, const struct mailin
 		rc = mail_format(&mm, ctx->now, msg, ctx->err);
 		if (rc)
 			/* The recipient's address is never part of an error. */
-			rc = kerr_set(ctx->err, KERR_INVALID, NULL, "the message could not be built");
+			rc = kerr_set(ctx->err, KERR_INVALID, NULL,
+			              "the message could not be built");
 	}
 	if (!rc)
 		rc = mailer_send(mailer, m->from ? m->from : cfg->from, o->email, msg, ctx->err);
@@ -977,8 +988,8 @@ int mailing_send(struct kctx *ctx, const char *rid, int64_t id,
 		                "public_url is not set in kortisto.conf: every message needs its "
 		                "unsubscribe link");
 	if (strcmp(m.state, "sent") == 0)
-		return kerr_set(ctx->err, KERR_CONFLICT, "id", "mailing %" PRId64 " was already sent",
-		                id);
+		return kerr_set(ctx->err, KERR_CONFLICT, "id",
+		                "mailing %" PRId64 " was already sent", id);
 	const struct mail_config *cfg = &ctx->app->cfg.mail;
 	if (!m.from && !cfg->from[0])
 		return kerr_set(ctx->err, KERR_INVALID, "from",

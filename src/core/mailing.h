@@ -77,8 +77,8 @@ struct mailing_send_opts {
  * 'sending' as 'unknown' (at most once). Needs smtp_url and public_url. Returns 0 and the
  * mailing as mailing_get() gives it in *out (may be NULL), or KERR_*.
  */
-int mailing_send(struct kctx *ctx, const char *rid, int64_t id,
-                 const struct mailing_send_opts *o, json_t **out);
+int mailing_send(struct kctx *ctx, const char *rid, int64_t id, const struct mailing_send_opts *o,
+                 json_t **out);
 
 /* The recipients of mailing `id` with their state (person ids only), {"items": [...]}. */
 int mailing_recipients(struct kctx *ctx, const char *rid, int64_t id, json_t **out);

@@ -14,8 +14,8 @@ static void add_location(struct req *r, const char *collection, int64_t id)
 {
 	if (r->resp)
 		MHD_add_response_header(r->resp, "Location",
-		                        arena_printf(&r->mem, "/api/v1/registers/%s/%s/%lld", r->rid,
-		                                     collection, (long long)id));
+		                        arena_printf(&r->mem, "/api/v1/registers/%s/%s/%lld",
+		                                     r->rid, collection, (long long)id));
 }
 
 void api_consent_list(struct req *r)

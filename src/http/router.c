@@ -81,7 +81,8 @@ const struct route routes[] = {
         {"GET", REG "/mailings/{id}", api_mailing_get, ON(ROLE_EDITOR), NULL, true},
         {"GET", REG "/mailings/{id}/preview", api_mailing_preview, ON(ROLE_EDITOR), NULL, true},
         {"POST", REG "/mailings/{id}/send", api_mailing_send, ON(ROLE_MANAGER), NULL, true},
-        {"GET", REG "/mailings/{id}/recipients", api_mailing_recipients, ON(ROLE_MANAGER), NULL, true},
+        {"GET", REG "/mailings/{id}/recipients", api_mailing_recipients, ON(ROLE_MANAGER), NULL,
+         true},
         {"GET", "/p/unsubscribe/{tok}", page_unsubscribe, PUB, NULL, false},
         {"POST", "/p/unsubscribe/{tok}", page_unsubscribe_do, PUB, NULL, false},
         {"GET", "/p/o/{tok}.gif", page_open_pixel, PUB, NULL, false},
@@ -107,8 +108,9 @@ static bool match(struct req *r, const char *pattern, const char *path)
 			const char *se = strchr(s, '/');
 			size_t len = se ? (size_t)(se - s) : strlen(s);
 			if (strncmp(p, "{tok}", 5) == 0) {
-				len = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-				                "0123456789-_");
+				len = strspn(s,
+				             "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				             "0123456789-_");
 				if (len == 0 || len > 64)
 					return false;
 				tok = s;

@@ -61,7 +61,8 @@ static int give(struct fx *f, const char *rid, int64_t pid, const char *json, in
 }
 
 #define NEWSLETTER                                                                                 \
-	"{\"purpose\": \"newsletters\", \"channel\": \"email\", \"text\": \"Haluan uutiskirjeen\"," \
+	"{\"purpose\": \"newsletters\", \"channel\": \"email\", \"text\": \"Haluan "               \
+	"uutiskirjeen\","                                                                          \
 	" \"text_version\": \"2026-1\""
 
 static int setup(void **state)
@@ -86,25 +87,28 @@ static void test_give_records_everything(void **state)
 	char tok[CONSENT_TOKEN_MAX], buf[200];
 	assert_int_equal(give(f, ESPOO, pid, NEWSLETTER ", \"form\": \"lomake-7\"}", &id, tok), 0);
 	assert_string_equal(tok, ""); /* staff: no confirmation needed */
-	assert_string_equal(raw_text(f, buf, sizeof(buf), "SELECT text FROM consents WHERE id = ?1", id),
-	                    "Haluan uutiskirjeen");
-	assert_string_equal(raw_text(f, buf, sizeof(buf),
-	                             "SELECT purpose || '|' || channel || '|' || text_version || '|'"
-	                             " || source_kind || '|' || source_form || '|' || source_user ||"
-	                             " '|' || state || '|' || given_at FROM consents WHERE id = ?1",
-	                             id),
-	                    "newsletters|email|2026-1|staff|lomake-7|operator:test|confirmed|"
-	                    "2026-01-01T00:00:00Z");
-	assert_int_equal(raw_int(f, "SELECT count(*) FROM usage_log WHERE action = 'consent_give'"
-	                            " AND entity = 'consent' AND entity_id = ?1",
+	assert_string_equal(
+	        raw_text(f, buf, sizeof(buf), "SELECT text FROM consents WHERE id = ?1", id),
+	        "Haluan uutiskirjeen");
+	assert_string_equal(
+	        raw_text(f, buf, sizeof(buf),
+	                 "SELECT purpose || '|' || channel || '|' || text_version || '|'"
+	                 " || source_kind || '|' || source_form || '|' || source_user ||"
+	                 " '|' || state || '|' || given_at FROM consents WHERE id = ?1",
+	                 id),
+	        "newsletters|email|2026-1|staff|lomake-7|operator:test|confirmed|"
+	        "2026-01-01T00:00:00Z");
+	assert_int_equal(raw_int(f,
+	                         "SELECT count(*) FROM usage_log WHERE action = 'consent_give'"
+	                         " AND entity = 'consent' AND entity_id = ?1",
 	                         "i", id),
 	                 1);
 	json_t *list = NULL;
 	fresh(f);
 	assert_int_equal(consent_list(&f->ctx, ESPOO, pid, &list), 0);
 	assert_int_equal(json_array_size(json_object_get(list, "items")), 1);
-	assert_true(json_is_true(json_object_get(json_array_get(json_object_get(list, "items"), 0),
-	                                         "active")));
+	assert_true(json_is_true(
+	        json_object_get(json_array_get(json_object_get(list, "items"), 0), "active")));
 	json_decref(list);
 }
 
@@ -113,22 +117,24 @@ static void test_give_refuses_undeclared(void **state)
 {
 	struct fx *f = *state;
 	int64_t pid = individual(f), id;
-	assert_int_equal(give(f, ESPOO, pid,
-	                      "{\"purpose\": \"reselling\", \"channel\": \"email\", \"text\": \"x\","
-	                      " \"text_version\": \"1\"}",
-	                      &id, NULL),
-	                 KERR_REFUSED);
+	assert_int_equal(
+	        give(f, ESPOO, pid,
+	             "{\"purpose\": \"reselling\", \"channel\": \"email\", \"text\": \"x\","
+	             " \"text_version\": \"1\"}",
+	             &id, NULL),
+	        KERR_REFUSED);
 	assert_string_equal(f->err.field, "purpose");
-	assert_int_equal(give(f, ESPOO, pid,
-	                      "{\"purpose\": \"newsletters\", \"channel\": \"fax\", \"text\": \"x\","
-	                      " \"text_version\": \"1\"}",
-	                      &id, NULL),
-	                 KERR_INVALID);
+	assert_int_equal(
+	        give(f, ESPOO, pid,
+	             "{\"purpose\": \"newsletters\", \"channel\": \"fax\", \"text\": \"x\","
+	             " \"text_version\": \"1\"}",
+	             &id, NULL),
+	        KERR_INVALID);
 	assert_string_equal(f->err.field, "channel");
 	assert_int_equal(give(f, ESPOO, pid, NEWSLETTER ", \"colour\": \"red\"}", &id, NULL),
 	                 KERR_INVALID);
-	assert_int_equal(give(f, ESPOO, pid, "{\"purpose\": \"newsletters\", \"channel\": \"email\"}",
-	                      &id, NULL),
+	assert_int_equal(give(f, ESPOO, pid,
+	                      "{\"purpose\": \"newsletters\", \"channel\": \"email\"}", &id, NULL),
 	                 KERR_INVALID);
 	assert_string_equal(f->err.field, "text");
 	assert_int_equal(give(f, ESPOO, 999999, NEWSLETTER "}", &id, NULL), KERR_NOTFOUND);
@@ -174,8 +180,9 @@ static void test_double_opt_in(void **state)
 	const char *rid = NULL;
 	assert_int_equal(give(f, ESPOO, pid, NEWSLETTER ", \"source\": \"form\"}", &id, tok), 0);
 	assert_true(strlen(tok) > 20);
-	assert_string_equal(raw_text(f, buf, sizeof(buf), "SELECT state FROM consents WHERE id = ?1", id),
-	                    "pending");
+	assert_string_equal(
+	        raw_text(f, buf, sizeof(buf), "SELECT state FROM consents WHERE id = ?1", id),
+	        "pending");
 	snprintf(bad, sizeof(bad), "%s", tok);
 	bad[strlen(bad) - 2] = bad[strlen(bad) - 2] == 'A' ? 'B' : 'A';
 	fresh(f);
@@ -184,8 +191,9 @@ static void test_double_opt_in(void **state)
 	assert_int_equal(consent_confirm(&f->ctx, tok, &rid, &got), 0);
 	assert_int_equal(got, id);
 	assert_string_equal(rid, ESPOO);
-	assert_string_equal(raw_text(f, buf, sizeof(buf), "SELECT state FROM consents WHERE id = ?1", id),
-	                    "confirmed");
+	assert_string_equal(
+	        raw_text(f, buf, sizeof(buf), "SELECT state FROM consents WHERE id = ?1", id),
+	        "confirmed");
 	fresh(f);
 	assert_int_equal(consent_confirm(&f->ctx, tok, &rid, &got), KERR_REFUSED);
 
@@ -194,8 +202,9 @@ static void test_double_opt_in(void **state)
 	kctx_set_now(&f->ctx, NOW + 8 * DAY);
 	fresh(f);
 	assert_int_equal(consent_confirm(&f->ctx, tok, &rid, &got), KERR_REFUSED);
-	assert_string_equal(raw_text(f, buf, sizeof(buf), "SELECT state FROM consents WHERE id = ?1", id),
-	                    "pending");
+	assert_string_equal(
+	        raw_text(f, buf, sizeof(buf), "SELECT state FROM consents WHERE id = ?1", id),
+	        "pending");
 	kctx_set_now(&f->ctx, NOW);
 }
 
@@ -248,8 +257,10 @@ static void test_restricted_hidden(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test_setup_teardown(test_give_records_everything, setup, fixture_teardown),
-	        cmocka_unit_test_setup_teardown(test_give_refuses_undeclared, setup, fixture_teardown),
+	        cmocka_unit_test_setup_teardown(test_give_records_everything, setup,
+	                                        fixture_teardown),
+	        cmocka_unit_test_setup_teardown(test_give_refuses_undeclared, setup,
+	                                        fixture_teardown),
 	        cmocka_unit_test_setup_teardown(test_withdraw, setup, fixture_teardown),
 	        cmocka_unit_test_setup_teardown(test_double_opt_in, setup, fixture_teardown),
 	        cmocka_unit_test_setup_teardown(test_link_tokens, setup, fixture_teardown),

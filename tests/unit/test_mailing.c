@@ -61,7 +61,8 @@ static int64_t person(struct fx *f, const char *rid, const char *group, const ch
 {
 	char body[512];
 	snprintf(body, sizeof(body),
-	         "{\"subject_group\": \"%s\", \"source\": \"subject\", \"first_name\": \"T\"%s%s%s%s}",
+	         "{\"subject_group\": \"%s\", \"source\": \"subject\", \"first_name\": "
+	         "\"T\"%s%s%s%s}",
 	         group, email ? ", \"email\": \"" : "", email ? email : "", email ? "\"" : "",
 	         extra ? extra : "");
 	return make(f, person_create, rid, body);
@@ -151,7 +152,8 @@ static int setup(void **state)
 static void test_rule_b2c_b2b(void **state)
 {
 	struct fx *f = *state;
-	int64_t org = make(f, org_create, ESPOO, "{\"name\": \"Firma Oy\", \"source\": \"subject\"}");
+	int64_t org =
+	        make(f, org_create, ESPOO, "{\"name\": \"Firma Oy\", \"source\": \"subject\"}");
 	int64_t yes = person(f, ESPOO, "individual", "a@example.fi", NULL);
 	consent(f, yes);
 	person(f, ESPOO, "individual", "b@example.fi", NULL); /* no consent */
@@ -240,8 +242,9 @@ static void test_b2b_legitimate_interest(void **state)
 	int64_t a = person(f, SOSPRO, "partner_contact", "a@example.fi", NULL);
 	affiliate(f, SOSPRO, a, org, NULL);
 	person(f, SOSPRO, "partner_contact", "b@example.fi", NULL); /* no role */
-	int64_t m = mailing(f, SOSPRO,
-	                    "{\"purpose\": \"sales_marketing\", \"subject\": \"S\", \"text\": \"T\"}");
+	int64_t m =
+	        mailing(f, SOSPRO,
+	                "{\"purpose\": \"sales_marketing\", \"subject\": \"S\", \"text\": \"T\"}");
 	json_t *p = preview(f, SOSPRO, m);
 	assert_int_equal(recipients(p), 1);
 	assert_int_equal(excluded(p, "no_active_role"), 1);
@@ -252,21 +255,25 @@ static void test_b2b_legitimate_interest(void **state)
 static void test_segments(void **state)
 {
 	struct fx *f = *state;
-	int64_t org = make(f, org_create, ESPOO, "{\"name\": \"Firma Oy\", \"source\": \"subject\"}");
+	int64_t org =
+	        make(f, org_create, ESPOO, "{\"name\": \"Firma Oy\", \"source\": \"subject\"}");
 	int64_t a = person(f, ESPOO, "individual", "a@example.fi", ", \"municipality\": \"Espoo\"");
 	consent(f, a);
-	int64_t b = person(f, ESPOO, "individual", "b@example.fi", ", \"municipality\": \"Vantaa\"");
+	int64_t b =
+	        person(f, ESPOO, "individual", "b@example.fi", ", \"municipality\": \"Vantaa\"");
 	consent(f, b);
 	int64_t c = person(f, ESPOO, "company_contact", "c@example.fi", NULL);
 	affiliate(f, ESPOO, c, org, NULL);
 
-	int64_t m = mailing(f, ESPOO, NEWS ", \"audience\": {\"segment\": {\"attributes\":"
-	                                   " {\"municipality\": \"Espoo\"}}}}");
+	int64_t m = mailing(f, ESPOO,
+	                    NEWS ", \"audience\": {\"segment\": {\"attributes\":"
+	                         " {\"municipality\": \"Espoo\"}}}}");
 	json_t *p = preview(f, ESPOO, m);
 	assert_int_equal(recipients(p), 1);
 	assert_int_equal(excluded(p, "not_selected"), 2);
 	json_decref(p);
-	m = mailing(f, ESPOO, NEWS ", \"audience\": {\"segment\": {\"groups\": [\"company_contact\"]}}}");
+	m = mailing(f, ESPOO,
+	            NEWS ", \"audience\": {\"segment\": {\"groups\": [\"company_contact\"]}}}");
 	p = preview(f, ESPOO, m);
 	assert_int_equal(recipients(p), 1);
 	json_decref(p);
@@ -300,17 +307,19 @@ static void test_create_checks(void **state)
 	                 KERR_INVALID);
 	assert_string_equal(f->err.field, "text");
 	assert_non_null(strstr(f->err.message, "{{etunimi}}"));
-	assert_int_equal(try_create(f, ESPOO,
-	                            "{\"purpose\": \"newsletters\", \"subject\": \"S\", \"text\": \"T\","
-	                            " \"html\": \"<p>{{first_name</p>\"}"),
-	                 KERR_INVALID);
+	assert_int_equal(
+	        try_create(f, ESPOO,
+	                   "{\"purpose\": \"newsletters\", \"subject\": \"S\", \"text\": \"T\","
+	                   " \"html\": \"<p>{{first_name</p>\"}"),
+	        KERR_INVALID);
 	assert_string_equal(f->err.field, "html");
 	assert_int_equal(try_create(f, ESPOO,
 	                            "{\"purpose\": \"service_development\", \"subject\": \"S\","
 	                            " \"text\": \"T\"}"),
 	                 KERR_REFUSED);
-	assert_int_equal(try_create(f, ESPOO, NEWS ", \"audience\": {\"segment\": {\"groups\": [\"x\"]}}}"),
-	                 KERR_REFUSED);
+	assert_int_equal(
+	        try_create(f, ESPOO, NEWS ", \"audience\": {\"segment\": {\"groups\": [\"x\"]}}}"),
+	        KERR_REFUSED);
 	assert_int_equal(try_create(f, ESPOO, NEWS ", \"audience\": {\"everyone\": true}}"),
 	                 KERR_INVALID);
 	assert_int_equal(try_create(f, SOSPRO,
@@ -319,10 +328,11 @@ static void test_create_checks(void **state)
 	                 KERR_REFUSED);
 	assert_string_equal(f->err.field, "track_opens");
 	assert_int_equal(try_create(f, ESPOO, NEWS ", \"track_opens\": true}"), 0);
-	assert_int_equal(try_create(f, ESPOO,
-	                            "{\"purpose\": \"newsletters\", \"subject\": \"a\\nBcc: x@y.fi\","
-	                            " \"text\": \"T\"}"),
-	                 KERR_INVALID);
+	assert_int_equal(
+	        try_create(f, ESPOO,
+	                   "{\"purpose\": \"newsletters\", \"subject\": \"a\\nBcc: x@y.fi\","
+	                   " \"text\": \"T\"}"),
+	        KERR_INVALID);
 	assert_int_equal(raw_int(f, "SELECT count(*) FROM mailings", ""), 1);
 }
 
@@ -345,9 +355,12 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_setup_teardown(test_rule_b2c_b2b, setup, fixture_teardown),
-	        cmocka_unit_test_setup_teardown(test_withdraw_and_bans_at_once, setup, fixture_teardown),
-	        cmocka_unit_test_setup_teardown(test_post_ban_and_restriction, setup, fixture_teardown),
-	        cmocka_unit_test_setup_teardown(test_b2b_legitimate_interest, setup, fixture_teardown),
+	        cmocka_unit_test_setup_teardown(test_withdraw_and_bans_at_once, setup,
+	                                        fixture_teardown),
+	        cmocka_unit_test_setup_teardown(test_post_ban_and_restriction, setup,
+	                                        fixture_teardown),
+	        cmocka_unit_test_setup_teardown(test_b2b_legitimate_interest, setup,
+	                                        fixture_teardown),
 	        cmocka_unit_test_setup_teardown(test_segments, setup, fixture_teardown),
 	        cmocka_unit_test_setup_teardown(test_create_checks, setup, fixture_teardown),
 	        cmocka_unit_test_setup_teardown(test_send_needs_settings, setup, fixture_teardown),
