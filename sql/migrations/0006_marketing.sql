@@ -43,6 +43,8 @@ CREATE TABLE mailing_lists (
 	slug        TEXT NOT NULL UNIQUE,   -- /p/subscribe/{slug}
 	name        TEXT NOT NULL,
 	purpose     TEXT NOT NULL,          -- declared direct-marketing purpose
+	subject_group TEXT NOT NULL,        -- the group a new subscriber joins (consent basis)
+	source      TEXT NOT NULL,          -- the declared source a new subscriber comes from
 	consent_text TEXT NOT NULL,
 	consent_version TEXT NOT NULL,
 	created_at  TEXT NOT NULL,

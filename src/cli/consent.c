@@ -13,6 +13,7 @@
 #include "cli/cli.h"
 #include "core/consent.h"
 #include "core/mailing.h"
+#include "core/sublist.h"
 #include "util/buf.h"
 
 static const char consent_usage[] =
@@ -40,6 +41,10 @@ static const char mailing_usage[] =
         "       kortisto mailing preview --register RID ID\n"
         "       kortisto mailing send --register RID ID [--rate N]\n"
         "       kortisto mailing status --register RID ID [--recipients]\n"
+        "       kortisto mailing list-add --register RID slug=SLUG name=NAME purpose=PURPOSE\n"
+        "                                 group=GROUP source=SOURCE consent_text=TEXT\n"
+        "                                 consent_version=V\n"
+        "       kortisto mailing lists --register RID\n"
         "PURPOSE is a declared direct-marketing purpose. Texts may hold the placeholders\n"
         "{{first_name}}, {{last_name}} and {{organisation}} (escaped in HTML); any other is an\n"
         "error. audience is {\"lists\": [IDS], \"segment\": {\"groups\": [GROUPS],\n"
@@ -51,7 +56,10 @@ static const char mailing_usage[] =
         "recipients and sends through smtp_url, --rate messages a second at most (default:\n"
         "as fast as the server takes them); run it again after an interruption to resume:\n"
         "a message that may have left when it stopped is marked unknown, never sent twice.\n"
-        "Needs public_url for the unsubscribe links.\n";
+        "Needs public_url for the unsubscribe links. list-add makes a subscription list whose\n"
+        "public page PUBLIC_URL/p/subscribe/SLUG takes subscriptions: a new subscriber joins\n"
+        "GROUP from SOURCE, and is on the list once they confirm the mailed link (double\n"
+        "opt-in) of a consent with TEXT; an audience names lists by id.\n";
 
 /* Parses --register RID and leaves the other arguments in rest; returns false on an unknown
  * option (named on stderr). */
@@ -221,12 +229,19 @@ int cmd_mailing(struct globals *g, int argc, char **argv)
 		goto out;
 	}
 	bool is_new = strcmp(verb, "new") == 0, is_list = strcmp(verb, "list") == 0;
-	if (!is_new && !is_list && strcmp(verb, "preview") && strcmp(verb, "send") &&
-	    strcmp(verb, "status")) {
+	bool list_add = strcmp(verb, "list-add") == 0, lists = strcmp(verb, "lists") == 0;
+	if (!is_new && !is_list && !list_add && !lists && strcmp(verb, "preview") &&
+	    strcmp(verb, "send") && strcmp(verb, "status")) {
 		fprintf(stderr, "kortisto: unknown mailing command '%s'\n", verb);
 		goto usage;
 	}
-	if (is_new) {
+	if (list_add) {
+		if (!(in = cli_kv_object(nrest, rest)))
+			goto out;
+	} else if (lists) {
+		if (nrest)
+			goto usage;
+	} else if (is_new) {
 		if (!(in = cli_kv_object(nrest, rest)))
 			goto out;
 		if ((vals[0] && !file_member(in, "text", vals[0])) ||
@@ -249,7 +264,13 @@ int cmd_mailing(struct globals *g, int argc, char **argv)
 		goto out;
 	}
 	int rc;
-	if (is_new) {
+	if (list_add) {
+		rc = sublist_create(&c.ctx, rid, in, &id);
+		if (!rc)
+			out = json_pack("{s:I}", "id", (json_int_t)id);
+	} else if (lists) {
+		rc = sublist_list(&c.ctx, rid, &out);
+	} else if (is_new) {
 		rc = mailing_create(&c.ctx, rid, in, &id);
 		if (!rc)
 			rc = mailing_get(&c.ctx, rid, id, &out);

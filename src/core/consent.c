@@ -14,6 +14,7 @@
 #include "core/app.h"
 #include "core/ctx.h"
 #include "core/mailing.h"
+#include "core/sublist.h"
 #include "decl/decl.h"
 #include "store/store.h"
 #include "util/arena.h"
@@ -366,6 +367,8 @@ static int confirm_tx(struct kctx *ctx, int64_t id, const char **rid_out)
 		if ((rc = load(ctx, rid, id, NULL, &pid)))
 			return rc;
 		*rid_out = arena_strdup(ctx->mem, rid);
+		if ((rc = sublist_confirmed_tx(ctx, rid, id)))
+			return rc;
 		struct usage_entry e = {
 		        .action = "consent_confirm",
 		        .rid = rid,

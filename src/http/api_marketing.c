@@ -8,6 +8,7 @@
 
 #include "core/consent.h"
 #include "core/mailing.h"
+#include "core/sublist.h"
 #include "http/http.h"
 
 static void add_location(struct req *r, const char *collection, int64_t id)
@@ -109,5 +110,23 @@ void api_mailing_recipients(struct req *r)
 {
 	json_t *out = NULL;
 	int rc = mailing_recipients(&r->ctx, r->rid, r->id, &out);
+	reply_core(r, rc, 200, out);
+}
+
+void api_list_create(struct req *r)
+{
+	json_t *in = req_json_or_reply(r);
+	int64_t id = 0;
+	if (!in)
+		return;
+	int rc = sublist_create(&r->ctx, r->rid, in, &id);
+	json_decref(in);
+	reply_core(r, rc, 201, rc ? NULL : json_pack("{s:I}", "id", (json_int_t)id));
+}
+
+void api_list_list(struct req *r)
+{
+	json_t *out = NULL;
+	int rc = sublist_list(&r->ctx, r->rid, &out);
 	reply_core(r, rc, 200, out);
 }

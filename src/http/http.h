@@ -168,6 +168,10 @@ void page_unsubscribe_do(struct req *r); /* POST /p/unsubscribe/{tok} */
 void page_open_pixel(struct req *r);     /* GET /p/o/{tok}.gif */
 void page_confirm(struct req *r);        /* GET /p/confirm/{tok} */
 void page_confirm_do(struct req *r);     /* POST /p/confirm/{tok} */
+void page_subscribe(struct req *r);      /* GET /p/subscribe/{tok} */
+void page_subscribe_do(struct req *r);   /* POST /p/subscribe/{tok} */
+void api_list_create(struct req *r);     /* POST REG/lists */
+void api_list_list(struct req *r);       /* GET REG/lists */
 
 void api_health(struct req *r);
 void api_registers(struct req *r);

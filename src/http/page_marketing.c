@@ -11,7 +11,9 @@
 #include "core/app.h"
 #include "core/consent.h"
 #include "core/mailing.h"
+#include "core/sublist.h"
 #include "http/http.h"
+#include "util/validate.h"
 
 /* A small page: a heading, a sentence and, when `action` is set, a form that POSTs to it. */
 static void reply_page(struct req *r, unsigned status, const char *title, const char *text,
@@ -139,5 +141,155 @@ void page_confirm_do(struct req *r)
 	reply_page(r, 200, "Kiitos / Tack / Thank you",
 	           "Suostumuksesi on vahvistettu. / Ditt samtycke är bekräftat. / Your consent "
 	           "is confirmed.",
+	           NULL, NULL);
+}
+
+/* ------------------------------------------------------------------------------------------
+ * The subscribe page of a list
+ */
+
+/* Decodes the value of `name` in the application/x-www-form-urlencoded body `b` into arena
+ * memory ('+' is a space, %XX a byte); NULL when absent or when it is not UTF-8 text without
+ * control characters, or longer than `max` bytes. */
+static const char *form_value(struct req *r, const char *name, size_t max)
+{
+	const char *p = r->body.p, *end = r->body.p ? r->body.p + r->body.len : NULL;
+	size_t nl = strlen(name);
+	while (p && p < end) {
+		const char *amp = memchr(p, '&', (size_t)(end - p));
+		const char *e = amp ? amp : end;
+		const char *eq = memchr(p, '=', (size_t)(e - p));
+		if (eq && (size_t)(eq - p) == nl && memcmp(p, name, nl) == 0) {
+			char *out = arena_alloc(&r->mem, (size_t)(e - eq));
+			size_t n = 0;
+			for (const char *s = eq + 1; s < e; s++) {
+				int c = (unsigned char)*s;
+				if (c == '+') {
+					c = ' ';
+				} else if (c == '%') {
+					unsigned v = 0;
+					for (int k = 1; k <= 2; k++) {
+						char h = s + k < e ? s[k] : 'x';
+						v = v * 16 +
+						    (unsigned)(h >= '0' && h <= '9'   ? h - '0'
+						               : h >= 'a' && h <= 'f' ? h - 'a' + 10
+						               : h >= 'A' && h <= 'F' ? h - 'A' + 10
+						                                      : 256);
+					}
+					if (v > 255)
+						return NULL;
+					c = (int)v;
+					s += 2;
+				}
+				if (c < 0x20 || c == 0x7f)
+					return NULL;
+				out[n++] = (char)c;
+			}
+			out[n] = '\0';
+			return n <= max && utf8_valid(out, n) ? out : NULL;
+		}
+		p = amp ? amp + 1 : end;
+	}
+	return NULL;
+}
+
+static void subscribe_form(struct req *r, unsigned status, json_t *list, const char *note)
+{
+	struct buf b = BUF_INIT;
+	const char *name = json_string_value(json_object_get(list, "name"));
+	buf_puts(&b, "<!doctype html>\n<html lang=\"fi\"><head><meta charset=\"utf-8\">"
+	             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+	             "<title>");
+	html_text(&b, name);
+	buf_puts(&b, "</title><link rel=\"stylesheet\" href=\"/static/notice.css\"></head>"
+	             "<body><main><h1>");
+	html_text(&b, name);
+	buf_puts(&b, "</h1>");
+	if (note) {
+		buf_puts(&b, "<p role=\"alert\">");
+		html_text(&b, note);
+		buf_puts(&b, "</p>");
+	}
+	buf_puts(&b, "<form method=\"post\" action=\"/p/subscribe/");
+	html_attr(&b, r->tok);
+	buf_puts(&b, "\"><p><label for=\"email\">Sähköposti / E-post / E-mail</label><br>"
+	             "<input id=\"email\" name=\"email\" type=\"email\" required "
+	             "autocomplete=\"email\"></p>"
+	             "<p><label for=\"first_name\">Etunimi / Förnamn / First name</label><br>"
+	             "<input id=\"first_name\" name=\"first_name\" autocomplete=\"given-name\"></p>"
+	             "<p><label for=\"last_name\">Sukunimi / Efternamn / Last name</label><br>"
+	             "<input id=\"last_name\" name=\"last_name\" autocomplete=\"family-name\"></p>"
+	             "<p><input id=\"consent\" name=\"consent\" type=\"checkbox\" value=\"yes\" "
+	             "required> <label for=\"consent\">");
+	html_text(&b, json_string_value(json_object_get(list, "consent_text")));
+	buf_puts(&b, "</label></p><p><a href=\"/p/registers/");
+	html_attr(&b, json_string_value(json_object_get(list, "register")));
+	buf_puts(&b, "/notice\">Tietosuojaseloste / Dataskyddsbeskrivning / Privacy notice</a></p>"
+	             "<p><button type=\"submit\">Tilaa / Prenumerera / Subscribe</button></p>"
+	             "</form></main></body></html>\n");
+	reply_html(r, status, &b);
+	if (r->resp)
+		MHD_add_response_header(r->resp, "Cache-Control", "no-store");
+}
+
+void page_subscribe(struct req *r)
+{
+	json_t *list = NULL;
+	if (!req_store_or_reply(r))
+		return;
+	if (sublist_public(&r->ctx, r->tok, &list) != 0) {
+		reply_page(
+		        r, 404, "Sivua ei löydy / Sidan hittades inte / Page not found",
+		        "Tätä tilauslistaa ei ole. / Listan finns inte. / There is no such list.",
+		        NULL, NULL);
+		return;
+	}
+	subscribe_form(r, 200, list, NULL);
+	json_decref(list);
+}
+
+void page_subscribe_do(struct req *r)
+{
+	json_t *list = NULL;
+	if (!req_store_or_reply(r))
+		return;
+	if (sublist_public(&r->ctx, r->tok, &list) != 0) {
+		reply_page(
+		        r, 404, "Sivua ei löydy / Sidan hittades inte / Page not found",
+		        "Tätä tilauslistaa ei ole. / Listan finns inte. / There is no such list.",
+		        NULL, NULL);
+		return;
+	}
+	const char *email = form_value(r, "email", 254);
+	const char *first = form_value(r, "first_name", 100);
+	const char *last = form_value(r, "last_name", 100);
+	const char *consent = form_value(r, "consent", 8);
+	if (!consent || strcmp(consent, "yes") != 0) {
+		subscribe_form(
+		        r, 400, list,
+		        "Hyväksy suostumus tilataksesi. / Godkänn samtycket. / Please accept "
+		        "the consent to subscribe.");
+		json_decref(list);
+		return;
+	}
+	int rc = sublist_subscribe(&r->ctx, r->tok, email, first && *first ? first : NULL,
+	                           last && *last ? last : NULL);
+	if (rc == KERR_INVALID && r->err.field[0] && strcmp(r->err.field, "email") == 0) {
+		subscribe_form(
+		        r, 400, list,
+		        "Tarkista sähköpostiosoite. / Kontrollera e-postadressen. / Check the "
+		        "e-mail address.");
+		json_decref(list);
+		return;
+	}
+	json_decref(list);
+	if (rc) {
+		reply_problem(r);
+		return;
+	}
+	reply_page(r, 200, "Tarkista sähköpostisi / Kontrollera din e-post / Check your e-mail",
+	           "Lähetimme vahvistuslinkin. Tilaus alkaa, kun vahvistat sen. / Vi skickade en "
+	           "länk. Prenumerationen börjar när du bekräftar den. / We sent you a link. The "
+	           "subscription starts when you confirm it.",
 	           NULL, NULL);
 }

@@ -88,6 +88,10 @@ const struct route routes[] = {
         {"GET", "/p/o/{tok}.gif", page_open_pixel, PUB, NULL, false},
         {"GET", "/p/confirm/{tok}", page_confirm, PUB, NULL, false},
         {"POST", "/p/confirm/{tok}", page_confirm_do, PUB, NULL, false},
+        {"GET", "/p/subscribe/{tok}", page_subscribe, PUB, NULL, false},
+        {"POST", "/p/subscribe/{tok}", page_subscribe_do, PUB, NULL, false},
+        {"POST", REG "/lists", api_list_create, ON(ROLE_MANAGER), NULL, false},
+        {"GET", REG "/lists", api_list_list, ON(ROLE_EDITOR), NULL, false},
 };
 
 const size_t nroutes = sizeof(routes) / sizeof(routes[0]);

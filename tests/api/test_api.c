@@ -3093,6 +3093,14 @@ static const struct route_case {
         {"GET", "/p/o/{tok}.gif", "PUB", false, NULL, 404},
         {"GET", "/p/confirm/{tok}", "PUB", false, NULL, 404},
         {"POST", "/p/confirm/{tok}", "PUB", false, NULL, 404},
+        {"GET", "/p/subscribe/{tok}", "PUB", false, NULL, 404},
+        {"POST", "/p/subscribe/{tok}", "PUB", false, NULL, 404},
+        /* kemi-crm declares no direct-marketing purpose: no list can be made there */
+        {"POST", REG "/lists", "ON(ROLE_MANAGER)", false,
+         "{'slug':'uutiset','name':'U','purpose':'customer_relations','group':'partner_contact',"
+         "'source':'subject','consent_text':'T','consent_version':'1'}",
+         422},
+        {"GET", REG "/lists", "ON(ROLE_EDITOR)", false, NULL, 200},
         {"DELETE", REG "/affiliations/{id}", "ON(ROLE_EDITOR)", true, NULL, 204},
         {"DELETE", REG "/organisations/{id}", "ON(ROLE_EDITOR)", true, NULL, 204},
         {"DELETE", REG "/persons/{id}", "ON(ROLE_EDITOR)", true, NULL, 204},
