@@ -106,7 +106,7 @@ void api_mailing_send(struct req *r)
 	reply_core(r, rc, 200, out);
 }
 
-void api_mailing_recipients(struct req *r)
+void api_mailing_rcpt(struct req *r)
 {
 	json_t *out = NULL;
 	int rc = mailing_recipients(&r->ctx, r->rid, r->id, &out);

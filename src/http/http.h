@@ -152,16 +152,16 @@ void api_request_export(struct req *r);   /* GET REG/requests/{id}/export */
 void api_request_lift(struct req *r);     /* POST REG/requests/{id}/lift */
 
 /* api_marketing.c: consents and mailings */
-void api_consent_list(struct req *r);       /* GET REG/persons/{id}/consents */
-void api_consent_give(struct req *r);       /* POST REG/persons/{id}/consents */
-void api_consent_get(struct req *r);        /* GET REG/consents/{id} */
-void api_consent_withdraw(struct req *r);   /* POST REG/consents/{id}/withdraw */
-void api_mailing_create(struct req *r);     /* POST REG/mailings */
-void api_mailing_list(struct req *r);       /* GET REG/mailings */
-void api_mailing_get(struct req *r);        /* GET REG/mailings/{id} */
-void api_mailing_preview(struct req *r);    /* GET REG/mailings/{id}/preview */
-void api_mailing_send(struct req *r);       /* POST REG/mailings/{id}/send */
-void api_mailing_recipients(struct req *r); /* GET REG/mailings/{id}/recipients */
+void api_consent_list(struct req *r);     /* GET REG/persons/{id}/consents */
+void api_consent_give(struct req *r);     /* POST REG/persons/{id}/consents */
+void api_consent_get(struct req *r);      /* GET REG/consents/{id} */
+void api_consent_withdraw(struct req *r); /* POST REG/consents/{id}/withdraw */
+void api_mailing_create(struct req *r);   /* POST REG/mailings */
+void api_mailing_list(struct req *r);     /* GET REG/mailings */
+void api_mailing_get(struct req *r);      /* GET REG/mailings/{id} */
+void api_mailing_preview(struct req *r);  /* GET REG/mailings/{id}/preview */
+void api_mailing_send(struct req *r);     /* POST REG/mailings/{id}/send */
+void api_mailing_rcpt(struct req *r);     /* GET REG/mailings/{id}/recipients */
 /* page_marketing.c: the public links of mail */
 void page_unsubscribe(struct req *r);    /* GET /p/unsubscribe/{tok} */
 void page_unsubscribe_do(struct req *r); /* POST /p/unsubscribe/{tok} */
