@@ -86,12 +86,13 @@ static void populate(const char *path, long n, long tagged)
 	               " updated_at, created_by) VALUES ('" RID "', 'Bench Oy', 'subject',"
 	               " '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', 'bench')");
 	int64_t org = sqlite3_last_insert_rowid(db);
-	sqlite3_prepare_v2(db,
-	                   "INSERT INTO persons(register_id, first_name, last_name, subject_group,"
-	                   " legal_basis, source, status, attrs, created_at, updated_at, created_by)"
-	                   " VALUES ('" RID "', 'Etu', ?1, ?2, ?3, 'subject', ?4, ?5,"
-	                   " '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', 'bench')",
-	                   -1, &p, NULL);
+	sqlite3_prepare_v2(
+	        db,
+	        "INSERT INTO persons(register_id, first_name, last_name, subject_group,"
+	        " legal_basis, source, status, attrs, created_at, updated_at, created_by)"
+	        " VALUES ('" RID "', 'Etu', ?1, ?2, ?3, 'subject', ?4, ?5,"
+	        " '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', 'bench')",
+	        -1, &p, NULL);
 	sqlite3_prepare_v2(db,
 	                   "INSERT INTO contact_points(register_id, person_id, kind, value, source,"
 	                   " collected_at, collected_by) VALUES ('" RID "', ?1, 'email', ?2,"
@@ -109,10 +110,11 @@ static void populate(const char *path, long n, long tagged)
 	                   " created_at, updated_at) VALUES ('" RID "', ?1, ?2, ?3,"
 	                   " '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
 	                   -1, &a, NULL);
-	sqlite3_prepare_v2(db,
-	                   "INSERT INTO marketing_bans(register_id, person_id, channel, since, source)"
-	                   " VALUES ('" RID "', ?1, 'email', '2026-01-01T00:00:00Z', 'bench')",
-	                   -1, &b, NULL);
+	sqlite3_prepare_v2(
+	        db,
+	        "INSERT INTO marketing_bans(register_id, person_id, channel, since, source)"
+	        " VALUES ('" RID "', ?1, 'email', '2026-01-01T00:00:00Z', 'bench')",
+	        -1, &b, NULL);
 	long in_audience = 0;
 	for (long i = 0; i < n; i++) {
 		char name[32], email[64];
@@ -127,10 +129,12 @@ static void populate(const char *path, long n, long tagged)
 		in_audience += tag;
 		snprintf(name, sizeof(name), "Bench%ld", i);
 		sqlite3_bind_text(p, 1, name, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(p, 2, individual ? "individual" : "company_contact", -1, SQLITE_STATIC);
+		sqlite3_bind_text(p, 2, individual ? "individual" : "company_contact", -1,
+		                  SQLITE_STATIC);
 		sqlite3_bind_text(p, 3, individual ? "a" : "e", -1, SQLITE_STATIC);
 		sqlite3_bind_text(p, 4, restricted ? "restricted" : "active", -1, SQLITE_STATIC);
-		sqlite3_bind_text(p, 5, tag ? "{\"municipality\":\"Bench\"}" : "{}", -1, SQLITE_STATIC);
+		sqlite3_bind_text(p, 5, tag ? "{\"municipality\":\"Bench\"}" : "{}", -1,
+		                  SQLITE_STATIC);
 		if (sqlite3_step(p) != SQLITE_DONE)
 			exit(1);
 		sqlite3_reset(p);
@@ -196,7 +200,10 @@ int main(int argc, char **argv)
 	struct kerr err = {0};
 	struct arena mem;
 	struct actor op = {ACTOR_OPERATOR, "operator:bench", 0, 0};
-	struct kctx ctx = {.actor = &op, .mem = &mem, .err = &err, .may_reveal = true,
+	struct kctx ctx = {.actor = &op,
+	                   .mem = &mem,
+	                   .err = &err,
+	                   .may_reveal = true,
 	                   .sees_restricted = true};
 	arena_init(&mem);
 	if (crypto_start() != 0 || store_start() != 0)
@@ -278,8 +285,8 @@ int main(int argc, char **argv)
 	json_decref(res);
 	printf("messages=%ld sent=%ld send_s=%.3f baseline_send_s=%.3f\n", messages, sent, send,
 	       base_send);
-	printf("messages_per_s=%.0f baseline_messages_per_s=%.0f ratio=%.2f\n",
-	       (double)sent / send, (double)messages / base_send,
+	printf("messages_per_s=%.0f baseline_messages_per_s=%.0f ratio=%.2f\n", (double)sent / send,
+	       (double)messages / base_send,
 	       ((double)messages / base_send) / ((double)sent / send));
 
 	/* ---- opens: durable pixel hits against bare durable inserts */
@@ -289,8 +296,8 @@ int main(int argc, char **argv)
 	              " CREATE TEMP TABLE IF NOT EXISTS x(a INTEGER, b TEXT)");
 	sql_or_die(w, "CREATE TABLE IF NOT EXISTS bench_hits(a INTEGER, b TEXT)");
 	sqlite3_stmt *ins = NULL;
-	sqlite3_prepare_v2(w, "INSERT INTO bench_hits VALUES (?1, '2026-01-01T00:00:00Z')", -1, &ins,
-	                   NULL);
+	sqlite3_prepare_v2(w, "INSERT INTO bench_hits VALUES (?1, '2026-01-01T00:00:00Z')", -1,
+	                   &ins, NULL);
 	t0 = now_s();
 	for (long i = 0; i < hits; i++) {
 		sql_or_die(w, "BEGIN IMMEDIATE");
