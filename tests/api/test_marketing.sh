@@ -416,6 +416,52 @@ t_placeholders() {
 	has "$T/sink/1.eml" '&lt;b&gt;Iida&lt;/b&gt;'
 }
 
+# proves M-03, M-01: the public subscribe page of a list records a pending consent with the
+# list's exact text and mails the confirmation link; only after the confirmation is the
+# person on the list and in a mailing to it.
+t_subscribe_page() {
+	setup sub
+	kk mailing list-add --register $R slug=talent-uutiset name="Talent Hubin uutiskirje" \
+		purpose=newsletters group=individual source=subject \
+		consent_text="Haluan Talent Hubin uutiskirjeen." consent_version=2026-1 >/dev/null
+	local m tok
+	m=$(new_mailing audience:='{"lists":[1]}')
+	serve
+	code=$(curl -s -o "$T/page" -w '%{http_code}' "$HOST/p/subscribe/talent-uutiset")
+	[ "$code" = 200 ] || die "subscribe page: $code"
+	has "$T/page" 'Haluan Talent Hubin uutiskirjeen\.'
+	code=$(curl -s -o /dev/null -w '%{http_code}' "$HOST/p/subscribe/no-such-list")
+	[ "$code" = 404 ] || die "unknown list: $code"
+	# without ticking the consent nothing happens
+	code=$(curl -s -o /dev/null -w '%{http_code}' --data-urlencode email=anna@example.fi \
+		"$HOST/p/subscribe/talent-uutiset")
+	[ "$code" = 400 ] || die "no consent: $code"
+	[ "$(sql "SELECT count(*) FROM persons")" = 0 ] || die "a person without consent"
+	code=$(curl -s -o /dev/null -w '%{http_code}' --data-urlencode email=Anna@Example.fi \
+		--data-urlencode first_name=Anna --data-urlencode 'last_name=Äijälä' -d consent=yes \
+		"$HOST/p/subscribe/talent-uutiset")
+	[ "$code" = 200 ] || die "subscribe: $code"
+	[ "$(sql "SELECT state || '|' || text || '|' || source_kind FROM consents")" = \
+		"pending|Haluan Talent Hubin uutiskirjeen.|form" ] || die "pending consent"
+	[ "$(sql "SELECT count(*) FROM subscriptions")" = 0 ] || die "subscribed before confirming"
+	received >"$T/got"
+	[ "$(cat "$T/got")" = anna@example.fi ] || die "no confirmation mail"
+	tok=$(tr -d '\r' <"$T/sink/1.eml" | sed -e ':a' -e '/=$/{N;s/=\n//;ba' -e '}' |
+		sed -n 's|.*/p/confirm/\([A-Za-z0-9_-]*\).*|\1|p' | head -n 1)
+	[ -n "$tok" ] || die "no link in the confirmation mail"
+	stop
+	kk mailing preview --register $R "$m" | jq -e '.recipients == 0' >/dev/null ||
+		die "an unconfirmed subscriber counted"
+	serve
+	code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$HOST/p/confirm/$tok")
+	[ "$code" = 200 ] || die "confirm: $code"
+	stop
+	[ "$(sql "SELECT count(*) FROM subscriptions WHERE ended_at IS NULL")" = 1 ] ||
+		die "not on the list"
+	kk mailing preview --register $R "$m" | jq -e '.recipients == 1' >/dev/null ||
+		die "the confirmed subscriber does not count"
+}
+
 # ------------------------------------------------------------------------------------ runner
 
 if [ "${1:-}" = --one ]; then
@@ -432,4 +478,4 @@ for tool in sqlite3 curl jq python3; do
 	}
 done
 run_tests "marketing" bash "$0" t_mixed_register t_unsubscribe_stops_next t_opens_logged \
-	t_kill_and_resume t_consent_api t_double_opt_in t_placeholders
+	t_kill_and_resume t_consent_api t_double_opt_in t_placeholders t_subscribe_page
