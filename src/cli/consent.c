@@ -39,7 +39,7 @@ static const char mailing_usage[] =
         "                            [audience:=JSON]\n"
         "       kortisto mailing list --register RID\n"
         "       kortisto mailing preview --register RID ID\n"
-        "       kortisto mailing send --register RID ID [--rate N]\n"
+        "       kortisto mailing send --register RID ID [--rate N] [--attempts N]\n"
         "       kortisto mailing status --register RID ID [--recipients]\n"
         "       kortisto mailing list-add --register RID slug=SLUG name=NAME purpose=PURPOSE\n"
         "                                 group=GROUP source=SOURCE consent_text=TEXT\n"
@@ -54,7 +54,10 @@ static const char mailing_usage[] =
         "active role), bans, restriction, passivation and a missing address: preview prints\n"
         "how many receive it and why the others do not. send (a manager's step) records the\n"
         "recipients and sends through smtp_url, --rate messages a second at most (default:\n"
-        "as fast as the server takes them); run it again after an interruption to resume:\n"
+        "as fast as the server takes them); a recipient the server defers (4xx) is tried\n"
+        "again after 1, 2, 4 … seconds, --attempts times in all (default 5), then failed;\n"
+        "when the server cannot be reached at all, send stops and the rest stay pending.\n"
+        "Run it again after an interruption to resume:\n"
         "a message that may have left when it stopped is marked unknown, never sent twice.\n"
         "Needs public_url for the unsubscribe links. list-add makes a subscription list whose\n"
         "public page PUBLIC_URL/p/subscribe/SLUG takes subscriptions: a new subscriber joins\n"
@@ -204,9 +207,9 @@ static bool file_member(json_t *in, const char *key, const char *path)
 
 int cmd_mailing(struct globals *g, int argc, char **argv)
 {
-	static const char *const opts[] = {"--text-file", "--html-file", "--rate", "--recipients",
-	                                   NULL};
-	const char *vals[5] = {0};
+	static const char *const opts[] = {"--text-file",  "--html-file", "--rate",
+	                                   "--recipients", "--attempts",  NULL};
+	const char *vals[6] = {0};
 	const char *rid = NULL;
 	char **rest = calloc((size_t)argc + 1, sizeof(*rest));
 	int nrest = 0, status = 2;
@@ -258,6 +261,15 @@ int cmd_mailing(struct globals *g, int argc, char **argv)
 			fprintf(stderr, "kortisto: --rate: messages a second, more than 0\n");
 			goto out;
 		}
+	}
+	if (vals[4]) {
+		char *end;
+		long v = strtol(vals[4], &end, 10);
+		if (*end || v < 1 || v > 20) {
+			fprintf(stderr, "kortisto: --attempts: 1 to 20\n");
+			goto out;
+		}
+		so.max_attempts = (int)v;
 	}
 	if (!cli_open(&c, g)) {
 		status = 1;

@@ -890,15 +890,34 @@ int mailing_recipients(struct kctx *ctx, const char *rid, int64_t id, json_t **o
 	if ((rc = mailing_load(ctx, rid, id, &m)))
 		return rc;
 	json_t *items = json_array();
+	int64_t *pids = NULL;
+	size_t npids = 0, cap = 0;
 	struct query *q = store_query(ctx->db, ST_MREC_LIST);
 	q_int(q, 1, id);
-	while ((rc = q_step(q, ctx->err)) == 1)
+	while ((rc = q_step(q, ctx->err)) == 1) {
+		if (npids == cap) {
+			cap = cap ? cap * 2 : 256;
+			pids = grow(pids, cap, sizeof(*pids));
+		}
+		pids[npids++] = q_col_int(q, 0);
 		json_array_append_new(
 		        items, json_pack("{s:I, s:s, s:I, s:s?, s:s?}", "person_id",
 		                         (json_int_t)q_col_int(q, 0), "state", q_col_text(q, 1),
 		                         "attempts", (json_int_t)q_col_int(q, 2), "sent_at",
 		                         q_col_text(q, 3), "error", q_col_text(q, 4)));
+	}
 	q_done(q);
+	if (rc == 0) {
+		/* Who received marketing is personal data: the list is logged with its persons. */
+		struct usage_entry e = {.action = "search",
+		                        .rid = rid,
+		                        .entity = "mailing",
+		                        .entity_id = id,
+		                        .subjects = pids,
+		                        .nsubjects = npids};
+		rc = usage_read(ctx, &e);
+	}
+	free(pids);
 	if (rc < 0) {
 		json_decref(items);
 		return rc;
@@ -1200,6 +1219,11 @@ int mailing_send(struct kctx *ctx, const char *rid, int64_t id,
 			state = s == KERR_BUSY && o.attempts < max_attempts ? "pending"
 			        : s == KERR_INTERNAL                        ? "pending"
 			                                                    : "failed";
+			/* A server that cannot be reached at all is not this recipient's failure:
+			 * keep them pending and stop, to resume later. */
+			if (s == KERR_BUSY && !mailer_smtp_code(mailer) &&
+			    o.attempts >= max_attempts)
+				state = "pending";
 		}
 		if ((rc = store_begin_write(ctx->db, ctx->err)) == 0) {
 			if ((rc = outcome_tx(ctx, rid, id, &o, state, error)))
@@ -1215,6 +1239,13 @@ int mailing_send(struct kctx *ctx, const char *rid, int64_t id,
 			/* The setup is broken (TLS, authentication): stop, and resume later. */
 			kerr_set(ctx->err, KERR_INTERNAL, NULL, "%s", serr.message);
 			rc = KERR_INTERNAL;
+			break;
+		}
+		if (s == KERR_BUSY && !mailer_smtp_code(mailer) && o.attempts >= max_attempts) {
+			kerr_set(ctx->err, KERR_BUSY, NULL,
+			         "%s; the rest stay pending: run mailing send again to resume",
+			         serr.message);
+			rc = KERR_BUSY;
 			break;
 		}
 		if (s == KERR_BUSY && strcmp(state, "pending") == 0) {

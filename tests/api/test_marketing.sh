@@ -36,8 +36,9 @@ kk() {
 start_sink() {
 	mkdir -p "$T/sink"
 	rm -f "$T/sink"/*
-	exec 9> >(exec python3 "$REPO/tests/api/smtp_sink.py" --exit-on-eof "$T/sink" \
-		>"$T/sink.port")
+	# shellcheck disable=SC2086 # SINK_ARGS are words
+	exec 9> >(exec python3 "$REPO/tests/api/smtp_sink.py" --exit-on-eof ${SINK_ARGS:-} \
+		"$T/sink" >"$T/sink.port")
 	for _ in $(seq 1 200); do
 		SINK_PORT=$(head -n1 "$T/sink.port" 2>/dev/null || true)
 		[ -n "$SINK_PORT" ] && break
@@ -462,6 +463,35 @@ t_subscribe_page() {
 		die "the confirmed subscriber does not count"
 }
 
+# proves M-03: a recipient the server defers is retried with backoff and then marked failed
+# with the SMTP code (never the address), one it refuses is failed at once, and the others are
+# sent; an unreachable server stops the send with everyone still pending, to resume.
+t_retries_and_failures() {
+	SINK_ARGS="--defer slow@example.fi --reject gone@example.fi" setup retry
+	local a b c m
+	a=$(person individual Aili slow@example.fi)
+	b=$(person individual Bea gone@example.fi)
+	c=$(person individual Cecilia ok@example.fi)
+	for p in "$a" "$b" "$c"; do consent "$p" >/dev/null; done
+	m=$(new_mailing)
+	kk mailing send --register $R "$m" --attempts 2 >"$T/sent.json"
+	[ "$(sql "SELECT state || ':' || attempts || ':' || error FROM mailing_recipients WHERE person_id = $a")" = "failed:2:smtp 451" ] ||
+		die "deferred recipient: $(sql "SELECT state, attempts, error FROM mailing_recipients WHERE person_id = $a")"
+	[ "$(sql "SELECT state || ':' || attempts || ':' || error FROM mailing_recipients WHERE person_id = $b")" = "failed:1:smtp 550" ] ||
+		die "refused recipient"
+	[ "$(sql "SELECT state FROM mailing_recipients WHERE person_id = $c")" = sent ] || die "ok recipient"
+	hasnt "$T/sent.json" 'example\.fi'
+	received >"$T/got"
+	[ "$(cat "$T/got")" = ok@example.fi ] || die "received: $(cat "$T/got")"
+	# a server that cannot be reached: the send stops, nobody is failed, a later send resumes
+	m=$(new_mailing)
+	sed -i 's|^smtp_url = .*|smtp_url = smtp://127.0.0.1:9|' "$D/kortisto.conf"
+	run 1 "$K" --data "$D" mailing send --register $R "$m" --attempts 1
+	has "$T/err" 'resume'
+	[ "$(sql "SELECT count(*) FROM mailing_recipients WHERE mailing_id = $m AND state = 'pending'")" = 3 ] ||
+		die "not all pending after an unreachable server"
+}
+
 # ------------------------------------------------------------------------------------ runner
 
 if [ "${1:-}" = --one ]; then
@@ -478,4 +508,5 @@ for tool in sqlite3 curl jq python3; do
 	}
 done
 run_tests "marketing" bash "$0" t_mixed_register t_unsubscribe_stops_next t_opens_logged \
-	t_kill_and_resume t_consent_api t_double_opt_in t_placeholders t_subscribe_page
+	t_kill_and_resume t_consent_api t_double_opt_in t_placeholders t_subscribe_page \
+	t_retries_and_failures
