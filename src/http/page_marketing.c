@@ -13,7 +13,7 @@
 #include "core/mailing.h"
 #include "core/sublist.h"
 #include "http/http.h"
-#include "util/validate.h"
+#include "util/form.h"
 
 /* A small page: a heading, a sentence and, when `action` is set, a form that POSTs to it. */
 static void reply_page(struct req *r, unsigned status, const char *title, const char *text,
@@ -148,49 +148,10 @@ void page_confirm_do(struct req *r)
  * The subscribe page of a list
  */
 
-/* Decodes the value of `name` in the application/x-www-form-urlencoded body `b` into arena
- * memory ('+' is a space, %XX a byte); NULL when absent or when it is not UTF-8 text without
- * control characters, or longer than `max` bytes. */
-static const char *form_value(struct req *r, const char *name, size_t max)
+/* A value of the request's form body (util/form.h). */
+static const char *form_arg(struct req *r, const char *name, size_t max)
 {
-	const char *p = r->body.p, *end = r->body.p ? r->body.p + r->body.len : NULL;
-	size_t nl = strlen(name);
-	while (p && p < end) {
-		const char *amp = memchr(p, '&', (size_t)(end - p));
-		const char *e = amp ? amp : end;
-		const char *eq = memchr(p, '=', (size_t)(e - p));
-		if (eq && (size_t)(eq - p) == nl && memcmp(p, name, nl) == 0) {
-			char *out = arena_alloc(&r->mem, (size_t)(e - eq));
-			size_t n = 0;
-			for (const char *s = eq + 1; s < e; s++) {
-				int c = (unsigned char)*s;
-				if (c == '+') {
-					c = ' ';
-				} else if (c == '%') {
-					unsigned v = 0;
-					for (int k = 1; k <= 2; k++) {
-						char h = s + k < e ? s[k] : 'x';
-						v = v * 16 +
-						    (unsigned)(h >= '0' && h <= '9'   ? h - '0'
-						               : h >= 'a' && h <= 'f' ? h - 'a' + 10
-						               : h >= 'A' && h <= 'F' ? h - 'A' + 10
-						                                      : 256);
-					}
-					if (v > 255)
-						return NULL;
-					c = (int)v;
-					s += 2;
-				}
-				if (c < 0x20 || c == 0x7f)
-					return NULL;
-				out[n++] = (char)c;
-			}
-			out[n] = '\0';
-			return n <= max && utf8_valid(out, n) ? out : NULL;
-		}
-		p = amp ? amp + 1 : end;
-	}
-	return NULL;
+	return form_value(&r->mem, r->body.p, r->body.len, name, max);
 }
 
 static void subscribe_form(struct req *r, unsigned status, json_t *list, const char *note)
@@ -260,10 +221,10 @@ void page_subscribe_do(struct req *r)
 		        NULL, NULL);
 		return;
 	}
-	const char *email = form_value(r, "email", 254);
-	const char *first = form_value(r, "first_name", 100);
-	const char *last = form_value(r, "last_name", 100);
-	const char *consent = form_value(r, "consent", 8);
+	const char *email = form_arg(r, "email", 254);
+	const char *first = form_arg(r, "first_name", 100);
+	const char *last = form_arg(r, "last_name", 100);
+	const char *consent = form_arg(r, "consent", 8);
 	if (!consent || strcmp(consent, "yes") != 0) {
 		subscribe_form(
 		        r, 400, list,
