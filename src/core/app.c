@@ -98,7 +98,12 @@ static const char default_config[] =
         "# `kortisto retention run` from cron or a timer instead).\n"
         "archive_dir =\n"
         "retention_batch = 500\n"
-        "retention_time =\n";
+        "retention_time =\n"
+        "\n"
+        "# The address people reach kortisto at (https://rekisteri.example.fi), for the\n"
+        "# links in mail: one-click unsubscribe, open pixel, consent confirmation. Mailings\n"
+        "# are not sent without it.\n"
+        "public_url =\n";
 
 void kctx_set_now(struct kctx *ctx, int64_t t)
 {
@@ -297,6 +302,15 @@ static bool config_set(struct config *cfg, const char *key, const char *val)
 		if (len >= mail_settings[i].size || !mail_setting_valid(key, val))
 			return false;
 		memcpy((char *)cfg + mail_settings[i].offset, val, len + 1);
+		return true;
+	}
+	if (strcmp(key, "public_url") == 0) {
+		size_t len = strlen(val);
+		if (len >= sizeof(cfg->public_url) ||
+		    (len && strncmp(val, "https://", 8) != 0 && strncmp(val, "http://", 7) != 0) ||
+		    (len && !url_valid(val, NULL)))
+			return false;
+		memcpy(cfg->public_url, val, len + 1);
 		return true;
 	}
 	if (strcmp(key, "smtp_require_tls") == 0)

@@ -34,6 +34,7 @@ struct req {
 	struct kctx ctx;
 	const char *rid; /* {rid} of the path */
 	int64_t id;      /* {id} of the path */
+	const char *tok; /* {tok} of the path: a signed link token */
 	bool signed_in;  /* `who` is valid */
 	struct principal who;
 	enum role role;     /* who's role on {rid} */
@@ -164,6 +165,27 @@ void api_survey_told(struct req *r);          /* POST REG/surveys/{id}/notified 
 void api_public_survey_get(struct req *r);    /* GET /api/v1/surveys/{id} */
 void api_public_survey_answer(struct req *r); /* POST /api/v1/surveys/{id}/answers */
 void api_public_survey_enter(struct req *r);  /* POST /api/v1/surveys/{id}/raffle */
+/* api_marketing.c: consents and mailings */
+void api_consent_list(struct req *r);     /* GET REG/persons/{id}/consents */
+void api_consent_give(struct req *r);     /* POST REG/persons/{id}/consents */
+void api_consent_get(struct req *r);      /* GET REG/consents/{id} */
+void api_consent_withdraw(struct req *r); /* POST REG/consents/{id}/withdraw */
+void api_mailing_create(struct req *r);   /* POST REG/mailings */
+void api_mailing_list(struct req *r);     /* GET REG/mailings */
+void api_mailing_get(struct req *r);      /* GET REG/mailings/{id} */
+void api_mailing_preview(struct req *r);  /* GET REG/mailings/{id}/preview */
+void api_mailing_send(struct req *r);     /* POST REG/mailings/{id}/send */
+void api_mailing_rcpt(struct req *r);     /* GET REG/mailings/{id}/recipients */
+/* page_marketing.c: the public links of mail */
+void page_unsubscribe(struct req *r);    /* GET /p/unsubscribe/{tok} */
+void page_unsubscribe_do(struct req *r); /* POST /p/unsubscribe/{tok} */
+void page_open_pixel(struct req *r);     /* GET /p/o/{tok}.gif */
+void page_confirm(struct req *r);        /* GET /p/confirm/{tok} */
+void page_confirm_do(struct req *r);     /* POST /p/confirm/{tok} */
+void page_subscribe(struct req *r);      /* GET /p/subscribe/{tok} */
+void page_subscribe_do(struct req *r);   /* POST /p/subscribe/{tok} */
+void api_list_create(struct req *r);     /* POST REG/lists */
+void api_list_list(struct req *r);       /* GET REG/lists */
 
 void api_health(struct req *r);
 void api_registers(struct req *r);

@@ -88,16 +88,37 @@ const struct route routes[] = {
         {"GET", REG "/surveys/{id}/stats", api_survey_stats, ON(ROLE_VIEWER), NULL, false},
         {"POST", REG "/surveys/{id}/draw", api_survey_draw, ON(ROLE_MANAGER), "raffle", true},
         {"POST", REG "/surveys/{id}/notified", api_survey_told, ON(ROLE_MANAGER), "raffle", true},
+        {"GET", REG "/persons/{id}/consents", api_consent_list, ON(ROLE_VIEWER), NULL, true},
+        {"POST", REG "/persons/{id}/consents", api_consent_give, ON(ROLE_EDITOR), NULL, true},
+        {"GET", REG "/consents/{id}", api_consent_get, ON(ROLE_VIEWER), NULL, true},
+        {"POST", REG "/consents/{id}/withdraw", api_consent_withdraw, ON(ROLE_EDITOR), NULL, true},
+        {"POST", REG "/mailings", api_mailing_create, ON(ROLE_EDITOR), NULL, true},
+        {"GET", REG "/mailings", api_mailing_list, ON(ROLE_EDITOR), NULL, true},
+        {"GET", REG "/mailings/{id}", api_mailing_get, ON(ROLE_EDITOR), NULL, true},
+        {"GET", REG "/mailings/{id}/preview", api_mailing_preview, ON(ROLE_EDITOR), NULL, true},
+        {"POST", REG "/mailings/{id}/send", api_mailing_send, ON(ROLE_MANAGER), NULL, true},
+        {"GET", REG "/mailings/{id}/recipients", api_mailing_rcpt, ON(ROLE_MANAGER), NULL, true},
+        {"GET", "/p/unsubscribe/{tok}", page_unsubscribe, PUB, NULL, false},
+        {"POST", "/p/unsubscribe/{tok}", page_unsubscribe_do, PUB, NULL, false},
+        {"GET", "/p/o/{tok}.gif", page_open_pixel, PUB, NULL, false},
+        {"GET", "/p/confirm/{tok}", page_confirm, PUB, NULL, false},
+        {"POST", "/p/confirm/{tok}", page_confirm_do, PUB, NULL, false},
+        {"GET", "/p/subscribe/{tok}", page_subscribe, PUB, NULL, false},
+        {"POST", "/p/subscribe/{tok}", page_subscribe_do, PUB, NULL, false},
+        {"POST", REG "/lists", api_list_create, ON(ROLE_MANAGER), NULL, false},
+        {"GET", REG "/lists", api_list_list, ON(ROLE_EDITOR), NULL, false},
 };
 
 const size_t nroutes = sizeof(routes) / sizeof(routes[0]);
 
-/* Matches one path against a pattern, capturing {rid} and {id} into the request. */
+/* Matches one path against a pattern, capturing {rid}, {id} and {tok} into the request. A
+ * {tok} is a signed link token: base64url characters only, so a suffix such as ".gif" after
+ * it in the pattern ends it. */
 static bool match(struct req *r, const char *pattern, const char *path)
 {
 	const char *p = pattern, *s = path;
-	const char *rid = NULL;
-	size_t rid_len = 0;
+	const char *rid = NULL, *tok = NULL;
+	size_t rid_len = 0, tok_len = 0;
 	int64_t id = 0;
 
 	while (*p && *s) {
@@ -105,6 +126,18 @@ static bool match(struct req *r, const char *pattern, const char *path)
 			const char *pe = strchr(p, '}');
 			const char *se = strchr(s, '/');
 			size_t len = se ? (size_t)(se - s) : strlen(s);
+			if (strncmp(p, "{tok}", 5) == 0) {
+				len = strspn(s,
+				             "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				             "0123456789-_");
+				if (len == 0 || len > 64)
+					return false;
+				tok = s;
+				tok_len = len;
+				p = pe + 1;
+				s += len;
+				continue;
+			}
 			if (len == 0 || len > 64)
 				return false;
 			if (strncmp(p, "{rid}", 5) == 0) {
@@ -134,6 +167,8 @@ static bool match(struct req *r, const char *pattern, const char *path)
 		return false;
 	if (rid)
 		r->rid = arena_strndup(&r->mem, rid, rid_len);
+	if (tok)
+		r->tok = arena_strndup(&r->mem, tok, tok_len);
 	r->id = id;
 	return true;
 }

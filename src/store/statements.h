@@ -84,6 +84,8 @@ enum stmt_id {
 #include "store/stmt_survey_ids.inc"
 /* person records, legal holds, retention runs */
 #include "store/stmt_retention_ids.inc"
+/* consents, subscription lists, mailings, opens */
+#include "store/stmt_marketing_ids.inc"
 	ST__MAX
 };
 

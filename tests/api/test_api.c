@@ -3153,6 +3153,33 @@ static const struct route_case {
         {"POST", REG "/persons/{id}/hold", "ON(ROLE_MANAGER)", true, "{'reason':'asia 1/2026'}",
          204},
         {"DELETE", REG "/persons/{id}/hold", "ON(ROLE_MANAGER)", true, NULL, 204},
+        {"GET", REG "/persons/{id}/consents", "ON(ROLE_VIEWER)", true, NULL, 200},
+        {"POST", REG "/persons/{id}/consents", "ON(ROLE_EDITOR)", true,
+         "{'purpose':'customer_relations','channel':'email','text':'Saa','text_version':'1'}", 201},
+        {"GET", REG "/consents/{id}", "ON(ROLE_VIEWER)", true, NULL, 200},
+        {"POST", REG "/consents/{id}/withdraw", "ON(ROLE_EDITOR)", true, "{'how':'email'}", 200},
+        /* kemi-crm declares no direct-marketing purpose: no mailing can be made there */
+        {"POST", REG "/mailings", "ON(ROLE_EDITOR)", true,
+         "{'purpose':'customer_relations','subject':'S','text':'T'}", 422},
+        {"GET", REG "/mailings", "ON(ROLE_EDITOR)", true, NULL, 200},
+        {"GET", REG "/mailings/{id}", "ON(ROLE_EDITOR)", true, NULL, 404},
+        {"GET", REG "/mailings/{id}/preview", "ON(ROLE_EDITOR)", true, NULL, 404},
+        {"POST", REG "/mailings/{id}/send", "ON(ROLE_MANAGER)", true, "{}", 404},
+        {"GET", REG "/mailings/{id}/recipients", "ON(ROLE_MANAGER)", true, NULL, 404},
+        /* a token that is not valid */
+        {"GET", "/p/unsubscribe/{tok}", "PUB", false, NULL, 404},
+        {"POST", "/p/unsubscribe/{tok}", "PUB", false, NULL, 404},
+        {"GET", "/p/o/{tok}.gif", "PUB", false, NULL, 404},
+        {"GET", "/p/confirm/{tok}", "PUB", false, NULL, 404},
+        {"POST", "/p/confirm/{tok}", "PUB", false, NULL, 404},
+        {"GET", "/p/subscribe/{tok}", "PUB", false, NULL, 404},
+        {"POST", "/p/subscribe/{tok}", "PUB", false, NULL, 404},
+        /* kemi-crm declares no direct-marketing purpose: no list can be made there */
+        {"POST", REG "/lists", "ON(ROLE_MANAGER)", false,
+         "{'slug':'uutiset','name':'U','purpose':'customer_relations','group':'partner_contact',"
+         "'source':'subject','consent_text':'T','consent_version':'1'}",
+         422},
+        {"GET", REG "/lists", "ON(ROLE_EDITOR)", false, NULL, 200},
         {"DELETE", REG "/affiliations/{id}", "ON(ROLE_EDITOR)", true, NULL, 204},
         {"DELETE", REG "/organisations/{id}", "ON(ROLE_EDITOR)", true, NULL, 204},
         {"DELETE", REG "/persons/{id}", "ON(ROLE_EDITOR)", true, NULL, 204},
@@ -3265,8 +3292,15 @@ static void matrix_fixture(long long *pid, long long *oid, long long *aid, long 
 /* Runs every route case as caller `c` and checks each status (and refusal type). */
 static void run_matrix(struct caller *c, long long target_uid, int cv)
 {
-	long long pid, oid, aid, rqid, rpid;
+	long long pid, oid, aid, rqid, rpid, mid = 999999;
 	matrix_fixture(&pid, &oid, &aid, &rqid, &rpid);
+	/* a consent of the matrix's person, for the rows that read and withdraw one */
+	struct resp cr;
+	req(&cr, "POST", sf(KEMI "/persons/%lld/consents", pid),
+	    "{'purpose':'customer_relations','channel':'email','text':'Saa','text_version':'1'}");
+	expect_status(&cr, 201);
+	long long cnid = json_integer_value(json_object_get(cr.json, "id"));
+	resp_free(&cr);
 	for (size_t i = 0; i < sizeof(route_cases) / sizeof(route_cases[0]); i++) {
 		const struct route_case *rc = &route_cases[i];
 		char path[512], body[512], num[32];
@@ -3275,7 +3309,10 @@ static void run_matrix(struct caller *c, long long target_uid, int cv)
 		long want = expected_status(c, rc, &type);
 		snprintf(path, sizeof(path), "%s", rc->pattern);
 		subst(path, "{rid}", "kemi-crm");
-		long long id = strstr(path, "/persons/")         ? pid
+		subst(path, "{tok}", "AAAAnotatoken");
+		long long id = strstr(path, "/consents/")        ? cnid
+		               : strstr(path, "/mailings/")      ? mid
+		               : strstr(path, "/persons/")       ? pid
 		               : strstr(path, "/organisations/") ? oid
 		               : strstr(path, "/grants/")        ? target_uid
 		               : strstr(path, "/requests/")      ? rqid
@@ -3304,7 +3341,9 @@ static void run_matrix(struct caller *c, long long target_uid, int cv)
 		if (r.status == 201 && !strstr(path, "/session") && !strstr(path, "/grants") &&
 		    !strstr(path, "/disclosures")) {
 			long long v = json_integer_value(json_object_get(r.json, "id"));
-			if (strstr(path, "/persons"))
+			if (strstr(path, "/consents"))
+				cnid = v;
+			else if (strstr(path, "/persons"))
 				pid = v;
 			else if (strstr(path, "/organisations"))
 				oid = v;

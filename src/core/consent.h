@@ -1,0 +1,59 @@
+/*
+ * Consents (M-01, R-12): a subject's consent for one declared purpose on one channel, with the
+ * exact text shown, its version, when, and through what it was given (a public form, a staff
+ * user, an import, an e-mail), and its withdrawal. A consent given through a public form is
+ * pending until the subject follows the signed confirmation link (double opt-in); a pending
+ * consent never counts and stops being confirmable after CONSENT_CONFIRM_DAYS. Withdrawal
+ * takes effect in the same transaction: the next audience resolution no longer sees it.
+ */
+#ifndef KORTISTO_CONSENT_H
+#define KORTISTO_CONSENT_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+struct kctx;
+
+#define CONSENT_CONFIRM_DAYS 7
+
+/*
+ * Records a consent of person `pid` of register `rid` from `in`: purpose (a purpose the
+ * declaration gives the person's subject group), channel (email, post, phone, sms), text and
+ * text_version (required), and optionally source (staff — the default —, form, import or
+ * email), form (a form or list id) and double_opt_in (true: pending until confirmed; the
+ * default for source form). The actor is recorded as source_user, ctx->client as
+ * source_client. Writes the usage-log entry in the same transaction. Sets *id; when the
+ * consent is pending and `token` is not NULL, writes the confirmation token (NUL-terminated,
+ * at most CONSENT_TOKEN_MAX bytes) there. Returns 0 or KERR_* (KERR_NOTFOUND for an unknown
+ * person, KERR_REFUSED for an undeclared purpose, KERR_INVALID naming the field).
+ */
+#define CONSENT_TOKEN_MAX 64
+int consent_give(struct kctx *ctx, const char *rid, int64_t pid, json_t *in, int64_t *id,
+                 char *token);
+
+/* As consent_give() inside the caller's write transaction. */
+int consent_give_tx(struct kctx *ctx, const char *rid, int64_t pid, json_t *in, int64_t *id,
+                    char *token);
+
+/* The consents of person `pid`, oldest first, as {"items": [...]} in *out (caller decrefs);
+ * each item says whether it counts now ("active"). Logs the read. Returns 0 or KERR_*. */
+int consent_list(struct kctx *ctx, const char *rid, int64_t pid, json_t **out);
+
+/* One consent as JSON in *out (caller decrefs). Returns 0 or KERR_NOTFOUND. */
+int consent_get(struct kctx *ctx, const char *rid, int64_t id, json_t **out);
+
+/*
+ * Withdraws consent `id` at once: `in` may give how (staff, email, written, phone,
+ * unsubscribe, in_person; default staff). Withdrawing one already withdrawn is KERR_CONFLICT.
+ * Writes the usage-log entry in the same transaction. Returns 0 or KERR_*.
+ */
+int consent_withdraw(struct kctx *ctx, const char *rid, int64_t id, json_t *in);
+
+/*
+ * Confirms the pending consent a confirmation token names (the link of the double opt-in
+ * mail). Sets *rid_out (arena) and *id. Returns 0, KERR_NOTFOUND for a token that is not
+ * valid, or KERR_REFUSED when the consent expired, was withdrawn or is already confirmed.
+ */
+int consent_confirm(struct kctx *ctx, const char *token, const char **rid_out, int64_t *id);
+
+#endif

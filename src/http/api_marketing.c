@@ -1,0 +1,132 @@
+/*
+ * JSON API of consents and mailings: REG/persons/{id}/consents, REG/consents/{id} and
+ * REG/mailings. Each handler makes one call into core/consent.c or core/mailing.c, which
+ * check the declaration and write the usage-log entries; who may call each route (an editor
+ * drafts and previews, a manager sends) is in the route table.
+ */
+#include <string.h>
+
+#include "core/consent.h"
+#include "core/mailing.h"
+#include "core/sublist.h"
+#include "http/http.h"
+
+static void add_location(struct req *r, const char *collection, int64_t id)
+{
+	if (r->resp)
+		MHD_add_response_header(r->resp, "Location",
+		                        arena_printf(&r->mem, "/api/v1/registers/%s/%s/%lld",
+		                                     r->rid, collection, (long long)id));
+}
+
+void api_consent_list(struct req *r)
+{
+	json_t *out = NULL;
+	int rc = consent_list(&r->ctx, r->rid, r->id, &out);
+	reply_core(r, rc, 200, out);
+}
+
+void api_consent_give(struct req *r)
+{
+	json_t *in = req_json_or_reply(r), *out = NULL;
+	int64_t id = 0;
+	char token[CONSENT_TOKEN_MAX];
+	if (!in)
+		return;
+	int rc = consent_give(&r->ctx, r->rid, r->id, in, &id, token);
+	json_decref(in);
+	if (!rc)
+		rc = consent_get(&r->ctx, r->rid, id, &out);
+	/* The confirmation link of a pending consent goes to the subject, never in the answer. */
+	reply_core(r, rc, 201, out);
+	if (!rc)
+		add_location(r, "consents", id);
+}
+
+void api_consent_get(struct req *r)
+{
+	json_t *out = NULL;
+	int rc = consent_get(&r->ctx, r->rid, r->id, &out);
+	reply_core(r, rc, 200, out);
+}
+
+void api_consent_withdraw(struct req *r)
+{
+	json_t *in = req_json_or_reply(r), *out = NULL;
+	if (!in)
+		return;
+	int rc = consent_withdraw(&r->ctx, r->rid, r->id, in);
+	json_decref(in);
+	if (!rc)
+		rc = consent_get(&r->ctx, r->rid, r->id, &out);
+	reply_core(r, rc, 200, out);
+}
+
+void api_mailing_create(struct req *r)
+{
+	json_t *in = req_json_or_reply(r), *out = NULL;
+	int64_t id = 0;
+	if (!in)
+		return;
+	int rc = mailing_create(&r->ctx, r->rid, in, &id);
+	json_decref(in);
+	if (!rc)
+		rc = mailing_get(&r->ctx, r->rid, id, &out);
+	reply_core(r, rc, 201, out);
+	if (!rc)
+		add_location(r, "mailings", id);
+}
+
+void api_mailing_list(struct req *r)
+{
+	json_t *out = NULL;
+	int rc = mailing_list(&r->ctx, r->rid, &out);
+	reply_core(r, rc, 200, out);
+}
+
+void api_mailing_get(struct req *r)
+{
+	json_t *out = NULL;
+	int rc = mailing_get(&r->ctx, r->rid, r->id, &out);
+	reply_core(r, rc, 200, out);
+}
+
+void api_mailing_preview(struct req *r)
+{
+	json_t *out = NULL;
+	int rc = mailing_preview(&r->ctx, r->rid, r->id, &out);
+	reply_core(r, rc, 200, out);
+}
+
+void api_mailing_send(struct req *r)
+{
+	json_t *out = NULL;
+	struct mailing_send_opts o = {0};
+	int rc = mailing_send(&r->ctx, r->rid, r->id, &o, &out);
+	reply_core(r, rc, 200, out);
+}
+
+void api_mailing_rcpt(struct req *r)
+{
+	json_t *out = NULL;
+	int rc = mailing_recipients(&r->ctx, r->rid, r->id, &out);
+	reply_core(r, rc, 200, out);
+}
+
+void api_list_create(struct req *r)
+{
+	json_t *in = req_json_or_reply(r);
+	int64_t id = 0;
+	if (!in)
+		return;
+	int rc = sublist_create(&r->ctx, r->rid, in, &id);
+	json_decref(in);
+	reply_core(r, rc, 201, rc ? NULL : json_pack("{s:I}", "id", (json_int_t)id));
+}
+
+void api_list_list(struct req *r)
+{
+	json_t *out = NULL;
+	int rc = sublist_list(&r->ctx, r->rid, &out);
+	reply_core(r, rc, 200, out);
+}

@@ -1,0 +1,512 @@
+#!/usr/bin/env bash
+# Black-box tests of consents and mailings (M-01 … M-05, R-11, R-12): the real binary
+# ($KORTISTO_BIN) with a fresh data directory holding espoo-talent-hub (individuals on
+# consent, company contacts on public task), sending through tests/api/smtp_sink.py on
+# 127.0.0.1, and serving the public unsubscribe and open links. Who received what is read from
+# the sink's envelope files; what kortisto recorded from the database with sqlite3. Each test
+# runs in a process of its own (this script with --one TEST); tests name the promise they
+# prove.
+set -euo pipefail
+
+: "${KORTISTO_BIN:?KORTISTO_BIN must name the kortisto binary}"
+K=$KORTISTO_BIN
+REPO=$(pwd)
+# shellcheck source=tests/api/lib.sh
+. "$(dirname "$0")/lib.sh"
+tmp_dir marketing "${1:-}"
+
+R=espoo-talent-hub
+PID=
+SINK=
+
+sql() {
+	sqlite3 -batch "$D/kortisto.db" "$1"
+}
+
+# kk ARGS...: runs kortisto on D, printing its standard output; fails the test on an error.
+kk() {
+	"$K" --data "$D" "$@" 2>"$T/kk.err" || {
+		show "$T/kk.err"
+		die "kortisto $*"
+	}
+}
+
+# start_sink: starts the SMTP sink writing to $T/sink; sets SINK_PORT. It stops when the
+# test's shell closes its standard input (fd 9).
+start_sink() {
+	mkdir -p "$T/sink"
+	rm -f "$T/sink"/*
+	# shellcheck disable=SC2086 # SINK_ARGS are words
+	exec 9> >(exec python3 "$REPO/tests/api/smtp_sink.py" --exit-on-eof ${SINK_ARGS:-} \
+		"$T/sink" >"$T/sink.port")
+	for _ in $(seq 1 200); do
+		SINK_PORT=$(head -n1 "$T/sink.port" 2>/dev/null || true)
+		[ -n "$SINK_PORT" ] && break
+		sleep 0.05
+	done
+	[ -n "$SINK_PORT" ] || die "the SMTP sink did not start"
+}
+
+# setup NAME: a data directory with espoo-talent-hub, mail through the sink, and public_url.
+setup() {
+	D=$T/$1/data
+	mkdir -p "$T/$1"
+	"$K" init "$D" >/dev/null
+	"$K" --data "$D" register load "$REPO/registers/$R.yaml" >/dev/null 2>&1 ||
+		die "register load"
+	start_sink
+	printf 'smtp_url = smtp://127.0.0.1:%s\nmail_from = uutiset@espoo.example.fi\npublic_url = https://kortisto.example.fi/\n' \
+		"$SINK_PORT" >>"$D/kortisto.conf"
+}
+
+# person GROUP FIRST [EMAIL]: adds a person of espoo-talent-hub; prints the id.
+person() {
+	local email=()
+	[ $# -ge 3 ] && email=("email=$3")
+	kk person add --register $R subject_group="$1" source=subject first_name="$2" \
+		last_name=Testi "${email[@]}"
+}
+
+consent() {
+	kk consent give --register $R "$1" purpose=newsletters channel=email \
+		text="Haluan Espoon uutiskirjeen" text_version=2026-1 >"$T/consent.json"
+	jq -r .id "$T/consent.json"
+}
+
+# received: the recipients of every message in the sink, one a line, sorted.
+received() {
+	cat "$T/sink"/*.env 2>/dev/null | sed -n 's/^rcpt to //p' | sort
+}
+
+serve() {
+	: >"$T/server.err"
+	"$K" --data "$D" serve --listen 127.0.0.1:0 2>"$T/server.err" &
+	PID=$!
+	local port=
+	for _ in $(seq 1 300); do
+		port=$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$T/server.err")
+		[ -n "$port" ] && break
+		sleep 0.05
+	done
+	[ -n "$port" ] || die "the server did not say it listens"
+	HOST=http://127.0.0.1:$port
+}
+
+stop() {
+	if [ -n "$PID" ]; then
+		kill "$PID" 2>/dev/null || true
+		wait "$PID" 2>/dev/null || true
+		PID=
+	fi
+}
+
+new_mailing() {
+	kk mailing new --register $R purpose=newsletters subject="Uutiskirje {{first_name}}" \
+		text="Hei {{first_name}} {{last_name}}, {{organisation}}" \
+		html="<p>Hei {{first_name}}</p>" "$@" | jq -r .id
+}
+
+# The mixed register of the issue's test: who must and must not receive a newsletter.
+mixed() {
+	setup "$1"
+	IIDA=$(person individual Iida iida@example.fi)
+	consent "$IIDA" >/dev/null
+	KALLE=$(person company_contact Kalle kalle@example.fi)
+	ORG=$(kk org add --register $R name="Firma Oy" source=subject)
+	kk affiliation add --register $R person_id:="$KALLE" organisation_id:="$ORG" >/dev/null
+	# no consent: a natural person never receives marketing e-mail without one (§200)
+	person individual Nelli nelli@example.fi >/dev/null
+	# a contact person whose role ended
+	ENDED=$(person company_contact Eero eero@example.fi)
+	kk affiliation add --register $R person_id:="$ENDED" organisation_id:="$ORG" \
+		end_date=2020-01-01 >/dev/null
+	# banned through a fulfilled marketing-ban request (M-02)
+	BANNED=$(person individual Bertta bertta@example.fi)
+	consent "$BANNED" >/dev/null
+	local rq
+	rq=$(kk request new --register $R type=marketing_ban channel=email person_id:="$BANNED" \
+		details:='{"channels":["email"]}' | jq -r .id)
+	kk request verify --register $R "$rq" method=registered_contact >/dev/null
+	kk request fulfil --register $R "$rq" >/dev/null
+	# a contact person who objected to direct marketing: a ban on every channel (R-11)
+	OBJ=$(person company_contact Olli olli@example.fi)
+	kk affiliation add --register $R person_id:="$OBJ" organisation_id:="$ORG" >/dev/null
+	rq=$(kk request new --register $R type=objection channel=email person_id:="$OBJ" \
+		details:='{"scope":"direct_marketing"}' | jq -r .id)
+	kk request verify --register $R "$rq" method=registered_contact >/dev/null
+	kk request fulfil --register $R "$rq" >/dev/null
+	# withdrawn consent (R-12)
+	WD=$(person individual Ville ville@example.fi)
+	kk consent withdraw --register $R "$(consent "$WD")" how=email >/dev/null
+	# restricted and passivated subjects (R-09, R-08), set as the rights steps leave them
+	RS=$(person individual Riikka riikka@example.fi)
+	consent "$RS" >/dev/null
+	sql "UPDATE persons SET status = 'restricted' WHERE id = $RS"
+	PS=$(person individual Paavo paavo@example.fi)
+	consent "$PS" >/dev/null
+	sql "UPDATE persons SET status = 'passivated' WHERE id = $PS"
+	# a pending double opt-in consent never counts
+	PEND=$(person individual Pirkko pirkko@example.fi)
+	kk consent give --register $R "$PEND" purpose=newsletters channel=email text=T \
+		text_version=1 source=form >/dev/null
+	# consented, but no address
+	NOADDR=$(person individual Osoitteeton)
+	consent "$NOADDR" >/dev/null
+}
+
+# ------------------------------------------------------------------------------------ tests
+
+# proves M-01, M-02, M-03, R-11, R-12: exactly the consenting individual and the active
+# contact person receive the newsletter, each message with one-click unsubscribe headers.
+t_mixed_register() {
+	mixed mixed
+	local m
+	m=$(new_mailing)
+	kk mailing preview --register $R "$m" >"$T/preview.json"
+	jq -e '.recipients == 2' "$T/preview.json" >/dev/null || {
+		show "$T/preview.json"
+		die "preview count"
+	}
+	jq -e '.excluded.no_consent == 3 and .excluded.banned == 2 and .excluded.restricted == 1
+		and .excluded.passivated == 1 and .excluded.no_active_role == 1
+		and .excluded.no_email == 1' \
+		"$T/preview.json" >/dev/null || {
+		show "$T/preview.json"
+		die "preview reasons"
+	}
+	kk mailing send --register $R "$m" >"$T/sent.json"
+	printf 'iida@example.fi\nkalle@example.fi\n' >"$T/want"
+	received >"$T/got"
+	diff "$T/want" "$T/got" >/dev/null || {
+		show "$T/got"
+		die "the wrong people received the mailing"
+	}
+	for f in "$T/sink"/*.eml; do
+		has "$f" '^List-Unsubscribe: <https://kortisto\.example\.fi/p/unsubscribe/[A-Za-z0-9_-]+>'
+		has "$f" '^List-Unsubscribe-Post: List-Unsubscribe=One-Click'
+	done
+	has "$T/sink/1.eml" '^Subject: Uutiskirje Iida'
+	[ "$(sql "SELECT count(*) FROM mailing_recipients WHERE mailing_id = $m AND state = 'sent'")" = 2 ] ||
+		die "recipient rows"
+	# M-05: who was targeted is recorded, by id
+	[ "$(sql "SELECT group_concat(person_id) FROM mailing_recipients WHERE mailing_id = $m")" = "$IIDA,$KALLE" ] ||
+		die "targeted"
+	# sending twice is refused
+	run 1 "$K" --data "$D" mailing send --register $R "$m"
+	has "$T/err" 'already sent'
+}
+
+# proves M-03: the unsubscribe link of a message works with one POST and no sign-in, and the
+# next mailing does not go to the person; a GET only asks.
+t_unsubscribe_stops_next() {
+	mixed unsub
+	local m path
+	m=$(new_mailing)
+	kk mailing send --register $R "$m" >/dev/null
+	path=$(sed -n 's|^List-Unsubscribe: <https://kortisto\.example\.fi\(/p/unsubscribe/[^>]*\)>.*|\1|p' \
+		"$T/sink/1.eml" | tr -d '\r')
+	[ -n "$path" ] || die "no unsubscribe link"
+	serve
+	code=$(curl -s -o "$T/page" -w '%{http_code}' "$HOST$path")
+	[ "$code" = 200 ] || die "GET unsubscribe: $code"
+	has "$T/page" '<form method="post"'
+	[ "$(sql "SELECT count(*) FROM marketing_bans WHERE person_id = $IIDA")" = 0 ] ||
+		die "a GET unsubscribed"
+	code=$(curl -s -o "$T/page" -w '%{http_code}' -X POST \
+		-d 'List-Unsubscribe=One-Click' "$HOST$path")
+	[ "$code" = 200 ] || die "POST unsubscribe: $code"
+	[ "$(sql "SELECT source FROM marketing_bans WHERE person_id = $IIDA AND channel = 'email'")" = "unsubscribe:mailing:$m" ] ||
+		die "no e-mail ban after unsubscribe"
+	[ "$(sql "SELECT count(*) FROM consents WHERE person_id = $IIDA AND withdrawn_how = 'unsubscribe'")" = 1 ] ||
+		die "the consent was not withdrawn"
+	# a forged token
+	code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$HOST/p/unsubscribe/${path##*/}x")
+	[ "$code" = 404 ] || die "forged token: $code"
+	stop
+	rm -f "$T/sink"/*
+	m=$(new_mailing)
+	kk mailing send --register $R "$m" >/dev/null
+	received >"$T/got"
+	printf 'kalle@example.fi\n' >"$T/want"
+	diff "$T/want" "$T/got" >/dev/null || {
+		show "$T/got"
+		die "the next mailing reached someone who unsubscribed"
+	}
+}
+
+# proves M-04: an open through the pixel is logged per mailing and recipient; a mailing
+# without tracking has no pixel and logs nothing.
+t_opens_logged() {
+	mixed opens
+	local m px
+	m=$(new_mailing track_opens:=true)
+	kk mailing send --register $R "$m" >/dev/null
+	px=$(tr -d '\r' <"$T/sink/1.eml" | sed -e ':a' -e '/=$/{N;s/=\n//;ba' -e '}' |
+		sed -n 's|.*src=3D"https://kortisto\.example\.fi\(/p/o/[A-Za-z0-9_-]*\.gif\)".*|\1|p')
+	[ -n "$px" ] || die "no pixel in the message"
+	serve
+	code=$(curl -s -o "$T/px" -w '%{http_code} %{content_type}' "$HOST$px")
+	[ "$code" = "200 image/gif" ] || die "pixel: $code"
+	curl -s -o /dev/null "$HOST$px"
+	[ "$(sql "SELECT count(*) || ':' || count(DISTINCT person_id) FROM mailing_opens WHERE mailing_id = $m")" = "2:1" ] ||
+		die "opens not logged"
+	[ "$(sql "SELECT person_id FROM mailing_opens WHERE mailing_id = $m LIMIT 1")" = "$IIDA" ] ||
+		die "open of the wrong person"
+	stop
+	kk mailing status --register $R "$m" >"$T/status.json"
+	jq -e '.opens.total == 2 and .opens.recipients == 1' "$T/status.json" >/dev/null ||
+		die "status opens"
+	rm -f "$T/sink"/*
+	m=$(new_mailing)
+	kk mailing send --register $R "$m" >/dev/null
+	hasnt "$T/sink/1.eml" '/p/o/'
+}
+
+# proves M-03: a SIGKILL while sending, then `mailing send` again, sends nobody twice; a
+# message that may have left when the process died is marked unknown, not resent.
+t_kill_and_resume() {
+	setup kill
+	local ids=() m
+	for i in $(seq 1 24); do
+		ids+=("$(person individual "Henkilo$i" "h$i@example.fi")")
+	done
+	for p in "${ids[@]}"; do consent "$p" >/dev/null; done
+	m=$(new_mailing)
+	"$K" --data "$D" mailing send --register $R "$m" --rate 8 >/dev/null 2>&1 &
+	local sender=$!
+	for _ in $(seq 1 400); do
+		[ "$(ls "$T/sink" | grep -c '\.env$' || true)" -ge 4 ] && break
+		sleep 0.05
+	done
+	kill -9 "$sender"
+	wait "$sender" 2>/dev/null || true
+	local before
+	before=$(received | wc -l)
+	[ "$before" -lt 24 ] || die "the send finished before it could be killed"
+	kk mailing send --register $R "$m" >"$T/resumed.json"
+	received >"$T/got"
+	[ -z "$(uniq -d "$T/got")" ] || {
+		show "$T/got"
+		die "someone received the mailing twice"
+	}
+	local unknown sent
+	unknown=$(sql "SELECT count(*) FROM mailing_recipients WHERE mailing_id = $m AND state = 'unknown'")
+	sent=$(sql "SELECT count(*) FROM mailing_recipients WHERE mailing_id = $m AND state = 'sent'")
+	[ "$unknown" -le 1 ] || die "$unknown rows unknown"
+	[ $((sent + unknown)) = 24 ] || die "sent $sent + unknown $unknown is not 24"
+	[ "$(wc -l <"$T/got")" -ge "$sent" ] || die "fewer messages than rows marked sent"
+	jq -e '.state == "sent"' "$T/resumed.json" >/dev/null || die "not finished"
+}
+
+# proves M-01, R-12: consents through the API: a consent is recorded with its exact text,
+# version and source; withdrawal takes effect at once; an undeclared purpose is refused.
+t_consent_api() {
+	setup api
+	local p tok
+	p=$(person individual Aino aino@example.fi)
+	printf 'kortisto-markkinointi-testaaja-1\n' >"$T/pw"
+	kk user add editor1 --password-file "$T/pw" >/dev/null
+	kk user grant editor1 --register $R --role editor >/dev/null
+	kk commitment show >/dev/null 2>&1 || true
+	serve
+	local base=$HOST/api/v1
+	code=$(curl -s -o "$T/s.json" -w '%{http_code}' -c "$T/jar" -H 'Content-Type: application/json' \
+		-d '{"name":"editor1","password":"kortisto-markkinointi-testaaja-1"}' "$base/session")
+	[ "$code" = 201 ] || die "sign-in $code"
+	local csrf v
+	csrf=$(jq -r .csrf "$T/s.json")
+	v=$(curl -s -b "$T/jar" "$base/me/commitment" | jq .version)
+	curl -s -o /dev/null -b "$T/jar" -H "X-CSRF-Token: $csrf" -H 'Content-Type: application/json' \
+		-d "{\"version\":$v}" "$base/me/commitment"
+	tok=$("$K" --data "$D" token create --user editor1 2>/dev/null)
+	code=$(curl -s -o "$T/c.json" -w '%{http_code}' -H "Authorization: Bearer $tok" \
+		-H 'Content-Type: application/json' \
+		-d '{"purpose":"newsletters","channel":"email","text":"Haluan uutiskirjeen","text_version":"v3","source":"form","form":"uutiskirje","double_opt_in":false}' \
+		"$base/registers/$R/persons/$p/consents")
+	[ "$code" = 201 ] || {
+		show "$T/c.json"
+		die "give: $code"
+	}
+	jq -e '.active and .text == "Haluan uutiskirjeen" and .text_version == "v3" and .source.kind == "form" and .source.user == "token:1:editor1" and .source.client == "127.0.0.1"' \
+		"$T/c.json" >/dev/null || {
+		show "$T/c.json"
+		die "consent record"
+	}
+	local cid
+	cid=$(jq -r .id "$T/c.json")
+	code=$(curl -s -o "$T/c.json" -w '%{http_code}' -H "Authorization: Bearer $tok" \
+		-H 'Content-Type: application/json' -d '{"how":"email"}' \
+		"$base/registers/$R/consents/$cid/withdraw")
+	[ "$code" = 200 ] || die "withdraw: $code"
+	jq -e '(.active | not) and .withdrawn.how == "email"' "$T/c.json" >/dev/null || die "withdrawn"
+	code=$(curl -s -o "$T/c.json" -w '%{http_code}' -H "Authorization: Bearer $tok" \
+		-H 'Content-Type: application/json' -d '{"how":"email"}' \
+		"$base/registers/$R/consents/$cid/withdraw")
+	[ "$code" = 409 ] || die "second withdrawal: $code"
+	code=$(curl -s -o "$T/c.json" -w '%{http_code}' -H "Authorization: Bearer $tok" \
+		-H 'Content-Type: application/json' \
+		-d '{"purpose":"selling_data","channel":"email","text":"x","text_version":"1"}' \
+		"$base/registers/$R/persons/$p/consents")
+	[ "$code" = 422 ] || die "undeclared purpose: $code"
+	code=$(curl -s -o "$T/c.json" -w '%{http_code}' -H "Authorization: Bearer $tok" \
+		"$base/registers/$R/persons/$p/consents")
+	[ "$code" = 200 ] || die "list: $code"
+	jq -e '.items | length == 1' "$T/c.json" >/dev/null || die "list length"
+	# an editor may not send (a manager's step)
+	code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $tok" \
+		-H 'Content-Type: application/json' -d '{}' "$base/registers/$R/mailings/1/send")
+	[ "$code" = 403 ] || die "editor send: $code"
+}
+
+# proves M-01: double opt-in: a form consent counts only after the signed confirmation link
+# was followed, and a link that expired or was altered does nothing.
+t_double_opt_in() {
+	setup doi
+	local p tok m
+	p=$(person individual Outi outi@example.fi)
+	kk consent give --register $R "$p" purpose=newsletters channel=email text=T text_version=1 \
+		source=form form=uutiskirje >"$T/c.json"
+	jq -e '.state == "pending" and (.active | not)' "$T/c.json" >/dev/null || die "not pending"
+	tok=$(jq -r .confirmation_token "$T/c.json")
+	m=$(new_mailing)
+	kk mailing preview --register $R "$m" | jq -e '.recipients == 0' >/dev/null ||
+		die "a pending consent counted"
+	serve
+	code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$HOST/p/confirm/${tok}A")
+	[ "$code" = 404 ] || die "altered token: $code"
+	code=$(curl -s -o "$T/page" -w '%{http_code}' "$HOST/p/confirm/$tok")
+	[ "$code" = 200 ] || die "confirm page: $code"
+	code=$(curl -s -o "$T/page" -w '%{http_code}' -X POST "$HOST/p/confirm/$tok")
+	[ "$code" = 200 ] || die "confirm: $code"
+	code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$HOST/p/confirm/$tok")
+	[ "$code" = 404 ] || die "second confirm: $code"
+	stop
+	kk mailing preview --register $R "$m" | jq -e '.recipients == 1' >/dev/null ||
+		die "the confirmed consent does not count"
+	# an expired one
+	p=$(person individual Eila eila@example.fi)
+	kk consent give --register $R "$p" purpose=newsletters channel=email text=T text_version=1 \
+		source=form >"$T/c.json"
+	tok=$(jq -r .confirmation_token "$T/c.json")
+	"$K" --data "$D" --now 2099-01-01T00:00:00Z serve --listen 127.0.0.1:0 2>"$T/server.err" &
+	PID=$!
+	local port=
+	for _ in $(seq 1 300); do
+		port=$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$T/server.err")
+		[ -n "$port" ] && break
+		sleep 0.05
+	done
+	code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$port/p/confirm/$tok")
+	[ "$code" = 404 ] || die "expired confirm: $code"
+}
+
+# proves M-03: placeholders are checked and escaped: an unknown one is an error naming it, a
+# name with markup arrives escaped in the HTML part.
+t_placeholders() {
+	setup ph
+	run 1 "$K" --data "$D" mailing new --register $R purpose=newsletters subject=S \
+		text='Hei {{etunimi}}'
+	has "$T/err" 'etunimi'
+	run 1 "$K" --data "$D" mailing new --register $R purpose=service_development subject=S text=T
+	has "$T/err" 'direct-marketing'
+	local p m
+	p=$(person individual '<b>Iida</b>' iida@example.fi)
+	consent "$p" >/dev/null
+	m=$(new_mailing)
+	kk mailing send --register $R "$m" >/dev/null
+	has "$T/sink/1.eml" '&lt;b&gt;Iida&lt;/b&gt;'
+}
+
+# proves M-03, M-01: the public subscribe page of a list records a pending consent with the
+# list's exact text and mails the confirmation link; only after the confirmation is the
+# person on the list and in a mailing to it.
+t_subscribe_page() {
+	setup sub
+	kk mailing list-add --register $R slug=talent-uutiset name="Talent Hubin uutiskirje" \
+		purpose=newsletters group=individual source=subject \
+		consent_text="Haluan Talent Hubin uutiskirjeen." consent_version=2026-1 >/dev/null
+	local m tok
+	m=$(new_mailing audience:='{"lists":[1]}')
+	serve
+	code=$(curl -s -o "$T/page" -w '%{http_code}' "$HOST/p/subscribe/talent-uutiset")
+	[ "$code" = 200 ] || die "subscribe page: $code"
+	has "$T/page" 'Haluan Talent Hubin uutiskirjeen\.'
+	code=$(curl -s -o /dev/null -w '%{http_code}' "$HOST/p/subscribe/no-such-list")
+	[ "$code" = 404 ] || die "unknown list: $code"
+	# without ticking the consent nothing happens
+	code=$(curl -s -o /dev/null -w '%{http_code}' --data-urlencode email=anna@example.fi \
+		"$HOST/p/subscribe/talent-uutiset")
+	[ "$code" = 400 ] || die "no consent: $code"
+	[ "$(sql "SELECT count(*) FROM persons")" = 0 ] || die "a person without consent"
+	code=$(curl -s -o /dev/null -w '%{http_code}' --data-urlencode email=Anna@Example.fi \
+		--data-urlencode first_name=Anna --data-urlencode 'last_name=Äijälä' -d consent=yes \
+		"$HOST/p/subscribe/talent-uutiset")
+	[ "$code" = 200 ] || die "subscribe: $code"
+	[ "$(sql "SELECT state || '|' || text || '|' || source_kind FROM consents")" = \
+		"pending|Haluan Talent Hubin uutiskirjeen.|form" ] || die "pending consent"
+	[ "$(sql "SELECT count(*) FROM subscriptions")" = 0 ] || die "subscribed before confirming"
+	received >"$T/got"
+	[ "$(cat "$T/got")" = anna@example.fi ] || die "no confirmation mail"
+	tok=$(tr -d '\r' <"$T/sink/1.eml" | sed -e ':a' -e '/=$/{N;s/=\n//;ba' -e '}' |
+		sed -n 's|.*/p/confirm/\([A-Za-z0-9_-]*\).*|\1|p' | head -n 1)
+	[ -n "$tok" ] || die "no link in the confirmation mail"
+	stop
+	kk mailing preview --register $R "$m" | jq -e '.recipients == 0' >/dev/null ||
+		die "an unconfirmed subscriber counted"
+	serve
+	code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$HOST/p/confirm/$tok")
+	[ "$code" = 200 ] || die "confirm: $code"
+	stop
+	[ "$(sql "SELECT count(*) FROM subscriptions WHERE ended_at IS NULL")" = 1 ] ||
+		die "not on the list"
+	kk mailing preview --register $R "$m" | jq -e '.recipients == 1' >/dev/null ||
+		die "the confirmed subscriber does not count"
+}
+
+# proves M-03: a recipient the server defers is retried with backoff and then marked failed
+# with the SMTP code (never the address), one it refuses is failed at once, and the others are
+# sent; an unreachable server stops the send with everyone still pending, to resume.
+t_retries_and_failures() {
+	SINK_ARGS="--defer slow@example.fi --reject gone@example.fi" setup retry
+	local a b c m
+	a=$(person individual Aili slow@example.fi)
+	b=$(person individual Bea gone@example.fi)
+	c=$(person individual Cecilia ok@example.fi)
+	for p in "$a" "$b" "$c"; do consent "$p" >/dev/null; done
+	m=$(new_mailing)
+	kk mailing send --register $R "$m" --attempts 2 >"$T/sent.json"
+	[ "$(sql "SELECT state || ':' || attempts || ':' || error FROM mailing_recipients WHERE person_id = $a")" = "failed:2:smtp 451" ] ||
+		die "deferred recipient: $(sql "SELECT state, attempts, error FROM mailing_recipients WHERE person_id = $a")"
+	[ "$(sql "SELECT state || ':' || attempts || ':' || error FROM mailing_recipients WHERE person_id = $b")" = "failed:1:smtp 550" ] ||
+		die "refused recipient"
+	[ "$(sql "SELECT state FROM mailing_recipients WHERE person_id = $c")" = sent ] || die "ok recipient"
+	hasnt "$T/sent.json" 'example\.fi'
+	received >"$T/got"
+	[ "$(cat "$T/got")" = ok@example.fi ] || die "received: $(cat "$T/got")"
+	# a server that cannot be reached: the send stops, nobody is failed, a later send resumes
+	m=$(new_mailing)
+	sed -i 's|^smtp_url = .*|smtp_url = smtp://127.0.0.1:9|' "$D/kortisto.conf"
+	run 1 "$K" --data "$D" mailing send --register $R "$m" --attempts 1
+	has "$T/err" 'resume'
+	[ "$(sql "SELECT count(*) FROM mailing_recipients WHERE mailing_id = $m AND state = 'pending'")" = 3 ] ||
+		die "not all pending after an unreachable server"
+}
+
+# ------------------------------------------------------------------------------------ runner
+
+if [ "${1:-}" = --one ]; then
+	cd "$REPO"
+	trap stop EXIT
+	"$2"
+	exit 0
+fi
+
+for tool in sqlite3 curl jq python3; do
+	command -v $tool >/dev/null || {
+		echo "the $tool command-line tool is needed" >&2
+		exit 1
+	}
+done
+run_tests "marketing" bash "$0" t_mixed_register t_unsubscribe_stops_next t_opens_logged \
+	t_kill_and_resume t_consent_api t_double_opt_in t_placeholders t_subscribe_page \
+	t_retries_and_failures

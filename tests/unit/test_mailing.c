@@ -1,0 +1,369 @@
+/*
+ * Unit tests for src/core/mailing.c: the §200 rule of who may receive marketing e-mail, the
+ * audience's segments and why people are excluded (through mailing_preview), and what a
+ * mailing may contain (mailing_create), against a fresh data directory with espoo-talent-hub
+ * (individuals on consent, company contacts on public task) and sospro-marketing (contacts on
+ * legitimate interest). Sending through SMTP is tested black-box in tests/api/
+ * test_marketing.sh. Tests name the promise they prove.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/affiliation.h"
+#include "core/consent.h"
+#include "core/mailing.h"
+#include "core/org.h"
+#include "core/person.h"
+#include "core/request.h"
+#include "util/kerr.h"
+
+#include "fixture.h"
+
+#define ESPOO  "espoo-talent-hub"
+#define SOSPRO "sospro-marketing"
+
+static const char *const register_files[] = {"registers/espoo-talent-hub.yaml",
+                                             "registers/sospro-marketing.yaml"};
+
+static json_t *parse(const char *text)
+{
+	json_t *j = json_loads(text, 0, NULL);
+	if (!j)
+		fail_msg("test JSON does not parse: %s", text);
+	return j;
+}
+
+typedef int (*create_fn)(struct kctx *, const char *, json_t *, int64_t *);
+
+static int64_t make(struct fx *f, create_fn fn, const char *rid, const char *json)
+{
+	json_t *in = parse(json);
+	int64_t id = 0;
+	fresh(f);
+	int rc = fn(&f->ctx, rid, in, &id);
+	json_decref(in);
+	if (rc)
+		fail_msg("create(%s) = %d: %s", json, rc, f->err.message);
+	return id;
+}
+
+static int64_t person(struct fx *f, const char *rid, const char *group, const char *email,
+                      const char *extra)
+{
+	char body[512];
+	snprintf(body, sizeof(body),
+	         "{\"subject_group\": \"%s\", \"source\": \"subject\", \"first_name\": "
+	         "\"T\"%s%s%s%s}",
+	         group, email ? ", \"email\": \"" : "", email ? email : "", email ? "\"" : "",
+	         extra ? extra : "");
+	return make(f, person_create, rid, body);
+}
+
+static int64_t consent(struct fx *f, int64_t pid)
+{
+	json_t *in = parse("{\"purpose\": \"newsletters\", \"channel\": \"email\", \"text\": \"T\","
+	                   " \"text_version\": \"1\"}");
+	int64_t id = 0;
+	fresh(f);
+	int rc = consent_give(&f->ctx, ESPOO, pid, in, &id, NULL);
+	json_decref(in);
+	if (rc)
+		fail_msg("consent_give = %d: %s", rc, f->err.message);
+	return id;
+}
+
+static void affiliate(struct fx *f, const char *rid, int64_t pid, int64_t org, const char *end)
+{
+	char body[200];
+	snprintf(body, sizeof(body),
+	         "{\"person_id\": %" PRId64 ", \"organisation_id\": %" PRId64 "%s%s%s}", pid, org,
+	         end ? ", \"end_date\": \"" : "", end ? end : "", end ? "\"" : "");
+	make(f, affiliation_create, rid, body);
+}
+
+static int64_t mailing(struct fx *f, const char *rid, const char *json)
+{
+	return make(f, mailing_create, rid, json);
+}
+
+/* The preview of mailing `id`; caller decrefs. */
+static json_t *preview(struct fx *f, const char *rid, int64_t id)
+{
+	json_t *out = NULL;
+	fresh(f);
+	int rc = mailing_preview(&f->ctx, rid, id, &out);
+	if (rc)
+		fail_msg("mailing_preview = %d: %s", rc, f->err.message);
+	return out;
+}
+
+static json_int_t excluded(json_t *p, const char *why)
+{
+	return json_integer_value(json_object_get(json_object_get(p, "excluded"), why));
+}
+
+static json_int_t recipients(json_t *p)
+{
+	return json_integer_value(json_object_get(p, "recipients"));
+}
+
+/* A request of `type` for `pid`, verified and fulfilled. */
+static void fulfilled(struct fx *f, const char *rid, const char *type, int64_t pid,
+                      const char *details)
+{
+	char body[300];
+	int64_t rq = 0;
+	json_t *out = NULL;
+	snprintf(body, sizeof(body),
+	         "{\"type\": \"%s\", \"channel\": \"email\", \"person_id\": %" PRId64 "%s%s}", type,
+	         pid, details ? ", \"details\": " : "", details ? details : "");
+	rq = make(f, request_create, rid, body);
+	json_t *in = parse("{\"method\": \"id_document\"}");
+	fresh(f);
+	assert_int_equal(request_verify(&f->ctx, rid, rq, in), 0);
+	json_decref(in);
+	in = parse("{}");
+	fresh(f);
+	if (request_fulfil(&f->ctx, rid, rq, in, &out))
+		fail_msg("fulfil: %s", f->err.message);
+	json_decref(in);
+	json_decref(out);
+}
+
+#define NEWS "{\"purpose\": \"newsletters\", \"subject\": \"S\", \"text\": \"Hei {{first_name}}\""
+
+static int setup(void **state)
+{
+	*state = fixture_open("mailing", register_files, 2);
+	return *state ? 0 : -1;
+}
+
+/* proves M-01: §200 — a natural person only with an e-mail consent for the purpose, a company
+ * contact on public task only while their role is active; the count of each exclusion. */
+static void test_rule_b2c_b2b(void **state)
+{
+	struct fx *f = *state;
+	int64_t org =
+	        make(f, org_create, ESPOO, "{\"name\": \"Firma Oy\", \"source\": \"subject\"}");
+	int64_t yes = person(f, ESPOO, "individual", "a@example.fi", NULL);
+	consent(f, yes);
+	person(f, ESPOO, "individual", "b@example.fi", NULL); /* no consent */
+	int64_t contact = person(f, ESPOO, "company_contact", "c@example.fi", NULL);
+	affiliate(f, ESPOO, contact, org, NULL);
+	int64_t ended = person(f, ESPOO, "company_contact", "d@example.fi", NULL);
+	affiliate(f, ESPOO, ended, org, "2020-12-31");
+	int64_t noaddr = person(f, ESPOO, "individual", NULL, NULL);
+	consent(f, noaddr);
+	/* consent for another purpose does not count */
+	int64_t other = person(f, ESPOO, "individual", "e@example.fi", NULL);
+	json_t *in = parse("{\"purpose\": \"marketing\", \"channel\": \"email\", \"text\": \"T\","
+	                   " \"text_version\": \"1\"}");
+	int64_t cid;
+	fresh(f);
+	assert_int_equal(consent_give(&f->ctx, ESPOO, other, in, &cid, NULL), 0);
+	json_decref(in);
+
+	int64_t m = mailing(f, ESPOO, NEWS "}");
+	json_t *p = preview(f, ESPOO, m);
+	assert_int_equal(recipients(p), 2);
+	assert_int_equal(excluded(p, "no_consent"), 2);
+	assert_int_equal(excluded(p, "no_active_role"), 1);
+	assert_int_equal(excluded(p, "no_email"), 1);
+	json_decref(p);
+	/* nothing personal is in a preview: only counts and the sample with example values */
+	p = preview(f, ESPOO, m);
+	char *s = json_dumps(p, 0);
+	assert_null(strstr(s, "a@example.fi"));
+	assert_non_null(strstr(s, "Hei Maija"));
+	free(s);
+	json_decref(p);
+}
+
+/* proves R-12, M-02, R-11: a withdrawal and a ban take effect at once; an objection to direct
+ * marketing bans every channel. */
+static void test_withdraw_and_bans_at_once(void **state)
+{
+	struct fx *f = *state;
+	int64_t a = person(f, ESPOO, "individual", "a@example.fi", NULL);
+	int64_t ca = consent(f, a);
+	int64_t b = person(f, ESPOO, "individual", "b@example.fi", NULL);
+	consent(f, b);
+	int64_t c = person(f, ESPOO, "individual", "c@example.fi", NULL);
+	consent(f, c);
+	int64_t m = mailing(f, ESPOO, NEWS "}");
+	json_t *p = preview(f, ESPOO, m);
+	assert_int_equal(recipients(p), 3);
+	json_decref(p);
+
+	json_t *in = parse("{\"how\": \"email\"}");
+	fresh(f);
+	assert_int_equal(consent_withdraw(&f->ctx, ESPOO, ca, in), 0);
+	json_decref(in);
+	fulfilled(f, ESPOO, "marketing_ban", b, "{\"channels\": [\"email\"]}");
+	fulfilled(f, ESPOO, "objection", c, "{\"scope\": \"direct_marketing\"}");
+	p = preview(f, ESPOO, m);
+	assert_int_equal(recipients(p), 0);
+	assert_int_equal(excluded(p, "no_consent"), 1);
+	assert_int_equal(excluded(p, "banned"), 2);
+	json_decref(p);
+}
+
+/* proves M-01: a post ban does not stop e-mail; restriction does. */
+static void test_post_ban_and_restriction(void **state)
+{
+	struct fx *f = *state;
+	int64_t a = person(f, ESPOO, "individual", "a@example.fi", NULL);
+	consent(f, a);
+	int64_t b = person(f, ESPOO, "individual", "b@example.fi", NULL);
+	consent(f, b);
+	fulfilled(f, ESPOO, "marketing_ban", a, "{\"channels\": [\"post\"]}");
+	fulfilled(f, ESPOO, "restriction", b, NULL);
+	int64_t m = mailing(f, ESPOO, NEWS "}");
+	json_t *p = preview(f, ESPOO, m);
+	assert_int_equal(recipients(p), 1);
+	assert_int_equal(excluded(p, "restricted"), 1);
+	json_decref(p);
+}
+
+/* proves M-01: contacts on legitimate interest (basis f) receive without consent (§202). */
+static void test_b2b_legitimate_interest(void **state)
+{
+	struct fx *f = *state;
+	int64_t org = make(f, org_create, SOSPRO, "{\"name\": \"Kunta\", \"source\": \"public\"}");
+	int64_t a = person(f, SOSPRO, "partner_contact", "a@example.fi", NULL);
+	affiliate(f, SOSPRO, a, org, NULL);
+	person(f, SOSPRO, "partner_contact", "b@example.fi", NULL); /* no role */
+	int64_t m =
+	        mailing(f, SOSPRO,
+	                "{\"purpose\": \"sales_marketing\", \"subject\": \"S\", \"text\": \"T\"}");
+	json_t *p = preview(f, SOSPRO, m);
+	assert_int_equal(recipients(p), 1);
+	assert_int_equal(excluded(p, "no_active_role"), 1);
+	json_decref(p);
+}
+
+/* proves M-03: segments by subject group, organisation and declared attribute. */
+static void test_segments(void **state)
+{
+	struct fx *f = *state;
+	int64_t org =
+	        make(f, org_create, ESPOO, "{\"name\": \"Firma Oy\", \"source\": \"subject\"}");
+	int64_t a = person(f, ESPOO, "individual", "a@example.fi", ", \"municipality\": \"Espoo\"");
+	consent(f, a);
+	int64_t b =
+	        person(f, ESPOO, "individual", "b@example.fi", ", \"municipality\": \"Vantaa\"");
+	consent(f, b);
+	int64_t c = person(f, ESPOO, "company_contact", "c@example.fi", NULL);
+	affiliate(f, ESPOO, c, org, NULL);
+
+	int64_t m = mailing(f, ESPOO,
+	                    NEWS ", \"audience\": {\"segment\": {\"attributes\":"
+	                         " {\"municipality\": \"Espoo\"}}}}");
+	json_t *p = preview(f, ESPOO, m);
+	assert_int_equal(recipients(p), 1);
+	assert_int_equal(excluded(p, "not_selected"), 2);
+	json_decref(p);
+	m = mailing(f, ESPOO,
+	            NEWS ", \"audience\": {\"segment\": {\"groups\": [\"company_contact\"]}}}");
+	p = preview(f, ESPOO, m);
+	assert_int_equal(recipients(p), 1);
+	json_decref(p);
+	char body[300];
+	snprintf(body, sizeof(body),
+	         NEWS ", \"audience\": {\"segment\": {\"organisation_id\": %" PRId64 "}}}", org);
+	m = mailing(f, ESPOO, body);
+	p = preview(f, ESPOO, m);
+	assert_int_equal(recipients(p), 1);
+	json_decref(p);
+}
+
+static int try_create(struct fx *f, const char *rid, const char *json)
+{
+	json_t *in = parse(json);
+	int64_t id = 0;
+	fresh(f);
+	int rc = mailing_create(&f->ctx, rid, in, &id);
+	json_decref(in);
+	return rc;
+}
+
+/* proves M-03: unknown placeholders are refused by name; only declared direct-marketing
+ * purposes, groups and non-sensitive fields; open tracking only where declared (M-04). */
+static void test_create_checks(void **state)
+{
+	struct fx *f = *state;
+	assert_int_equal(try_create(f, ESPOO,
+	                            "{\"purpose\": \"newsletters\", \"subject\": \"S\","
+	                            " \"text\": \"Hei {{ etunimi }}\"}"),
+	                 KERR_INVALID);
+	assert_string_equal(f->err.field, "text");
+	assert_non_null(strstr(f->err.message, "{{etunimi}}"));
+	assert_int_equal(
+	        try_create(f, ESPOO,
+	                   "{\"purpose\": \"newsletters\", \"subject\": \"S\", \"text\": \"T\","
+	                   " \"html\": \"<p>{{first_name</p>\"}"),
+	        KERR_INVALID);
+	assert_string_equal(f->err.field, "html");
+	assert_int_equal(try_create(f, ESPOO,
+	                            "{\"purpose\": \"service_development\", \"subject\": \"S\","
+	                            " \"text\": \"T\"}"),
+	                 KERR_REFUSED);
+	assert_int_equal(
+	        try_create(f, ESPOO, NEWS ", \"audience\": {\"segment\": {\"groups\": [\"x\"]}}}"),
+	        KERR_REFUSED);
+	assert_int_equal(try_create(f, ESPOO, NEWS ", \"audience\": {\"everyone\": true}}"),
+	                 KERR_INVALID);
+	assert_int_equal(try_create(f, SOSPRO,
+	                            "{\"purpose\": \"sales_marketing\", \"subject\": \"S\","
+	                            " \"text\": \"T\", \"track_opens\": true}"),
+	                 KERR_REFUSED);
+	assert_string_equal(f->err.field, "track_opens");
+	assert_int_equal(try_create(f, ESPOO, NEWS ", \"track_opens\": true}"), 0);
+	assert_int_equal(
+	        try_create(f, ESPOO,
+	                   "{\"purpose\": \"newsletters\", \"subject\": \"a\\nBcc: x@y.fi\","
+	                   " \"text\": \"T\"}"),
+	        KERR_INVALID);
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM mailings", ""), 1);
+}
+
+/* proves M-03: sending needs public_url for the unsubscribe links and mail settings. */
+static void test_send_needs_settings(void **state)
+{
+	struct fx *f = *state;
+	int64_t m = mailing(f, ESPOO, NEWS "}");
+	json_t *out = NULL;
+	fresh(f);
+	assert_int_equal(mailing_send(&f->ctx, ESPOO, m, NULL, &out), KERR_INVALID);
+	assert_string_equal(f->err.field, "public_url");
+	assert_null(out);
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM mailing_recipients", ""), 0);
+	fresh(f);
+	assert_int_equal(mailing_send(&f->ctx, ESPOO, 4242, NULL, &out), KERR_NOTFOUND);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test_setup_teardown(test_rule_b2c_b2b, setup, fixture_teardown),
+	        cmocka_unit_test_setup_teardown(test_withdraw_and_bans_at_once, setup,
+	                                        fixture_teardown),
+	        cmocka_unit_test_setup_teardown(test_post_ban_and_restriction, setup,
+	                                        fixture_teardown),
+	        cmocka_unit_test_setup_teardown(test_b2b_legitimate_interest, setup,
+	                                        fixture_teardown),
+	        cmocka_unit_test_setup_teardown(test_segments, setup, fixture_teardown),
+	        cmocka_unit_test_setup_teardown(test_create_checks, setup, fixture_teardown),
+	        cmocka_unit_test_setup_teardown(test_send_needs_settings, setup, fixture_teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
