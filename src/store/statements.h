@@ -82,6 +82,8 @@ enum stmt_id {
 #include "store/stmt_export_ids.inc"
 /* person records, legal holds, retention runs */
 #include "store/stmt_retention_ids.inc"
+/* events, sessions, registrations, attendance, meetings */
+#include "store/stmt_event_ids.inc"
 	ST__MAX
 };
 
