@@ -72,7 +72,7 @@ int cmd_survey(struct globals *g, int argc, char **argv);     /* cli/survey.c */
 int cmd_retention(struct globals *g, int argc, char **argv);  /* cli/retention.c */
 /* `kortisto person event …`, called by cmd_person with the arguments after the verb. */
 int cmd_person_event(struct globals *g, int argc, char **argv); /* cli/retention.c */
-int cmd_consent(struct globals *g, int argc, char **argv);    /* cli/consent.c */
-int cmd_mailing(struct globals *g, int argc, char **argv);    /* cli/consent.c */
+int cmd_consent(struct globals *g, int argc, char **argv);      /* cli/consent.c */
+int cmd_mailing(struct globals *g, int argc, char **argv);      /* cli/consent.c */
 
 #endif

@@ -236,8 +236,8 @@ static int event_add_tx(struct kctx *ctx, const char *rid, int64_t person_id,
 	return usage_append(ctx, &e);
 }
 
-int retention_event_add(struct kctx *ctx, const char *rid, int64_t person_id, const char *type,
-                        const char *on, int64_t *id)
+int retention_event_add_tx(struct kctx *ctx, const char *rid, int64_t person_id, const char *type,
+                           const char *on, int64_t *id)
 {
 	const struct decl *d = register_decl(ctx, rid);
 	char today[11];
@@ -259,7 +259,13 @@ int retention_event_add(struct kctx *ctx, const char *rid, int64_t person_id, co
 		return rc;
 	else if (strcmp(on, today) > 0)
 		return kerr_set(ctx->err, KERR_INVALID, "at", "at: %s is in the future", on);
-	IN_WRITE_TX(ctx, event_add_tx(ctx, rid, person_id, rt, on, id));
+	return event_add_tx(ctx, rid, person_id, rt, on, id);
+}
+
+int retention_event_add(struct kctx *ctx, const char *rid, int64_t person_id, const char *type,
+                        const char *on, int64_t *id)
+{
+	IN_WRITE_TX(ctx, retention_event_add_tx(ctx, rid, person_id, type, on, id));
 }
 
 /* ---------------------------------------------------------------- one rule, one part */

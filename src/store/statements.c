@@ -157,6 +157,7 @@ static const char *const stmt_text[ST__MAX] = {
 #include "store/stmt_survey.inc"
 #include "store/stmt_retention.inc"
 #include "store/stmt_marketing.inc"
+#include "store/stmt_event.inc"
 };
 
 const char *stmt_sql(enum stmt_id id)

@@ -86,6 +86,8 @@ enum stmt_id {
 #include "store/stmt_retention_ids.inc"
 /* consents, subscription lists, mailings, opens */
 #include "store/stmt_marketing_ids.inc"
+/* events, sessions, registrations, attendance, meetings */
+#include "store/stmt_event_ids.inc"
 	ST__MAX
 };
 

@@ -1,0 +1,1070 @@
+/*
+ * Event service. Input arrives as JSON objects whose members are checked against an
+ * allow-list per operation before anything is read from the store; every change is one write
+ * transaction holding the change, the customer events it causes (retention_event_add_tx) and
+ * its usage-log entry, so participation and the person's retention clock cannot disagree.
+ * The one design decision: participation rows point at their person_records row, so a
+ * retention rule that deletes the record (or the person) takes the participation with it.
+ */
+#include "core/event.h"
+
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit/disclosure.h"
+#include "audit/usage.h"
+#include "core/app.h"
+#include "core/ctx.h"
+#include "core/retention.h"
+#include "decl/decl.h"
+#include "store/store.h"
+#include "util/arena.h"
+#include "util/ics.h"
+#include "util/kerr.h"
+#include "util/timeutil.h"
+#include "util/validate.h"
+
+#define MAX_TITLE   200  /* bytes of an event or session title */
+#define MAX_PLACE   300  /* bytes of a place */
+#define MAX_SESSION 100  /* sessions given with one event */
+#define MAX_PARTIES 20   /* parties of one meeting */
+#define MAX_LIST    1000 /* events listed at once */
+
+const char *const event_consent_flags[] = {"share_with_co_organiser", "newsletter",
+                                           "participant_list", NULL};
+
+static const char *const formats[] = {"physical", "virtual", NULL};
+
+/* The record types participation is recorded as, where the declaration names them. */
+#define RT_REGISTRATION "event_registration"
+#define RT_ATTENDANCE   "session_attendance"
+#define RT_MEETING      "event_meeting"
+
+/* ---------------------------------------------------------------- input */
+
+static bool in_names(const char *const *names, const char *s)
+{
+	for (size_t i = 0; s && names[i]; i++)
+		if (strcmp(names[i], s) == 0)
+			return true;
+	return false;
+}
+
+/* Whether s is text fit for a one-line column: valid UTF-8 without control characters. */
+static bool plain_text(const char *s)
+{
+	if (!utf8_valid(s, strlen(s)))
+		return false;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return false;
+	return true;
+}
+
+/* Refuses any member of `o` not in `keys` (NULL-terminated), naming it when it is an
+ * identifier (a member name could be anything a client sent). */
+static int only_keys(struct kctx *ctx, json_t *o, const char *const *keys)
+{
+	const char *k;
+	json_t *v;
+	if (!json_is_object(o))
+		return kerr_set(ctx->err, KERR_INVALID, NULL, "the body must be a JSON object");
+	json_object_foreach (o, k, v) {
+		(void)v;
+		if (!in_names(keys, k))
+			return kerr_set(ctx->err, KERR_INVALID, ident_valid(k, NULL) ? k : NULL,
+			                "%s: not a member this accepts",
+			                ident_valid(k, NULL) ? k : "a member");
+	}
+	return 0;
+}
+
+/* A one-line text member of at most `max` bytes; *out borrowed from `o` (NULL when absent,
+ * null or empty and not required). */
+static int want_text(struct kctx *ctx, json_t *o, const char *key, bool required, size_t max,
+                     const char **out)
+{
+	json_t *v = json_object_get(o, key);
+	*out = NULL;
+	if (!v || json_is_null(v) || (json_is_string(v) && !*json_string_value(v))) {
+		if (required)
+			return kerr_set(ctx->err, KERR_INVALID, key, "%s: required", key);
+		return 0;
+	}
+	if (!json_is_string(v) || json_string_length(v) > max || !plain_text(json_string_value(v)))
+		return kerr_set(ctx->err, KERR_INVALID, key,
+		                "%s: text of at most %zu bytes on one line", key, max);
+	*out = json_string_value(v);
+	return 0;
+}
+
+/* A required RFC 3339 time member, written to `out` in UTC (YYYY-MM-DDTHH:MM:SSZ). */
+static int want_time(struct kctx *ctx, json_t *o, const char *key, char out[21])
+{
+	json_t *v = json_object_get(o, key);
+	int64_t t;
+	if (!json_is_string(v) || time_parse_iso8601(json_string_value(v), &t) != 0)
+		return kerr_set(ctx->err, KERR_INVALID, key,
+		                "%s: required, a time such as 2026-05-12T09:00:00+03:00", key);
+	time_format_iso8601(t, out);
+	return 0;
+}
+
+/* An optional URL member (http or https). */
+static int want_url(struct kctx *ctx, json_t *o, const char *key, const char **out)
+{
+	const char *why = NULL;
+	int rc = want_text(ctx, o, key, false, 2048, out);
+	if (rc || !*out)
+		return rc;
+	if (!url_valid(*out, &why))
+		return kerr_set(ctx->err, KERR_INVALID, key, "%s: %s", key,
+		                why ? why : "not a valid URL");
+	return 0;
+}
+
+/* A required positive integer member (a person or session id). */
+static int want_id(struct kctx *ctx, json_t *o, const char *key, int64_t *out)
+{
+	json_t *v = json_object_get(o, key);
+	if (!json_is_integer(v) || json_integer_value(v) <= 0)
+		return kerr_set(ctx->err, KERR_INVALID, key, "%s: required, a positive integer id",
+		                key);
+	*out = json_integer_value(v);
+	return 0;
+}
+
+/* A session as given. */
+struct session_in {
+	const char *title, *place, *url;
+	char starts[21], ends[21];
+};
+
+static const char *const session_keys[] = {"title", "starts_at", "ends_at", "place", "url", NULL};
+
+static int session_parse(struct kctx *ctx, json_t *o, struct session_in *s)
+{
+	int rc;
+	if ((rc = only_keys(ctx, o, session_keys)) ||
+	    (rc = want_text(ctx, o, "title", true, MAX_TITLE, &s->title)) ||
+	    (rc = want_time(ctx, o, "starts_at", s->starts)) ||
+	    (rc = want_time(ctx, o, "ends_at", s->ends)) ||
+	    (rc = want_text(ctx, o, "place", false, MAX_PLACE, &s->place)) ||
+	    (rc = want_url(ctx, o, "url", &s->url)))
+		return rc;
+	if (strcmp(s->ends, s->starts) <= 0)
+		return kerr_set(ctx->err, KERR_INVALID, "ends_at",
+		                "ends_at: must be after starts_at");
+	return 0;
+}
+
+/* ---------------------------------------------------------------- the store */
+
+static const struct decl *reg_or_fail(struct kctx *ctx, const char *rid)
+{
+	const struct decl *d = rid ? app_register(ctx->app, rid) : NULL;
+	if (!d)
+		kerr_set(ctx->err, KERR_NOTFOUND, "register", "register '%s' not found",
+		         rid && plain_text(rid) ? rid : "");
+	return d;
+}
+
+/* An event row; strings in ctx->mem. */
+struct event_row {
+	int64_t id;
+	const char *title, *format, *place, *url, *starts, *ends, *co_organiser, *created_at;
+};
+
+static int event_load(struct kctx *ctx, const char *rid, int64_t id, struct event_row *e)
+{
+	struct query *q = store_query(ctx->db, ST_EV_GET);
+	q_text(q, 1, rid);
+	q_int(q, 2, id);
+	int rc = q_step(q, ctx->err);
+	if (rc == 1) {
+		e->id = q_col_int(q, 0);
+		e->title = arena_strdup(ctx->mem, q_col_text(q, 1));
+		e->format = arena_strdup(ctx->mem, q_col_text(q, 2));
+		e->place = q_col_null(q, 3) ? NULL : arena_strdup(ctx->mem, q_col_text(q, 3));
+		e->url = q_col_null(q, 4) ? NULL : arena_strdup(ctx->mem, q_col_text(q, 4));
+		e->starts = arena_strdup(ctx->mem, q_col_text(q, 5));
+		e->ends = arena_strdup(ctx->mem, q_col_text(q, 6));
+		e->co_organiser =
+		        q_col_null(q, 7) ? NULL : arena_strdup(ctx->mem, q_col_text(q, 7));
+		e->created_at = arena_strdup(ctx->mem, q_col_text(q, 8));
+	}
+	q_done(q);
+	if (rc == 0)
+		return kerr_set(ctx->err, KERR_NOTFOUND, "id",
+		                "event %" PRId64 " not found in register '%s'", id, rid);
+	return rc < 0 ? rc : 0;
+}
+
+static json_t *event_json(const struct event_row *e)
+{
+	return json_pack("{s:I, s:s, s:s, s:s?, s:s?, s:s, s:s, s:s?, s:s}", "id",
+	                 (json_int_t)e->id, "title", e->title, "format", e->format, "place",
+	                 e->place, "url", e->url, "starts_at", e->starts, "ends_at", e->ends,
+	                 "co_organiser", e->co_organiser, "created_at", e->created_at);
+}
+
+static int session_insert_tx(struct kctx *ctx, int64_t event_id, const struct session_in *s,
+                             int64_t *sid)
+{
+	struct query *q = store_query(ctx->db, ST_EV_SESSION_INSERT);
+	q_int(q, 1, event_id);
+	q_text(q, 2, s->title);
+	q_text(q, 3, s->starts);
+	q_text(q, 4, s->ends);
+	q_text(q, 5, s->place);
+	q_text(q, 6, s->url);
+	int rc = q_exec(q, ctx->err);
+	if (!rc && sid)
+		*sid = store_last_id(ctx->db);
+	return rc;
+}
+
+/* Person `pid` of `rid` exists and its processing is neither restricted nor passivated:
+ * participation is a new use of the data, which R-09 and R-08 forbid. */
+static int person_usable_tx(struct kctx *ctx, const char *rid, int64_t pid, const char *field)
+{
+	struct query *q = store_query(ctx->db, ST_EV_PERSON_STATUS);
+	q_text(q, 1, rid);
+	q_int(q, 2, pid);
+	int rc = q_step(q, ctx->err);
+	bool active = rc == 1 && q_col_text(q, 0) && strcmp(q_col_text(q, 0), "active") == 0;
+	q_done(q);
+	if (rc < 0)
+		return rc;
+	if (rc == 0)
+		return kerr_set(ctx->err, KERR_NOTFOUND, field,
+		                "%s: person %" PRId64 " not found in register '%s'", field, pid,
+		                rid);
+	if (!active)
+		return kerr_set(ctx->err, KERR_REFUSED, field,
+		                "%s: the processing of person %" PRId64 "'s data is restricted",
+		                field, pid);
+	return 0;
+}
+
+/* Whether query `id` (bound ?1 first id, ?2 person) finds a row. */
+static int exists_tx(struct kctx *ctx, enum stmt_id id, int64_t a, int64_t pid, bool *found)
+{
+	struct query *q = store_query(ctx->db, id);
+	q_int(q, 1, a);
+	q_int(q, 2, pid);
+	int rc = q_step(q, ctx->err);
+	q_done(q);
+	*found = rc == 1;
+	return rc < 0 ? rc : 0;
+}
+
+/* Records the customer event `type` of person `pid` on `day` when the declaration names the
+ * record type; *rec is its record id, or 0 when the register does not declare it. */
+static int customer_event_tx(struct kctx *ctx, const struct decl *d, const char *rid, int64_t pid,
+                             const char *type, const char *day, int64_t *rec)
+{
+	*rec = 0;
+	if (!decl_record_type(d, type))
+		return 0;
+	return retention_event_add_tx(ctx, rid, pid, type, day, rec);
+}
+
+static void bind_record(struct query *q, int i, int64_t rec)
+{
+	if (rec)
+		q_int(q, i, rec);
+	else
+		q_null(q, i);
+}
+
+/* ---------------------------------------------------------------- events and sessions */
+
+static const char *const event_keys[] = {"title", "format",       "starts_at", "ends_at", "place",
+                                         "url",   "co_organiser", "sessions",  NULL};
+
+/* The co-organiser must be a recipient the register declares that receives data as a
+ * controller: a processor or internal system is not given registrations by a disclosure. */
+static int check_co_organiser(struct kctx *ctx, const struct decl *d, const char *rid,
+                              const char *id)
+{
+	const struct decl_recipient *r = decl_recipient(d, id);
+	if (!r)
+		return kerr_set(ctx->err, KERR_REFUSED, "co_organiser",
+		                "co_organiser: '%s' is not a recipient declared by register '%s'",
+		                ident_valid(id, NULL) ? id : "?", rid);
+	if (r->kind == RK_PROCESSOR || r->kind == RK_INTERNAL_SYSTEM)
+		return kerr_set(
+		        ctx->err, KERR_REFUSED, "co_organiser",
+		        "co_organiser: '%s' is declared as a processor or an internal system, "
+		        "not a recipient that may co-organise events",
+		        r->id);
+	return 0;
+}
+
+static int event_create_tx(struct kctx *ctx, const char *rid, const char *title, const char *format,
+                           const char *place, const char *url, const char *starts, const char *ends,
+                           const char *co, const struct session_in *sessions, size_t nsessions,
+                           int64_t *id)
+{
+	struct query *q = store_query(ctx->db, ST_EV_INSERT);
+	int rc;
+	q_text(q, 1, rid);
+	q_text(q, 2, title);
+	q_text(q, 3, format);
+	q_text(q, 4, place);
+	q_text(q, 5, url);
+	q_text(q, 6, starts);
+	q_text(q, 7, ends);
+	q_text(q, 8, co);
+	q_text(q, 9, ctx->now_iso);
+	q_text(q, 10, ctx->actor->name);
+	if ((rc = q_exec(q, ctx->err)))
+		return rc;
+	*id = store_last_id(ctx->db);
+	for (size_t i = 0; i < nsessions; i++)
+		if ((rc = session_insert_tx(ctx, *id, &sessions[i], NULL)))
+			return rc;
+	return usage_record(ctx, "create", rid, "event", *id, NULL);
+}
+
+int event_create(struct kctx *ctx, const char *rid, json_t *in, int64_t *id)
+{
+	const struct decl *d = reg_or_fail(ctx, rid);
+	const char *title, *format, *place, *url, *co;
+	char starts[21], ends[21];
+	int rc;
+	*id = 0;
+	if (!d)
+		return KERR_NOTFOUND;
+	if ((rc = only_keys(ctx, in, event_keys)) ||
+	    (rc = want_text(ctx, in, "title", true, MAX_TITLE, &title)) ||
+	    (rc = want_text(ctx, in, "format", true, 16, &format)) ||
+	    (rc = want_time(ctx, in, "starts_at", starts)) ||
+	    (rc = want_time(ctx, in, "ends_at", ends)) ||
+	    (rc = want_text(ctx, in, "place", false, MAX_PLACE, &place)) ||
+	    (rc = want_url(ctx, in, "url", &url)) ||
+	    (rc = want_text(ctx, in, "co_organiser", false, 64, &co)))
+		return rc;
+	if (!in_names(formats, format))
+		return kerr_set(ctx->err, KERR_INVALID, "format", "format: physical or virtual");
+	if (strcmp(ends, starts) <= 0)
+		return kerr_set(ctx->err, KERR_INVALID, "ends_at",
+		                "ends_at: must be after starts_at");
+	if (co && (rc = check_co_organiser(ctx, d, rid, co)))
+		return rc;
+
+	json_t *sv = json_object_get(in, "sessions");
+	size_t n = 0;
+	if (sv && !json_is_null(sv)) {
+		if (!json_is_array(sv) || json_array_size(sv) > MAX_SESSION)
+			return kerr_set(ctx->err, KERR_INVALID, "sessions",
+			                "sessions: an array of at most %d sessions", MAX_SESSION);
+		n = json_array_size(sv);
+	}
+	struct session_in *s = arena_calloc(ctx->mem, n ? n : 1, sizeof(*s));
+	for (size_t i = 0; i < n; i++) {
+		if ((rc = session_parse(ctx, json_array_get(sv, i), &s[i])))
+			return rc;
+		if (strcmp(s[i].starts, starts) < 0 || strcmp(s[i].ends, ends) > 0)
+			return kerr_set(ctx->err, KERR_INVALID, "sessions",
+			                "sessions: session %zu is not within the event's time",
+			                i + 1);
+	}
+	if ((rc = store_begin_write(ctx->db, ctx->err)))
+		return rc;
+	if ((rc = event_create_tx(ctx, rid, title, format, place, url, starts, ends, co, s, n,
+	                          id))) {
+		store_rollback(ctx->db);
+		*id = 0;
+		return rc;
+	}
+	if ((rc = store_commit(ctx->db, ctx->err)))
+		*id = 0;
+	return rc;
+}
+
+static int session_add_tx(struct kctx *ctx, const char *rid, int64_t event_id,
+                          const struct session_in *s, int64_t *sid)
+{
+	struct event_row e;
+	int rc;
+	if ((rc = event_load(ctx, rid, event_id, &e)))
+		return rc;
+	if (strcmp(s->starts, e.starts) < 0 || strcmp(s->ends, e.ends) > 0)
+		return kerr_set(ctx->err, KERR_INVALID, "starts_at",
+		                "starts_at: the session is not within the event's time (%s – %s)",
+		                e.starts, e.ends);
+	if ((rc = session_insert_tx(ctx, event_id, s, sid)))
+		return rc;
+	return usage_record(ctx, "update", rid, "event", event_id, NULL);
+}
+
+int event_session_add(struct kctx *ctx, const char *rid, int64_t event_id, json_t *in, int64_t *sid)
+{
+	struct session_in s;
+	int rc;
+	if (!reg_or_fail(ctx, rid))
+		return KERR_NOTFOUND;
+	if ((rc = session_parse(ctx, in, &s)))
+		return rc;
+	IN_WRITE_TX(ctx, session_add_tx(ctx, rid, event_id, &s, sid));
+}
+
+/* ---------------------------------------------------------------- reading */
+
+static int cmp_id(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* A growing list of the person ids a read shows (arena). */
+struct ids {
+	int64_t *v;
+	size_t n, cap;
+};
+
+static void ids_push(struct kctx *ctx, struct ids *a, int64_t id)
+{
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 16;
+		int64_t *v = arena_calloc(ctx->mem, cap, sizeof(*v));
+		if (a->n)
+			memcpy(v, a->v, a->n * sizeof(*v));
+		a->v = v;
+		a->cap = cap;
+	}
+	a->v[a->n++] = id;
+}
+
+/* Sorts the ids and drops duplicates. */
+static void ids_unique(struct ids *a)
+{
+	size_t m = 0;
+	if (!a->n)
+		return;
+	qsort(a->v, a->n, sizeof(*a->v), cmp_id);
+	for (size_t i = 0; i < a->n; i++)
+		if (!m || a->v[m - 1] != a->v[i])
+			a->v[m++] = a->v[i];
+	a->n = m;
+}
+
+static int sessions_json(struct kctx *ctx, int64_t event_id, json_t *out)
+{
+	struct query *q = store_query(ctx->db, ST_EV_SESSIONS);
+	int rc;
+	q_int(q, 1, event_id);
+	while ((rc = q_step(q, ctx->err)) == 1)
+		json_array_append_new(
+		        out, json_pack("{s:I, s:s, s:s, s:s, s:s?, s:s?}", "id",
+		                       (json_int_t)q_col_int(q, 0), "title", q_col_text(q, 1),
+		                       "starts_at", q_col_text(q, 2), "ends_at", q_col_text(q, 3),
+		                       "place", q_col_text(q, 4), "url", q_col_text(q, 5)));
+	q_done(q);
+	return rc;
+}
+
+/* Registrations, attendance and meetings of the event into `o`, collecting who is shown. */
+static int participation_json(struct kctx *ctx, const char *rid, int64_t event_id, json_t *o,
+                              struct ids *seen)
+{
+	json_t *regs = json_array(), *atts = json_array(), *meets = json_array();
+	int rc;
+	json_object_set_new(o, "registrations", regs);
+	json_object_set_new(o, "attendance", atts);
+	json_object_set_new(o, "meetings", meets);
+
+	struct query *q = store_query(ctx->db, ST_EV_REGS);
+	q_text(q, 1, rid);
+	q_int(q, 2, event_id);
+	q_int(q, 3, ctx->sees_restricted);
+	while ((rc = q_step(q, ctx->err)) == 1) {
+		json_t *consents = json_loads(q_col_text(q, 2), 0, NULL);
+		ids_push(ctx, seen, q_col_int(q, 0));
+		json_array_append_new(regs, json_pack("{s:I, s:s, s:o}", "person_id",
+		                                      (json_int_t)q_col_int(q, 0), "registered_on",
+		                                      q_col_text(q, 1), "consents",
+		                                      consents ? consents : json_object()));
+	}
+	q_done(q);
+	if (rc < 0)
+		return rc;
+
+	q = store_query(ctx->db, ST_EV_ATTS);
+	q_text(q, 1, rid);
+	q_int(q, 2, event_id);
+	q_int(q, 3, ctx->sees_restricted);
+	while ((rc = q_step(q, ctx->err)) == 1) {
+		ids_push(ctx, seen, q_col_int(q, 1));
+		json_array_append_new(atts, json_pack("{s:I, s:I}", "session_id",
+		                                      (json_int_t)q_col_int(q, 0), "person_id",
+		                                      (json_int_t)q_col_int(q, 1)));
+	}
+	q_done(q);
+	if (rc < 0)
+		return rc;
+
+	q = store_query(ctx->db, ST_EV_MEETINGS);
+	q_int(q, 1, event_id);
+	while ((rc = q_step(q, ctx->err)) == 1)
+		json_array_append_new(meets,
+		                      json_pack("{s:I, s:s, s:s, s:s, s:[]}", "id",
+		                                (json_int_t)q_col_int(q, 0), "starts_at",
+		                                q_col_text(q, 1), "ends_at", q_col_text(q, 2),
+		                                "place", q_col_text(q, 3), "parties"));
+	q_done(q);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < json_array_size(meets); i++) {
+		json_t *m = json_array_get(meets, i), *parties = json_object_get(m, "parties");
+		q = store_query(ctx->db, ST_EV_MEET_PARTIES);
+		q_text(q, 1, rid);
+		q_int(q, 2, json_integer_value(json_object_get(m, "id")));
+		q_int(q, 3, ctx->sees_restricted);
+		while ((rc = q_step(q, ctx->err)) == 1) {
+			ids_push(ctx, seen, q_col_int(q, 0));
+			json_array_append_new(parties, json_integer(q_col_int(q, 0)));
+		}
+		q_done(q);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+int event_get(struct kctx *ctx, const char *rid, int64_t id, json_t **out)
+{
+	struct event_row e;
+	struct ids seen = {0};
+	int rc;
+	*out = NULL;
+	if (!reg_or_fail(ctx, rid))
+		return KERR_NOTFOUND;
+	if ((rc = event_load(ctx, rid, id, &e)))
+		return rc;
+	json_t *o = event_json(&e), *sessions = json_array();
+	json_object_set_new(o, "sessions", sessions);
+	if ((rc = sessions_json(ctx, id, sessions)) ||
+	    (rc = participation_json(ctx, rid, id, o, &seen))) {
+		json_decref(o);
+		return rc;
+	}
+	/* The persons shown are logged as a read before anything leaves (S-05). */
+	ids_unique(&seen);
+	if (seen.n) {
+		struct usage_entry u = {.action = "read",
+		                        .rid = rid,
+		                        .entity = "event",
+		                        .entity_id = id,
+		                        .subjects = seen.v,
+		                        .nsubjects = seen.n};
+		if ((rc = usage_read(ctx, &u))) {
+			json_decref(o);
+			return rc;
+		}
+	}
+	*out = o;
+	return 0;
+}
+
+/* Parses cursor "<starts_at>,<id>" into its parts (the time in ctx->mem). */
+static int cursor_parse(struct kctx *ctx, const char *cursor, const char **starts, int64_t *id)
+{
+	const char *comma = cursor ? strrchr(cursor, ',') : NULL;
+	long long v;
+	int64_t t;
+	if (!comma || comma - cursor != 20)
+		goto bad;
+	char *s = arena_strndup(ctx->mem, cursor, (size_t)(comma - cursor));
+	if (time_parse_iso8601(s, &t) != 0 || !int_valid(comma + 1, &v, NULL) || v < 0)
+		goto bad;
+	*starts = s;
+	*id = v;
+	return 0;
+bad:
+	return kerr_set(ctx->err, KERR_INVALID, "cursor", "cursor: not one this list gave");
+}
+
+int event_list(struct kctx *ctx, const char *rid, const char *from, const char *cursor, int limit,
+               json_t **out)
+{
+	const char *after = "";
+	int64_t after_id = 0;
+	int y, m, d, rc;
+	*out = NULL;
+	if (!reg_or_fail(ctx, rid))
+		return KERR_NOTFOUND;
+	if (from && !date_valid(from, &y, &m, &d, NULL))
+		return kerr_set(ctx->err, KERR_INVALID, "from", "from: a day, YYYY-MM-DD");
+	if (cursor && (rc = cursor_parse(ctx, cursor, &after, &after_id)))
+		return rc;
+	if (limit <= 0 || limit > MAX_LIST)
+		limit = MAX_LIST;
+	json_t *items = json_array();
+	struct query *q = store_query(ctx->db, ST_EV_LIST);
+	q_text(q, 1, rid);
+	q_text(q, 2, from);
+	q_text(q, 3, after);
+	q_int(q, 4, after_id);
+	q_int(q, 5, limit + 1);
+	const char *next = NULL;
+	while ((rc = q_step(q, ctx->err)) == 1) {
+		if ((int)json_array_size(items) == limit) {
+			json_t *last = json_array_get(items, json_array_size(items) - 1);
+			next = arena_printf(ctx->mem, "%s,%" JSON_INTEGER_FORMAT,
+			                    json_string_value(json_object_get(last, "starts_at")),
+			                    json_integer_value(json_object_get(last, "id")));
+			break;
+		}
+		struct event_row e = {
+		        .id = q_col_int(q, 0),
+		        .title = q_col_text(q, 1),
+		        .format = q_col_text(q, 2),
+		        .place = q_col_text(q, 3),
+		        .url = q_col_text(q, 4),
+		        .starts = q_col_text(q, 5),
+		        .ends = q_col_text(q, 6),
+		        .co_organiser = q_col_text(q, 7),
+		        .created_at = q_col_text(q, 8),
+		};
+		json_array_append_new(items, event_json(&e));
+	}
+	q_done(q);
+	if (rc < 0) {
+		json_decref(items);
+		return rc;
+	}
+	*out = json_pack("{s:o, s:o}", "items", items, "next",
+	                 next ? json_string(next) : json_null());
+	return 0;
+}
+
+/* ---------------------------------------------------------------- participation */
+
+static const char *const register_keys[] = {"person_id", "registered_on", "consents", NULL};
+
+/* The consent choices as a JSON text with only declared flags, each true or false. */
+static int consents_parse(struct kctx *ctx, json_t *v, char **out)
+{
+	const char *k;
+	json_t *f;
+	if (!v || json_is_null(v)) {
+		*out = arena_strdup(ctx->mem, "{}");
+		return 0;
+	}
+	if (!json_is_object(v))
+		return kerr_set(ctx->err, KERR_INVALID, "consents",
+		                "consents: an object of consent choices, each true or false");
+	json_t *o = json_object();
+	json_object_foreach (v, k, f) {
+		if (!in_names(event_consent_flags, k) || !json_is_boolean(f)) {
+			json_decref(o);
+			return kerr_set(
+			        ctx->err, KERR_INVALID, "consents",
+			        "consents: choices are share_with_co_organiser, newsletter and "
+			        "participant_list, each true or false");
+		}
+		json_object_set(o, k, f);
+	}
+	char *text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	*out = arena_strdup(ctx->mem, text);
+	free(text);
+	json_decref(o);
+	return 0;
+}
+
+static int register_tx(struct kctx *ctx, const struct decl *d, const char *rid, int64_t event_id,
+                       int64_t pid, const char *day, const char *consents)
+{
+	struct event_row e;
+	bool dup;
+	int64_t rec;
+	int rc;
+	if ((rc = event_load(ctx, rid, event_id, &e)) ||
+	    (rc = person_usable_tx(ctx, rid, pid, "person_id")) ||
+	    (rc = exists_tx(ctx, ST_EV_REG_EXISTS, event_id, pid, &dup)))
+		return rc;
+	if (dup)
+		return kerr_set(ctx->err, KERR_CONFLICT, "person_id",
+		                "person_id: person %" PRId64
+		                " is already registered for event %" PRId64,
+		                pid, event_id);
+	if ((rc = customer_event_tx(ctx, d, rid, pid, RT_REGISTRATION, day, &rec)))
+		return rc;
+	struct query *q = store_query(ctx->db, ST_EV_REG_INSERT);
+	q_int(q, 1, event_id);
+	q_text(q, 2, rid);
+	q_int(q, 3, pid);
+	q_text(q, 4, day);
+	q_text(q, 5, consents);
+	bind_record(q, 6, rec);
+	q_text(q, 7, ctx->now_iso);
+	q_text(q, 8, ctx->actor->name);
+	if ((rc = q_exec(q, ctx->err)))
+		return rc;
+	struct usage_entry u = {.action = "create",
+	                        .rid = rid,
+	                        .entity = "event_registration",
+	                        .entity_id = store_last_id(ctx->db),
+	                        .subjects = &pid,
+	                        .nsubjects = 1,
+	                        .reason = arena_printf(ctx->mem, "event:%" PRId64, event_id)};
+	return usage_append(ctx, &u);
+}
+
+int event_register(struct kctx *ctx, const char *rid, int64_t event_id, json_t *in)
+{
+	const struct decl *d = reg_or_fail(ctx, rid);
+	const char *day;
+	char today[11], *consents = NULL;
+	int64_t pid;
+	int y, m, dd, rc;
+	if (!d)
+		return KERR_NOTFOUND;
+	if ((rc = only_keys(ctx, in, register_keys)) ||
+	    (rc = want_id(ctx, in, "person_id", &pid)) ||
+	    (rc = want_text(ctx, in, "registered_on", false, 10, &day)) ||
+	    (rc = consents_parse(ctx, json_object_get(in, "consents"), &consents)))
+		return rc;
+	time_format_date(ctx->now, today);
+	if (!day)
+		day = today;
+	else if (!date_valid(day, &y, &m, &dd, NULL) || strlen(day) != 10)
+		return kerr_set(ctx->err, KERR_INVALID, "registered_on",
+		                "registered_on: a day, YYYY-MM-DD");
+	else if (strcmp(day, today) > 0)
+		return kerr_set(ctx->err, KERR_INVALID, "registered_on",
+		                "registered_on: %s is in the future", day);
+	IN_WRITE_TX(ctx, register_tx(ctx, d, rid, event_id, pid, day, consents));
+}
+
+static const char *const attend_keys[] = {"session_id", "person_id", NULL};
+
+static int attend_tx(struct kctx *ctx, const struct decl *d, const char *rid, int64_t event_id,
+                     int64_t sid, int64_t pid)
+{
+	struct event_row e;
+	char day[11], today[11];
+	bool dup;
+	int64_t rec;
+	int rc;
+	if ((rc = event_load(ctx, rid, event_id, &e)))
+		return rc;
+	struct query *q = store_query(ctx->db, ST_EV_SESSION_GET);
+	q_text(q, 1, rid);
+	q_int(q, 2, event_id);
+	q_int(q, 3, sid);
+	rc = q_step(q, ctx->err);
+	if (rc == 1)
+		snprintf(day, sizeof(day), "%.10s", q_col_text(q, 0));
+	q_done(q);
+	if (rc == 0)
+		return kerr_set(ctx->err, KERR_NOTFOUND, "session_id",
+		                "session_id: event %" PRId64 " has no session %" PRId64, event_id,
+		                sid);
+	if (rc < 0)
+		return rc;
+	time_format_date(ctx->now, today);
+	if (strcmp(day, today) > 0)
+		return kerr_set(ctx->err, KERR_INVALID, "session_id",
+		                "session_id: session %" PRId64 " begins on %s, in the future", sid,
+		                day);
+	if ((rc = person_usable_tx(ctx, rid, pid, "person_id")) ||
+	    (rc = exists_tx(ctx, ST_EV_ATT_EXISTS, sid, pid, &dup)))
+		return rc;
+	if (dup)
+		return kerr_set(ctx->err, KERR_CONFLICT, "person_id",
+		                "person_id: the attendance of person %" PRId64
+		                " at session %" PRId64 " is already recorded",
+		                pid, sid);
+	if ((rc = customer_event_tx(ctx, d, rid, pid, RT_ATTENDANCE, day, &rec)))
+		return rc;
+	q = store_query(ctx->db, ST_EV_ATT_INSERT);
+	q_int(q, 1, sid);
+	q_int(q, 2, pid);
+	q_text(q, 3, rid);
+	bind_record(q, 4, rec);
+	q_text(q, 5, ctx->now_iso);
+	q_text(q, 6, ctx->actor->name);
+	if ((rc = q_exec(q, ctx->err)))
+		return rc;
+	struct usage_entry u = {.action = "create",
+	                        .rid = rid,
+	                        .entity = "event_attendance",
+	                        .entity_id = sid,
+	                        .subjects = &pid,
+	                        .nsubjects = 1,
+	                        .reason = arena_printf(ctx->mem, "event:%" PRId64, event_id)};
+	return usage_append(ctx, &u);
+}
+
+int event_attend(struct kctx *ctx, const char *rid, int64_t event_id, json_t *in)
+{
+	const struct decl *d = reg_or_fail(ctx, rid);
+	int64_t sid, pid;
+	int rc;
+	if (!d)
+		return KERR_NOTFOUND;
+	if ((rc = only_keys(ctx, in, attend_keys)) || (rc = want_id(ctx, in, "session_id", &sid)) ||
+	    (rc = want_id(ctx, in, "person_id", &pid)))
+		return rc;
+	IN_WRITE_TX(ctx, attend_tx(ctx, d, rid, event_id, sid, pid));
+}
+
+static const char *const meeting_keys[] = {"parties", "starts_at", "ends_at", "place", NULL};
+
+struct meeting_in {
+	int64_t *parties;
+	size_t nparties;
+	char starts[21], ends[21];
+	const char *place;
+};
+
+static int meeting_tx(struct kctx *ctx, const struct decl *d, const char *rid, int64_t event_id,
+                      const struct meeting_in *mi, int64_t *mid)
+{
+	struct event_row e;
+	char day[11], today[11];
+	bool reg;
+	int rc;
+	if ((rc = event_load(ctx, rid, event_id, &e)))
+		return rc;
+	for (size_t i = 0; i < mi->nparties; i++) {
+		if ((rc = person_usable_tx(ctx, rid, mi->parties[i], "parties")) ||
+		    (rc = exists_tx(ctx, ST_EV_REG_EXISTS, event_id, mi->parties[i], &reg)))
+			return rc;
+		if (!reg)
+			return kerr_set(ctx->err, KERR_REFUSED, "parties",
+			                "parties: person %" PRId64
+			                " is not registered for event %" PRId64
+			                ": meetings are arranged between participants",
+			                mi->parties[i], event_id);
+	}
+	struct query *q = store_query(ctx->db, ST_EV_MEET_INSERT);
+	q_int(q, 1, event_id);
+	q_text(q, 2, mi->starts);
+	q_text(q, 3, mi->ends);
+	q_text(q, 4, mi->place);
+	q_text(q, 5, ctx->now_iso);
+	q_text(q, 6, ctx->actor->name);
+	if ((rc = q_exec(q, ctx->err)))
+		return rc;
+	int64_t id = store_last_id(ctx->db);
+	/* Arranging a meeting ahead is itself the contact: the customer event falls on the
+	 * meeting's day, or today when that is still to come. */
+	time_format_date(ctx->now, today);
+	snprintf(day, sizeof(day), "%.10s", mi->starts);
+	if (strcmp(day, today) > 0)
+		memcpy(day, today, sizeof(day));
+	for (size_t i = 0; i < mi->nparties; i++) {
+		int64_t rec;
+		if ((rc = customer_event_tx(ctx, d, rid, mi->parties[i], RT_MEETING, day, &rec)))
+			return rc;
+		q = store_query(ctx->db, ST_EV_MEET_PARTY_INSERT);
+		q_int(q, 1, id);
+		q_int(q, 2, mi->parties[i]);
+		q_text(q, 3, rid);
+		bind_record(q, 4, rec);
+		if ((rc = q_exec(q, ctx->err)))
+			return rc;
+	}
+	if (mid)
+		*mid = id;
+	struct usage_entry u = {.action = "create",
+	                        .rid = rid,
+	                        .entity = "event_meeting",
+	                        .entity_id = id,
+	                        .subjects = mi->parties,
+	                        .nsubjects = mi->nparties,
+	                        .reason = arena_printf(ctx->mem, "event:%" PRId64, event_id)};
+	return usage_append(ctx, &u);
+}
+
+int event_meeting(struct kctx *ctx, const char *rid, int64_t event_id, json_t *in, int64_t *mid)
+{
+	const struct decl *d = reg_or_fail(ctx, rid);
+	struct meeting_in mi = {0};
+	int rc;
+	if (!d)
+		return KERR_NOTFOUND;
+	if ((rc = only_keys(ctx, in, meeting_keys)) ||
+	    (rc = want_time(ctx, in, "starts_at", mi.starts)) ||
+	    (rc = want_time(ctx, in, "ends_at", mi.ends)) ||
+	    (rc = want_text(ctx, in, "place", true, MAX_PLACE, &mi.place)))
+		return rc;
+	if (strcmp(mi.ends, mi.starts) <= 0)
+		return kerr_set(ctx->err, KERR_INVALID, "ends_at",
+		                "ends_at: must be after starts_at");
+	json_t *p = json_object_get(in, "parties");
+	if (!json_is_array(p) || json_array_size(p) < 2 || json_array_size(p) > MAX_PARTIES)
+		return kerr_set(ctx->err, KERR_INVALID, "parties",
+		                "parties: an array of 2 to %d person ids", MAX_PARTIES);
+	mi.parties = arena_calloc(ctx->mem, json_array_size(p), sizeof(*mi.parties));
+	for (size_t i = 0; i < json_array_size(p); i++) {
+		json_t *v = json_array_get(p, i);
+		if (!json_is_integer(v) || json_integer_value(v) <= 0)
+			return kerr_set(ctx->err, KERR_INVALID, "parties",
+			                "parties: person ids are positive integers");
+		mi.parties[i] = json_integer_value(v);
+	}
+	mi.nparties = json_array_size(p);
+	qsort(mi.parties, mi.nparties, sizeof(*mi.parties), cmp_id);
+	for (size_t i = 1; i < mi.nparties; i++)
+		if (mi.parties[i] == mi.parties[i - 1])
+			return kerr_set(ctx->err, KERR_INVALID, "parties",
+			                "parties: person %" PRId64 " is named twice",
+			                mi.parties[i]);
+	IN_WRITE_TX(ctx, meeting_tx(ctx, d, rid, event_id, &mi, mid));
+}
+
+/* ---------------------------------------------------------------- sharing (E-06) */
+
+static const char *const share_keys[] = {"purpose", "legal_basis", "categories", "reference", NULL};
+
+int event_share(struct kctx *ctx, const char *rid, int64_t event_id, json_t *in, json_t **out)
+{
+	const struct decl *d = reg_or_fail(ctx, rid);
+	struct event_row e;
+	struct ids subjects = {0};
+	int64_t withheld = 0, did = 0;
+	int rc;
+	*out = NULL;
+	if (!d)
+		return KERR_NOTFOUND;
+	if ((rc = only_keys(ctx, in, share_keys)) || (rc = event_load(ctx, rid, event_id, &e)))
+		return rc;
+	if (!e.co_organiser)
+		return kerr_set(ctx->err, KERR_REFUSED, "co_organiser",
+		                "co_organiser: event %" PRId64
+		                " is the register's own: there is no co-organiser to share with",
+		                event_id);
+	/* The declaration may have changed since the event was made. */
+	if ((rc = check_co_organiser(ctx, d, rid, e.co_organiser)))
+		return rc;
+
+	struct query *q = store_query(ctx->db, ST_EV_SHARE_SUBJECTS);
+	q_text(q, 1, rid);
+	q_int(q, 2, event_id);
+	while ((rc = q_step(q, ctx->err)) == 1)
+		ids_push(ctx, &subjects, q_col_int(q, 0));
+	q_done(q);
+	if (rc < 0)
+		return rc;
+	q = store_query(ctx->db, ST_EV_SHARE_WITHHELD);
+	q_text(q, 1, rid);
+	q_int(q, 2, event_id);
+	if ((rc = q_step(q, ctx->err)) == 1)
+		withheld = q_col_int(q, 0);
+	q_done(q);
+	if (rc < 0)
+		return rc;
+	if (!subjects.n)
+		return kerr_set(ctx->err, KERR_REFUSED, "subjects",
+		                "subjects: no registrant of event %" PRId64
+		                " chose share_with_co_organiser (or all of them are restricted)",
+		                event_id);
+
+	/* The disclosure itself: every declared rule (recipient, purpose, legal basis,
+	 * categories, subjects) is checked and the disclosure logged by audit/disclosure.c. */
+	struct disclosure_in di = {0};
+	json_t *cats = json_object_get(in, "categories");
+	json_t *v = json_object_get(in, "purpose");
+	di.recipient = e.co_organiser;
+	di.purpose = json_is_string(v) ? json_string_value(v) : NULL;
+	v = json_object_get(in, "legal_basis");
+	di.legal_basis = json_is_string(v) ? json_string_value(v) : NULL;
+	v = json_object_get(in, "reference");
+	di.reference = json_is_string(v) ? json_string_value(v)
+	                                 : arena_printf(ctx->mem, "event:%" PRId64, event_id);
+	if (cats && !json_is_array(cats))
+		return kerr_set(ctx->err, KERR_INVALID, "categories",
+		                "categories: an array of declared category ids");
+	di.ncategories = json_array_size(cats);
+	const char **cv = arena_calloc(ctx->mem, di.ncategories ? di.ncategories : 1, sizeof(*cv));
+	for (size_t i = 0; i < di.ncategories; i++) {
+		json_t *c = json_array_get(cats, i);
+		if (!json_is_string(c))
+			return kerr_set(ctx->err, KERR_INVALID, "categories",
+			                "categories: an array of declared category ids");
+		cv[i] = json_string_value(c);
+	}
+	di.categories = cv;
+	di.subjects = subjects.v;
+	di.nsubjects = subjects.n;
+	if ((rc = disclosure_record(ctx, rid, &di, &did)))
+		return rc;
+	*out = json_pack("{s:I, s:s, s:I, s:I}", "disclosure", (json_int_t)did, "recipient",
+	                 e.co_organiser, "subjects", (json_int_t)subjects.n, "withheld",
+	                 (json_int_t)withheld);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- iCalendar */
+
+/* Appends one VEVENT. `uid` is made of safe characters only. */
+static void ics_vevent(struct buf *b, const char *uid, const char *stamp, const char *title,
+                       const char *starts, const char *ends, const char *place, const char *url,
+                       const char *description)
+{
+	char t[17];
+	int64_t s;
+	ics_raw(b, "BEGIN", "VEVENT");
+	ics_raw(b, "UID", uid);
+	ics_raw(b, "DTSTAMP", stamp);
+	if (time_parse_iso8601(starts, &s) == 0) {
+		ics_time(s, t);
+		ics_raw(b, "DTSTART", t);
+	}
+	if (time_parse_iso8601(ends, &s) == 0) {
+		ics_time(s, t);
+		ics_raw(b, "DTEND", t);
+	}
+	ics_text(b, "SUMMARY", title);
+	ics_text(b, "LOCATION", place ? place : url);
+	ics_raw(b, "URL", url);
+	ics_text(b, "DESCRIPTION", description);
+	ics_raw(b, "END", "VEVENT");
+}
+
+int event_ics(struct kctx *ctx, const char *rid, int64_t event_id, struct buf *out)
+{
+	struct event_row e;
+	char stamp[17];
+	int rc;
+	if (!reg_or_fail(ctx, rid))
+		return KERR_NOTFOUND;
+	if ((rc = event_load(ctx, rid, event_id, &e)))
+		return rc;
+	struct buf b = BUF_INIT;
+	ics_time(ctx->now, stamp);
+	ics_raw(&b, "BEGIN", "VCALENDAR");
+	ics_raw(&b, "VERSION", "2.0");
+	ics_raw(&b, "PRODID", "-//kortisto//events//EN");
+	ics_raw(&b, "CALSCALE", "GREGORIAN");
+	ics_raw(&b, "METHOD", "PUBLISH");
+	ics_vevent(&b, arena_printf(ctx->mem, "event-%" PRId64 "@%s.kortisto", e.id, rid), stamp,
+	           e.title, e.starts, e.ends, e.place, e.url, NULL);
+	struct query *q = store_query(ctx->db, ST_EV_SESSIONS);
+	q_int(q, 1, event_id);
+	while ((rc = q_step(q, ctx->err)) == 1)
+		ics_vevent(&b,
+		           arena_printf(ctx->mem,
+		                        "session-%" PRId64 "-event-%" PRId64 "@%s.kortisto",
+		                        q_col_int(q, 0), e.id, rid),
+		           stamp, q_col_text(q, 1), q_col_text(q, 2), q_col_text(q, 3),
+		           q_col_text(q, 4), q_col_text(q, 5), e.title);
+	q_done(q);
+	if (rc < 0) {
+		buf_free(&b);
+		return rc;
+	}
+	ics_raw(&b, "END", "VCALENDAR");
+	buf_append(out, b.p, b.len);
+	buf_free(&b);
+	return 0;
+}
