@@ -89,7 +89,12 @@ static const char default_config[] =
         "smtp_timeout = 30\n"
         "# Sender address and display name of the mail kortisto sends.\n"
         "mail_from =\n"
-        "mail_from_name =\n";
+        "mail_from_name =\n"
+        "\n"
+        "# Address the public pages are reached at, as people outside see it (e.g.\n"
+        "# https://kortisto.rauma.fi): the self-service links kortisto mails start with it.\n"
+        "# Empty: self-service (/p/me) is off.\n"
+        "public_url =\n";
 
 void kctx_set_now(struct kctx *ctx, int64_t t)
 {
@@ -226,6 +231,31 @@ static bool mail_setting_valid(const char *key, const char *val)
 	return utf8_valid(val, strlen(val));
 }
 
+/* Checks public_url: empty, or http:// or https:// and a host, with no query, fragment,
+ * user information, quote, space or control character and no slash at the end, so that a
+ * path can be appended to it and the result put in a mail as it is. */
+static bool public_url_valid(const char *val)
+{
+	size_t len = strlen(val);
+	const char *host;
+	if (len == 0)
+		return true;
+	if (strncmp(val, "https://", 8) == 0)
+		host = val + 8;
+	else if (strncmp(val, "http://", 7) == 0)
+		host = val + 7;
+	else
+		return false;
+	if (!*host || *host == '/' || val[len - 1] == '/')
+		return false;
+	for (const char *p = host; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c <= 0x20 || c >= 0x7f || strchr("?#@\"'<>\\`", c))
+			return false;
+	}
+	return true;
+}
+
 /* Mail settings with a form to check: key, buffer and its size. */
 static const struct {
 	const char *key;
@@ -276,6 +306,13 @@ static bool config_set(struct config *cfg, const char *key, const char *val)
 		if (len >= mail_settings[i].size || !mail_setting_valid(key, val))
 			return false;
 		memcpy((char *)cfg + mail_settings[i].offset, val, len + 1);
+		return true;
+	}
+	if (strcmp(key, "public_url") == 0) {
+		size_t len = strlen(val);
+		if (len >= sizeof(cfg->public_url) || !public_url_valid(val))
+			return false;
+		memcpy(cfg->public_url, val, len + 1);
 		return true;
 	}
 	if (strcmp(key, "smtp_require_tls") == 0)

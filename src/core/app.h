@@ -48,6 +48,9 @@ struct config {
 
 	/* outgoing mail: smtp_* and mail_* keys; mail.url "" = mail is off */
 	struct mail_config mail;
+
+	/* self-service: the address the public pages are reached at ("" = self-service off) */
+	char public_url[256];
 };
 
 struct app_register {

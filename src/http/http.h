@@ -98,6 +98,9 @@ void reply_text(struct req *r, unsigned status, const char *type, const char *bo
 /* Whether the server serves TLS itself. */
 bool server_tls(const struct server *srv);
 
+/* Whether cookies carry Secure (the secure_cookie setting; true without a server). */
+bool server_cookie_secure(const struct server *srv);
+
 /* Sets the session cookie on the response (max_age 0: removes it). */
 void reply_session_cookie(struct req *r, const char *token, int64_t max_age);
 
@@ -176,6 +179,15 @@ void page_css(struct req *r);
 void page_registers(struct req *r);  /* GET /p/registers */
 void page_notice(struct req *r);     /* GET /p/registers/{rid}/notice */
 void page_notice_css(struct req *r); /* GET /static/notice.css */
+/* page_me.c: self-service of data subjects (core/selfservice.h) */
+void page_me(struct req *r);         /* GET /p/me: the form asking for a link */
+void page_me_ask(struct req *r);     /* POST /p/me: mails a link when the address is known */
+void page_me_link(struct req *r);    /* GET /p/me/link?t=: a button that opens the link */
+void page_me_open(struct req *r);    /* POST /p/me/link: opens it, starts the session */
+void page_me_session(struct req *r); /* GET /p/me/session: registers, downloads, requests */
+void page_me_export(struct req *r);  /* GET /p/me/export?register=&format= */
+void page_me_request(struct req *r); /* POST /p/me/requests: files a request */
+void page_me_signout(struct req *r); /* POST /p/me/signout */
 
 struct kapp;
 

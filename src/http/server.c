@@ -264,6 +264,11 @@ bool server_tls(const struct server *srv)
 	return srv->tls;
 }
 
+bool server_cookie_secure(const struct server *srv)
+{
+	return !srv || srv->cookie_secure;
+}
+
 void reply_session_cookie(struct req *r, const char *token, int64_t max_age)
 {
 	bool secure = !r->srv || r->srv->cookie_secure;

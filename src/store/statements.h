@@ -80,6 +80,8 @@ enum stmt_id {
 #include "store/stmt_request_ids.inc"
 /* the data subject's access and portability export */
 #include "store/stmt_export_ids.inc"
+/* self-service links and sessions of data subjects */
+#include "store/stmt_selfservice_ids.inc"
 	ST__MAX
 };
 
