@@ -24,6 +24,7 @@
 #include "audit/usage.h"
 #include "core/account.h"
 #include "core/search.h"
+#include "core/selfservice.h"
 #include "decl/decl.h"
 #include "http/http.h"
 #include "store/store.h"
@@ -843,6 +844,8 @@ int server_run(struct kapp *app, const char *listen, struct kerr *err)
 	MHD_quiesce_daemon(d);
 	logwriter_stop(srv.log);
 	MHD_stop_daemon(d);
+	/* Self-service link mails still being sent get their chance to leave. */
+	selfservice_mail_drain();
 	struct kerr e = {0};
 	if (db || app_connect(app, &db, &e) == 0)
 		maintain(&srv, db, &(int64_t){INT64_MAX}, &(int64_t){0}, &(int64_t){INT64_MAX});
