@@ -263,6 +263,21 @@ int selfservice_find(struct kctx *ctx, const char *email, struct ss_subject **su
 	return rc;
 }
 
+/* Deletes the links and sessions that have expired, in a write transaction of its own. */
+static int purge(struct kctx *ctx)
+{
+	int rc = store_begin_write(ctx->db, ctx->err);
+	if (rc)
+		return rc;
+	struct query *q = store_query(ctx->db, ST_SS_PURGE);
+	q_text(q, 1, ctx->now_iso);
+	if ((rc = q_exec(q, ctx->err))) {
+		store_rollback(ctx->db);
+		return rc;
+	}
+	return store_commit(ctx->db, ctx->err);
+}
+
 int selfservice_link_create(struct kctx *ctx, const struct ss_subject *subjects, size_t n,
                             char token[SELFSERVICE_TOKEN_LEN + 1])
 {
@@ -619,8 +634,14 @@ int selfservice_begin(struct kctx *ctx, const char *email, const char *client, e
 		return kerr_set(ctx->err, KERR_INVALID, "email", "email: not an e-mail address");
 	if ((rc = selfservice_throttle(ctx, norm, client, retry_after)))
 		return rc;
-	if ((rc = selfservice_find(ctx, norm, &subs, &n)) || n == 0)
+	if ((rc = selfservice_find(ctx, norm, &subs, &n)))
 		goto out;
+	if (n == 0) {
+		/* Unknown: the same one write transaction as a link takes, deleting what has
+		 * expired, so the answer takes as long (no enumeration by timing). */
+		rc = purge(ctx);
+		goto out;
+	}
 	if ((rc = selfservice_link_create(ctx, subs, n, token)))
 		goto out;
 	rc = mail_link(ctx, norm, token, lang);
