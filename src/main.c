@@ -41,6 +41,8 @@ static const struct {
          "notice --register RID [--lang L] [--format F]   the privacy notice"},
         {"record-of-processing", cmd_record,
          "record-of-processing [--format md|html|csv]   the Art. 30 record"},
+        {"directory", cmd_directory,
+         "directory list|show|set     the public company directory and its listings"},
 };
 
 static void usage(FILE *out)

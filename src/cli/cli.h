@@ -68,5 +68,6 @@ int cmd_disclose(struct globals *g, int argc, char **argv);   /* cli/audit.c */
 int cmd_notice(struct globals *g, int argc, char **argv);     /* cli/notice.c */
 int cmd_record(struct globals *g, int argc, char **argv);     /* cli/notice.c */
 int cmd_request(struct globals *g, int argc, char **argv);    /* cli/request.c */
+int cmd_directory(struct globals *g, int argc, char **argv);  /* cli/directory.c */
 
 #endif

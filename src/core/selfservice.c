@@ -345,6 +345,7 @@ int selfservice_link_open(struct kctx *ctx, const char *link,
 	q = store_query(ctx->db, ST_SS_USE);
 	q_blob(q, 1, h, sizeof(h));
 	q_text(q, 2, ctx->now_iso);
+	q_text(q, 3, "link");
 	if ((rc = q_exec(q, ctx->err)))
 		goto fail;
 	if (store_changes(ctx->db) != 1) {
@@ -517,6 +518,121 @@ int selfservice_file(struct kctx *ctx, const char *session, const char *rid, con
 	return 0;
 }
 
+/* ---------------------------------------------------------------- links of other owners */
+
+int selfservice_token_issue(struct kctx *ctx, const char *kind, const char *subjects,
+                            int64_t seconds, int (*inside)(struct kctx *, void *), void *arg,
+                            char token[SELFSERVICE_TOKEN_LEN + 1])
+{
+	int rc;
+	token_new(token);
+	if ((rc = store_begin_write(ctx->db, ctx->err)))
+		goto fail;
+	struct query *q = store_query(ctx->db, ST_SS_PURGE);
+	q_text(q, 1, ctx->now_iso);
+	if ((rc = q_exec(q, ctx->err)) ||
+	    (rc = insert_token(ctx, kind, token, subjects, seconds)) ||
+	    (inside && (rc = inside(ctx, arg)))) {
+		store_rollback(ctx->db);
+		goto fail;
+	}
+	if (!(rc = store_commit(ctx->db, ctx->err)))
+		return 0;
+fail:
+	sodium_memzero(token, SELFSERVICE_TOKEN_LEN + 1);
+	return rc;
+}
+
+int selfservice_token_redeem(struct kctx *ctx, const char *link_kind, const char *link,
+                             const char *session_kind, int64_t seconds,
+                             char session[SELFSERVICE_TOKEN_LEN + 1], const char **subjects)
+{
+	unsigned char h[FIELD_HASH_BYTES];
+	const char *text = NULL;
+	int rc;
+
+	session[0] = '\0';
+	*subjects = NULL;
+	if (!token_form(link))
+		return kerr_set(ctx->err, KERR_NOTFOUND, "t",
+		                "this link is not valid; ask for a new one");
+	token_hash(ctx, link_kind, link, h);
+	if ((rc = store_begin_write(ctx->db, ctx->err)))
+		return rc;
+	struct query *q = store_query(ctx->db, ST_SS_GET);
+	q_blob(q, 1, h, sizeof(h));
+	q_text(q, 2, link_kind);
+	rc = q_step(q, ctx->err);
+	if (rc == 0)
+		rc = kerr_set(ctx->err, KERR_NOTFOUND, "t",
+		              "this link is not valid; ask for a new one");
+	else if (rc == 1 && !q_col_null(q, 2))
+		rc = kerr_set(ctx->err, KERR_CONFLICT, "t",
+		              "this link has been used already; ask for a new one");
+	else if (rc == 1 && strcmp(q_col_text(q, 1), ctx->now_iso) <= 0)
+		rc = kerr_set(ctx->err, KERR_NOTFOUND, "t",
+		              "this link has expired (it is valid 15 minutes); ask for a new one");
+	else if (rc == 1) {
+		text = arena_strdup(ctx->mem, q_col_text(q, 0));
+		rc = 0;
+	}
+	q_done(q);
+	if (rc)
+		goto fail;
+	q = store_query(ctx->db, ST_SS_USE);
+	q_blob(q, 1, h, sizeof(h));
+	q_text(q, 2, ctx->now_iso);
+	q_text(q, 3, link_kind);
+	if ((rc = q_exec(q, ctx->err)))
+		goto fail;
+	if (store_changes(ctx->db) != 1) {
+		rc = kerr_set(ctx->err, KERR_CONFLICT, "t",
+		              "this link has been used already; ask for a new one");
+		goto fail;
+	}
+	token_new(session);
+	if ((rc = insert_token(ctx, session_kind, session, text, seconds)) ||
+	    (rc = store_commit(ctx->db, ctx->err))) {
+		store_rollback(ctx->db);
+		sodium_memzero(session, SELFSERVICE_TOKEN_LEN + 1);
+		return rc;
+	}
+	*subjects = text;
+	return 0;
+fail:
+	store_rollback(ctx->db);
+	sodium_memzero(session, SELFSERVICE_TOKEN_LEN + 1);
+	return rc;
+}
+
+int selfservice_token_get(struct kctx *ctx, const char *kind, const char *token,
+                          const char **subjects)
+{
+	unsigned char h[FIELD_HASH_BYTES];
+	int rc;
+	*subjects = NULL;
+	if (!token_form(token))
+		return kerr_set(ctx->err, KERR_UNAUTH, NULL,
+		                "the session has ended; ask for a new link");
+	token_hash(ctx, kind, token, h);
+	if ((rc = store_begin_read(ctx->db, ctx->err)))
+		return rc;
+	struct query *q = store_query(ctx->db, ST_SS_GET);
+	q_blob(q, 1, h, sizeof(h));
+	q_text(q, 2, kind);
+	rc = q_step(q, ctx->err);
+	if (rc == 1 && strcmp(q_col_text(q, 1), ctx->now_iso) > 0) {
+		*subjects = arena_strdup(ctx->mem, q_col_text(q, 0));
+		rc = 0;
+	} else if (rc >= 0) {
+		rc = kerr_set(ctx->err, KERR_UNAUTH, NULL,
+		              "the session has ended; ask for a new link");
+	}
+	q_done(q);
+	store_rollback(ctx->db);
+	return rc;
+}
+
 /* ---------------------------------------------------------------- the mail */
 
 static const char *const mail_subject[LANG__MAX] = {
@@ -574,19 +690,17 @@ void selfservice_mail_drain(void)
 		nanosleep(&ts, NULL);
 }
 
-/* Formats the link mail to `to` and hands it to a thread that sends it. */
-static int mail_link(struct kctx *ctx, const char *to, const char *token, enum lang lang)
+int selfservice_mail(struct kctx *ctx, const char *to, const char *subject, const char *text)
 {
 	const struct config *cfg = &ctx->app->cfg;
-	const char *url = arena_printf(ctx->mem, "%s/p/me/link?t=%s&lang=%s", cfg->public_url,
-	                               token, lang_code(lang));
-	const char *text = arena_printf(ctx->mem, "%s\n\n%s\n\n%s\n", mail_intro[lang], url,
-	                                mail_ignore[lang]);
+	if (!cfg->mail.url[0] || !cfg->mail.from[0])
+		return kerr_set(ctx->err, KERR_BUSY, "smtp_url",
+		                "mail is not configured (smtp_url and mail_from in kortisto.conf)");
 	struct mail_msg m = {
 	        .from = cfg->mail.from,
 	        .from_name = cfg->mail.from_name[0] ? cfg->mail.from_name : NULL,
 	        .to = to,
-	        .subject = mail_subject[lang],
+	        .subject = subject,
 	        .text = text,
 	};
 	struct mail_job *j = xcalloc(1, sizeof(*j));
@@ -612,6 +726,16 @@ static int mail_link(struct kctx *ctx, const char *to, const char *token, enum l
 	}
 	pthread_attr_destroy(&attr);
 	return rc;
+}
+
+/* Formats the link mail to `to` and hands it to a thread that sends it. */
+static int mail_link(struct kctx *ctx, const char *to, const char *token, enum lang lang)
+{
+	const char *url = arena_printf(ctx->mem, "%s/p/me/link?t=%s&lang=%s",
+	                               ctx->app->cfg.public_url, token, lang_code(lang));
+	const char *text = arena_printf(ctx->mem, "%s\n\n%s\n\n%s\n", mail_intro[lang], url,
+	                                mail_ignore[lang]);
+	return selfservice_mail(ctx, to, mail_subject[lang], text);
 }
 
 int selfservice_begin(struct kctx *ctx, const char *email, const char *client, enum lang lang,

@@ -133,6 +133,27 @@ int selfservice_file(struct kctx *ctx, const char *session, const char *rid, con
 int selfservice_begin(struct kctx *ctx, const char *email, const char *client, enum lang lang,
                       int64_t *retry_after);
 
+/*
+ * The same single-use links for other owners (core/directory.c: a company editing its
+ * listing). selfservice_token_issue stores a new token of kind `kind` with `subjects` (ids
+ * only, JSON text), valid `seconds`, and runs `inside(ctx, arg)` (may be NULL; e.g. the
+ * usage-log entry) in the same write transaction. selfservice_token_redeem opens link
+ * `link` of kind `link_kind` once and starts a token of kind `session_kind` with the same
+ * subjects (errors as selfservice_link_open); *subjects is in ctx->mem.
+ * selfservice_token_get gives the subjects of a live token (KERR_UNAUTH otherwise).
+ */
+int selfservice_token_issue(struct kctx *ctx, const char *kind, const char *subjects,
+                            int64_t seconds, int (*inside)(struct kctx *, void *), void *arg,
+                            char token[SELFSERVICE_TOKEN_LEN + 1]);
+int selfservice_token_redeem(struct kctx *ctx, const char *link_kind, const char *link,
+                             const char *session_kind, int64_t seconds,
+                             char session[SELFSERVICE_TOKEN_LEN + 1], const char **subjects);
+int selfservice_token_get(struct kctx *ctx, const char *kind, const char *token,
+                          const char **subjects);
+
+/* Mails `text` with `subject` to `to` by a thread of its own (see selfservice_begin). */
+int selfservice_mail(struct kctx *ctx, const char *to, const char *subject, const char *text);
+
 /* Waits until the mail threads selfservice_begin started have finished (shutdown, tests). */
 void selfservice_mail_drain(void);
 

@@ -174,7 +174,7 @@ static const char *tx(enum me_text t, enum lang lang)
 	return texts[t][lang];
 }
 
-static enum lang me_lang(struct req *r)
+enum lang req_lang(struct req *r)
 {
 	return lang_negotiate(
 	        req_arg(r, "lang"),
@@ -183,7 +183,7 @@ static enum lang me_lang(struct req *r)
 
 /* ---------------------------------------------------------------- page frame */
 
-static void page_open(struct buf *b, enum lang lang, const char *title)
+void page_frame_open(struct buf *b, enum lang lang, const char *title)
 {
 	buf_appendf(b,
 	            "<!doctype html>\n<html lang=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -201,7 +201,7 @@ static void page_open(struct buf *b, enum lang lang, const char *title)
 	buf_puts(b, "</h1>\n</header>\n<main>\n");
 }
 
-static void page_close(struct req *r, unsigned status, struct buf *b, enum lang lang)
+void page_frame_close(struct req *r, unsigned status, struct buf *b, enum lang lang)
 {
 	buf_puts(b, "</main>\n</body>\n</html>\n");
 	reply_html(r, status, b);
@@ -229,13 +229,13 @@ static void message_page(struct req *r, unsigned status, enum lang lang, enum me
                          enum me_text msg, bool again)
 {
 	struct buf b = BUF_INIT;
-	page_open(&b, lang, tx(title, lang));
+	page_frame_open(&b, lang, tx(title, lang));
 	buf_puts(&b, "<p role=\"status\">");
 	html_text(&b, tx(msg, lang));
 	buf_puts(&b, "</p>\n");
 	if (again)
 		ask_link(&b, lang);
-	page_close(r, status, &b, lang);
+	page_frame_close(r, status, &b, lang);
 }
 
 /* ---------------------------------------------------------------- form bodies */
@@ -250,7 +250,7 @@ static int hexval(char c)
 
 /* The value of `name` in the application/x-www-form-urlencoded body (first occurrence),
  * decoded into r->mem; NULL when absent or not decodable. */
-static const char *form_arg(struct req *r, const char *name)
+const char *req_form_arg(struct req *r, const char *name)
 {
 	size_t nl = strlen(name);
 	const char *p = r->body.p, *end = p ? p + r->body.len : NULL;
@@ -317,20 +317,20 @@ static void ask_form(struct buf *b, enum lang lang)
 
 void page_me(struct req *r)
 {
-	enum lang lang = me_lang(r);
+	enum lang lang = req_lang(r);
 	struct buf b = BUF_INIT;
-	page_open(&b, lang, tx(T_TITLE, lang));
+	page_frame_open(&b, lang, tx(T_TITLE, lang));
 	ask_form(&b, lang);
-	page_close(r, 200, &b, lang);
+	page_frame_close(r, 200, &b, lang);
 }
 
 void page_me_ask(struct req *r)
 {
-	enum lang lang = me_lang(r);
+	enum lang lang = req_lang(r);
 	int64_t retry = 0;
 	if (!req_store_or_reply(r))
 		return;
-	int rc = selfservice_begin(&r->ctx, form_arg(r, "email"), r->client, lang, &retry);
+	int rc = selfservice_begin(&r->ctx, req_form_arg(r, "email"), r->client, lang, &retry);
 	if (rc == 0) {
 		message_page(r, 200, lang, T_TITLE, T_SENT, false);
 	} else if (rc == KERR_THROTTLED) {
@@ -338,12 +338,12 @@ void page_me_ask(struct req *r)
 		message_page(r, 429, lang, T_TITLE, T_THROTTLED, false);
 	} else if (rc == KERR_INVALID) {
 		struct buf b = BUF_INIT;
-		page_open(&b, lang, tx(T_TITLE, lang));
+		page_frame_open(&b, lang, tx(T_TITLE, lang));
 		buf_puts(&b, "<p role=\"alert\">");
 		html_text(&b, tx(T_BAD_EMAIL, lang));
 		buf_puts(&b, "</p>\n");
 		ask_form(&b, lang);
-		page_close(r, 400, &b, lang);
+		page_frame_close(r, 400, &b, lang);
 	} else if (rc == KERR_BUSY) {
 		message_page(r, 503, lang, T_TITLE, T_OFF, false);
 	} else {
@@ -355,14 +355,14 @@ void page_me_ask(struct req *r)
 
 void page_me_link(struct req *r)
 {
-	enum lang lang = me_lang(r);
+	enum lang lang = req_lang(r);
 	const char *t = req_arg(r, "t");
 	if (!t || strlen(t) != SELFSERVICE_TOKEN_LEN) {
 		message_page(r, 400, lang, T_OPEN_TITLE, T_BAD_LINK, true);
 		return;
 	}
 	struct buf b = BUF_INIT;
-	page_open(&b, lang, tx(T_OPEN_TITLE, lang));
+	page_frame_open(&b, lang, tx(T_OPEN_TITLE, lang));
 	para(&b, tx(T_OPEN_INTRO, lang));
 	buf_appendf(&b, "<form method=\"post\" action=\"/p/me/link?lang=%s\">\n", lang_code(lang));
 	buf_puts(&b, "<input type=\"hidden\" name=\"t\" value=\"");
@@ -370,16 +370,16 @@ void page_me_link(struct req *r)
 	buf_puts(&b, "\">\n<p><button type=\"submit\">");
 	html_text(&b, tx(T_OPEN, lang));
 	buf_puts(&b, "</button></p>\n</form>\n");
-	page_close(r, 200, &b, lang);
+	page_frame_close(r, 200, &b, lang);
 }
 
 void page_me_open(struct req *r)
 {
-	enum lang lang = me_lang(r);
+	enum lang lang = req_lang(r);
 	char session[SELFSERVICE_TOKEN_LEN + 1];
 	if (!req_store_or_reply(r))
 		return;
-	int rc = selfservice_link_open(&r->ctx, form_arg(r, "t"), session);
+	int rc = selfservice_link_open(&r->ctx, req_form_arg(r, "t"), session);
 	if (rc) {
 		message_page(r,
 		             rc == KERR_NOTFOUND   ? 404
@@ -471,7 +471,7 @@ static void signout_form(struct buf *b, enum lang lang, const char *csrf)
 
 void page_me_session(struct req *r)
 {
-	enum lang lang = me_lang(r);
+	enum lang lang = req_lang(r);
 	const char *session = session_cookie(r);
 	struct ss_subject *subs;
 	size_t n;
@@ -486,7 +486,7 @@ void page_me_session(struct req *r)
 	}
 	selfservice_csrf(&r->ctx, session, csrf);
 	struct buf b = BUF_INIT;
-	page_open(&b, lang, tx(T_SESSION_TITLE, lang));
+	page_frame_open(&b, lang, tx(T_SESSION_TITLE, lang));
 	para(&b, tx(n ? T_SESSION_INTRO : T_NONE, lang));
 	for (size_t i = 0; i < n; i++) {
 		const struct decl *d = app_register(r->ctx.app, subs[i].rid);
@@ -515,12 +515,12 @@ void page_me_session(struct req *r)
 		buf_puts(&b, "</section>\n");
 	}
 	signout_form(&b, lang, csrf);
-	page_close(r, 200, &b, lang);
+	page_frame_close(r, 200, &b, lang);
 }
 
 void page_me_export(struct req *r)
 {
-	enum lang lang = me_lang(r);
+	enum lang lang = req_lang(r);
 	const char *fmt = req_arg(r, "format"), *rid = req_arg(r, "register");
 	json_t *doc = NULL;
 	if (!fmt)
@@ -564,8 +564,8 @@ void page_me_export(struct req *r)
  * rectification's one change. NULL when there are none. */
 static json_t *form_details(struct req *r, const char *type)
 {
-	const char *note = form_arg(r, "note"), *field = form_arg(r, "field");
-	const char *value = form_arg(r, "value");
+	const char *note = req_form_arg(r, "note"), *field = req_form_arg(r, "field");
+	const char *value = req_form_arg(r, "value");
 	json_t *d = json_object();
 	if (note && !*note)
 		note = NULL;
@@ -590,9 +590,9 @@ static json_t *form_details(struct req *r, const char *type)
 
 void page_me_request(struct req *r)
 {
-	enum lang lang = me_lang(r);
+	enum lang lang = req_lang(r);
 	const char *session = session_cookie(r);
-	const char *type = form_arg(r, "type"), *rid = form_arg(r, "register");
+	const char *type = req_form_arg(r, "type"), *rid = req_form_arg(r, "register");
 	const char *state = NULL;
 	int64_t id = 0;
 	if (!req_store_or_reply(r))
@@ -600,7 +600,7 @@ void page_me_request(struct req *r)
 	struct ss_subject *subs;
 	size_t n;
 	int rc = selfservice_session(&r->ctx, session, &subs, &n);
-	if (!rc && !selfservice_csrf_ok(&r->ctx, session, form_arg(r, "csrf")))
+	if (!rc && !selfservice_csrf_ok(&r->ctx, session, req_form_arg(r, "csrf")))
 		rc = kerr_set(&r->err, KERR_FORBIDDEN, "csrf", "the form's CSRF token is wrong");
 	if (!rc) {
 		json_t *det = type ? form_details(r, type) : NULL;
@@ -609,7 +609,7 @@ void page_me_request(struct req *r)
 	}
 	struct buf b = BUF_INIT;
 	if (rc) {
-		page_open(&b, lang, tx(T_TITLE, lang));
+		page_frame_open(&b, lang, tx(T_TITLE, lang));
 		buf_puts(&b, "<p role=\"alert\">");
 		html_text(&b, tx(rc == KERR_UNAUTH ? T_ENDED : T_ERROR, lang));
 		buf_puts(&b, "</p>\n");
@@ -626,10 +626,10 @@ void page_me_request(struct req *r)
 			html_text(&b, tx(T_BACK, lang));
 			buf_puts(&b, "</a></p>\n");
 		}
-		page_close(r, (unsigned)kerr_http_status(rc), &b, lang);
+		page_frame_close(r, (unsigned)kerr_http_status(rc), &b, lang);
 		return;
 	}
-	page_open(&b, lang, tx(T_TITLE, lang));
+	page_frame_open(&b, lang, tx(T_TITLE, lang));
 	buf_puts(&b, "<p role=\"status\">");
 	html_text(&b, tx(T_FILED, lang));
 	buf_appendf(&b, " <span id=\"request-id\">%lld</span></p>\n", (long long)id);
@@ -637,16 +637,16 @@ void page_me_request(struct req *r)
 	buf_appendf(&b, "<p><a href=\"/p/me/session?lang=%s\">", lang_code(lang));
 	html_text(&b, tx(T_BACK, lang));
 	buf_puts(&b, "</a></p>\n");
-	page_close(r, 200, &b, lang);
+	page_frame_close(r, 200, &b, lang);
 }
 
 void page_me_signout(struct req *r)
 {
-	enum lang lang = me_lang(r);
+	enum lang lang = req_lang(r);
 	const char *session = session_cookie(r);
 	if (!req_store_or_reply(r))
 		return;
-	if (session && selfservice_csrf_ok(&r->ctx, session, form_arg(r, "csrf")))
+	if (session && selfservice_csrf_ok(&r->ctx, session, req_form_arg(r, "csrf")))
 		selfservice_session_end(&r->ctx, session);
 	kerr_clear(&r->err);
 	set_session_cookie(r, NULL, 0);

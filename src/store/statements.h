@@ -82,6 +82,8 @@ enum stmt_id {
 #include "store/stmt_export_ids.inc"
 /* self-service links and sessions of data subjects */
 #include "store/stmt_selfservice_ids.inc"
+/* the public company directory */
+#include "store/stmt_directory_ids.inc"
 	ST__MAX
 };
 
