@@ -6,6 +6,7 @@
  * SameSite=Strict) and its form carries a CSRF token, as the self-service pages do.
  */
 #include <sodium.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/directory.h"
@@ -140,6 +141,9 @@ static void para(struct buf *b, const char *role, const char *s)
 
 static void message_page(struct req *r, unsigned status, enum lang lang, enum dtext msg, bool again)
 {
+	/* as the API does for its problems: the operator sees what failed */
+	if (status >= 500)
+		fprintf(stderr, "kortisto: %s %s: %s\n", r->method, r->url, r->err.message);
 	struct buf b = BUF_INIT;
 	page_frame_open(&b, lang, tx(D_EDIT_TITLE, lang));
 	para(&b, "status", tx(msg, lang));

@@ -8,6 +8,7 @@
  * notice style sheet, and put every text through the escaping writers.
  */
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -228,6 +229,9 @@ static void ask_link(struct buf *b, enum lang lang)
 static void message_page(struct req *r, unsigned status, enum lang lang, enum me_text title,
                          enum me_text msg, bool again)
 {
+	/* as the API does for its problems: the operator sees what failed */
+	if (status >= 500)
+		fprintf(stderr, "kortisto: %s %s: %s\n", r->method, r->url, r->err.message);
 	struct buf b = BUF_INIT;
 	page_frame_open(&b, lang, tx(title, lang));
 	buf_puts(&b, "<p role=\"status\">");
