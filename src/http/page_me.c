@@ -576,9 +576,12 @@ static json_t *form_details(struct req *r, const char *type)
 	if (!strcmp(type, "objection")) {
 		json_object_set_new(d, "scope", json_string(note ? note : "direct_marketing"));
 	} else if (!strcmp(type, "rectification")) {
-		json_t *c = json_object();
-		if (field && *field && value && json_string(value))
-			json_object_set_new(c, field, json_string(value));
+		json_t *c = json_object(), *v = value ? json_string(value) : NULL;
+		/* a key that is not UTF-8 is refused, and v freed with it */
+		if (field && *field && v)
+			json_object_set_new(c, field, v);
+		else
+			json_decref(v);
 		json_object_set_new(d, "changes", c);
 		if (note)
 			json_object_set_new(d, "note", json_string(note));
