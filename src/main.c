@@ -48,6 +48,8 @@ static const struct {
          "record-of-processing [--format md|html|csv]   the Art. 30 record"},
         {"retention", cmd_retention,
          "retention plan|run|runs|hold|release   the declared retention rules"},
+        {"directory", cmd_directory,
+         "directory list|show|set     the public company directory and its listings"},
 };
 
 static void usage(FILE *out)

@@ -100,9 +100,10 @@ static const char default_config[] =
         "retention_batch = 500\n"
         "retention_time =\n"
         "\n"
-        "# The address people reach kortisto at (https://rekisteri.example.fi), for the\n"
-        "# links in mail: one-click unsubscribe, open pixel, consent confirmation. Mailings\n"
-        "# are not sent without it.\n"
+        "# The address people reach kortisto at, as people outside see it\n"
+        "# (https://rekisteri.example.fi), for the links in mail: one-click unsubscribe,\n"
+        "# open pixel, consent confirmation, self-service (/p/me) and directory editing.\n"
+        "# Empty: mailings are not sent, and self-service and directory editing are off.\n"
         "public_url =\n";
 
 void kctx_set_now(struct kctx *ctx, int64_t t)
@@ -242,6 +243,31 @@ static bool mail_setting_valid(const char *key, const char *val)
 	return utf8_valid(val, strlen(val));
 }
 
+/* Checks public_url (its trailing slashes already dropped): empty, or http:// or https://
+ * and a host, with no query, fragment, user information, quote, space or control character,
+ * so that a path can be appended to it and the result put in a mail as it is. */
+static bool public_url_valid(const char *val)
+{
+	size_t len = strlen(val);
+	const char *host;
+	if (len == 0)
+		return true;
+	if (strncmp(val, "https://", 8) == 0)
+		host = val + 8;
+	else if (strncmp(val, "http://", 7) == 0)
+		host = val + 7;
+	else
+		return false;
+	if (!*host || *host == '/' || val[len - 1] == '/')
+		return false;
+	for (const char *p = host; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c <= 0x20 || c >= 0x7f || strchr("?#@\"'<>\\`", c))
+			return false;
+	}
+	return true;
+}
+
 /* Mail settings with a form to check: key, buffer and its size. */
 static const struct {
 	const char *key;
@@ -305,12 +331,18 @@ static bool config_set(struct config *cfg, const char *key, const char *val)
 		return true;
 	}
 	if (strcmp(key, "public_url") == 0) {
+		/* A trailing slash, as people often type it, is dropped: paths are appended. */
 		size_t len = strlen(val);
-		if (len >= sizeof(cfg->public_url) ||
-		    (len && strncmp(val, "https://", 8) != 0 && strncmp(val, "http://", 7) != 0) ||
-		    (len && !url_valid(val, NULL)))
+		while (len > 0 && val[len - 1] == '/')
+			len--;
+		if (len >= sizeof(cfg->public_url))
 			return false;
-		memcpy(cfg->public_url, val, len + 1);
+		memcpy(cfg->public_url, val, len);
+		cfg->public_url[len] = '\0';
+		if (!public_url_valid(cfg->public_url)) {
+			cfg->public_url[0] = '\0';
+			return false;
+		}
 		return true;
 	}
 	if (strcmp(key, "smtp_require_tls") == 0)

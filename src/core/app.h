@@ -52,8 +52,9 @@ struct config {
 	char archive_dir[512];  /* where archive packages go ("" = DATADIR/archive) */
 	int retention_batch;    /* persons or records per transaction of a retention run */
 	char retention_time[8]; /* "HH:MM" (UTC) the server runs retention daily; "" = never */
-	/* the address people reach kortisto at, for links in mail (unsubscribe, confirmation);
-	 * "" = not set: mailings cannot be sent */
+	/* the address people reach kortisto at, for links in mail (unsubscribe, confirmation,
+	 * self-service, directory editing); "" = not set: mailings cannot be sent, self-service
+	 * and directory editing are off */
 	char public_url[256];
 };
 

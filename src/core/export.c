@@ -17,6 +17,7 @@
 #include "core/app.h"
 #include "core/ctx.h"
 #include "core/person.h"
+#include "core/selfservice.h"
 #include "decl/notice.h"
 #include "decl/notice_text.h"
 #include "store/store.h"
@@ -88,6 +89,11 @@ static int may_export(struct kctx *ctx, const char *rid)
 	int rc;
 
 	if (ctx->actor && ctx->actor->kind == ACTOR_OPERATOR)
+		return 0;
+	/* The data subject's own copy through self-service: core/selfservice.c runs as this
+	 * actor only after it found the person among those the session's mailed link matched
+	 * (the link is the identity verification, R-05), and asks only for that person. */
+	if (ctx->actor == &selfservice_actor)
 		return 0;
 	if (!ctx->actor || ctx->processor)
 		goto forbidden;

@@ -53,7 +53,9 @@ enum export_flags {
  * affiliations, history, disclosures or the usage log; KERR_REFUSED (field "legal_basis")
  * when the subject is processed on a basis other than a (consent) or b (contract).
  *
- * Only the operator or a manager of `rid` may export (KERR_FORBIDDEN otherwise). The export
+ * Only the operator, a manager of `rid` or the self-service actor (core/selfservice.h, the
+ * subject themselves after opening a mailed link) may export (KERR_FORBIDDEN otherwise).
+ * The export
  * is logged as action "export" on the person (reason "access" or "portability") with
  * ctx->purpose, which is set to EXPORT_PURPOSE when it is NULL; nothing is returned unless
  * the entry is logged. KERR_NOTFOUND with field "register" for an unknown register, with

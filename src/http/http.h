@@ -13,6 +13,7 @@
 
 #include "core/account.h"
 #include "core/ctx.h"
+#include "decl/decl.h"
 #include "util/arena.h"
 #include "util/buf.h"
 #include "util/html.h"
@@ -99,6 +100,9 @@ void reply_text(struct req *r, unsigned status, const char *type, const char *bo
 /* Whether the server serves TLS itself. */
 bool server_tls(const struct server *srv);
 
+/* Whether cookies carry Secure (the secure_cookie setting; true without a server). */
+bool server_cookie_secure(const struct server *srv);
+
 /* Sets the session cookie on the response (max_age 0: removes it). */
 void reply_session_cookie(struct req *r, const char *token, int64_t max_age);
 
@@ -116,6 +120,18 @@ const char *req_arg(struct req *r, const char *name);
  * present and not an integer in [min, max]. */
 bool req_int_arg_or_reply(struct req *r, const char *name, long long def, long long min,
                           long long max, long long *out);
+
+/* The value of form field `name` of an application/x-www-form-urlencoded body (the first
+ * one), decoded into r->mem; NULL when absent or holding an encoded NUL. (page_me.c) */
+const char *req_form_arg(struct req *r, const char *name);
+
+/* The language of a public page: ?lang=, else Accept-Language, else Finnish. (page_me.c) */
+enum lang req_lang(struct req *r);
+
+/* The frame of a public HTML page: head with the notice style sheet, the language links, the
+ * <h1> `title` and <main>; page_frame_close ends it and replies with `status`. */
+void page_frame_open(struct buf *b, enum lang lang, const char *title);
+void page_frame_close(struct req *r, unsigned status, struct buf *b, enum lang lang);
 
 /* Replies with the outcome of a core call: 200/201 + `body` on rc 0, else the problem. */
 void reply_core(struct req *r, int rc, unsigned ok_status, json_t *body);
@@ -218,6 +234,24 @@ void page_survey(struct req *r);        /* GET /p/surveys/{id} */
 void page_survey_answer(struct req *r); /* POST /p/surveys/{id} */
 void page_survey_raffle(struct req *r); /* POST /p/surveys/{id}/raffle */
 void page_survey_css(struct req *r);    /* GET /static/survey.css */
+/* page_me.c: self-service of data subjects (core/selfservice.h) */
+void page_me(struct req *r);         /* GET /p/me: the form asking for a link */
+void page_me_ask(struct req *r);     /* POST /p/me: mails a link when the address is known */
+void page_me_link(struct req *r);    /* GET /p/me/link?t=: a button that opens the link */
+void page_me_open(struct req *r);    /* POST /p/me/link: opens it, starts the session */
+void page_me_session(struct req *r); /* GET /p/me/session: registers, downloads, requests */
+void page_me_export(struct req *r);  /* GET /p/me/export?register=&format= */
+void page_me_request(struct req *r); /* POST /p/me/requests: files a request */
+void page_me_signout(struct req *r); /* POST /p/me/signout */
+/* page_directory.c: the public company directory (core/directory.h) */
+void page_directory(struct req *r);              /* GET /p/directory */
+void api_directory(struct req *r);               /* GET /api/v1/directory */
+void page_directory_edit(struct req *r);         /* GET /p/directory/edit */
+void page_directory_ask(struct req *r);          /* POST /p/directory/edit */
+void page_directory_link(struct req *r);         /* GET /p/directory/edit/link?t= */
+void page_directory_open(struct req *r);         /* POST /p/directory/edit/link */
+void page_directory_listing(struct req *r);      /* GET /p/directory/edit/listing */
+void page_directory_listing_save(struct req *r); /* POST /p/directory/edit/listing */
 
 struct kapp;
 

@@ -25,6 +25,7 @@
 #include "core/account.h"
 #include "core/retention.h"
 #include "core/search.h"
+#include "core/selfservice.h"
 #include "decl/decl.h"
 #include "http/http.h"
 #include "store/store.h"
@@ -270,6 +271,11 @@ static const char *client_address(struct req *r)
 bool server_tls(const struct server *srv)
 {
 	return srv->tls;
+}
+
+bool server_cookie_secure(const struct server *srv)
+{
+	return !srv || srv->cookie_secure;
 }
 
 void reply_session_cookie(struct req *r, const char *token, int64_t max_age)
@@ -911,6 +917,8 @@ int server_run(struct kapp *app, const char *listen, struct kerr *err)
 	MHD_quiesce_daemon(d);
 	logwriter_stop(srv.log);
 	MHD_stop_daemon(d);
+	/* Self-service link mails still being sent get their chance to leave. */
+	selfservice_mail_drain();
 	struct kerr e = {0};
 	if (db || app_connect(app, &db, &e) == 0)
 		maintain(&srv, db, &(int64_t){INT64_MAX}, &(int64_t){0}, &(int64_t){INT64_MAX});

@@ -158,6 +158,8 @@ static const char *const stmt_text[ST__MAX] = {
 #include "store/stmt_retention.inc"
 #include "store/stmt_marketing.inc"
 #include "store/stmt_event.inc"
+#include "store/stmt_selfservice.inc"
+#include "store/stmt_directory.inc"
 };
 
 const char *stmt_sql(enum stmt_id id)

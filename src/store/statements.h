@@ -88,6 +88,10 @@ enum stmt_id {
 #include "store/stmt_marketing_ids.inc"
 /* events, sessions, registrations, attendance, meetings */
 #include "store/stmt_event_ids.inc"
+/* self-service links and sessions of data subjects */
+#include "store/stmt_selfservice_ids.inc"
+/* the public company directory */
+#include "store/stmt_directory_ids.inc"
 	ST__MAX
 };
 

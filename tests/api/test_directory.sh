@@ -1,0 +1,274 @@
+#!/usr/bin/env bash
+# Black-box tests of the public company directory (F-05): the real binary ($KORTISTO_BIN)
+# serving a fresh data directory on 127.0.0.1, staff setting listings with `kortisto
+# directory`, the public searching /p/directory and /api/v1/directory with curl, and a
+# company editing its own listing through the single-use link mailed to its registered
+# contact address, read from the test SMTP server tests/api/smtp_sink.py. Each test runs in a
+# process of its own (this script with --one TEST). Tests name the promise they prove.
+set -euo pipefail
+
+: "${KORTISTO_BIN:?KORTISTO_BIN must name the kortisto binary}"
+K=$KORTISTO_BIN
+REPO=$(pwd)
+# shellcheck source=tests/api/lib.sh
+. "$(dirname "$0")/lib.sh"
+tmp_dir directory "${1:-}"
+
+PUBLIC=https://kortisto.example.fi
+CONTACT=info@rauman-kala.example.fi
+PID=
+SINK=
+
+sql() {
+	sqlite3 -batch "$D/kortisto.db" "$1"
+}
+
+sink() {
+	local port=
+	mkdir -p "$T/mail"
+	python3 "$REPO/tests/api/smtp_sink.py" "$T/mail" >"$T/sink.out" 2>"$T/sink.err" </dev/null &
+	SINK=$!
+	for _ in $(seq 1 200); do
+		port=$(head -n 1 "$T/sink.out" 2>/dev/null || true)
+		[ -n "$port" ] && break
+		sleep 0.05
+	done
+	[ -n "$port" ] || die "the SMTP sink did not start"
+	SINK_PORT=$port
+}
+
+# setup: rauma-crm (which declares the directory) and kemi-crm (which does not), two
+# organisations of rauma-crm, one with a person, mail to the sink.
+setup() {
+	D=$T/data
+	"$K" init "$D" >/dev/null
+	for r in rauma-crm kemi-crm; do
+		"$K" --data "$D" register load "$REPO/registers/$r.yaml" >/dev/null 2>&1 ||
+			die "register load $r"
+	done
+	ORG=$("$K" --data "$D" org add --register rauma-crm name='Rauman Kala Oy' \
+		source=customer ytunnus=1234567-1 website=https://rauman-kala.example.fi \
+		visiting_address='Satamakatu 1' 2>"$T/err") || { show "$T/err"; die "org add"; }
+	OTHER=$("$K" --data "$D" org add --register rauma-crm name='Hiljainen Oy' \
+		source=customer 2>/dev/null)
+	KEMI_ORG=$("$K" --data "$D" org add --register kemi-crm name='Kemin Kone Oy' \
+		source=subject 2>/dev/null)
+	P=$("$K" --data "$D" person add --register rauma-crm subject_group=organisation_contact \
+		source=customer first_name=Pekka last_name=Pernaa email=pekka.pernaa@example.fi \
+		2>/dev/null)
+	"$K" --data "$D" affiliation add --register rauma-crm person_id:="$P" \
+		organisation_id:="$ORG" title=toimitusjohtaja >/dev/null 2>&1 || die "affiliation add"
+	sink
+	sed -i -e "s|^smtp_url =.*|smtp_url = smtp://127.0.0.1:$SINK_PORT|" \
+		-e "s|^mail_from =.*|mail_from = yrityspalvelut@rauma.example.fi|" \
+		-e "s|^public_url =.*|public_url = $PUBLIC|" "$D/kortisto.conf"
+}
+
+serve() {
+	local port=
+	: >"$T/server.err"
+	"$K" --data "$D" "$@" serve --listen 127.0.0.1:0 2>"$T/server.err" &
+	PID=$!
+	for _ in $(seq 1 300); do
+		port=$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$T/server.err")
+		[ -n "$port" ] && break
+		sleep 0.05
+	done
+	[ -n "$port" ] || {
+		show "$T/server.err"
+		die "the server did not say it listens"
+	}
+	URL=http://127.0.0.1:$port
+}
+
+stop_all() {
+	for p in "$PID" "$SINK"; do
+		if [ -n "$p" ]; then
+			kill "$p" 2>/dev/null || true
+			wait "$p" 2>/dev/null || true
+		fi
+	done
+	PID=
+	SINK=
+}
+
+page() {
+	local m=$1 p=$2
+	shift 2
+	local args=()
+	for f in "$@"; do
+		args+=(--data-urlencode "$f")
+	done
+	CODE=$(curl -s -o "$T/body" -D "$T/headers" -w '%{http_code}' -X "$m" -b "$T/jar" \
+		-c "$T/jar" "${args[@]}" "$URL$p")
+}
+
+want() {
+	[ "$CODE" = "$1" ] || {
+		show "$T/body"
+		die "status $CODE, expected $1"
+	}
+}
+
+# api QUERY: GET /api/v1/directory?QUERY into $T/body.
+api() {
+	CODE=$(curl -s -o "$T/body" -w '%{http_code}' "$URL/api/v1/directory?$1")
+}
+
+link() {
+	for _ in $(seq 1 200); do
+		[ -f "$T/mail/$1.eml" ] && break
+		sleep 0.05
+	done
+	[ -f "$T/mail/$1.eml" ] || die "no mail number $1 arrived"
+	python3 -c 'import email, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"))
+print(m["To"])
+print(m.get_payload(decode=True).decode("utf-8"))' "$T/mail/$1.eml" >"$T/mail$1.txt"
+	grep -o "$PUBLIC/p/directory/edit/link?t=[A-Za-z0-9_-]*" "$T/mail$1.txt" | head -n 1 |
+		sed 's/.*t=//'
+}
+
+# ------------------------------------------------------------------------------------ tests
+
+# proves F-05: listing is the company's choice: an organisation is not listed by default,
+# and a listed one shows only what its listing allows, never a person
+t_default_not_listed() {
+	setup
+	serve
+	api ""
+	[ "$(jq '.items | length' "$T/body")" = 0 ] || die "listed by default"
+	"$K" --data "$D" directory set --register rauma-crm "$ORG" listed:=true \
+		description='Tuoretta kalaa satamasta' field_of_business=kalatukku \
+		municipality=Rauma >"$T/out" 2>"$T/err" || { show "$T/err"; die "directory set"; }
+	api ""
+	[ "$(jq -r '.items | map(.name) | join(",")' "$T/body")" = "Rauman Kala Oy" ] ||
+		{ show "$T/body"; die "only the listed company"; }
+	[ "$(jq -r '.items[0] | has("website") or has("address") or has("email")' "$T/body")" = false ] ||
+		die "channels shown that the listing does not allow"
+	hasnt "$T/body" 'Pekka|Pernaa|pekka'
+	page GET "/p/directory?lang=en&field=kala"
+	want 200
+	has "$T/body" '<h2>Rauman Kala Oy</h2>'
+	hasnt "$T/body" 'Hiljainen|Pekka|Pernaa|toimitusjohtaja'
+	api "q=hiljainen"
+	[ "$(jq '.items | length' "$T/body")" = 0 ] || die "an unlisted company found"
+	api "municipality=Turku"
+	[ "$(jq '.items | length' "$T/body")" = 0 ] || die "the municipality filter"
+	# a register that does not declare the directory cannot list
+	run 1 "$K" --data "$D" directory set --register kemi-crm "$KEMI_ORG" listed:=true
+	has "$T/err" 'company directory'
+}
+
+# proves F-05: the company changes its own listing through the single-use link mailed to
+# its registered contact address; the edit is in the change history and the usage log
+t_company_edits_through_mailed_link() {
+	setup
+	"$K" --data "$D" directory set --register rauma-crm "$ORG" contact_email="$CONTACT" \
+		>/dev/null 2>&1 || die "set contact"
+	serve
+	# the same answer for an address that is not registered
+	page POST "/p/directory/edit?lang=en" "email=nobody@example.fi"
+	want 200
+	cp "$T/body" "$T/unknown.html"
+	page POST "/p/directory/edit?lang=en" "email=$CONTACT"
+	want 200
+	diff -u "$T/unknown.html" "$T/body" >&2 || die "the answers differ"
+	tok=$(link 1)
+	has "$T/mail1.txt" "^$CONTACT\$"
+	[ ${#tok} = 43 ] || die "no token in the mail"
+	page GET "/p/directory/edit/link?t=$tok&lang=en"
+	want 200
+	page POST "/p/directory/edit/link?lang=en" "t=$tok"
+	want 303
+	has "$T/headers" '^Set-Cookie: kortisto_dir=[A-Za-z0-9_-]{43}; Path=/p/directory/edit; Max-Age=1800; HttpOnly; SameSite=Strict'
+	page GET "/p/directory/edit/listing?lang=en"
+	want 200
+	has "$T/body" '<h2>Rauman Kala Oy</h2>'
+	hasnt "$T/body" "$CONTACT"
+	csrf=$(sed -n 's|.*name="csrf" value="\([0-9a-f]*\)".*|\1|p' "$T/body" | head -n 1)
+	page POST "/p/directory/edit/listing?lang=en" "listed=1" "description=Kalaa" \
+		"field_of_business=kalatukku" "municipality=Rauma" "show_website=1"
+	want 403
+	page POST "/p/directory/edit/listing?lang=en" "csrf=$csrf" "listed=1" \
+		"description=Kalaa joka päivä" "field_of_business=kalatukku" "municipality=Rauma" \
+		"show_website=1" "public_phone=02 123 4567"
+	want 200
+	has "$T/body" 'Saved'
+	api "q=kala"
+	[ "$(jq -r '.items[0].website' "$T/body")" = https://rauman-kala.example.fi ] ||
+		{ show "$T/body"; die "the website is not shown"; }
+	[ "$(jq -r '.items[0].phone' "$T/body")" = +35821234567 ] || die "the phone is not shown"
+	[ "$(jq -r '.items[0].description' "$T/body")" = "Kalaa joka päivä" ] || die "description"
+	[ "$(sql "SELECT count(*) FROM change_history WHERE entity = 'organisation'
+		AND entity_id = $ORG AND field = 'directory.listed' AND old_value = '0'
+		AND new_value = '1' AND actor = 'system:selfservice'")" = 1 ] ||
+		die "the change is not in the history"
+	[ "$(sql "SELECT count(*) FROM usage_log WHERE actor = 'system:selfservice'
+		AND action = 'update' AND entity = 'organisation' AND entity_id = $ORG")" = 1 ] ||
+		die "the change is not in the usage log"
+	# the company hides itself again
+	page POST "/p/directory/edit/listing?lang=en" "csrf=$csrf" "description=Kalaa"
+	want 200
+	api ""
+	[ "$(jq '.items | length' "$T/body")" = 0 ] || die "still listed"
+	# the link opened once; the company cannot change its contact address
+	rm -f "$T/jar"
+	page POST "/p/directory/edit/link?lang=en" "t=$tok"
+	want 409
+	page GET "/p/directory/edit/listing"
+	want 401
+}
+
+# proves F-05: the editing link expires after 15 minutes (--now)
+t_link_expires() {
+	setup
+	"$K" --data "$D" directory set --register rauma-crm "$ORG" contact_email="$CONTACT" \
+		>/dev/null 2>&1 || die "set contact"
+	serve --now 2026-06-01T08:00:00Z
+	page POST "/p/directory/edit" "email=$CONTACT"
+	want 200
+	tok=$(link 1)
+	kill "$PID"
+	wait "$PID" 2>/dev/null || true
+	serve --now 2026-06-01T08:15:00Z
+	page POST "/p/directory/edit/link" "t=$tok"
+	want 404
+}
+
+# The staff's command line: show, set with validation, and the usage text.
+t_cli() {
+	setup
+	run 0 "$K" --data "$D" directory show --register rauma-crm "$ORG"
+	[ "$(jq -r .listed "$T/out")" = false ] || die "listed by default"
+	run 1 "$K" --data "$D" directory set --register rauma-crm "$ORG" public_email=not-mail
+	has "$T/err" 'public_email'
+	run 1 "$K" --data "$D" directory set --register rauma-crm "$ORG" shoe_size=42
+	has "$T/err" 'shoe_size'
+	run 1 "$K" --data "$D" directory show --register rauma-crm 9999
+	run 2 "$K" --data "$D" directory show
+	run 0 "$K" directory --help
+	has "$T/out" '^usage: kortisto directory list'
+	run 0 "$K" --data "$D" directory list
+	[ "$(jq '.items | length' "$T/out")" = 0 ] || die "listed by default"
+}
+
+# ------------------------------------------------------------------------------------ runner
+
+if [ "${1:-}" = --one ]; then
+	cd "$REPO"
+	trap stop_all EXIT
+	T=$T/$2
+	mkdir -p "$T"
+	"$2"
+	exit 0
+fi
+
+for tool in sqlite3 curl jq python3; do
+	command -v $tool >/dev/null || {
+		echo "the $tool command-line tool is needed" >&2
+		exit 1
+	}
+done
+run_tests "directory" bash "$0" t_default_not_listed t_company_edits_through_mailed_link \
+	t_link_expires t_cli
