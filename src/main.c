@@ -43,6 +43,9 @@ static const struct {
          "record-of-processing [--format md|html|csv]   the Art. 30 record"},
         {"retention", cmd_retention,
          "retention plan|run|runs|hold|release   the declared retention rules"},
+        {"record", cmd_service_record,
+         "record add|list|show|change|delete|types   advisory and customer-service records"},
+        {"stats", cmd_stats, "stats services --register RID   service statistics (E-05)"},
 };
 
 static void usage(FILE *out)

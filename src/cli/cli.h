@@ -69,6 +69,8 @@ int cmd_notice(struct globals *g, int argc, char **argv);     /* cli/notice.c */
 int cmd_record(struct globals *g, int argc, char **argv);     /* cli/notice.c */
 int cmd_request(struct globals *g, int argc, char **argv);    /* cli/request.c */
 int cmd_retention(struct globals *g, int argc, char **argv);  /* cli/retention.c */
+int cmd_service_record(struct globals *g, int argc, char **argv); /* cli/service.c */
+int cmd_stats(struct globals *g, int argc, char **argv);          /* cli/service.c */
 /* `kortisto person event …`, called by cmd_person with the arguments after the verb. */
 int cmd_person_event(struct globals *g, int argc, char **argv); /* cli/retention.c */
 

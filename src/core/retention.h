@@ -35,6 +35,11 @@ struct kctx;
 int retention_event_add(struct kctx *ctx, const char *rid, int64_t person_id, const char *type,
                         const char *on, int64_t *id);
 
+/* As retention_event_add, inside a write transaction the caller holds (core/service.c adds a
+ * record's content in the same transaction). The day string `on` must outlive the call. */
+int retention_event_add_tx(struct kctx *ctx, const char *rid, int64_t person_id,
+                           const char *type, const char *on, int64_t *id);
+
 /*
  * A dry run: what a run at ctx->now would do, changing nothing in the registers. *out (the
  * caller owns it) = {as_of, registers: [{register, rules: [{rule, action, from, after,

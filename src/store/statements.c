@@ -153,6 +153,7 @@ static const char *const stmt_text[ST__MAX] = {
 #include "store/stmt_request.inc"
 #include "store/stmt_export.inc"
 #include "store/stmt_retention.inc"
+#include "store/stmt_service.inc"
 };
 
 const char *stmt_sql(enum stmt_id id)

@@ -82,6 +82,8 @@ enum stmt_id {
 #include "store/stmt_export_ids.inc"
 /* person records, legal holds, retention runs */
 #include "store/stmt_retention_ids.inc"
+/* advisory and customer-service records, service statistics */
+#include "store/stmt_service_ids.inc"
 	ST__MAX
 };
 
