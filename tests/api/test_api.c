@@ -3137,6 +3137,13 @@ static const struct route_case {
         {"POST", REG "/persons/{id}/hold", "ON(ROLE_MANAGER)", true, "{'reason':'asia 1/2026'}",
          204},
         {"DELETE", REG "/persons/{id}/hold", "ON(ROLE_MANAGER)", true, NULL, 204},
+        {"POST", REG "/persons/{id}/records", "ON(ROLE_EDITOR)", true,
+         "{'type':'customer_contact','data':{'channel':'phone','topic':'tarjous'}}", 201},
+        {"GET", REG "/persons/{id}/records", "ON(ROLE_VIEWER)", true, NULL, 200},
+        {"GET", REG "/records/{id}", "ON(ROLE_VIEWER)", true, NULL, 200},
+        {"PATCH", REG "/records/{id}", "ON(ROLE_EDITOR)", true, "{'data':{'summary':'ok'}}", 200},
+        {"DELETE", REG "/records/{id}", "ON(ROLE_EDITOR)", true, NULL, 204},
+        {"GET", REG "/stats/services", "ON(ROLE_VIEWER)", false, NULL, 200},
         {"DELETE", REG "/affiliations/{id}", "ON(ROLE_EDITOR)", true, NULL, 204},
         {"DELETE", REG "/organisations/{id}", "ON(ROLE_EDITOR)", true, NULL, 204},
         {"DELETE", REG "/persons/{id}", "ON(ROLE_EDITOR)", true, NULL, 204},
@@ -3249,8 +3256,10 @@ static void matrix_fixture(long long *pid, long long *oid, long long *aid, long 
 /* Runs every route case as caller `c` and checks each status (and refusal type). */
 static void run_matrix(struct caller *c, long long target_uid, int cv)
 {
-	long long pid, oid, aid, rqid, rpid;
+	long long pid, oid, aid, rqid, rpid, rcid;
 	matrix_fixture(&pid, &oid, &aid, &rqid, &rpid);
+	rcid = create(sf(KEMI "/persons/%lld/records", pid),
+	              "{'type':'customer_contact','data':{'channel':'visit','topic':'matriisi'}}");
 	for (size_t i = 0; i < sizeof(route_cases) / sizeof(route_cases[0]); i++) {
 		const struct route_case *rc = &route_cases[i];
 		char path[512], body[512], num[32];
@@ -3259,7 +3268,8 @@ static void run_matrix(struct caller *c, long long target_uid, int cv)
 		long want = expected_status(c, rc, &type);
 		snprintf(path, sizeof(path), "%s", rc->pattern);
 		subst(path, "{rid}", "kemi-crm");
-		long long id = strstr(path, "/persons/")         ? pid
+		long long id = strstr(path, "/records/")         ? rcid
+		               : strstr(path, "/persons/")       ? pid
 		               : strstr(path, "/organisations/") ? oid
 		               : strstr(path, "/grants/")        ? target_uid
 		               : strstr(path, "/requests/")      ? rqid
@@ -3288,7 +3298,9 @@ static void run_matrix(struct caller *c, long long target_uid, int cv)
 		if (r.status == 201 && !strstr(path, "/session") && !strstr(path, "/grants") &&
 		    !strstr(path, "/disclosures")) {
 			long long v = json_integer_value(json_object_get(r.json, "id"));
-			if (strstr(path, "/persons"))
+			if (strstr(path, "/records"))
+				rcid = v;
+			else if (strstr(path, "/persons"))
 				pid = v;
 			else if (strstr(path, "/organisations"))
 				oid = v;
