@@ -3258,8 +3258,14 @@ static void run_matrix(struct caller *c, long long target_uid, int cv)
 {
 	long long pid, oid, aid, rqid, rpid, rcid;
 	matrix_fixture(&pid, &oid, &aid, &rqid, &rpid);
-	rcid = create(sf(KEMI "/persons/%lld/records", pid),
-	              "{'type':'customer_contact','data':{'channel':'visit','topic':'matriisi'}}");
+	{
+		/* A record's Location is REG/records/ID, not under the person it is about. */
+		struct resp cr;
+		req(&cr, "POST", sf(KEMI "/persons/%lld/records", pid),
+		    "{'type':'customer_contact','data':{'channel':'visit','topic':'matriisi'}}");
+		rcid = expect_created(&cr, KEMI "/records");
+		resp_free(&cr);
+	}
 	for (size_t i = 0; i < sizeof(route_cases) / sizeof(route_cases[0]); i++) {
 		const struct route_case *rc = &route_cases[i];
 		char path[512], body[512], num[32];
