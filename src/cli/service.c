@@ -114,8 +114,8 @@ int cmd_service_record(struct globals *g, int argc, char **argv)
 	bool add = !strcmp(verb, "add"), list = !strcmp(verb, "list"), show = !strcmp(verb, "show"),
 	     change = !strcmp(verb, "change"), del = !strcmp(verb, "delete");
 	if (!(add || list || show || change || del) || !o.rid || ((add || list) && !o.person) ||
-	    ((show || change || del) && !o.id) || (add && !o.type) ||
-	    (o.nkv && !(add || change)) || (change && !o.nkv))
+	    ((show || change || del) && !o.id) || (add && !o.type) || (o.nkv && !(add || change)) ||
+	    (change && !o.nkv))
 		goto usage;
 	if (add || change) {
 		json_t *data = cli_kv_object(o.nkv, o.kv);
@@ -168,8 +168,8 @@ int cmd_stats(struct globals *g, int argc, char **argv)
 		fputs(stats_usage, argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
 	}
-	if (strcmp(argv[1], "services") != 0 || !parse(argc - 2, argv + 2, &o) || !o.rid ||
-	    o.nkv || o.person || o.id || o.type || o.on || o.history) {
+	if (strcmp(argv[1], "services") != 0 || !parse(argc - 2, argv + 2, &o) || !o.rid || o.nkv ||
+	    o.person || o.id || o.type || o.on || o.history) {
 		fputs(stats_usage, stderr);
 		return 2;
 	}

@@ -273,8 +273,8 @@ int retention_event_add(struct kctx *ctx, const char *rid, int64_t person_id, co
 	IN_WRITE_TX(ctx, event_add_tx(ctx, rid, person_id, rt, on, id));
 }
 
-int retention_event_add_tx(struct kctx *ctx, const char *rid, int64_t person_id,
-                           const char *type, const char *on, int64_t *id)
+int retention_event_add_tx(struct kctx *ctx, const char *rid, int64_t person_id, const char *type,
+                           const char *on, int64_t *id)
 {
 	const struct decl_record_type *rt;
 	char today[11];

@@ -37,8 +37,8 @@ int retention_event_add(struct kctx *ctx, const char *rid, int64_t person_id, co
 
 /* As retention_event_add, inside a write transaction the caller holds (core/service.c adds a
  * record's content in the same transaction). The day string `on` must outlive the call. */
-int retention_event_add_tx(struct kctx *ctx, const char *rid, int64_t person_id,
-                           const char *type, const char *on, int64_t *id);
+int retention_event_add_tx(struct kctx *ctx, const char *rid, int64_t person_id, const char *type,
+                           const char *on, int64_t *id);
 
 /*
  * A dry run: what a run at ctx->now would do, changing nothing in the registers. *out (the

@@ -40,8 +40,8 @@ enum mtype {
 };
 
 static const char *const mtype_names[M__MAX] = {
-        [M_SHORT] = "string(60)", [M_STRING] = "string(200)", [M_TEXT] = "text(4000)",
-        [M_INT] = "integer",      [M_DATE] = "date",          [M_DATETIME] = "datetime",
+        [M_SHORT] = "string(60)", [M_STRING] = "string(200)",  [M_TEXT] = "text(4000)",
+        [M_INT] = "integer",      [M_DATE] = "date",           [M_DATETIME] = "datetime",
         [M_STEPS] = "steps",      [M_ORG] = "organisation id",
 };
 
@@ -82,19 +82,14 @@ static const struct member customer_note[] = {
         {"staff", M_STRING, false, NULL},
 };
 static const struct member customer_contact[] = {
-        {"channel", M_SHORT, true, CHANNELS},
-        {"direction", M_SHORT, false, "inbound|outbound"},
-        {"at", M_DATETIME, false, NULL},
-        {"topic", M_STRING, true, NULL},
-        {"summary", M_TEXT, false, NULL},
-        {"staff", M_STRING, false, NULL},
+        {"channel", M_SHORT, true, CHANNELS},   {"direction", M_SHORT, false, "inbound|outbound"},
+        {"at", M_DATETIME, false, NULL},        {"topic", M_STRING, true, NULL},
+        {"summary", M_TEXT, false, NULL},       {"staff", M_STRING, false, NULL},
         {"municipality", M_SHORT, false, NULL},
 };
 static const struct member customer_plan[] = {
-        {"title", M_STRING, true, NULL},
-        {"status", M_SHORT, true, "draft|active|done|cancelled"},
-        {"steps", M_STEPS, false, NULL},
-        {"review_on", M_DATE, false, NULL},
+        {"title", M_STRING, true, NULL},  {"status", M_SHORT, true, "draft|active|done|cancelled"},
+        {"steps", M_STEPS, false, NULL},  {"review_on", M_DATE, false, NULL},
         {"staff", M_STRING, false, NULL},
 };
 /* The members of one step of a customer plan. */
@@ -149,7 +144,10 @@ static const struct member open_position[] = {
         {"municipality", M_SHORT, false, NULL},
 };
 
-#define KIND(t) {#t, t, sizeof(t) / sizeof(t[0])}
+#define KIND(t)                                                                                    \
+	{                                                                                          \
+#t, t, sizeof(t) / sizeof(t[0])                                                    \
+	}
 
 /* The record types with content. A register's record type of another name has no content
  * here (its records stay type and day only: `kortisto person event`). */
@@ -158,9 +156,9 @@ static const struct kind {
 	const struct member *members;
 	size_t n;
 } kinds[] = {
-        KIND(appointment),   KIND(service_arrangement), KIND(customer_note),
-        KIND(customer_contact), KIND(customer_plan),    KIND(service_order),
-        KIND(billing),       KIND(job_offer),           KIND(employer_introduction),
+        KIND(appointment),      KIND(service_arrangement), KIND(customer_note),
+        KIND(customer_contact), KIND(customer_plan),       KIND(service_order),
+        KIND(billing),          KIND(job_offer),           KIND(employer_introduction),
         KIND(open_position),
 };
 
@@ -195,12 +193,12 @@ static size_t utf8_chars(const char *s)
 	return n;
 }
 
-static int check_object(struct kctx *ctx, const char *rid, const char *what,
-                        const struct member *m, size_t n, json_t *obj);
+static int check_object(struct kctx *ctx, const char *rid, const char *what, const struct member *m,
+                        size_t n, json_t *obj);
 
 /* Checks value `v` of member `m` (`path` names it in errors, e.g. "data.start"). */
-static int check_value(struct kctx *ctx, const char *rid, const char *path,
-                       const struct member *m, json_t *v)
+static int check_value(struct kctx *ctx, const char *rid, const char *path, const struct member *m,
+                       json_t *v)
 {
 	const char *why = NULL;
 	int y, mo, d;
@@ -267,8 +265,7 @@ static int check_value(struct kctx *ctx, const char *rid, const char *path,
 		}
 		return 0;
 	}
-	case M__MAX:
-		break;
+	case M__MAX: break;
 	}
 	return kerr_set(ctx->err, KERR_INTERNAL, path, "%s: no validator", path);
 }
@@ -276,8 +273,8 @@ static int check_value(struct kctx *ctx, const char *rid, const char *path,
 /* Checks object `obj` (named `what` in errors) against members m[0..n-1]: every member known
  * and valid, every required one present. An unknown member is named when its name is an
  * identifier; another name could carry personal data into an error message. */
-static int check_object(struct kctx *ctx, const char *rid, const char *what,
-                        const struct member *m, size_t n, json_t *obj)
+static int check_object(struct kctx *ctx, const char *rid, const char *what, const struct member *m,
+                        size_t n, json_t *obj)
 {
 	const char *key, *why;
 	json_t *v;
@@ -323,7 +320,8 @@ json_t *service_schema(void)
 				json_object_set_new(o, "choices", json_string(m->choices));
 			json_array_append_new(ms, o);
 		}
-		json_array_append_new(out, json_pack("{ssso}", "type", kinds[k].type, "members", ms));
+		json_array_append_new(out,
+		                      json_pack("{ssso}", "type", kinds[k].type, "members", ms));
 	}
 	return out;
 }
@@ -511,10 +509,10 @@ static int history_load(struct kctx *ctx, int64_t id, json_t *rec)
 		const char *o = q_col_text(q, 1), *n = q_col_text(q, 2);
 		json_t *ov = o ? json_loads(o, JSON_DECODE_ANY, NULL) : NULL;
 		json_t *nv = n ? json_loads(n, JSON_DECODE_ANY, NULL) : NULL;
-		json_array_append_new(h, json_pack("{sssosossss}", "member", q_col_text(q, 0), "old",
-		                                   ov ? ov : json_null(), "new",
-		                                   nv ? nv : json_null(), "actor",
-		                                   q_col_text(q, 3), "at", q_col_text(q, 4)));
+		json_array_append_new(h,
+		                      json_pack("{sssosossss}", "member", q_col_text(q, 0), "old",
+		                                ov ? ov : json_null(), "new", nv ? nv : json_null(),
+		                                "actor", q_col_text(q, 3), "at", q_col_text(q, 4)));
 	}
 	q_done(q);
 	json_object_set_new(rec, "history", h);
@@ -530,8 +528,7 @@ static int get_read(struct kctx *ctx, const char *rid, int64_t id, bool history,
 	return rc;
 }
 
-int service_record_get(struct kctx *ctx, const char *rid, int64_t id, bool history,
-                       json_t **out)
+int service_record_get(struct kctx *ctx, const char *rid, int64_t id, bool history, json_t **out)
 {
 	int64_t person_id = 0;
 	int rc;
@@ -653,7 +650,7 @@ static int change_tx(struct kctx *ctx, const char *rid, int64_t id, json_t *patc
 	json_t *old_data = json_object_get(rec, "data");
 	json_object_foreach (patch, key, v) {
 		json_t *old = json_object_get(old_data, key), *new = json_object_get(data, key);
-		if ((!old && !new) || (old && new && json_equal(old, new)))
+		if ((!old && !new) || (old && new &&json_equal(old, new)))
 			continue;
 		changed = true;
 		if ((rc = history_put(ctx, id, key, old, new)))
@@ -751,8 +748,7 @@ static bool month_ok(const char *s)
 	return date_valid(day, &y, &m, &d, &why);
 }
 
-int service_stats(struct kctx *ctx, const char *rid, const char *from, const char *to,
-                  json_t **out)
+int service_stats(struct kctx *ctx, const char *rid, const char *from, const char *to, json_t **out)
 {
 	int rc;
 	*out = NULL;
@@ -770,11 +766,11 @@ int service_stats(struct kctx *ctx, const char *rid, const char *from, const cha
 	q_text(q, 2, from ? from : "0000-00");
 	q_text(q, 3, to ? to : "9999-99");
 	while ((rc = q_step(q, ctx->err)) == 1)
-		json_array_append_new(rows, json_pack("{sssssssssI}", "period", q_col_text(q, 0),
-		                                      "service", q_col_text(q, 1), "channel",
-		                                      q_col_text(q, 2), "municipality",
-		                                      q_col_text(q, 3), "count",
-		                                      (json_int_t)q_col_int(q, 4)));
+		json_array_append_new(rows,
+		                      json_pack("{sssssssssI}", "period", q_col_text(q, 0),
+		                                "service", q_col_text(q, 1), "channel",
+		                                q_col_text(q, 2), "municipality", q_col_text(q, 3),
+		                                "count", (json_int_t)q_col_int(q, 4)));
 	q_done(q);
 	if (rc < 0) {
 		store_rollback(ctx->db);

@@ -37,8 +37,7 @@ int service_record_list(struct kctx *ctx, const char *rid, int64_t person_id, js
 /* Record `id` of `rid` as {id, register, person_id, type, on, created_at, created_by,
  * updated_at, updated_by, version, data} and with `history` its changes [{member, old, new,
  * actor, at}]; *out is the caller's. Same rights and errors as service_record_list. */
-int service_record_get(struct kctx *ctx, const char *rid, int64_t id, bool history,
-                       json_t **out);
+int service_record_get(struct kctx *ctx, const char *rid, int64_t id, bool history, json_t **out);
 
 /* Applies `patch` = {data: {member: value | null}} (a JSON merge patch of the content; null
  * removes an optional member) to record `id`, keeping each changed member's old and new

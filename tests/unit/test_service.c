@@ -64,7 +64,8 @@ static int add(struct fx *f, int64_t pid, const char *body, int64_t *id)
 
 #define APPOINTMENT                                                                                \
 	"{\"type\": \"appointment\", \"data\": {\"start\": \"2026-01-05T09:30:00Z\","              \
-	" \"channel\": \"visit\", \"place\": \"Espoon Työllisyyspalvelut\", \"staff\": \"Neuvoja\","  \
+	" \"channel\": \"visit\", \"place\": \"Espoon Työllisyyspalvelut\", \"staff\": "          \
+	"\"Neuvoja\","                                                                             \
 	" \"topic\": \"urasuunnittelu\", \"municipality\": \"Espoo\"}}"
 
 /* proves E-02: an appointment is kept with its content; a member outside the allow-list,
@@ -78,8 +79,9 @@ static void test_appointment_allow_list_and_history(void **state)
 	char buf[256];
 	raw_text(f, buf, sizeof(buf), "SELECT data FROM service_records WHERE record_id = ?", id);
 	assert_non_null(strstr(buf, "urasuunnittelu"));
-	assert_int_equal(raw_int(f, "SELECT count(*) FROM persons WHERE id = ? AND"
-	                            " last_customer_event = '2026-01-01'",
+	assert_int_equal(raw_int(f,
+	                         "SELECT count(*) FROM persons WHERE id = ? AND"
+	                         " last_customer_event = '2026-01-01'",
 	                         "i", pid),
 	                 1);
 
@@ -90,20 +92,22 @@ static void test_appointment_allow_list_and_history(void **state)
 	                     &other),
 	                 KERR_INVALID);
 	assert_non_null(strstr(f->err.message, "shoe_size"));
-	assert_int_equal(add(f, pid, "{\"type\": \"customer_plan\", \"data\": {\"title\": \"x\"}}",
-	                     &other),
-	                 KERR_INVALID);
+	assert_int_equal(
+	        add(f, pid, "{\"type\": \"customer_plan\", \"data\": {\"title\": \"x\"}}", &other),
+	        KERR_INVALID);
 	assert_non_null(strstr(f->err.message, "data.status"));
 	assert_int_equal(add(f, pid, "{\"type\": \"service_order\", \"data\": {}}", &other),
 	                 KERR_REFUSED); /* not declared by this register */
 	assert_int_equal(add(f, pid, "{\"type\": \"newsletter_open\", \"data\": {}}", &other),
 	                 KERR_REFUSED); /* declared, but type and day only */
 
-	json_t *patch = json_pack("{s{ssss}}", "data", "outcome", "CV päivitetty", "status", "held");
+	json_t *patch =
+	        json_pack("{s{ssss}}", "data", "outcome", "CV päivitetty", "status", "held");
 	fresh(f);
 	assert_int_equal(service_record_change(&f->ctx, ESPOO, id, patch), 0);
 	json_decref(patch);
-	assert_int_equal(raw_int(f, "SELECT count(*) FROM service_record_history WHERE record_id = ?",
+	assert_int_equal(raw_int(f,
+	                         "SELECT count(*) FROM service_record_history WHERE record_id = ?",
 	                         "i", id),
 	                 2);
 	json_t *rec = NULL;
@@ -112,8 +116,9 @@ static void test_appointment_allow_list_and_history(void **state)
 	assert_int_equal(json_array_size(json_object_get(rec, "history")), 2);
 	assert_int_equal(json_integer_value(json_object_get(rec, "version")), 2);
 	json_decref(rec);
-	assert_true(raw_int(f, "SELECT count(*) FROM usage_log WHERE entity = 'record' AND"
-	                       " action = 'read' AND entity_id = ?",
+	assert_true(raw_int(f,
+	                    "SELECT count(*) FROM usage_log WHERE entity = 'record' AND"
+	                    " action = 'read' AND entity_id = ?",
 	                    "i", id) >= 1);
 }
 
@@ -141,9 +146,10 @@ static void test_retention_takes_content_stats_stay(void **state)
 	struct fx *f = *state;
 	int64_t pid = person(f), id = 0;
 	assert_int_equal(add(f, pid, APPOINTMENT, &id), 0);
-	assert_int_equal(raw_int(f, "SELECT count FROM service_stats WHERE service = 'appointment'"
-	                            " AND channel = 'visit' AND period = '2026-01' AND"
-	                            " municipality = 'Espoo'",
+	assert_int_equal(raw_int(f,
+	                         "SELECT count FROM service_stats WHERE service = 'appointment'"
+	                         " AND channel = 'visit' AND period = '2026-01' AND"
+	                         " municipality = 'Espoo'",
 	                         ""),
 	                 1);
 	at(f, "2036-02-01");
@@ -153,7 +159,8 @@ static void test_retention_takes_content_stats_stay(void **state)
 	if (retention_run(&f->ctx, &o, &sum) != 0)
 		fail_msg("retention_run: %s", f->err.message);
 	json_decref(sum);
-	assert_int_equal(raw_int(f, "SELECT count(*) FROM person_records WHERE id = ?", "i", id), 0);
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM person_records WHERE id = ?", "i", id),
+	                 0);
 	assert_int_equal(raw_int(f, "SELECT count(*) FROM service_records", ""), 0);
 	assert_int_equal(raw_int(f, "SELECT sum(count) FROM service_stats", ""), 1);
 	json_t *st = NULL;
@@ -168,7 +175,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_setup_teardown(test_appointment_allow_list_and_history, setup,
 	                                        fixture_teardown),
-	        cmocka_unit_test_setup_teardown(test_roles_and_restriction, setup, fixture_teardown),
+	        cmocka_unit_test_setup_teardown(test_roles_and_restriction, setup,
+	                                        fixture_teardown),
 	        cmocka_unit_test_setup_teardown(test_retention_takes_content_stats_stay, setup,
 	                                        fixture_teardown),
 	};
