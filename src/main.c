@@ -50,6 +50,9 @@ static const struct {
          "retention plan|run|runs|hold|release   the declared retention rules"},
         {"directory", cmd_directory,
          "directory list|show|set     the public company directory and its listings"},
+        {"record", cmd_service_record,
+         "record add|list|show|change|delete|types   advisory and customer-service records"},
+        {"stats", cmd_stats, "stats services --register RID   service statistics (E-05)"},
 };
 
 static void usage(FILE *out)

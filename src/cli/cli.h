@@ -60,16 +60,18 @@ int cmd_person(struct globals *g, int argc, char **argv);
 int cmd_org(struct globals *g, int argc, char **argv);
 int cmd_affiliation(struct globals *g, int argc, char **argv);
 int cmd_import(struct globals *g, int argc, char **argv);
-int cmd_user(struct globals *g, int argc, char **argv);       /* cli/user.c */
-int cmd_token(struct globals *g, int argc, char **argv);      /* cli/user.c */
-int cmd_commitment(struct globals *g, int argc, char **argv); /* cli/user.c */
-int cmd_audit(struct globals *g, int argc, char **argv);      /* cli/audit.c */
-int cmd_disclose(struct globals *g, int argc, char **argv);   /* cli/audit.c */
-int cmd_notice(struct globals *g, int argc, char **argv);     /* cli/notice.c */
-int cmd_record(struct globals *g, int argc, char **argv);     /* cli/notice.c */
-int cmd_request(struct globals *g, int argc, char **argv);    /* cli/request.c */
-int cmd_survey(struct globals *g, int argc, char **argv);     /* cli/survey.c */
-int cmd_retention(struct globals *g, int argc, char **argv);  /* cli/retention.c */
+int cmd_user(struct globals *g, int argc, char **argv);           /* cli/user.c */
+int cmd_token(struct globals *g, int argc, char **argv);          /* cli/user.c */
+int cmd_commitment(struct globals *g, int argc, char **argv);     /* cli/user.c */
+int cmd_audit(struct globals *g, int argc, char **argv);          /* cli/audit.c */
+int cmd_disclose(struct globals *g, int argc, char **argv);       /* cli/audit.c */
+int cmd_notice(struct globals *g, int argc, char **argv);         /* cli/notice.c */
+int cmd_record(struct globals *g, int argc, char **argv);         /* cli/notice.c */
+int cmd_request(struct globals *g, int argc, char **argv);        /* cli/request.c */
+int cmd_retention(struct globals *g, int argc, char **argv);      /* cli/retention.c */
+int cmd_service_record(struct globals *g, int argc, char **argv); /* cli/service.c */
+int cmd_stats(struct globals *g, int argc, char **argv);          /* cli/service.c */
+int cmd_survey(struct globals *g, int argc, char **argv);         /* cli/survey.c */
 /* `kortisto person event …`, called by cmd_person with the arguments after the verb. */
 int cmd_person_event(struct globals *g, int argc, char **argv); /* cli/retention.c */
 int cmd_consent(struct globals *g, int argc, char **argv);      /* cli/consent.c */

@@ -183,14 +183,19 @@ static char *archive_dir(struct kctx *ctx, const char *rid)
 	return dir;
 }
 
-/* Appends one record row (id, person_id, record_type, occurred_at, created_at, created_by:
- * ST_REC_BY_PERSON and ST_REC_GET) to `b` as a JSON line. */
+/* Appends one record row (id, person_id, record_type, occurred_at, created_at, created_by,
+ * and the content of an advisory record, data: ST_REC_BY_PERSON and ST_REC_GET) to `b` as a
+ * JSON line; "data" is there only for a record with content (core/service.c). */
 static void record_line(struct buf *b, struct query *q)
 {
 	json_t *o = json_pack("{sIsIssssssss}", "id", (json_int_t)q_col_int(q, 0), "person_id",
 	                      (json_int_t)q_col_int(q, 1), "record_type", q_col_text(q, 2),
 	                      "occurred_at", q_col_text(q, 3), "created_at", q_col_text(q, 4),
 	                      "created_by", q_col_text(q, 5));
+	const char *data = q_col_text(q, 6);
+	json_t *content = data ? json_loads(data, 0, NULL) : NULL;
+	if (content)
+		json_object_set_new(o, "data", content);
 	char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
 	buf_puts(b, s);
 	buf_putc(b, '\n');

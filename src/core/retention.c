@@ -236,36 +236,51 @@ static int event_add_tx(struct kctx *ctx, const char *rid, int64_t person_id,
 	return usage_append(ctx, &e);
 }
 
-int retention_event_add_tx(struct kctx *ctx, const char *rid, int64_t person_id, const char *type,
-                           const char *on, int64_t *id)
+/* The checks of retention_event_add before any write: the declared type (*rt) and the day
+ * (*on, today when NULL; `today` holds it). */
+static int event_check(struct kctx *ctx, const char *rid, const char *type, const char **on,
+                       char today[11], const struct decl_record_type **rt)
 {
 	const struct decl *d = register_decl(ctx, rid);
-	char today[11];
 	int rc;
 	if (!d)
 		return KERR_NOTFOUND;
-	const struct decl_record_type *rt = type ? decl_record_type(d, type) : NULL;
-	if (!rt)
+	*rt = type ? decl_record_type(d, type) : NULL;
+	if (!*rt)
 		return kerr_set(ctx->err, KERR_REFUSED, "type",
 		                "type: '%s' is not a record type declared by register '%s'",
 		                type ? type : "", rid);
-	if (type_unlinked(rt->id))
+	if (type_unlinked((*rt)->id))
 		return kerr_set(ctx->err, KERR_REFUSED, "type",
-		                "type: records of type '%s' are never tied to a person", rt->id);
+		                "type: records of type '%s' are never tied to a person", (*rt)->id);
 	time_format_date(ctx->now, today);
-	if (!on)
-		on = today;
-	else if ((rc = check_date(ctx, on, "at")))
+	if (!*on)
+		*on = today;
+	else if ((rc = check_date(ctx, *on, "at")))
 		return rc;
-	else if (strcmp(on, today) > 0)
-		return kerr_set(ctx->err, KERR_INVALID, "at", "at: %s is in the future", on);
-	return event_add_tx(ctx, rid, person_id, rt, on, id);
+	else if (strcmp(*on, today) > 0)
+		return kerr_set(ctx->err, KERR_INVALID, "at", "at: %s is in the future", *on);
+	return 0;
 }
 
 int retention_event_add(struct kctx *ctx, const char *rid, int64_t person_id, const char *type,
                         const char *on, int64_t *id)
 {
-	IN_WRITE_TX(ctx, retention_event_add_tx(ctx, rid, person_id, type, on, id));
+	const struct decl_record_type *rt;
+	char today[11];
+	int rc = event_check(ctx, rid, type, &on, today, &rt);
+	if (rc)
+		return rc;
+	IN_WRITE_TX(ctx, event_add_tx(ctx, rid, person_id, rt, on, id));
+}
+
+int retention_event_add_tx(struct kctx *ctx, const char *rid, int64_t person_id, const char *type,
+                           const char *on, int64_t *id)
+{
+	const struct decl_record_type *rt;
+	char today[11];
+	int rc = event_check(ctx, rid, type, &on, today, &rt);
+	return rc ? rc : event_add_tx(ctx, rid, person_id, rt, on, id);
 }
 
 /* ---------------------------------------------------------------- one rule, one part */

@@ -36,7 +36,8 @@ int retention_event_add(struct kctx *ctx, const char *rid, int64_t person_id, co
                         const char *on, int64_t *id);
 
 /* As retention_event_add, inside a write transaction the caller holds (core/event.c records
- * participation and its customer event together); on error the caller rolls back. */
+ * participation and its customer event together, core/service.c a record's content); on
+ * error the caller rolls back. The day string `on` must outlive the call. */
 int retention_event_add_tx(struct kctx *ctx, const char *rid, int64_t person_id, const char *type,
                            const char *on, int64_t *id);
 

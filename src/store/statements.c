@@ -160,6 +160,7 @@ static const char *const stmt_text[ST__MAX] = {
 #include "store/stmt_event.inc"
 #include "store/stmt_selfservice.inc"
 #include "store/stmt_directory.inc"
+#include "store/stmt_service.inc"
 };
 
 const char *stmt_sql(enum stmt_id id)

@@ -92,6 +92,8 @@ enum stmt_id {
 #include "store/stmt_selfservice_ids.inc"
 /* the public company directory */
 #include "store/stmt_directory_ids.inc"
+/* advisory and customer-service records, service statistics */
+#include "store/stmt_service_ids.inc"
 	ST__MAX
 };
 

@@ -3196,6 +3196,13 @@ static const struct route_case {
          "'source':'subject','consent_text':'T','consent_version':'1'}",
          422},
         {"GET", REG "/lists", "ON(ROLE_EDITOR)", false, NULL, 200},
+        {"POST", REG "/persons/{id}/records", "ON(ROLE_EDITOR)", true,
+         "{'type':'customer_contact','data':{'channel':'phone','topic':'tarjous'}}", 201},
+        {"GET", REG "/persons/{id}/records", "ON(ROLE_VIEWER)", true, NULL, 200},
+        {"GET", REG "/records/{id}", "ON(ROLE_VIEWER)", true, NULL, 200},
+        {"PATCH", REG "/records/{id}", "ON(ROLE_EDITOR)", true, "{'data':{'summary':'ok'}}", 200},
+        {"DELETE", REG "/records/{id}", "ON(ROLE_EDITOR)", true, NULL, 204},
+        {"GET", REG "/stats/services", "ON(ROLE_VIEWER)", false, NULL, 200},
         {"DELETE", REG "/affiliations/{id}", "ON(ROLE_EDITOR)", true, NULL, 204},
         {"DELETE", REG "/organisations/{id}", "ON(ROLE_EDITOR)", true, NULL, 204},
         {"DELETE", REG "/persons/{id}", "ON(ROLE_EDITOR)", true, NULL, 204},
@@ -3308,7 +3315,7 @@ static void matrix_fixture(long long *pid, long long *oid, long long *aid, long 
 /* Runs every route case as caller `c` and checks each status (and refusal type). */
 static void run_matrix(struct caller *c, long long target_uid, int cv)
 {
-	long long pid, oid, aid, rqid, rpid, mid = 999999;
+	long long pid, oid, aid, rqid, rpid, rcid, mid = 999999;
 	matrix_fixture(&pid, &oid, &aid, &rqid, &rpid);
 	/* a consent of the matrix's person, for the rows that read and withdraw one */
 	struct resp cr;
@@ -3317,6 +3324,13 @@ static void run_matrix(struct caller *c, long long target_uid, int cv)
 	expect_status(&cr, 201);
 	long long cnid = json_integer_value(json_object_get(cr.json, "id"));
 	resp_free(&cr);
+	{
+		/* A record's Location is REG/records/ID, not under the person it is about. */
+		req(&cr, "POST", sf(KEMI "/persons/%lld/records", pid),
+		    "{'type':'customer_contact','data':{'channel':'visit','topic':'matriisi'}}");
+		rcid = expect_created(&cr, KEMI "/records");
+		resp_free(&cr);
+	}
 	for (size_t i = 0; i < sizeof(route_cases) / sizeof(route_cases[0]); i++) {
 		const struct route_case *rc = &route_cases[i];
 		char path[512], body[512], num[32];
@@ -3328,6 +3342,7 @@ static void run_matrix(struct caller *c, long long target_uid, int cv)
 		subst(path, "{tok}", "AAAAnotatoken");
 		long long id = strstr(path, "/consents/")        ? cnid
 		               : strstr(path, "/mailings/")      ? mid
+		               : strstr(path, "/records/")       ? rcid
 		               : strstr(path, "/persons/")       ? pid
 		               : strstr(path, "/organisations/") ? oid
 		               : strstr(path, "/grants/")        ? target_uid
@@ -3359,6 +3374,8 @@ static void run_matrix(struct caller *c, long long target_uid, int cv)
 			long long v = json_integer_value(json_object_get(r.json, "id"));
 			if (strstr(path, "/consents"))
 				cnid = v;
+			else if (strstr(path, "/records"))
+				rcid = v;
 			else if (strstr(path, "/persons"))
 				pid = v;
 			else if (strstr(path, "/organisations"))
