@@ -347,6 +347,74 @@ int consent_withdraw(struct kctx *ctx, const char *rid, int64_t id, json_t *in)
 	IN_WRITE_TX(ctx, withdraw_tx(ctx, rid, id, in));
 }
 
+/* Withdraws the consents of `pid` for `purpose` (NULL: all) and ends the subscriptions of
+ * lists of that purpose; adds the counts of rows changed. */
+static int withdraw_purpose(struct kctx *ctx, const char *rid, int64_t pid, const char *purpose,
+                            const char *how, int *consents, int *subs)
+{
+	struct query *q = store_query(ctx->db, ST_CONSENT_WITHDRAW_PURPOSE);
+	int rc;
+	q_text(q, 1, rid);
+	q_int(q, 2, pid);
+	q_text(q, 3, purpose);
+	q_text(q, 4, ctx->now_iso);
+	q_text(q, 5, how);
+	q_text(q, 6, ctx->actor->name);
+	if ((rc = q_exec(q, ctx->err)))
+		return rc;
+	*consents += store_changes(ctx->db);
+	q = store_query(ctx->db, ST_SUB_END_PURPOSE);
+	q_text(q, 1, rid);
+	q_int(q, 2, pid);
+	q_text(q, 3, purpose);
+	q_text(q, 4, ctx->now_iso);
+	q_text(q, 5, how);
+	if ((rc = q_exec(q, ctx->err)))
+		return rc;
+	*subs += store_changes(ctx->db);
+	return 0;
+}
+
+int consent_withdraw_person_tx(struct kctx *ctx, const char *rid, int64_t pid, json_t *purposes,
+                               const char *how, int *withdrawn, int *remaining)
+{
+	int rc = 0, subs = 0;
+	*withdrawn = *remaining = 0;
+	if (!json_array_size(purposes)) {
+		rc = withdraw_purpose(ctx, rid, pid, NULL, how, withdrawn, &subs);
+	} else {
+		size_t i;
+		json_t *v;
+		json_array_foreach (purposes, i, v) {
+			if ((rc = withdraw_purpose(ctx, rid, pid, json_string_value(v), how,
+			                           withdrawn, &subs)))
+				break;
+		}
+	}
+	if (rc)
+		return rc;
+	struct query *q = store_query(ctx->db, ST_CONSENT_ACTIVE_COUNT);
+	q_text(q, 1, rid);
+	q_int(q, 2, pid);
+	if ((rc = q_step(q, ctx->err)) == 1)
+		*remaining = (int)q_col_int(q, 0);
+	q_done(q);
+	if (rc < 0)
+		return rc;
+	if (*withdrawn == 0 && subs == 0)
+		return 0;
+	struct usage_entry e = {
+	        .action = "consent_withdraw",
+	        .rid = rid,
+	        .entity = "person",
+	        .entity_id = pid,
+	        .subjects = &pid,
+	        .nsubjects = 1,
+	        .reason = how,
+	};
+	return usage_append(ctx, &e);
+}
+
 /* The register of consent `id`, read without knowing it beforehand. */
 static int confirm_tx(struct kctx *ctx, int64_t id, const char **rid_out)
 {

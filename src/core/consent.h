@@ -50,6 +50,17 @@ int consent_get(struct kctx *ctx, const char *rid, int64_t id, json_t **out);
 int consent_withdraw(struct kctx *ctx, const char *rid, int64_t id, json_t *in);
 
 /*
+ * R-12, inside the caller's write transaction: withdraws every consent of person `pid` for
+ * the purposes in JSON array `purposes` (NULL or empty: every purpose), pending ones too,
+ * recording `how` (e.g. "request:12") and the actor, and ends the person's subscriptions to
+ * lists of those purposes. Writes one usage-log entry (consent_withdraw, entity person) when
+ * anything was withdrawn or ended. Sets *withdrawn to the number of consents withdrawn and
+ * *remaining to the number that still count. Returns 0 or KERR_*.
+ */
+int consent_withdraw_person_tx(struct kctx *ctx, const char *rid, int64_t pid, json_t *purposes,
+                               const char *how, int *withdrawn, int *remaining);
+
+/*
  * Confirms the pending consent a confirmation token names (the link of the double opt-in
  * mail). Sets *rid_out (arena) and *id. Returns 0, KERR_NOTFOUND for a token that is not
  * valid, or KERR_REFUSED when the consent expired, was withdrawn or is already confirmed.

@@ -14,6 +14,7 @@
 
 #include "audit/usage.h"
 #include "core/app.h"
+#include "core/consent.h"
 #include "core/ctx.h"
 #include "core/export.h"
 #include "core/person.h"
@@ -346,6 +347,7 @@ static int check_details(struct kctx *ctx, const struct decl *d, enum req_type t
 	static const char *const rect_keys[] = {"changes", "note", NULL};
 	static const char *const ban_keys[] = {"channels", "note", NULL};
 	static const char *const obj_keys[] = {"scope", "note", NULL};
+	static const char *const cw_keys[] = {"purposes", "note", NULL};
 	static const char *const note_keys[] = {"note", NULL};
 	const char *note;
 	int rc;
@@ -361,10 +363,11 @@ static int check_details(struct kctx *ctx, const struct decl *d, enum req_type t
 	if (!det)
 		return 0;
 	rc = only_keys(ctx, det,
-	               t == RT_RECTIFICATION   ? rect_keys
-	               : t == RT_MARKETING_BAN ? ban_keys
-	               : t == RT_OBJECTION     ? obj_keys
-	                                       : note_keys);
+	               t == RT_RECTIFICATION        ? rect_keys
+	               : t == RT_MARKETING_BAN      ? ban_keys
+	               : t == RT_OBJECTION          ? obj_keys
+	               : t == RT_CONSENT_WITHDRAWAL ? cw_keys
+	                                            : note_keys);
 	if (!rc)
 		rc = opt_text(ctx, det, "note", MAX_TEXT, &note);
 	if (rc)
@@ -399,6 +402,22 @@ static int check_details(struct kctx *ctx, const struct decl *d, enum req_type t
 				        ctx->err, KERR_INVALID, "details.channels",
 				        "details.channels: a list of email, post, phone, sms or "
 				        "all");
+		}
+	} else if (t == RT_CONSENT_WITHDRAWAL) {
+		/* the consents of some declared purposes only; none named: all of them. */
+		json_t *c = json_object_get(det, "purposes"), *v;
+		size_t i;
+		if (c && (!json_is_array(c) || !json_array_size(c)))
+			return kerr_set(ctx->err, KERR_INVALID, "details.purposes",
+			                "details.purposes: a list of declared purposes");
+		json_array_foreach (c, i, v) {
+			const char *p = json_string_value(v);
+			if (!p || !decl_purpose(d, p))
+				return kerr_set(
+				        ctx->err, KERR_REFUSED, "details.purposes",
+				        "details.purposes: '%s' is not a purpose declared by "
+				        "register '%s'",
+				        p && ident_valid(p, NULL) ? p : "?", d->id);
 		}
 	} else if (t == RT_OBJECTION) {
 		const char *scope;
@@ -1236,14 +1255,25 @@ int request_fulfil(struct kctx *ctx, const char *rid, int64_t id, json_t *in, js
 	}
 	case RT_ERASURE: rc = fulfil_erasure(ctx, d, rid, &r, true, &outcome, &refusal); break;
 	case RT_CONSENT_WITHDRAWAL: {
-		/* R-12: a subject whose only basis was consent is erased; others keep the basis
-		 * they have. */
+		/* R-12: the consents stop counting at once; a subject whose only basis was
+		 * consent, and who has no consent left, is erased (or passivated); others keep the
+		 * basis they have. */
 		char basis = '?';
-		rc = person_basis(ctx, rid, r.person_id, NULL, &basis, NULL, NULL, NULL);
-		if (!rc && basis == 'a')
+		int withdrawn = 0, remaining = 0;
+		rc = consent_withdraw_person_tx(ctx, rid, r.person_id,
+		                                json_object_get(det, "purposes"), reason,
+		                                &withdrawn, &remaining);
+		if (!rc)
+			rc = person_basis(ctx, rid, r.person_id, NULL, &basis, NULL, NULL, NULL);
+		if (!rc && basis == 'a' && remaining == 0) {
 			rc = fulfil_erasure(ctx, d, rid, &r, false, &outcome, &refusal);
-		else if (!rc)
-			outcome = json_pack("{s:b, s:s#}", "erased", 0, "basis", &basis, (size_t)1);
+			if (!rc && outcome)
+				json_object_set_new(outcome, "withdrawn", json_integer(withdrawn));
+		} else if (!rc) {
+			outcome = json_pack("{s:b, s:s#, s:i, s:i}", "erased", 0, "basis", &basis,
+			                    (size_t)1, "withdrawn", withdrawn, "consents_left",
+			                    remaining);
+		}
 		break;
 	}
 	case RT_RESTRICTION:

@@ -23,6 +23,7 @@
 
 #include "core/affiliation.h"
 #include "core/app.h"
+#include "core/consent.h"
 #include "core/ctx.h"
 #include "core/org.h"
 #include "core/person.h"
@@ -1508,6 +1509,100 @@ static void test_fulfil_consent_withdrawal_basis_f(void **state)
 	assert_int_equal(persons_with_id(f, pid), 1);
 }
 
+/* Records a confirmed consent of `pid` for `purpose` by e-mail. */
+static int64_t consent_ok(struct fx *f, int64_t pid, const char *purpose)
+{
+	char body[200];
+	snprintf(body, sizeof(body),
+	         "{\"purpose\": \"%s\", \"channel\": \"email\", \"text\": \"Saa lähettää\","
+	         " \"text_version\": \"1\"}",
+	         purpose);
+	json_t *in = parse(body);
+	int64_t id = 0;
+	fresh(f);
+	if (consent_give(&f->ctx, RAUMA, pid, in, &id, NULL) != 0)
+		fail_msg("consent_give: %s", f->err.message);
+	json_decref(in);
+	return id;
+}
+
+static int64_t consents_open(struct fx *f, int64_t pid)
+{
+	return raw_int(
+	        f, "SELECT count(*) FROM consents WHERE person_id = ?1 AND withdrawn_at IS NULL",
+	        "i", pid);
+}
+
+/* proves R-12: a withdrawal of some purposes withdraws those consents at once (recorded as
+ * the request's) and keeps a consent-based subject who still has a consent; withdrawing the
+ * rest erases them. An undeclared purpose is refused when the request is made. */
+static void test_fulfil_consent_withdrawal_purposes(void **state)
+{
+	struct fx *f = *state;
+	int64_t pid = person_ok(f, RAUMA,
+	                        "{" RAUMA_A ", \"first_name\": \"Osittain\","
+	                        " \"email\": \"osittain@example.fi\"}");
+	int64_t c1 = consent_ok(f, pid, "information");
+	consent_ok(f, pid, "customer_contact");
+	assert_int_equal(consents_open(f, pid), 2);
+	json_t *in = parse("{\"type\": \"consent_withdrawal\", \"channel\": \"email\","
+	                   " \"details\": {\"purposes\": [\"reselling\"]}}");
+	json_object_set_new(in, "person_id", json_integer(pid));
+	int64_t bad = 0;
+	fresh(f);
+	assert_err(f, request_create(&f->ctx, RAUMA, in, &bad), KERR_REFUSED, "details.purposes");
+	json_decref(in);
+	int64_t id =
+	        req_for(f, RAUMA, "consent_withdrawal", pid, "{\"purposes\": [\"information\"]}");
+	verify_ok(f, RAUMA, id);
+	json_t *out = fulfil_ok(f, RAUMA, id);
+	json_t *oc = json_object_get(out, "outcome");
+	assert_true(json_is_false(json_object_get(oc, "erased")));
+	assert_int_equal(json_integer_value(json_object_get(oc, "withdrawn")), 1);
+	assert_int_equal(json_integer_value(json_object_get(oc, "consents_left")), 1);
+	json_decref(out);
+	assert_int_equal(persons_with_id(f, pid), 1);
+	assert_int_equal(consents_open(f, pid), 1);
+	char buf[64], how[32];
+	snprintf(how, sizeof(how), "request:%" PRId64, id);
+	assert_string_equal(raw_text(f, buf, sizeof(buf),
+	                             "SELECT withdrawn_how FROM consents WHERE id = ?1", c1),
+	                    how);
+	/* The rest, with no purposes named: nothing counts any more, so the subject goes. */
+	int64_t id2 = req_for(f, RAUMA, "consent_withdrawal", pid, NULL);
+	verify_ok(f, RAUMA, id2);
+	out = fulfil_ok(f, RAUMA, id2);
+	oc = json_object_get(out, "outcome");
+	assert_true(json_is_true(json_object_get(oc, "erased")));
+	assert_int_equal(json_integer_value(json_object_get(oc, "withdrawn")), 1);
+	json_decref(out);
+	assert_int_equal(persons_with_id(f, pid), 0);
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM consents WHERE person_id = ?1", "i", pid),
+	                 0);
+}
+
+/* proves R-12: a subject on another basis is kept, but their consents stop counting. */
+static void test_fulfil_consent_withdrawal_keeps_other_basis(void **state)
+{
+	struct fx *f = *state;
+	int64_t pid = person_ok(f, RAUMA, "{" RAUMA_F ", \"first_name\": \"Tiedotettava\"}");
+	consent_ok(f, pid, "information");
+	int64_t id = req_for(f, RAUMA, "consent_withdrawal", pid, NULL);
+	verify_ok(f, RAUMA, id);
+	json_t *out = fulfil_ok(f, RAUMA, id);
+	json_t *oc = json_object_get(out, "outcome");
+	assert_true(json_is_false(json_object_get(oc, "erased")));
+	assert_int_equal(json_integer_value(json_object_get(oc, "withdrawn")), 1);
+	json_decref(out);
+	assert_int_equal(persons_with_id(f, pid), 1);
+	assert_int_equal(consents_open(f, pid), 0);
+	assert_int_equal(raw_int(f,
+	                         "SELECT count(*) FROM usage_log WHERE action = 'consent_withdraw'"
+	                         " AND entity = 'person' AND entity_id = ?1",
+	                         "i", pid),
+	                 1);
+}
+
 /* proves R-01: an access request is answered with the subject's complete export, logged as
  * an export of the person; the export is not stored with the request, and can be made again
  * while the request is on record. */
@@ -1969,6 +2064,8 @@ int main(void)
 	        T(test_fulfil_marketing_ban_channels),
 	        T(test_fulfil_consent_withdrawal_basis_a),
 	        T(test_fulfil_consent_withdrawal_basis_f),
+	        T(test_fulfil_consent_withdrawal_purposes),
+	        T(test_fulfil_consent_withdrawal_keeps_other_basis),
 	        T(test_fulfil_access),
 	        T(test_fulfil_portability),
 	        T(test_fulfil_access_needs_manager),
