@@ -1,7 +1,9 @@
 /*
  * The data subject's copy of their data (R-01, R-10). One read transaction gathers the
  * person row with the sealed values opened, contact points, affiliations, change history,
- * disclosures and the usage-log entries naming the person into one JSON document; the read
+ * consents, subscriptions, bans, records, requests, mailings, event participation,
+ * disclosures and the usage-log entries naming the person into one JSON document, each part
+ * read through an index that starts with the person; the read
  * is then logged like any other, and the document leaves only once its entry is written.
  * The CSV and the letter are built from that document alone, so they cannot say more than
  * the logged export did.
