@@ -2,10 +2,11 @@
  * bench_export: the time of one data subject's access export (R-01) in a register of any
  * size, for the issue's target "1,000 customer events, 1,000,000 persons, p99 <= 50 ms".
  * scripts/bench runs it on the data directory it filled (bench/data/nN/kortisto), which it
- * leaves behind; by hand it runs on any data directory. It gives one person EVENTS customer events first: kortisto has no table
- * of per-person records yet, so an event is what one leaves today, a change of the last
- * customer event (a change-history row and a usage-log entry), plus a staff read every
- * tenth (another usage-log entry). Then it times RUNS exports of that person as the operator.
+ * leaves behind; by hand it runs on any data directory. It gives one person EVENTS customer
+ * events first, each a customer_contact record with content (core/service.h: a
+ * person_records row, its service_records content, the move of the last customer event with
+ * its change-history row, and a usage-log entry), plus a staff read every tenth (another
+ * usage-log entry). Then it times RUNS exports of that person as the operator.
  *
  * The export's usage-log entry is handed to a sink that only counts it, as the server's sink
  * queues it for the group-committing log writer: what is timed is the export itself, not one
@@ -13,7 +14,7 @@
  *
  * usage: bench_export DATA_DIR RID [PERSON_ID [EVENTS [RUNS]]]   (PERSON_ID 0: the first)
  * Results are key=value lines: person, events, runs, logged, usage_entries, history_entries,
- * bytes (of the export as compact JSON), then p50_ms, p99_ms and max_ms.
+ * records, bytes (of the export as compact JSON), then p50_ms, p99_ms and max_ms.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -26,6 +27,7 @@
 #include "core/ctx.h"
 #include "core/export.h"
 #include "core/person.h"
+#include "core/service.h"
 #include "store/store.h"
 #include "util/arena.h"
 #include "util/crypto.h"
@@ -112,15 +114,18 @@ int main(int argc, char **argv)
 		}
 	}
 
-	/* The customer events: one change each, a read every tenth. */
+	/* The customer events: one record with content each, a read every tenth. */
 	for (long i = 0; i < events; i++) {
-		char patch[96];
-		snprintf(patch, sizeof(patch), "{\"last_customer_event\": \"%04ld-%02ld-%02ld\"}",
-		         2000 + (i / 336) % 26, 1 + (i / 28) % 12, 1 + i % 28);
-		json_t *p = json_loads(patch, 0, NULL);
+		char rec[192];
+		snprintf(rec, sizeof(rec),
+		         "{\"type\": \"customer_contact\", \"on\": \"%04ld-%02ld-%02ld\","
+		         " \"data\": {\"channel\": \"phone\", \"topic\": \"yhteydenotto %ld\"}}",
+		         2000 + (i / 336) % 26, 1 + (i / 28) % 12, 1 + i % 28, i);
+		json_t *p = json_loads(rec, 0, NULL);
+		int64_t rid_out = 0;
 		arena_reset(&mem);
 		kerr_clear(&err);
-		if (person_update(&ctx, rid, id, p))
+		if (service_record_add(&ctx, rid, id, p, &rid_out))
 			die(&ctx, "a customer event");
 		json_decref(p);
 		if (i % 10 == 0) {
@@ -133,7 +138,7 @@ int main(int argc, char **argv)
 
 	ctx.usage_sink = count_sink;
 	double *ms = calloc((size_t)runs, sizeof(*ms));
-	size_t bytes = 0, usage = 0, history = 0;
+	size_t bytes = 0, usage = 0, history = 0, records = 0;
 	for (long i = 0; ms && i < runs; i++) {
 		json_t *x = NULL;
 		arena_reset(&mem);
@@ -148,6 +153,7 @@ int main(int argc, char **argv)
 			free(text);
 			usage = json_array_size(json_object_get(x, "usage_log"));
 			history = json_array_size(json_object_get(x, "change_history"));
+			records = json_array_size(json_object_get(x, "records"));
 		}
 		json_decref(x);
 	}
@@ -158,8 +164,8 @@ int main(int argc, char **argv)
 	if (p99 >= (size_t)runs)
 		p99 = (size_t)runs - 1;
 	printf("person=%" PRId64 " events=%ld runs=%ld logged=%ld usage_entries=%zu"
-	       " history_entries=%zu bytes=%zu\n",
-	       id, events, runs, logged, usage, history, bytes);
+	       " history_entries=%zu records=%zu bytes=%zu\n",
+	       id, events, runs, logged, usage, history, records, bytes);
 	printf("p50_ms=%.2f p99_ms=%.2f max_ms=%.2f\n", ms[runs / 2], ms[p99], ms[runs - 1]);
 	free(ms);
 	store_close(ctx.db);

@@ -1,7 +1,9 @@
 /*
  * The data subject's copy of their data (R-01, R-10). One read transaction gathers the
  * person row with the sealed values opened, contact points, affiliations, change history,
- * disclosures and the usage-log entries naming the person into one JSON document; the read
+ * consents, subscriptions, bans, records, requests, mailings, event participation,
+ * disclosures and the usage-log entries naming the person into one JSON document, each part
+ * read through an index that starts with the person; the read
  * is then logged like any other, and the document leaves only once its entry is written.
  * The CSV and the letter are built from that document alone, so they cannot say more than
  * the logged export did.
@@ -25,6 +27,7 @@
 #include "util/csv.h"
 #include "util/html.h"
 #include "util/kerr.h"
+#include "util/xmalloc.h"
 
 #define EXPORT_FORMAT "kortisto-export/1"
 
@@ -392,29 +395,362 @@ static int part_usage(struct xp *x)
 	return rc < 0 ? rc : 0;
 }
 
+/* A column's text as a JSON string, or JSON null for SQL NULL. */
+static json_t *json_col_str(const char *text)
+{
+	return text ? json_string(text) : json_null();
+}
+
+/* A JSON text the store holds (content, choices, a history value) as a value; NULL for SQL
+ * NULL, the text itself as a string should it not parse. */
+static json_t *json_col(const char *text)
+{
+	if (!text)
+		return NULL;
+	json_t *v = json_loads(text, JSON_DECODE_ANY, NULL);
+	return v ? v : json_string(text);
+}
+
+/* As json_col(), with JSON null for SQL NULL. */
+static json_t *json_col_null(const char *text)
+{
+	json_t *v = json_col(text);
+	return v ? v : json_null();
+}
+
 /*
- * Hook: per-person records. The declaration names record types (service orders, billing,
- * customer contacts, event registrations: E-01…E-04), but no table holds such records yet.
- * When one does, its rows for the person go here as "records": [{type, at, …}], read through
- * an index that starts with the person; until then the member is left out.
+ * Consents (M-01, R-12): each with the exact text the subject agreed to, its version, when
+ * and through what it was given, and its confirmation and withdrawal. The consent is the
+ * subject's own declaration, so it is portable; who recorded it, the client address of the
+ * form post and when a pending one expires are the controller's facts and are not.
+ */
+static int part_consents(struct xp *x)
+{
+	struct kctx *ctx = x->ctx;
+	struct query *q = store_query(ctx->db, ST_EXPORT_CONSENTS);
+	json_t *list = json_array();
+	int rc;
+
+	q_text(q, 1, x->rid);
+	q_int(q, 2, x->id);
+	while ((rc = q_step(q, ctx->err)) == 1) {
+		json_t *c = json_pack(
+		        "{s:I, s:s?, s:s?, s:s?, s:s?, s:s?, s:{s:s?, s:s?}, s:s?, s:s?, s:s?, "
+		        "s:s?}",
+		        "id", (json_int_t)q_col_int(q, 0), "purpose", q_col_text(q, 1), "channel",
+		        q_col_text(q, 2), "text", q_col_text(q, 3), "text_version",
+		        q_col_text(q, 4), "given_at", q_col_text(q, 5), "source", "kind",
+		        q_col_text(q, 6), "form", q_col_text(q, 7), "state", q_col_text(q, 10),
+		        "confirmed_at", q_col_text(q, 12), "withdrawn_at", q_col_text(q, 13),
+		        "withdrawn_how", q_col_text(q, 14));
+		if (!x->portable) {
+			json_t *src = json_object_get(c, "source");
+			json_object_set_new(src, "client", json_col_str(q_col_text(q, 8)));
+			json_object_set_new(src, "recorded_by", json_col_str(q_col_text(q, 9)));
+			json_object_set_new(c, "expires_at", json_col_str(q_col_text(q, 11)));
+			json_object_set_new(c, "withdrawn_by", json_col_str(q_col_text(q, 15)));
+		}
+		json_array_append_new(list, c);
+	}
+	q_done(q);
+	json_object_set_new(x->doc, "consents", list);
+	return rc < 0 ? rc : 0;
+}
+
+/* The subscription lists the subject joined (on the list's public page, or through staff),
+ * and when and how each subscription ended. Portable: the subject made them. */
+static int part_subscriptions(struct xp *x)
+{
+	struct kctx *ctx = x->ctx;
+	struct query *q = store_query(ctx->db, ST_EXPORT_SUBSCRIPTIONS);
+	json_t *list = json_array();
+	int rc;
+
+	q_text(q, 1, x->rid);
+	q_int(q, 2, x->id);
+	while ((rc = q_step(q, ctx->err)) == 1)
+		json_array_append_new(
+		        list, json_pack("{s:{s:I, s:s?, s:s?, s:s?}, s:s?, s:s?, s:s?}", "list",
+		                        "id", (json_int_t)q_col_int(q, 0), "slug", q_col_text(q, 1),
+		                        "name", q_col_text(q, 2), "purpose", q_col_text(q, 3),
+		                        "since", q_col_text(q, 4), "ended_at", q_col_text(q, 5),
+		                        "ended_how", q_col_text(q, 6)));
+	q_done(q);
+	json_object_set_new(x->doc, "subscriptions", list);
+	return rc < 0 ? rc : 0;
+}
+
+/* Marketing bans per channel (M-02, R-11) with when and from what (a request, an
+ * unsubscribe link, staff). The use of a right, not data provided: access only. */
+static int part_bans(struct xp *x)
+{
+	struct kctx *ctx = x->ctx;
+	struct query *q = store_query(ctx->db, ST_EXPORT_BANS);
+	json_t *list = json_array();
+	int rc;
+
+	q_text(q, 1, x->rid);
+	q_int(q, 2, x->id);
+	while ((rc = q_step(q, ctx->err)) == 1)
+		json_array_append_new(list, json_pack("{s:s?, s:s?, s:s?}", "channel",
+		                                      q_col_text(q, 0), "since", q_col_text(q, 1),
+		                                      "source", q_col_text(q, 2)));
+	q_done(q);
+	json_object_set_new(x->doc, "marketing_bans", list);
+	return rc < 0 ? rc : 0;
+}
+
+/*
+ * Records of the declared record types (E-01 … E-04, L-02): customer events with their day,
+ * and for advisory and customer-service records their content and its change history, as
+ * "records": [{id, type, name, on, data?, updated_at?, history?}], by type and then in the
+ * order they were made. Staff write them, so they are access only.
  */
 static int part_records(struct xp *x)
 {
-	(void)x;
-	return 0;
+	struct kctx *ctx = x->ctx;
+	struct query *q = store_query(ctx->db, ST_EXPORT_RECORDS);
+	json_t *list = json_array();
+	json_t *by_id = json_object(); /* record id → its element of `list`, for the history */
+	bool content = false;
+	int rc;
+
+	q_text(q, 1, x->rid);
+	q_int(q, 2, x->id);
+	while ((rc = q_step(q, ctx->err)) == 1) {
+		const char *type = q_col_text(q, 1);
+		const struct decl_record_type *t = type ? decl_record_type(x->d, type) : NULL;
+		json_t *r = json_pack("{s:I, s:s?, s:s?, s:s?}", "id", (json_int_t)q_col_int(q, 0),
+		                      "type", type, "name", t ? t->name.s[LANG_FI] : NULL, "on",
+		                      q_col_text(q, 2));
+		if (!q_col_null(q, 3)) {
+			json_object_set_new(r, "data", json_col(q_col_text(q, 3)));
+			json_object_set_new(r, "updated_at", json_col_str(q_col_text(q, 4)));
+			json_object_set(by_id, q_col_text(q, 0), r);
+			content = true;
+		}
+		json_array_append_new(list, r);
+	}
+	q_done(q);
+	/* The history is read only when some record has content: a register of customer events
+	 * alone pays nothing for it. */
+	if (rc == 0 && content) {
+		q = store_query(ctx->db, ST_EXPORT_RECORD_HISTORY);
+		q_text(q, 1, x->rid);
+		q_int(q, 2, x->id);
+		while ((rc = q_step(q, ctx->err)) == 1) {
+			json_t *r = json_object_get(by_id, q_col_text(q, 0));
+			if (!r)
+				continue;
+			json_t *h = json_object_get(r, "history");
+			if (!h) {
+				h = json_array();
+				json_object_set_new(r, "history", h);
+			}
+			json_t *e = json_pack("{s:s?}", "member", q_col_text(q, 1));
+			json_object_set_new(e, "old", json_col_null(q_col_text(q, 2)));
+			json_object_set_new(e, "new", json_col_null(q_col_text(q, 3)));
+			json_object_set_new(e, "actor", json_col_str(q_col_text(q, 4)));
+			json_object_set_new(e, "at", json_col_str(q_col_text(q, 5)));
+			json_array_append_new(h, e);
+		}
+		q_done(q);
+	}
+	json_decref(by_id);
+	json_object_set_new(x->doc, "records", list);
+	return rc < 0 ? rc : 0;
 }
 
 /*
- * Hook: the subject's requests (R-02…R-05). The request workflow will keep them in a table
- * of its own; when it exists, the subject's requests (received, due, kind, state, how identity
- * was verified) go here as "requests": [...]. No table exists yet, so nothing is added.
+ * The subject's earlier requests (R-02 … R-05): what was asked and how the requester
+ * identified themselves (their own words, Art. 15), the channel, when it came and was due,
+ * an extension and its reason, the state, how and when identity was verified, an assessment
+ * as unfounded or excessive, the reasons of a refusal, and every step with when and by whom
+ * (the controller's staff, as the usage log names them). The notes of the steps are the
+ * handlers' working notes, which never hold the subject's data (0005_requests.sql), and the
+ * outcome is not personal data; neither is given. Access only.
  */
 static int part_requests(struct xp *x)
 {
-	(void)x;
-	return 0;
+	struct kctx *ctx = x->ctx;
+	struct query *q = store_query(ctx->db, ST_EXPORT_REQUESTS);
+	json_t *list = json_array();
+	json_t *cur = NULL;
+	int64_t cur_id = 0;
+	int rc;
+
+	q_text(q, 1, x->rid);
+	q_int(q, 2, x->id);
+	while ((rc = q_step(q, ctx->err)) == 1) {
+		int64_t id = q_col_int(q, 0);
+		if (!cur || id != cur_id) {
+			cur_id = id;
+			cur = json_pack("{s:I, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?}",
+			                "id", (json_int_t)id, "type", q_col_text(q, 1), "channel",
+			                q_col_text(q, 2), "received_at", q_col_text(q, 3), "due_on",
+			                q_col_text(q, 4), "extended_to", q_col_text(q, 5),
+			                "extension_reason", q_col_text(q, 6), "subject_told_at",
+			                q_col_text(q, 7), "state", q_col_text(q, 8));
+			json_object_set_new(cur, "verification",
+			                    q_col_null(q, 9) ? json_null()
+			                                     : json_pack("{s:s?, s:s?}", "method",
+			                                                 q_col_text(q, 9), "at",
+			                                                 q_col_text(q, 10)));
+			json_object_set_new(
+			        cur, "assessment",
+			        q_col_null(q, 11)
+			                ? json_null()
+			                : json_pack("{s:s?, s:o}", "kind", q_col_text(q, 11),
+			                            "fee_cents",
+			                            q_col_null(q, 12)
+			                                    ? json_null()
+			                                    : json_integer(q_col_int(q, 12))));
+			json_object_set_new(cur, "refusal_reason", json_col_str(q_col_text(q, 13)));
+			json_object_set_new(cur, "closed_at", json_col_str(q_col_text(q, 14)));
+			json_object_set_new(cur, "identification",
+			                    json_col_null(q_col_text(q, 15)));
+			json_object_set_new(cur, "details", json_col_null(q_col_text(q, 16)));
+			json_object_set_new(cur, "steps", json_array());
+			json_array_append_new(list, cur);
+		}
+		if (!q_col_null(q, 18))
+			json_array_append_new(
+			        json_object_get(cur, "steps"),
+			        json_pack("{s:s?, s:s?, s:s?}", "at", q_col_text(q, 17), "action",
+			                  q_col_text(q, 18), "actor", q_col_text(q, 19)));
+	}
+	q_done(q);
+	json_object_set_new(x->doc, "requests", list);
+	return rc < 0 ? rc : 0;
 }
 
+/* The mailings that targeted the subject (M-05) with what became of their message, and the
+ * times it was opened (M-04). The controller's doing and observation: access only. */
+static int part_mailings(struct xp *x)
+{
+	struct kctx *ctx = x->ctx;
+	struct query *q = store_query(ctx->db, ST_EXPORT_MAILINGS);
+	json_t *list = json_array();
+	json_t *by_id = json_object(); /* recipient row id → its mailing, for the opens */
+	int rc;
+
+	q_text(q, 1, x->rid);
+	q_int(q, 2, x->id);
+	while ((rc = q_step(q, ctx->err)) == 1) {
+		json_t *m = json_pack("{s:I, s:s?, s:s?, s:s?, s:s?, s:[]}", "id",
+		                      (json_int_t)q_col_int(q, 1), "subject", q_col_text(q, 2),
+		                      "purpose", q_col_text(q, 3), "state", q_col_text(q, 4),
+		                      "sent_at", q_col_text(q, 5), "opens");
+		json_object_set(by_id, q_col_text(q, 0), m);
+		json_array_append_new(list, m);
+	}
+	q_done(q);
+	if (rc == 0 && json_array_size(list)) {
+		q = store_query(ctx->db, ST_EXPORT_OPENS);
+		q_text(q, 1, x->rid);
+		q_int(q, 2, x->id);
+		while ((rc = q_step(q, ctx->err)) == 1) {
+			json_t *m = json_object_get(by_id, q_col_text(q, 0));
+			if (m && q_col_text(q, 1))
+				json_array_append_new(json_object_get(m, "opens"),
+				                      json_string(q_col_text(q, 1)));
+		}
+		q_done(q);
+	}
+	json_decref(by_id);
+	json_object_set_new(x->doc, "mailings", list);
+	return rc < 0 ? rc : 0;
+}
+
+/* The events the subject registered for (E-01), with the consent choices they made. The
+ * registration is the subject's own, so it is portable; the co-organiser is access only. */
+static int part_registrations(struct xp *x)
+{
+	struct kctx *ctx = x->ctx;
+	struct query *q = store_query(ctx->db, ST_EXPORT_REGISTRATIONS);
+	json_t *list = json_array();
+	int rc;
+
+	q_text(q, 1, x->rid);
+	q_int(q, 2, x->id);
+	while ((rc = q_step(q, ctx->err)) == 1) {
+		json_t *e = json_pack("{s:I, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?}", "id",
+		                      (json_int_t)q_col_int(q, 0), "title", q_col_text(q, 1),
+		                      "format", q_col_text(q, 2), "place", q_col_text(q, 3), "url",
+		                      q_col_text(q, 4), "starts_at", q_col_text(q, 5), "ends_at",
+		                      q_col_text(q, 6));
+		const char *co = q_col_text(q, 7);
+		if (!x->portable) {
+			const struct decl_recipient *r = co ? decl_recipient(x->d, co) : NULL;
+			json_object_set_new(e, "co_organiser",
+			                    co ? json_pack("{s:s, s:s?}", "id", co, "name",
+			                                   r ? r->name.s[LANG_FI] : NULL)
+			                       : json_null());
+		}
+		json_t *c = json_col(q_col_text(q, 9));
+		json_array_append_new(list, json_pack("{s:o, s:s?, s:o}", "event", e,
+		                                      "registered_on", q_col_text(q, 8), "consents",
+		                                      c ? c : json_object()));
+	}
+	q_done(q);
+	json_object_set_new(x->doc, "event_registrations", list);
+	return rc < 0 ? rc : 0;
+}
+
+/* The programme sessions the subject attended (E-01): staff record attendance, so it is
+ * access only. */
+static int part_attendance(struct xp *x)
+{
+	struct kctx *ctx = x->ctx;
+	struct query *q = store_query(ctx->db, ST_EXPORT_ATTENDANCE);
+	json_t *list = json_array();
+	int rc;
+
+	q_text(q, 1, x->rid);
+	q_int(q, 2, x->id);
+	while ((rc = q_step(q, ctx->err)) == 1)
+		json_array_append_new(
+		        list, json_pack("{s:{s:I, s:s?}, s:{s:I, s:s?, s:s?, s:s?, s:s?, s:s?}}",
+		                        "event", "id", (json_int_t)q_col_int(q, 0), "title",
+		                        q_col_text(q, 1), "session", "id",
+		                        (json_int_t)q_col_int(q, 2), "title", q_col_text(q, 3),
+		                        "starts_at", q_col_text(q, 4), "ends_at", q_col_text(q, 5),
+		                        "place", q_col_text(q, 6), "url", q_col_text(q, 7)));
+	q_done(q);
+	json_object_set_new(x->doc, "event_attendance", list);
+	return rc < 0 ? rc : 0;
+}
+
+/* The meetings arranged for the subject at events (E-01): when and where, not with whom,
+ * since the other parties are other people's data (Art. 15(4)). Access only. */
+static int part_meetings(struct xp *x)
+{
+	struct kctx *ctx = x->ctx;
+	struct query *q = store_query(ctx->db, ST_EXPORT_MEETINGS);
+	json_t *list = json_array();
+	int rc;
+
+	q_text(q, 1, x->rid);
+	q_int(q, 2, x->id);
+	while ((rc = q_step(q, ctx->err)) == 1)
+		json_array_append_new(list,
+		                      json_pack("{s:{s:I, s:s?}, s:I, s:s?, s:s?, s:s?}", "event",
+		                                "id", (json_int_t)q_col_int(q, 0), "title",
+		                                q_col_text(q, 1), "id", (json_int_t)q_col_int(q, 2),
+		                                "starts_at", q_col_text(q, 3), "ends_at",
+		                                q_col_text(q, 4), "place", q_col_text(q, 5)));
+	q_done(q);
+	json_object_set_new(x->doc, "event_meetings", list);
+	return rc < 0 ? rc : 0;
+}
+
+/*
+ * The parts in the document's order. Portability (R-10) has the data the subject provided:
+ * names, attributes and contact points of a subject source, consents, subscriptions and
+ * event registrations; what staff wrote or the system observed (affiliations, history,
+ * bans, records, requests, mailings, attendance, meetings, disclosures, the usage log) is
+ * access only.
+ */
 static int build(struct xp *x)
 {
 	int64_t *affs;
@@ -423,11 +759,17 @@ static int build(struct xp *x)
 
 	if ((rc = part_subject(x)) || (rc = part_contact_points(x)))
 		return rc;
-	if (x->portable)
+	if (x->portable) {
+		if ((rc = part_consents(x)) || (rc = part_subscriptions(x)) ||
+		    (rc = part_registrations(x)))
+			return rc;
 		return 0;
+	}
 	if ((rc = part_affiliations(x, &affs, &naffs)) || (rc = part_history(x, affs, naffs)) ||
-	    (rc = part_disclosures(x)) || (rc = part_usage(x)) || (rc = part_records(x)) ||
-	    (rc = part_requests(x)))
+	    (rc = part_consents(x)) || (rc = part_subscriptions(x)) || (rc = part_bans(x)) ||
+	    (rc = part_records(x)) || (rc = part_requests(x)) || (rc = part_mailings(x)) ||
+	    (rc = part_registrations(x)) || (rc = part_attendance(x)) || (rc = part_meetings(x)) ||
+	    (rc = part_disclosures(x)) || (rc = part_usage(x)))
 		return rc;
 	return 0;
 }
@@ -535,6 +877,41 @@ static void csv_row(struct buf *out, const char *section, const char *field, con
 	buf_puts(out, "\r\n");
 }
 
+/* One row per member of `v` that has a value, named `prefix` and the path of members within
+ * it ("2.event.title"): the portable parts that are lists of objects. */
+static void csv_flat(struct buf *out, const char *section, const char *prefix, const json_t *v,
+                     const char *source, const char *collected_at)
+{
+	if (json_is_object(v)) {
+		const char *key;
+		const json_t *m;
+		json_object_foreach ((json_t *)v, key, m) {
+			size_t n = strlen(prefix) + 1 + strlen(key) + 1;
+			char *path = xmalloc(n);
+			snprintf(path, n, "%s.%s", prefix, key);
+			csv_flat(out, section, path, m, source, collected_at);
+			free(path);
+		}
+	} else if (v && !json_is_null(v)) {
+		csv_row(out, section, prefix, v, source, collected_at);
+	}
+}
+
+/* The rows of list `list`: element n (from 1) as member paths under "n". */
+static void csv_list(struct buf *out, const char *section, const json_t *list,
+                     const char *source_key, const char *at_key)
+{
+	size_t k;
+	const json_t *e;
+	json_array_foreach (list, k, e) {
+		char n[24];
+		snprintf(n, sizeof(n), "%zu", k + 1);
+		const char *src =
+		        source_key ? member(json_object_get(e, "source"), source_key) : NULL;
+		csv_flat(out, section, n, e, src, at_key ? member(e, at_key) : NULL);
+	}
+}
+
 int export_csv(const json_t *export, struct buf *out)
 {
 	const json_t *s = json_object_get(export, "subject");
@@ -559,6 +936,10 @@ int export_csv(const json_t *export, struct buf *out)
 	json_array_foreach (json_object_get(export, "contact_points"), k, a)
 		csv_row(out, "contact_point", member(a, "field"), json_object_get(a, "value"),
 		        member(a, "source"), member(a, "collected_at"));
+	csv_list(out, "consent", json_object_get(export, "consents"), "kind", "given_at");
+	csv_list(out, "subscription", json_object_get(export, "subscriptions"), NULL, "since");
+	csv_list(out, "event_registration", json_object_get(export, "event_registrations"), NULL,
+	         "registered_on");
 	return 0;
 }
 
@@ -965,6 +1346,311 @@ static void letter_usage(struct buf *out, const struct decl *d, const json_t *li
 	buf_puts(out, "</section>\n");
 }
 
+/* A cell with a date or time as `lang` writes it. */
+static void td_when(struct buf *out, enum lang lang, const char *iso)
+{
+	buf_puts(out, "<td>");
+	when_html(out, lang, iso);
+	buf_puts(out, "</td>");
+}
+
+/* A cell with a time span "start – end". */
+static void td_span(struct buf *out, enum lang lang, const char *from, const char *to)
+{
+	buf_puts(out, "<td>");
+	when_html(out, lang, from);
+	if (to) {
+		buf_puts(out, " – ");
+		when_html(out, lang, to);
+	}
+	buf_puts(out, "</td>");
+}
+
+/* A cell with the members of JSON object `o` as "name: value" lines, every part escaped. */
+static void td_members(struct buf *out, const json_t *o)
+{
+	const char *key;
+	const json_t *v;
+	bool first = true;
+	buf_puts(out, "<td>");
+	if (json_is_object(o)) {
+		json_object_foreach ((json_t *)o, key, v) {
+			if (!first)
+				buf_puts(out, "<br>");
+			first = false;
+			html_text(out, key);
+			buf_puts(out, ": ");
+			value_html(out, v);
+		}
+	} else {
+		value_html(out, o);
+	}
+	buf_puts(out, "</td>");
+}
+
+static void letter_consents(struct buf *out, const struct decl *d, const json_t *list,
+                            enum lang lang)
+{
+	static const enum nmsg cols[] = {NM_X_PURPOSE, NM_X_CHANNEL, NM_X_TEXT,
+	                                 NM_X_GIVEN,   NM_X_STATUS,  NM_X_WITHDRAWN};
+	size_t k;
+	const json_t *c;
+	section_open(out, "consents", lang, NM_X_H_CONSENTS);
+	if (!json_array_size(list)) {
+		none(out, lang);
+	} else {
+		table_open(out, lang, cols, 6);
+		json_array_foreach (list, k, c) {
+			buf_puts(out, "<tr>");
+			td_purpose(out, d, member(c, "purpose"), lang);
+			td_text(out, member(c, "channel"));
+			buf_puts(out, "<td>");
+			html_text(out, member(c, "text"));
+			buf_puts(out, " (");
+			html_text(out, member(c, "text_version"));
+			buf_puts(out, ")</td>");
+			td_when(out, lang, member(c, "given_at"));
+			td_text(out, member(c, "state"));
+			buf_puts(out, "<td>");
+			when_html(out, lang, member(c, "withdrawn_at"));
+			if (member(c, "withdrawn_how")) {
+				buf_puts(out, " (");
+				html_text(out, member(c, "withdrawn_how"));
+				buf_puts(out, ")");
+			}
+			buf_puts(out, "</td></tr>\n");
+		}
+		buf_puts(out, "</tbody>\n</table>\n");
+	}
+	buf_puts(out, "</section>\n");
+}
+
+static void letter_subscriptions(struct buf *out, const json_t *list, enum lang lang)
+{
+	static const enum nmsg cols[] = {NM_X_LIST, NM_X_START, NM_X_END};
+	size_t k;
+	const json_t *s;
+	section_open(out, "subscriptions", lang, NM_X_H_SUBSCRIPTIONS);
+	if (!json_array_size(list)) {
+		none(out, lang);
+	} else {
+		table_open(out, lang, cols, 3);
+		json_array_foreach (list, k, s) {
+			buf_puts(out, "<tr>");
+			td_text(out, member(json_object_get(s, "list"), "name"));
+			td_when(out, lang, member(s, "since"));
+			td_when(out, lang, member(s, "ended_at"));
+			buf_puts(out, "</tr>\n");
+		}
+		buf_puts(out, "</tbody>\n</table>\n");
+	}
+	buf_puts(out, "</section>\n");
+}
+
+static void letter_bans(struct buf *out, const json_t *list, enum lang lang)
+{
+	static const enum nmsg cols[] = {NM_X_CHANNEL, NM_X_START, NM_X_SOURCE};
+	size_t k;
+	const json_t *b;
+	section_open(out, "marketing-bans", lang, NM_X_H_BANS);
+	if (!json_array_size(list)) {
+		none(out, lang);
+	} else {
+		table_open(out, lang, cols, 3);
+		json_array_foreach (list, k, b) {
+			buf_puts(out, "<tr>");
+			td_text(out, member(b, "channel"));
+			td_when(out, lang, member(b, "since"));
+			td_text(out, member(b, "source"));
+			buf_puts(out, "</tr>\n");
+		}
+		buf_puts(out, "</tbody>\n</table>\n");
+	}
+	buf_puts(out, "</section>\n");
+}
+
+static void letter_records(struct buf *out, const struct decl *d, const json_t *list,
+                           enum lang lang)
+{
+	static const enum nmsg cols[] = {NM_X_TYPE, NM_X_DAY, NM_X_CONTENT};
+	size_t k;
+	const json_t *r;
+	section_open(out, "records", lang, NM_X_H_RECORDS);
+	if (!json_array_size(list)) {
+		none(out, lang);
+	} else {
+		table_open(out, lang, cols, 3);
+		json_array_foreach (list, k, r) {
+			const char *type = member(r, "type");
+			const struct decl_record_type *t = type ? decl_record_type(d, type) : NULL;
+			buf_puts(out, "<tr><td>");
+			if (t)
+				decl_html(out, &t->name, lang, type);
+			else
+				html_text(out, type);
+			buf_puts(out, "</td>");
+			td_when(out, lang, member(r, "on"));
+			td_members(out, json_object_get(r, "data"));
+			buf_puts(out, "</tr>\n");
+		}
+		buf_puts(out, "</tbody>\n</table>\n");
+	}
+	buf_puts(out, "</section>\n");
+}
+
+static void letter_requests(struct buf *out, const json_t *list, enum lang lang)
+{
+	static const enum nmsg cols[] = {NM_X_TYPE,   NM_X_CHANNEL,  NM_X_RECEIVED, NM_X_DUE,
+	                                 NM_X_STATUS, NM_X_VERIFIED, NM_X_STEPS};
+	size_t k, i;
+	const json_t *r, *st;
+	section_open(out, "requests", lang, NM_X_H_REQUESTS);
+	if (!json_array_size(list)) {
+		none(out, lang);
+	} else {
+		table_open(out, lang, cols, 7);
+		json_array_foreach (list, k, r) {
+			buf_puts(out, "<tr>");
+			td_text(out, member(r, "type"));
+			td_text(out, member(r, "channel"));
+			td_when(out, lang, member(r, "received_at"));
+			const char *due = member(r, "extended_to");
+			td_when(out, lang, due ? due : member(r, "due_on"));
+			td_text(out, member(r, "state"));
+			const json_t *v = json_object_get(r, "verification");
+			buf_puts(out, "<td>");
+			html_text(out, member(v, "method"));
+			if (member(v, "at")) {
+				buf_puts(out, " ");
+				when_html(out, lang, member(v, "at"));
+			}
+			buf_puts(out, "</td><td>");
+			json_array_foreach (json_object_get(r, "steps"), i, st) {
+				if (i)
+					buf_puts(out, "<br>");
+				when_html(out, lang, member(st, "at"));
+				buf_puts(out, " ");
+				html_text(out, member(st, "action"));
+				buf_puts(out, " (");
+				html_text(out, member(st, "actor"));
+				buf_puts(out, ")");
+			}
+			buf_puts(out, "</td></tr>\n");
+		}
+		buf_puts(out, "</tbody>\n</table>\n");
+	}
+	buf_puts(out, "</section>\n");
+}
+
+static void letter_mailings(struct buf *out, const struct decl *d, const json_t *list,
+                            enum lang lang)
+{
+	static const enum nmsg cols[] = {NM_X_SUBJECT, NM_X_PURPOSE, NM_X_STATUS, NM_X_SENT,
+	                                 NM_X_OPENS};
+	size_t k, i;
+	const json_t *m, *o;
+	section_open(out, "mailings", lang, NM_X_H_MAILINGS);
+	if (!json_array_size(list)) {
+		none(out, lang);
+	} else {
+		table_open(out, lang, cols, 5);
+		json_array_foreach (list, k, m) {
+			buf_puts(out, "<tr>");
+			td_text(out, member(m, "subject"));
+			td_purpose(out, d, member(m, "purpose"), lang);
+			td_text(out, member(m, "state"));
+			td_when(out, lang, member(m, "sent_at"));
+			buf_puts(out, "<td>");
+			json_array_foreach (json_object_get(m, "opens"), i, o) {
+				if (i)
+					buf_puts(out, "<br>");
+				when_html(out, lang, json_string_value(o));
+			}
+			buf_puts(out, "</td></tr>\n");
+		}
+		buf_puts(out, "</tbody>\n</table>\n");
+	}
+	buf_puts(out, "</section>\n");
+}
+
+/* The place of an event or session: its address, else the address it is held at online. */
+static void td_place(struct buf *out, const json_t *o)
+{
+	const char *place = member(o, "place");
+	td_text(out, place ? place : member(o, "url"));
+}
+
+static void letter_registrations(struct buf *out, const json_t *list, enum lang lang)
+{
+	static const enum nmsg cols[] = {NM_X_EVENT, NM_X_TIME, NM_X_PLACE, NM_X_DAY, NM_X_CHOICES};
+	size_t k;
+	const json_t *g;
+	section_open(out, "event-registrations", lang, NM_X_H_REGISTRATIONS);
+	if (!json_array_size(list)) {
+		none(out, lang);
+	} else {
+		table_open(out, lang, cols, 5);
+		json_array_foreach (list, k, g) {
+			const json_t *e = json_object_get(g, "event");
+			buf_puts(out, "<tr>");
+			td_text(out, member(e, "title"));
+			td_span(out, lang, member(e, "starts_at"), member(e, "ends_at"));
+			td_place(out, e);
+			td_when(out, lang, member(g, "registered_on"));
+			td_members(out, json_object_get(g, "consents"));
+			buf_puts(out, "</tr>\n");
+		}
+		buf_puts(out, "</tbody>\n</table>\n");
+	}
+	buf_puts(out, "</section>\n");
+}
+
+static void letter_attendance(struct buf *out, const json_t *list, enum lang lang)
+{
+	static const enum nmsg cols[] = {NM_X_EVENT, NM_X_SESSION, NM_X_TIME, NM_X_PLACE};
+	size_t k;
+	const json_t *a;
+	section_open(out, "event-attendance", lang, NM_X_H_ATTENDANCE);
+	if (!json_array_size(list)) {
+		none(out, lang);
+	} else {
+		table_open(out, lang, cols, 4);
+		json_array_foreach (list, k, a) {
+			const json_t *s = json_object_get(a, "session");
+			buf_puts(out, "<tr>");
+			td_text(out, member(json_object_get(a, "event"), "title"));
+			td_text(out, member(s, "title"));
+			td_span(out, lang, member(s, "starts_at"), member(s, "ends_at"));
+			td_place(out, s);
+			buf_puts(out, "</tr>\n");
+		}
+		buf_puts(out, "</tbody>\n</table>\n");
+	}
+	buf_puts(out, "</section>\n");
+}
+
+static void letter_meetings(struct buf *out, const json_t *list, enum lang lang)
+{
+	static const enum nmsg cols[] = {NM_X_EVENT, NM_X_TIME, NM_X_PLACE};
+	size_t k;
+	const json_t *m;
+	section_open(out, "event-meetings", lang, NM_X_H_MEETINGS);
+	if (!json_array_size(list)) {
+		none(out, lang);
+	} else {
+		table_open(out, lang, cols, 3);
+		json_array_foreach (list, k, m) {
+			buf_puts(out, "<tr>");
+			td_text(out, member(json_object_get(m, "event"), "title"));
+			td_span(out, lang, member(m, "starts_at"), member(m, "ends_at"));
+			td_place(out, m);
+			buf_puts(out, "</tr>\n");
+		}
+		buf_puts(out, "</tbody>\n</table>\n");
+	}
+	buf_puts(out, "</section>\n");
+}
+
 /* Tables on top of the notice's style sheet: the letter is a file, so its style is inline. */
 static const char letter_css[] =
         "table{border-collapse:collapse;width:100%;margin:.5rem 0 1rem;font-size:.95rem}"
@@ -1020,12 +1706,31 @@ int export_letter(struct kctx *ctx, const json_t *export, enum lang lang, struct
 
 	letter_subject(out, d, s, lang);
 	letter_contacts(out, d, json_object_get(export, "contact_points"), lang);
-	/* A portable export has only what the subject provided: no further sections. */
+	/* A portable export has only what the subject provided: the sections of what it lacks
+	 * are left out. */
 	const json_t *v;
 	if ((v = json_object_get(export, "affiliations")))
 		letter_affiliations(out, v, lang);
 	if ((v = json_object_get(export, "change_history")))
 		letter_history(out, d, v, lang);
+	if ((v = json_object_get(export, "consents")))
+		letter_consents(out, d, v, lang);
+	if ((v = json_object_get(export, "subscriptions")))
+		letter_subscriptions(out, v, lang);
+	if ((v = json_object_get(export, "marketing_bans")))
+		letter_bans(out, v, lang);
+	if ((v = json_object_get(export, "records")))
+		letter_records(out, d, v, lang);
+	if ((v = json_object_get(export, "requests")))
+		letter_requests(out, v, lang);
+	if ((v = json_object_get(export, "mailings")))
+		letter_mailings(out, d, v, lang);
+	if ((v = json_object_get(export, "event_registrations")))
+		letter_registrations(out, v, lang);
+	if ((v = json_object_get(export, "event_attendance")))
+		letter_attendance(out, v, lang);
+	if ((v = json_object_get(export, "event_meetings")))
+		letter_meetings(out, v, lang);
 	if ((v = json_object_get(export, "disclosures")))
 		letter_disclosures(out, d, v, lang);
 	if ((v = json_object_get(export, "usage_log")))

@@ -40,17 +40,40 @@ enum export_flags {
  *    affiliations: [{id, organisation: {id, name, ytunnus, department}, title, start_date,
  *                    end_date, end_reason}],
  *    change_history: [{at, entity, entity_id, field, old, new, actor, reason}],
+ *    consents: [{id, purpose, channel, text, text_version, given_at,
+ *                source: {kind, form, client, recorded_by}, state, expires_at, confirmed_at,
+ *                withdrawn_at, withdrawn_how, withdrawn_by}],
+ *    subscriptions: [{list: {id, slug, name, purpose}, since, ended_at, ended_how}],
+ *    marketing_bans: [{channel, since, source}],
+ *    records: [{id, type, name, on, data?, updated_at?,
+ *               history?: [{member, old, new, actor, at}]}],
+ *    requests: [{id, type, channel, received_at, due_on, extended_to, extension_reason,
+ *                subject_told_at, state, verification: {method, at}|null,
+ *                assessment: {kind, fee_cents}|null, refusal_reason, closed_at,
+ *                identification, details, steps: [{at, action, actor}]}],
+ *    mailings: [{id, subject, purpose, state, sent_at, opens: [at]}],
+ *    event_registrations: [{event: {id, title, format, place, url, starts_at, ends_at,
+ *                                   co_organiser: {id, name}|null}, registered_on, consents}],
+ *    event_attendance: [{event: {id, title}, session: {id, title, starts_at, ends_at, place,
+ *                                                      url}}],
+ *    event_meetings: [{event: {id, title}, id, starts_at, ends_at, place}],
  *    disclosures: [{id, at, recipient: {id, name}, purpose, legal_basis,
  *                   categories: [{id, name}]}],
  *    usage_log: [{at, actor, action, purpose}]}
+ *
+ * Requests leave out the notes of their steps (the handlers' working notes, which never hold
+ * the subject's data) and their outcome (not personal data); meetings leave out the other
+ * parties (other people's data, Art. 15(4)).
  *
  * Labels and names are the declaration's Finnish texts; ids are kept so a letter can use
  * another language. The henkilötunnus and sensitive attributes are given in full: this is
  * the subject's own copy. Values the change history holds masked stay masked.
  *
  * With EXPORT_PORTABLE (R-10) only data the subject provided is given (names, attributes and
- * contact points whose source the declaration marks `kind: subject`), without status, dates,
- * affiliations, history, disclosures or the usage log; KERR_REFUSED (field "legal_basis")
+ * contact points whose source the declaration marks `kind: subject`; their consents without
+ * client, recorded_by, expires_at and withdrawn_by; subscriptions; event registrations
+ * without the co-organiser), without status, dates, affiliations, history, bans, records,
+ * requests, mailings, attendance, meetings, disclosures or the usage log; KERR_REFUSED (field "legal_basis")
  * when the subject is processed on a basis other than a (consent) or b (contract).
  *
  * Only the operator, a manager of `rid` or the self-service actor (core/selfservice.h, the
@@ -67,7 +90,9 @@ int export_subject(struct kctx *ctx, const char *rid, int64_t person_id, unsigne
 /*
  * Appends the names, attributes and contact points of export `export` (from export_subject,
  * normally a portable one) to `out` as CSV (RFC 4180, CRLF line ends, every field quoted):
- * a header row `section,field,value,source,collected_at`, then one row per value. A cell
+ * a header row `section,field,value,source,collected_at`, then one row per value; then the
+ * consents, subscriptions and event registrations, one row per member, the field named by
+ * the element's place in its list and the member's path ("1.event.title"). A cell
  * beginning with =, +, - or @ is prefixed with an apostrophe so that a spreadsheet does not
  * run it as a formula. Returns 0, or KERR_INVALID (nothing appended) when `export` is not an
  * export document.

@@ -23,11 +23,18 @@
 #include "core/account.h"
 #include "core/affiliation.h"
 #include "core/app.h"
+#include "core/consent.h"
 #include "core/ctx.h"
+#include "core/event.h"
 #include "core/export.h"
+#include "core/mailing.h"
 #include "core/org.h"
 #include "core/person.h"
+#include "core/request.h"
+#include "core/retention.h"
+#include "core/service.h"
 #include "decl/decl.h"
+#include "decl/notice_text.h"
 #include "store/store.h"
 #include "util/buf.h"
 #include "util/kerr.h"
@@ -36,6 +43,7 @@
 
 #define RAUMA "rauma-crm"
 #define KEMI  "kemi-crm"
+#define ESPOO "espoo-talent-hub"
 
 #define HETU_A "131052-308T" /* DOMAIN.md §5 */
 #define HETU_B "010203A1230" /* built with the check rule of DOMAIN.md §5 */
@@ -43,6 +51,7 @@
 static const char *const register_files[] = {
         "registers/rauma-crm.yaml",
         "registers/kemi-crm.yaml",
+        "registers/espoo-talent-hub.yaml",
 };
 
 /* ---------------------------------------------------------------- helpers */
@@ -301,8 +310,15 @@ static void test_access_export_contains_everything(void **state)
 	assert_non_null(find_in(usage, "action", "create"));
 	assert_non_null(find_in(usage, "action", "update"));
 	assert_non_null(find_in(usage, "action", "disclose"));
-	assert_null(json_object_get(x, "records"));  /* no record tables yet */
-	assert_null(json_object_get(x, "requests")); /* no requests table yet */
+	/* The parts this subject has nothing in are there, empty. */
+	static const char *const empty[] = {
+	        "consents", "subscriptions",       "marketing_bans",   "records",       "requests",
+	        "mailings", "event_registrations", "event_attendance", "event_meetings"};
+	for (size_t e = 0; e < sizeof(empty) / sizeof(empty[0]); e++) {
+		if (!json_is_array(json_object_get(x, empty[e])))
+			fail_msg("the export lacks '%s'", empty[e]);
+		assert_int_equal(json_array_size(json_object_get(x, empty[e])), 0);
+	}
 	json_decref(x);
 }
 
@@ -501,6 +517,324 @@ static void test_not_found(void **state)
 	assert_int_equal(export_subject(&f->ctx, "no-such-register", k, 0, &out), KERR_NOTFOUND);
 	assert_string_equal(f->err.field, "register");
 	assert_int_equal(usage_count(f), before);
+}
+
+/* ---------------------------------------------------------------- marketing, records,
+ * requests and events */
+
+/* Calls `fn(ctx, rid, id, in)` with `in` parsed from `json`; fails the test unless it
+ * returns 0. */
+static void call_ok(struct fx *f, int (*fn)(struct kctx *, const char *, int64_t, json_t *),
+                    const char *rid, int64_t id, const char *json)
+{
+	json_t *in = parse(json);
+	fresh(f);
+	int rc = fn(&f->ctx, rid, id, in);
+	json_decref(in);
+	if (rc)
+		fail_msg("%s on %" PRId64 " = %d: %s", json, id, rc, f->err.message);
+}
+
+/* Runs `sql` on the fixture's own connection: the rows of a mailing's send, which only an
+ * SMTP exchange would otherwise write. */
+static void raw_exec(struct fx *f, const char *sql)
+{
+	struct kerr err = {0};
+	if (store_exec_script(f->db, sql, &err) != 0)
+		fail_msg("%s: %s", sql, err.message);
+}
+
+struct espoo_ids {
+	int64_t person, consent_kept, consent_withdrawn, record, advisory, request, mailing, event,
+	        session;
+};
+
+/*
+ * Subject `last` of espoo-talent-hub with a consent given and one withdrawn, a marketing
+ * ban (through a fulfilled request, which is then an earlier request), a customer event, an
+ * appointment whose content was changed once, a mailing they were sent and opened twice,
+ * and a registration for event `ev` with attendance of its first session. Each text that
+ * is theirs carries `last`, so that an export can be searched for it.
+ */
+static void espoo_subject(struct fx *f, const char *last, int64_t ev, struct espoo_ids *ids)
+{
+	char body[640];
+	snprintf(body, sizeof(body),
+	         "{\"subject_group\": \"individual\", \"source\": \"subject\","
+	         " \"first_name\": \"Eeva\", \"last_name\": \"%s\", \"email\": \"%s@example.fi\"}",
+	         last, last);
+	ids->person = person_ok(f, ESPOO, body);
+	int64_t p = ids->person;
+
+	snprintf(body, sizeof(body),
+	         "{\"purpose\": \"newsletters\", \"channel\": \"email\", \"text\": \"Uutiskirje"
+	         " %s\", \"text_version\": \"v3\"}",
+	         last);
+	json_t *in = parse(body);
+	fresh(f);
+	if (consent_give(&f->ctx, ESPOO, p, in, &ids->consent_kept, NULL))
+		fail_msg("consent_give: %s", f->err.message);
+	json_decref(in);
+	snprintf(body, sizeof(body),
+	         "{\"purpose\": \"marketing\", \"channel\": \"sms\", \"text\": \"Tekstiviestit"
+	         " %s\", \"text_version\": \"v1\"}",
+	         last);
+	in = parse(body);
+	fresh(f);
+	if (consent_give(&f->ctx, ESPOO, p, in, &ids->consent_withdrawn, NULL))
+		fail_msg("consent_give: %s", f->err.message);
+	json_decref(in);
+	call_ok(f, consent_withdraw, ESPOO, ids->consent_withdrawn, "{\"how\": \"email\"}");
+
+	snprintf(body, sizeof(body),
+	         "{\"type\": \"marketing_ban\", \"channel\": \"written\", \"person_id\": %" PRId64
+	         ", \"details\": {\"channels\": [\"post\"]}}",
+	         p);
+	in = parse(body);
+	fresh(f);
+	if (request_create(&f->ctx, ESPOO, in, &ids->request))
+		fail_msg("request_create: %s", f->err.message);
+	json_decref(in);
+	call_ok(f, request_verify, ESPOO, ids->request,
+	        "{\"method\": \"in_person\", \"note\": \"henkilökortti tarkistettu\"}");
+	json_t *out = NULL;
+	in = json_object();
+	fresh(f);
+	if (request_fulfil(&f->ctx, ESPOO, ids->request, in, &out))
+		fail_msg("request_fulfil: %s", f->err.message);
+	json_decref(in);
+	json_decref(out);
+
+	fresh(f);
+	if (retention_event_add(&f->ctx, ESPOO, p, "job_offer", "2025-11-03", &ids->record))
+		fail_msg("retention_event_add: %s", f->err.message);
+	snprintf(body, sizeof(body),
+	         "{\"type\": \"appointment\", \"on\": \"2025-12-01\", \"data\": {\"start\":"
+	         " \"2025-12-01T09:30:00Z\", \"channel\": \"visit\", \"staff\": \"Neuvoja\","
+	         " \"topic\": \"urasuunnittelu %s\"}}",
+	         last);
+	in = parse(body);
+	fresh(f);
+	if (service_record_add(&f->ctx, ESPOO, p, in, &ids->advisory))
+		fail_msg("service_record_add: %s", f->err.message);
+	json_decref(in);
+	snprintf(body, sizeof(body), "{\"data\": {\"outcome\": \"CV %s\", \"status\": \"held\"}}",
+	         last);
+	call_ok(f, service_record_change, ESPOO, ids->advisory, body);
+
+	snprintf(body, sizeof(body),
+	         "{\"purpose\": \"newsletters\", \"subject\": \"Joulukirje %s\","
+	         " \"text\": \"Hei {{first_name}}\", \"track_opens\": true}",
+	         last);
+	in = parse(body);
+	fresh(f);
+	if (mailing_create(&f->ctx, ESPOO, in, &ids->mailing))
+		fail_msg("mailing_create: %s", f->err.message);
+	json_decref(in);
+	snprintf(body, sizeof(body),
+	         "UPDATE mailings SET state = 'sent' WHERE id = %" PRId64 ";"
+	         " INSERT INTO mailing_recipients(mailing_id, register_id, person_id, state,"
+	         " attempts, sent_at) VALUES (%" PRId64 ", '" ESPOO "', %" PRId64 ", 'sent', 1,"
+	         " '2025-12-15T08:00:00Z');"
+	         " INSERT INTO mailing_opens(recipient_id, mailing_id, register_id, person_id, at)"
+	         " VALUES (last_insert_rowid(), %" PRId64 ", '" ESPOO "', %" PRId64 ","
+	         " '2025-12-15T09:1%d:00Z'), ((SELECT max(id) FROM mailing_recipients),"
+	         " %" PRId64 ", '" ESPOO "', %" PRId64 ", '2025-12-16T10:00:00Z');",
+	         ids->mailing, ids->mailing, p, ids->mailing, p, (int)(p % 10), ids->mailing, p);
+	raw_exec(f, body);
+
+	ids->event = ev;
+	snprintf(body, sizeof(body),
+	         "{\"person_id\": %" PRId64 ", \"registered_on\": \"2025-11-20\","
+	         " \"consents\": {\"share_with_co_organiser\": true, \"newsletter\": false}}",
+	         p);
+	call_ok(f, event_register, ESPOO, ev, body);
+	ids->session =
+	        raw_int(f, "SELECT min(id) FROM event_sessions WHERE event_id = ?1", "i", ev);
+	snprintf(body, sizeof(body), "{\"session_id\": %" PRId64 ", \"person_id\": %" PRId64 "}",
+	         ids->session, p);
+	call_ok(f, event_attend, ESPOO, ev, body);
+}
+
+static int64_t espoo_event(struct fx *f)
+{
+	json_t *in = parse("{\"title\": \"Talent Boost Summit\", \"format\": \"physical\","
+	                   " \"starts_at\": \"2025-12-10T09:00:00Z\","
+	                   " \"ends_at\": \"2025-12-10T17:00:00Z\", \"place\": \"Dipoli\","
+	                   " \"co_organiser\": \"partners\", \"sessions\": ["
+	                   " {\"title\": \"Avaus <b>\", \"starts_at\": \"2025-12-10T09:00:00Z\","
+	                   "  \"ends_at\": \"2025-12-10T10:00:00Z\", \"place\": \"Sali A\"}]}");
+	int64_t ev = 0;
+	fresh(f);
+	if (event_create(&f->ctx, ESPOO, in, &ev))
+		fail_msg("event_create: %s", f->err.message);
+	json_decref(in);
+	return ev;
+}
+
+/* An element of `list` whose integer member `key` is `value`, or NULL. */
+static json_t *find_id(json_t *list, const char *key, int64_t value)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach (list, i, v) {
+		if (json_integer_value(json_object_get(v, key)) == value)
+			return v;
+	}
+	return NULL;
+}
+
+/* proves R-01, M-02, M-04, M-05, E-01, E-02: the access export holds the subject's consents
+ * (the withdrawn one too, with its withdrawal), marketing bans, records with their content
+ * and its history, earlier requests with their steps, the mailings sent to them with their
+ * opens, their event registrations with their choices, and the sessions they attended. */
+static void test_access_export_marketing_records_requests_events(void **state)
+{
+	struct fx *f = *state;
+	int64_t ev = espoo_event(f);
+	struct espoo_ids a, b;
+	espoo_subject(f, "Aaltonen", ev, &a);
+	espoo_subject(f, "Bergqvist", ev, &b);
+	char meet[256];
+	snprintf(meet, sizeof(meet),
+	         "{\"parties\": [%" PRId64 ", %" PRId64
+	         "], \"starts_at\": \"2025-12-10T13:00:00Z\","
+	         " \"ends_at\": \"2025-12-10T13:30:00Z\", \"place\": \"Pöytä 4\"}",
+	         a.person, b.person);
+	json_t *in = parse(meet);
+	int64_t mid = 0;
+	fresh(f);
+	if (event_meeting(&f->ctx, ESPOO, ev, in, &mid))
+		fail_msg("event_meeting: %s", f->err.message);
+	json_decref(in);
+
+	json_t *x = export_ok(f, ESPOO, a.person, 0);
+
+	json_t *cons = json_object_get(x, "consents");
+	assert_int_equal(json_array_size(cons), 2);
+	json_t *kept = find_id(cons, "id", a.consent_kept);
+	assert_non_null(kept);
+	assert_string_equal(str(kept, "purpose"), "newsletters");
+	assert_string_equal(str(kept, "channel"), "email");
+	assert_string_equal(str(kept, "text"), "Uutiskirje Aaltonen");
+	assert_string_equal(str(kept, "text_version"), "v3");
+	assert_string_equal(str(kept, "state"), "confirmed");
+	assert_string_equal(str(json_object_get(kept, "source"), "kind"), "staff");
+	assert_string_equal(str(json_object_get(kept, "source"), "recorded_by"), "operator:test");
+	assert_non_null(str(kept, "given_at"));
+	assert_true(json_is_null(json_object_get(kept, "withdrawn_at")));
+	json_t *gone = find_id(cons, "id", a.consent_withdrawn);
+	assert_non_null(gone);
+	assert_string_equal(str(gone, "channel"), "sms");
+	assert_string_equal(str(gone, "text"), "Tekstiviestit Aaltonen");
+	assert_non_null(str(gone, "withdrawn_at"));
+	assert_string_equal(str(gone, "withdrawn_how"), "email");
+
+	json_t *bans = json_object_get(x, "marketing_bans");
+	assert_int_equal(json_array_size(bans), 1);
+	assert_string_equal(str(json_array_get(bans, 0), "channel"), "post");
+	char src[32];
+	snprintf(src, sizeof(src), "request:%" PRId64, a.request);
+	assert_string_equal(str(json_array_get(bans, 0), "source"), src);
+	assert_non_null(str(json_array_get(bans, 0), "since"));
+
+	json_t *recs = json_object_get(x, "records");
+	json_t *ma = find_id(recs, "id", a.record);
+	assert_non_null(ma);
+	assert_string_equal(str(ma, "type"), "job_offer");
+	assert_string_equal(str(ma, "on"), "2025-11-03");
+	assert_non_null(str(ma, "name"));
+	assert_null(json_object_get(ma, "data"));
+	json_t *ap = find_id(recs, "id", a.advisory);
+	assert_non_null(ap);
+	assert_string_equal(str(ap, "type"), "appointment");
+	assert_string_equal(str(ap, "on"), "2025-12-01");
+	json_t *data = json_object_get(ap, "data");
+	assert_string_equal(str(data, "topic"), "urasuunnittelu Aaltonen");
+	assert_string_equal(str(data, "outcome"), "CV Aaltonen");
+	json_t *hist = json_object_get(ap, "history");
+	assert_int_equal(json_array_size(hist), 2);
+	json_t *oc = find_in(hist, "member", "outcome");
+	assert_non_null(oc);
+	assert_true(json_is_null(json_object_get(oc, "old")));
+	assert_string_equal(str(oc, "new"), "CV Aaltonen");
+	assert_string_equal(str(oc, "actor"), "operator:test");
+	/* Participation is a customer event too: the registration's record is there. */
+	assert_non_null(find_in(recs, "type", "event_registration"));
+
+	json_t *reqs = json_object_get(x, "requests");
+	assert_int_equal(json_array_size(reqs), 1);
+	json_t *rq = json_array_get(reqs, 0);
+	assert_int_equal(json_integer_value(json_object_get(rq, "id")), a.request);
+	assert_string_equal(str(rq, "type"), "marketing_ban");
+	assert_string_equal(str(rq, "channel"), "written");
+	assert_string_equal(str(rq, "state"), "fulfilled");
+	assert_non_null(str(rq, "received_at"));
+	assert_non_null(str(rq, "due_on"));
+	assert_string_equal(str(json_object_get(rq, "verification"), "method"), "in_person");
+	json_t *steps = json_object_get(rq, "steps");
+	assert_true(json_array_size(steps) >= 3);
+	json_t *vstep = find_in(steps, "action", "verified");
+	assert_non_null(vstep);
+	assert_string_equal(str(vstep, "actor"), "operator:test");
+	assert_non_null(str(vstep, "at"));
+	assert_non_null(find_in(steps, "action", "received"));
+	assert_non_null(find_in(steps, "action", "fulfilled"));
+	assert_null(json_object_get(vstep, "note"));
+	char *text = json_dumps(x, JSON_COMPACT);
+	assert_null(strstr(text, "henkilökortti")); /* the handler's note stays out */
+
+	json_t *mails = json_object_get(x, "mailings");
+	assert_int_equal(json_array_size(mails), 1);
+	json_t *m = json_array_get(mails, 0);
+	assert_int_equal(json_integer_value(json_object_get(m, "id")), a.mailing);
+	assert_string_equal(str(m, "subject"), "Joulukirje Aaltonen");
+	assert_string_equal(str(m, "purpose"), "newsletters");
+	assert_string_equal(str(m, "state"), "sent");
+	assert_string_equal(str(m, "sent_at"), "2025-12-15T08:00:00Z");
+	json_t *opens = json_object_get(m, "opens");
+	assert_int_equal(json_array_size(opens), 2);
+	assert_string_equal(json_string_value(json_array_get(opens, 1)), "2025-12-16T10:00:00Z");
+
+	json_t *regs = json_object_get(x, "event_registrations");
+	assert_int_equal(json_array_size(regs), 1);
+	json_t *g = json_array_get(regs, 0);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(g, "event"), "id")),
+	                 ev);
+	assert_string_equal(str(json_object_get(g, "event"), "title"), "Talent Boost Summit");
+	assert_string_equal(str(json_object_get(g, "event"), "place"), "Dipoli");
+	assert_string_equal(str(g, "registered_on"), "2025-11-20");
+	assert_true(json_is_true(
+	        json_object_get(json_object_get(g, "consents"), "share_with_co_organiser")));
+	assert_true(json_is_false(json_object_get(json_object_get(g, "consents"), "newsletter")));
+	assert_string_equal(str(json_object_get(json_object_get(g, "event"), "co_organiser"), "id"),
+	                    "partners");
+
+	json_t *att = json_object_get(x, "event_attendance");
+	assert_int_equal(json_array_size(att), 1);
+	json_t *se = json_object_get(json_array_get(att, 0), "session");
+	assert_int_equal(json_integer_value(json_object_get(se, "id")), a.session);
+	assert_string_equal(str(se, "title"), "Avaus <b>");
+	assert_string_equal(str(se, "place"), "Sali A");
+
+	json_t *meets = json_object_get(x, "event_meetings");
+	assert_int_equal(json_array_size(meets), 1);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(meets, 0), "id")), mid);
+	assert_string_equal(str(json_array_get(meets, 0), "place"), "Pöytä 4");
+
+	/* Nothing of the other subject: not their consents, request, records, mailing or the
+	 * fact of who the other party of the shared meeting was. */
+	static const char *const theirs[] = {"Bergqvist", "Uutiskirje Bergqvist",
+	                                     "urasuunnittelu Bergqvist", "Joulukirje Bergqvist"};
+	for (size_t i = 0; i < sizeof(theirs) / sizeof(theirs[0]); i++)
+		if (strstr(text, theirs[i]))
+			fail_msg("the export of %" PRId64 " holds '%s'", a.person, theirs[i]);
+	free(text);
+	assert_null(find_id(cons, "id", b.consent_kept));
+	assert_null(find_id(recs, "id", b.advisory));
+	assert_null(find_id(reqs, "id", b.request));
+	assert_null(find_id(mails, "id", b.mailing));
+	json_decref(x);
 }
 
 /* ---------------------------------------------------------------- R-10 */
@@ -718,6 +1052,110 @@ static void test_letter(void **state)
 	json_decref(x);
 }
 
+/* proves R-10: the portable export has the consents, subscriptions and event registrations
+ * the subject made, without who recorded a consent or the co-organiser, and none of what
+ * staff wrote or the system observed; its CSV has them as rows. */
+static void test_portable_marketing_and_events(void **state)
+{
+	struct fx *f = *state;
+	int64_t ev = espoo_event(f);
+	struct espoo_ids a;
+	espoo_subject(f, "Aaltonen", ev, &a);
+
+	json_t *x = export_ok(f, ESPOO, a.person, EXPORT_PORTABLE);
+	json_t *cons = json_object_get(x, "consents");
+	assert_int_equal(json_array_size(cons), 2);
+	json_t *kept = find_id(cons, "id", a.consent_kept);
+	assert_string_equal(str(kept, "text"), "Uutiskirje Aaltonen");
+	assert_string_equal(str(kept, "purpose"), "newsletters");
+	assert_null(json_object_get(json_object_get(kept, "source"), "recorded_by"));
+	assert_null(json_object_get(json_object_get(kept, "source"), "client"));
+	assert_string_equal(str(find_id(cons, "id", a.consent_withdrawn), "withdrawn_how"),
+	                    "email");
+	assert_true(json_is_array(json_object_get(x, "subscriptions")));
+	json_t *regs = json_object_get(x, "event_registrations");
+	assert_int_equal(json_array_size(regs), 1);
+	json_t *g = json_array_get(regs, 0);
+	assert_string_equal(str(g, "registered_on"), "2025-11-20");
+	assert_true(json_is_true(
+	        json_object_get(json_object_get(g, "consents"), "share_with_co_organiser")));
+	assert_null(json_object_get(json_object_get(g, "event"), "co_organiser"));
+	static const char *const absent[] = {"marketing_bans", "records",          "requests",
+	                                     "mailings",       "event_attendance", "event_meetings",
+	                                     "change_history", "usage_log"};
+	for (size_t i = 0; i < sizeof(absent) / sizeof(absent[0]); i++)
+		if (json_object_get(x, absent[i]))
+			fail_msg("the portable export has '%s'", absent[i]);
+
+	struct buf b = BUF_INIT;
+	assert_int_equal(export_csv(x, &b), 0);
+	const char *csv = buf_str(&b);
+	assert_non_null(strstr(csv, "\"consent\",\"1.text\",\"Uutiskirje Aaltonen\",\"staff\",\""));
+	assert_non_null(strstr(csv, "\"consent\",\"2.withdrawn_how\",\"email\",\"staff\",\""));
+	assert_non_null(strstr(csv, "\"event_registration\",\"1.event.title\",\"Talent Boost"
+	                            " Summit\",\"\",\"2025-11-20\"\r\n"));
+	assert_non_null(strstr(csv, "\"event_registration\",\"1.consents.share_with_co_organiser\","
+	                            "\"true\",\"\",\"2025-11-20\"\r\n"));
+	assert_null(strstr(csv, "urasuunnittelu"));
+	assert_null(strstr(csv, "Joulukirje"));
+	assert_null(strstr(csv, "operator:test"));
+	buf_free(&b);
+	json_decref(x);
+}
+
+/* proves R-01: the letter shows every new part under a heading in the reader's language,
+ * its values escaped. */
+static void test_letter_marketing_records_requests_events(void **state)
+{
+	struct fx *f = *state;
+	int64_t ev = espoo_event(f);
+	struct espoo_ids a;
+	espoo_subject(f, "Aaltonen", ev, &a);
+	json_t *x = export_ok(f, ESPOO, a.person, 0);
+	static const struct {
+		enum lang lang;
+		const char *const want[10];
+	} cases[] = {
+	        {LANG_FI,
+	         {"Suostumukset", "Suoramarkkinointikiellot", "Asiakastapahtumat ja asiointi",
+	          "Aiemmat pyyntösi", "Sinulle lähetetyt viestit", "Ilmoittautumiset tapahtumiin",
+	          "Osallistuminen tapahtumien ohjelmaan", "Tapaamiset tapahtumissa",
+	          "Tilatut uutiskirjeet", "ajanvaraus- ja käyntitiedot"}},
+	        {LANG_EN,
+	         {"Consents", "Direct marketing bans", "Customer events and services",
+	          "Your earlier requests", "Mailings sent to you", "Event registrations",
+	          "Attendance of event sessions", "Meetings at events", "Newsletter subscriptions",
+	          "Channel"}},
+	        {LANG_SV,
+	         {"Samtycken", "Förbud mot direktmarknadsföring", "Kundhändelser och ärenden",
+	          "Dina tidigare begäranden", "Utskick till dig", "Anmälningar till evenemang",
+	          "Deltagande i evenemangens program", "Möten vid evenemang",
+	          "Prenumerationer på nyhetsbrev", "Kanal"}},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *html = letter(f, x, cases[i].lang);
+		for (size_t k = 0; k < 10; k++)
+			if (!strstr(html, cases[i].want[k]))
+				fail_msg("%s letter lacks '%s'", lang_code(cases[i].lang),
+				         cases[i].want[k]);
+		static const char *const values[] = {"Uutiskirje Aaltonen",
+		                                     "urasuunnittelu Aaltonen",
+		                                     "Joulukirje Aaltonen",
+		                                     "Talent Boost Summit",
+		                                     "Sali A",
+		                                     "marketing_ban"};
+		for (size_t k = 0; k < sizeof(values) / sizeof(values[0]); k++)
+			if (!strstr(html, values[k]))
+				fail_msg("%s letter lacks '%s'", lang_code(cases[i].lang),
+				         values[k]);
+		/* The session's title is stored with markup; the letter escapes it. */
+		assert_non_null(strstr(html, "Avaus &lt;b&gt;"));
+		assert_null(strstr(html, "Avaus <b>"));
+		free(html);
+	}
+	json_decref(x);
+}
+
 /* ---------------------------------------------------------------- cost */
 
 /* An export reads one person's rows through indexes that start with the person, so its cost
@@ -725,8 +1163,23 @@ static void test_letter(void **state)
 static void test_export_queries_indexed(void **state)
 {
 	static const enum stmt_id lookups[] = {
-	        ST_PERSON_GET,         ST_CP_LIST,      ST_EXPORT_AFFILIATIONS, ST_EXPORT_HISTORY,
-	        ST_EXPORT_DISCLOSURES, ST_EXPORT_USAGE,
+	        ST_PERSON_GET,
+	        ST_CP_LIST,
+	        ST_EXPORT_AFFILIATIONS,
+	        ST_EXPORT_HISTORY,
+	        ST_EXPORT_DISCLOSURES,
+	        ST_EXPORT_USAGE,
+	        ST_EXPORT_CONSENTS,
+	        ST_EXPORT_SUBSCRIPTIONS,
+	        ST_EXPORT_BANS,
+	        ST_EXPORT_RECORDS,
+	        ST_EXPORT_RECORD_HISTORY,
+	        ST_EXPORT_REQUESTS,
+	        ST_EXPORT_MAILINGS,
+	        ST_EXPORT_OPENS,
+	        ST_EXPORT_REGISTRATIONS,
+	        ST_EXPORT_ATTENDANCE,
+	        ST_EXPORT_MEETINGS,
 	};
 	assert_indexed(*state, lookups, sizeof(lookups) / sizeof(lookups[0]));
 }
@@ -741,10 +1194,13 @@ int main(void)
 	        T(test_export_is_logged),
 	        T(test_only_manager_or_operator),
 	        T(test_not_found),
+	        T(test_access_export_marketing_records_requests_events),
 	        T(test_portable_only_subject_provided),
 	        T(test_portable_refused_on_e_and_f),
 	        T(test_csv),
 	        T(test_letter),
+	        T(test_portable_marketing_and_events),
+	        T(test_letter_marketing_records_requests_events),
 	        T(test_export_queries_indexed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
