@@ -219,7 +219,7 @@ static void test_event_create_get_ics(void **state)
 	        raw_int(f, "SELECT count(*) FROM event_sessions WHERE event_id = ?1", "i", ev), 2);
 	json_t *o = NULL;
 	fresh(f);
-	assert_int_equal(event_get(&f->ctx, ESPOO, ev, &o), 0);
+	assert_int_equal(event_get(&f->ctx, ESPOO, ev, EVENT_GET_CHAT, &o), 0);
 	assert_string_equal(json_string_value(json_object_get(o, "starts_at")),
 	                    "2025-12-10T07:00:00Z");
 	assert_string_equal(json_string_value(json_object_get(o, "co_organiser")), "partners");
@@ -449,7 +449,7 @@ static void test_restricted_not_registered(void **state)
 	fx_as_user(f, "maija", ESPOO, ROLE_EDITOR);
 	json_t *o = NULL;
 	fresh(f);
-	assert_int_equal(event_get(&f->ctx, ESPOO, ev, &o), 0);
+	assert_int_equal(event_get(&f->ctx, ESPOO, ev, EVENT_GET_CHAT, &o), 0);
 	json_t *regs = json_object_get(o, "registrations");
 	assert_int_equal(json_array_size(regs), 1);
 	assert_int_equal(json_integer_value(json_object_get(json_array_get(regs, 0), "person_id")),
