@@ -74,5 +74,6 @@ int cmd_retention(struct globals *g, int argc, char **argv);  /* cli/retention.c
 int cmd_person_event(struct globals *g, int argc, char **argv); /* cli/retention.c */
 int cmd_consent(struct globals *g, int argc, char **argv);      /* cli/consent.c */
 int cmd_mailing(struct globals *g, int argc, char **argv);      /* cli/consent.c */
+int cmd_event(struct globals *g, int argc, char **argv);        /* cli/event.c */
 
 #endif

@@ -1274,8 +1274,18 @@ static int chat_one_tx(struct kctx *ctx, const char *rid, int64_t event_id, int6
 	int64_t pid = m->pid, rec;
 	bool reg, dup;
 	int rc;
-	if (!pid && m->email && (rc = person_find_contact(ctx, rid, "email", m->email, &pid)))
-		return rc;
+	if (!pid && m->email) {
+		struct query *f = store_query(ctx->db, ST_EV_REG_BY_EMAIL);
+		q_text(f, 1, rid);
+		q_int(f, 2, event_id);
+		q_text(f, 3, m->email);
+		rc = q_step(f, ctx->err);
+		if (rc == 1)
+			pid = q_col_int(f, 0);
+		q_done(f);
+		if (rc < 0)
+			return rc;
+	}
 	if (!pid) {
 		n->unmatched++;
 		return 0;
