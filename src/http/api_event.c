@@ -130,7 +130,7 @@ void api_event_share(struct req *r)
 	reply_core(r, rc, 200, out);
 }
 
-void api_event_chat(struct req *r)
+void api_chat(struct req *r)
 {
 	json_t *in = req_json_or_reply(r), *out = NULL;
 	if (!in)

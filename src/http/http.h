@@ -197,7 +197,7 @@ void api_event_reg(struct req *r);     /* POST REG/events/{id}/registrations */
 void api_event_attend(struct req *r);  /* POST REG/events/{id}/attendance */
 void api_event_meeting(struct req *r); /* POST REG/events/{id}/meetings */
 void api_event_share(struct req *r);   /* POST REG/events/{id}/share */
-void api_event_chat(struct req *r);    /* POST REG/events/{id}/sessions/{sid}/chat */
+void api_chat(struct req *r);          /* POST REG/events/{id}/sessions/{sid}/chat */
 /* page_event.c: the public registration page of an event */
 void page_event(struct req *r);          /* GET /p/events/{id} */
 void page_event_register(struct req *r); /* POST /p/events/{id} */
