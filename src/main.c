@@ -42,6 +42,8 @@ static const struct {
         {"consent", cmd_consent, "consent give|list|show|withdraw   consents of data subjects"},
         {"mailing", cmd_mailing,
          "mailing new|list|preview|send|status   newsletters and campaigns"},
+        {"event", cmd_event,
+         "event new|list|show|session|register|attend|meeting|share|ics|chat   events"},
         {"notice", cmd_notice,
          "notice --register RID [--lang L] [--format F]   the privacy notice"},
         {"record-of-processing", cmd_record,

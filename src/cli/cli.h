@@ -77,5 +77,6 @@ int cmd_person_event(struct globals *g, int argc, char **argv); /* cli/retention
 int cmd_consent(struct globals *g, int argc, char **argv);      /* cli/consent.c */
 int cmd_mailing(struct globals *g, int argc, char **argv);      /* cli/consent.c */
 int cmd_directory(struct globals *g, int argc, char **argv);    /* cli/directory.c */
+int cmd_event(struct globals *g, int argc, char **argv);        /* cli/event.c */
 
 #endif

@@ -17,13 +17,16 @@
 #include "audit/disclosure.h"
 #include "audit/usage.h"
 #include "core/app.h"
+#include "core/consent.h"
 #include "core/ctx.h"
+#include "core/person.h"
 #include "core/retention.h"
 #include "decl/decl.h"
 #include "store/store.h"
 #include "util/arena.h"
 #include "util/ics.h"
 #include "util/kerr.h"
+#include "util/mail.h"
 #include "util/timeutil.h"
 #include "util/validate.h"
 
@@ -283,8 +286,82 @@ static void bind_record(struct query *q, int i, int64_t rec)
 
 /* ---------------------------------------------------------------- events and sessions */
 
-static const char *const event_keys[] = {"title", "format",       "starts_at", "ends_at", "place",
-                                         "url",   "co_organiser", "sessions",  NULL};
+static const char *const event_keys[] = {"title",        "format", "starts_at",    "ends_at",
+                                         "place",        "url",    "co_organiser", "sessions",
+                                         "registration", NULL};
+
+/* The settings of the public registration page, as given (borrowed from the input). */
+struct reg_in {
+	const char *group, *source, *nl_purpose, *nl_text, *nl_version;
+};
+
+/* Text of at most `max` bytes that may span lines (a consent's exact wording). */
+static int want_long_text(struct kctx *ctx, json_t *o, const char *key, const char *field,
+                          size_t max, const char **out)
+{
+	json_t *v = json_object_get(o, key);
+	const char *s = json_string_value(v);
+	size_t n = s ? json_string_length(v) : 0;
+	bool ok = s && n && n <= max && strlen(s) == n && utf8_valid(s, n);
+	for (size_t i = 0; ok && i < n; i++)
+		ok = (unsigned char)s[i] >= 0x20 || s[i] == '\n';
+	if (!ok)
+		return kerr_set(ctx->err, KERR_INVALID, field,
+		                "%s: required, text of at most %zu bytes", field, max);
+	*out = s;
+	return 0;
+}
+
+/* `registration` of an event: who the public page adds, from where, and the newsletter
+ * consent it may record, each checked against the declaration. */
+static int registration_parse(struct kctx *ctx, const struct decl *d, const char *rid, json_t *o,
+                              struct reg_in *r)
+{
+	static const char *const keys[] = {"group", "source", "newsletter", NULL};
+	static const char *const nl_keys[] = {"purpose", "text", "text_version", NULL};
+	int rc;
+	memset(r, 0, sizeof(*r));
+	if (!o || json_is_null(o))
+		return 0;
+	if (!json_is_object(o))
+		return kerr_set(ctx->err, KERR_INVALID, "registration",
+		                "registration: an object {group, source, newsletter}");
+	if ((rc = only_keys(ctx, o, keys)) ||
+	    (rc = want_text(ctx, o, "group", true, 64, &r->group)) ||
+	    (rc = want_text(ctx, o, "source", true, 64, &r->source)))
+		return rc;
+	const struct decl_group *g = decl_group(d, r->group);
+	if (!g)
+		return kerr_set(ctx->err, KERR_REFUSED, "registration.group",
+		                "registration.group: '%s' is not a subject group of register '%s'",
+		                ident_valid(r->group, NULL) ? r->group : "?", rid);
+	const struct decl_source *src = decl_source(d, r->source);
+	if (!src || src->kind != SK_SUBJECT)
+		return kerr_set(
+		        ctx->err, KERR_REFUSED, "registration.source",
+		        "registration.source: '%s' is not a source of register '%s' of kind "
+		        "subject (participants give their data themselves)",
+		        ident_valid(r->source, NULL) ? r->source : "?", rid);
+	json_t *nl = json_object_get(o, "newsletter");
+	if (!nl || json_is_null(nl))
+		return 0;
+	if ((rc = only_keys(ctx, nl, nl_keys)) ||
+	    (rc = want_text(ctx, nl, "purpose", true, 64, &r->nl_purpose)) ||
+	    (rc = want_long_text(ctx, nl, "text", "registration.newsletter.text", 10000,
+	                         &r->nl_text)) ||
+	    (rc = want_text(ctx, nl, "text_version", true, 40, &r->nl_version)))
+		return rc;
+	const struct decl_purpose *p = decl_purpose(d, r->nl_purpose);
+	bool has = false;
+	for (size_t i = 0; p && i < g->purposes.n; i++)
+		has = has || strcmp(g->purposes.v[i], r->nl_purpose) == 0;
+	if (!p || !p->direct_marketing || !has)
+		return kerr_set(ctx->err, KERR_REFUSED, "registration.newsletter.purpose",
+		                "registration.newsletter.purpose: '%s' is not a direct-marketing "
+		                "purpose of subject group '%s' of register '%s'",
+		                ident_valid(r->nl_purpose, NULL) ? r->nl_purpose : "?", g->id, rid);
+	return 0;
+}
 
 /* The co-organiser must be a recipient the register declares that receives data as a
  * controller: a processor or internal system is not given registrations by a disclosure. */
@@ -308,7 +385,7 @@ static int check_co_organiser(struct kctx *ctx, const struct decl *d, const char
 static int event_create_tx(struct kctx *ctx, const char *rid, const char *title, const char *format,
                            const char *place, const char *url, const char *starts, const char *ends,
                            const char *co, const struct session_in *sessions, size_t nsessions,
-                           int64_t *id)
+                           const struct reg_in *reg, int64_t *id)
 {
 	struct query *q = store_query(ctx->db, ST_EV_INSERT);
 	int rc;
@@ -328,6 +405,18 @@ static int event_create_tx(struct kctx *ctx, const char *rid, const char *title,
 	for (size_t i = 0; i < nsessions; i++)
 		if ((rc = session_insert_tx(ctx, *id, &sessions[i], NULL)))
 			return rc;
+	if (reg->group) {
+		q = store_query(ctx->db, ST_EV_SET_REG);
+		q_text(q, 1, rid);
+		q_int(q, 2, *id);
+		q_text(q, 3, reg->group);
+		q_text(q, 4, reg->source);
+		q_text(q, 5, reg->nl_purpose);
+		q_text(q, 6, reg->nl_text);
+		q_text(q, 7, reg->nl_version);
+		if ((rc = q_exec(q, ctx->err)))
+			return rc;
+	}
 	return usage_record(ctx, "create", rid, "event", *id, NULL);
 }
 
@@ -336,6 +425,7 @@ int event_create(struct kctx *ctx, const char *rid, json_t *in, int64_t *id)
 	const struct decl *d = reg_or_fail(ctx, rid);
 	const char *title, *format, *place, *url, *co;
 	char starts[21], ends[21];
+	struct reg_in reg;
 	int rc;
 	*id = 0;
 	if (!d)
@@ -355,6 +445,8 @@ int event_create(struct kctx *ctx, const char *rid, json_t *in, int64_t *id)
 		return kerr_set(ctx->err, KERR_INVALID, "ends_at",
 		                "ends_at: must be after starts_at");
 	if (co && (rc = check_co_organiser(ctx, d, rid, co)))
+		return rc;
+	if ((rc = registration_parse(ctx, d, rid, json_object_get(in, "registration"), &reg)))
 		return rc;
 
 	json_t *sv = json_object_get(in, "sessions");
@@ -376,7 +468,7 @@ int event_create(struct kctx *ctx, const char *rid, json_t *in, int64_t *id)
 	}
 	if ((rc = store_begin_write(ctx->db, ctx->err)))
 		return rc;
-	if ((rc = event_create_tx(ctx, rid, title, format, place, url, starts, ends, co, s, n,
+	if ((rc = event_create_tx(ctx, rid, title, format, place, url, starts, ends, co, s, n, &reg,
 	                          id))) {
 		store_rollback(ctx->db);
 		*id = 0;
@@ -537,7 +629,30 @@ static int participation_json(struct kctx *ctx, const char *rid, int64_t event_i
 	return 0;
 }
 
-int event_get(struct kctx *ctx, const char *rid, int64_t id, json_t **out)
+/* The chat messages of the event into `o`, collecting who is shown. */
+static int chat_json(struct kctx *ctx, const char *rid, int64_t event_id, json_t *o,
+                     struct ids *seen)
+{
+	json_t *chat = json_array();
+	int rc;
+	json_object_set_new(o, "chat", chat);
+	struct query *q = store_query(ctx->db, ST_EV_CHATS);
+	q_text(q, 1, rid);
+	q_int(q, 2, event_id);
+	q_int(q, 3, ctx->sees_restricted);
+	while ((rc = q_step(q, ctx->err)) == 1) {
+		ids_push(ctx, seen, q_col_int(q, 2));
+		json_array_append_new(chat, json_pack("{s:I, s:I, s:I, s:s, s:s}", "id",
+		                                      (json_int_t)q_col_int(q, 0), "session_id",
+		                                      (json_int_t)q_col_int(q, 1), "person_id",
+		                                      (json_int_t)q_col_int(q, 2), "at",
+		                                      q_col_text(q, 3), "text", q_col_text(q, 4)));
+	}
+	q_done(q);
+	return rc < 0 ? rc : 0;
+}
+
+int event_get(struct kctx *ctx, const char *rid, int64_t id, unsigned flags, json_t **out)
 {
 	struct event_row e;
 	struct ids seen = {0};
@@ -550,7 +665,8 @@ int event_get(struct kctx *ctx, const char *rid, int64_t id, json_t **out)
 	json_t *o = event_json(&e), *sessions = json_array();
 	json_object_set_new(o, "sessions", sessions);
 	if ((rc = sessions_json(ctx, id, sessions)) ||
-	    (rc = participation_json(ctx, rid, id, o, &seen))) {
+	    (rc = participation_json(ctx, rid, id, o, &seen)) ||
+	    ((flags & EVENT_GET_CHAT) && (rc = chat_json(ctx, rid, id, o, &seen)))) {
 		json_decref(o);
 		return rc;
 	}
@@ -1066,5 +1182,454 @@ int event_ics(struct kctx *ctx, const char *rid, int64_t event_id, struct buf *o
 	ics_raw(&b, "END", "VCALENDAR");
 	buf_append(out, b.p, b.len);
 	buf_free(&b);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- chat of virtual sessions */
+
+#define RT_CHAT "chat_message"
+
+static const char *const chat_keys[] = {"messages", NULL};
+static const char *const message_keys[] = {"at", "author_email", "person_id", "text", NULL};
+
+/* A message as given. email is normalised, or NULL when the author is named by id (or the
+ * address is not one: such a message can match nobody). */
+struct chat_in {
+	char at[21];
+	const char *email, *text;
+	int64_t pid;
+};
+
+struct chat_count {
+	int64_t stored, unmatched, withheld, duplicates;
+};
+
+/* Chat text: UTF-8 without control characters other than line breaks and tabs. */
+static bool chat_text_ok(const char *s, size_t n)
+{
+	if (!n || n > EVENT_CHAT_TEXT_MAX || strlen(s) != n || !utf8_valid(s, n))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
+			return false;
+	}
+	return true;
+}
+
+static int message_parse(struct kctx *ctx, json_t *o, size_t i, struct chat_in *m)
+{
+	char field[40];
+	int64_t t;
+	memset(m, 0, sizeof(*m));
+	if (!json_is_object(o))
+		return kerr_set(ctx->err, KERR_INVALID, "messages",
+		                "messages: message %zu is not an object", i + 1);
+	if (only_keys(ctx, o, message_keys))
+		return KERR_INVALID;
+	json_t *at = json_object_get(o, "at"), *text = json_object_get(o, "text");
+	json_t *email = json_object_get(o, "author_email"), *pid = json_object_get(o, "person_id");
+	snprintf(field, sizeof(field), "messages");
+	if (!json_is_string(at) || time_parse_iso8601(json_string_value(at), &t) != 0)
+		return kerr_set(ctx->err, KERR_INVALID, field,
+		                "messages: message %zu: at is required, a time such as "
+		                "2026-05-12T09:00:00+03:00",
+		                i + 1);
+	if (t > ctx->now)
+		return kerr_set(ctx->err, KERR_INVALID, field,
+		                "messages: message %zu: at is in the future", i + 1);
+	time_format_iso8601(t, m->at);
+	if (!json_is_string(text) ||
+	    !chat_text_ok(json_string_value(text), json_string_length(text)))
+		return kerr_set(ctx->err, KERR_INVALID, field,
+		                "messages: message %zu: text is required, at most %d bytes of text",
+		                i + 1, EVENT_CHAT_TEXT_MAX);
+	m->text = json_string_value(text);
+	if (!!email == !!pid)
+		return kerr_set(
+		        ctx->err, KERR_INVALID, field,
+		        "messages: message %zu: give author_email or person_id, one of them",
+		        i + 1);
+	if (pid) {
+		if (!json_is_integer(pid) || json_integer_value(pid) <= 0)
+			return kerr_set(ctx->err, KERR_INVALID, field,
+			                "messages: message %zu: person_id is a positive integer id",
+			                i + 1);
+		m->pid = json_integer_value(pid);
+		return 0;
+	}
+	if (!json_is_string(email) || json_string_length(email) > 254)
+		return kerr_set(ctx->err, KERR_INVALID, field,
+		                "messages: message %zu: author_email is text", i + 1);
+	char norm[255];
+	if (email_valid(json_string_value(email), norm, sizeof(norm), NULL))
+		m->email = arena_strdup(ctx->mem, norm);
+	return 0;
+}
+
+/* One message: matched to a registered, usable participant and stored, or counted. */
+static int chat_one_tx(struct kctx *ctx, const char *rid, int64_t event_id, int64_t sid,
+                       const struct chat_in *m, struct chat_count *n, struct ids *who)
+{
+	int64_t pid = m->pid, rec;
+	bool reg, dup;
+	int rc;
+	if (!pid && m->email) {
+		struct query *f = store_query(ctx->db, ST_EV_REG_BY_EMAIL);
+		q_text(f, 1, rid);
+		q_int(f, 2, event_id);
+		q_text(f, 3, m->email);
+		rc = q_step(f, ctx->err);
+		if (rc == 1)
+			pid = q_col_int(f, 0);
+		q_done(f);
+		if (rc < 0)
+			return rc;
+	}
+	if (!pid) {
+		n->unmatched++;
+		return 0;
+	}
+	struct query *q = store_query(ctx->db, ST_EV_PERSON_STATUS);
+	q_text(q, 1, rid);
+	q_int(q, 2, pid);
+	rc = q_step(q, ctx->err);
+	bool known = rc == 1;
+	bool active = known && q_col_text(q, 0) && strcmp(q_col_text(q, 0), "active") == 0;
+	q_done(q);
+	if (rc < 0 || (rc = exists_tx(ctx, ST_EV_REG_EXISTS, event_id, pid, &reg)))
+		return rc;
+	if (!known || !reg) {
+		/* Only registered participants' messages may be kept. */
+		n->unmatched++;
+		return 0;
+	}
+	if (!active) {
+		n->withheld++;
+		return 0;
+	}
+	q = store_query(ctx->db, ST_EV_CHAT_EXISTS);
+	q_int(q, 1, sid);
+	q_int(q, 2, pid);
+	q_text(q, 3, m->at);
+	q_text(q, 4, m->text);
+	rc = q_step(q, ctx->err);
+	q_done(q);
+	if (rc < 0)
+		return rc;
+	dup = rc == 1;
+	if (dup) {
+		n->duplicates++;
+		return 0;
+	}
+	char day[11];
+	snprintf(day, sizeof(day), "%.10s", m->at);
+	if ((rc = retention_event_add_tx(ctx, rid, pid, RT_CHAT, day, &rec)))
+		return rc;
+	q = store_query(ctx->db, ST_EV_CHAT_INSERT);
+	q_int(q, 1, sid);
+	q_text(q, 2, rid);
+	q_int(q, 3, pid);
+	q_text(q, 4, m->at);
+	q_text(q, 5, m->text);
+	bind_record(q, 6, rec);
+	q_text(q, 7, ctx->now_iso);
+	q_text(q, 8, ctx->actor->name);
+	if ((rc = q_exec(q, ctx->err)))
+		return rc;
+	n->stored++;
+	ids_push(ctx, who, pid);
+	return 0;
+}
+
+static int chat_tx(struct kctx *ctx, const char *rid, int64_t event_id, int64_t sid,
+                   const struct chat_in *msgs, size_t nmsgs, struct chat_count *n)
+{
+	struct event_row e;
+	struct ids who = {0};
+	bool has_url = false;
+	int rc;
+	if ((rc = event_load(ctx, rid, event_id, &e)))
+		return rc;
+	struct query *q = store_query(ctx->db, ST_EV_SESSION_URL);
+	q_text(q, 1, rid);
+	q_int(q, 2, event_id);
+	q_int(q, 3, sid);
+	rc = q_step(q, ctx->err);
+	if (rc == 1)
+		has_url = !q_col_null(q, 0);
+	q_done(q);
+	if (rc == 0)
+		return kerr_set(ctx->err, KERR_NOTFOUND, "session_id",
+		                "session_id: event %" PRId64 " has no session %" PRId64, event_id,
+		                sid);
+	if (rc < 0)
+		return rc;
+	if (strcmp(e.format, "virtual") != 0 && !has_url)
+		return kerr_set(ctx->err, KERR_REFUSED, "session_id",
+		                "session_id: session %" PRId64
+		                " is not virtual (neither the event is nor the session has a url): "
+		                "only the public chat of virtual sessions is kept",
+		                sid);
+	for (size_t i = 0; i < nmsgs; i++)
+		if ((rc = chat_one_tx(ctx, rid, event_id, sid, &msgs[i], n, &who)))
+			return rc;
+	ids_unique(&who);
+	struct usage_entry u = {.action = "create",
+	                        .rid = rid,
+	                        .entity = "event_chat",
+	                        .entity_id = sid,
+	                        .subjects = who.v,
+	                        .nsubjects = who.n,
+	                        .reason = arena_printf(ctx->mem, "event:%" PRId64, event_id)};
+	return usage_append(ctx, &u);
+}
+
+int event_chat_import(struct kctx *ctx, const char *rid, int64_t event_id, int64_t sid, json_t *in,
+                      json_t **out)
+{
+	const struct decl *d = reg_or_fail(ctx, rid);
+	struct chat_count n = {0};
+	int rc;
+	*out = NULL;
+	if (!d)
+		return KERR_NOTFOUND;
+	if ((rc = only_keys(ctx, in, chat_keys)))
+		return rc;
+	/* Chat is kept only as the data the declaration names (E-01). */
+	if (!decl_record_type(d, RT_CHAT))
+		return kerr_set(ctx->err, KERR_REFUSED, "messages",
+		                "messages: register '%s' does not declare record type " RT_CHAT
+		                ": it keeps no chat messages",
+		                rid);
+	json_t *a = json_object_get(in, "messages");
+	if (!json_is_array(a) || json_array_size(a) > EVENT_CHAT_MAX)
+		return kerr_set(ctx->err, KERR_INVALID, "messages",
+		                "messages: required, an array of at most %d messages",
+		                EVENT_CHAT_MAX);
+	size_t nm = json_array_size(a);
+	struct chat_in *msgs = arena_calloc(ctx->mem, nm ? nm : 1, sizeof(*msgs));
+	for (size_t i = 0; i < nm; i++)
+		if ((rc = message_parse(ctx, json_array_get(a, i), i, &msgs[i])))
+			return rc;
+	if ((rc = store_begin_write(ctx->db, ctx->err)))
+		return rc;
+	if ((rc = chat_tx(ctx, rid, event_id, sid, msgs, nm, &n))) {
+		store_rollback(ctx->db);
+		return rc;
+	}
+	if ((rc = store_commit(ctx->db, ctx->err)))
+		return rc;
+	*out = json_pack("{s:I, s:I, s:I, s:I}", "stored", (json_int_t)n.stored, "unmatched",
+	                 (json_int_t)n.unmatched, "withheld", (json_int_t)n.withheld, "duplicates",
+	                 (json_int_t)n.duplicates);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- the public page */
+
+/* An event that takes registrations on its public page; strings in ctx->mem. */
+struct pub_event {
+	const struct decl *d;
+	const char *rid, *group, *source, *nl_purpose, *nl_text, *nl_version;
+	bool asks_organisation;
+	struct event_row e;
+};
+
+static int pub_load(struct kctx *ctx, int64_t id, struct pub_event *p)
+{
+	struct query *q = store_query(ctx->db, ST_EV_PUBLIC_GET);
+	int rc;
+	memset(p, 0, sizeof(*p));
+	q_int(q, 1, id);
+	rc = q_step(q, ctx->err);
+	if (rc == 1) {
+		p->rid = arena_strdup(ctx->mem, q_col_text(q, 0));
+		p->group = arena_strdup(ctx->mem, q_col_text(q, 1));
+		p->source = arena_strdup(ctx->mem, q_col_text(q, 2));
+		if (!q_col_null(q, 3)) {
+			p->nl_purpose = arena_strdup(ctx->mem, q_col_text(q, 3));
+			p->nl_text = arena_strdup(ctx->mem, q_col_text(q, 4));
+			p->nl_version = arena_strdup(ctx->mem, q_col_text(q, 5));
+		}
+	}
+	q_done(q);
+	if (rc < 0)
+		return rc;
+	p->d = rc == 1 ? app_register(ctx->app, p->rid) : NULL;
+	/* The declaration may have changed since: the group must still be declared. */
+	if (!p->d || !decl_group(p->d, p->group))
+		return kerr_set(ctx->err, KERR_NOTFOUND, NULL,
+		                "event %" PRId64 " takes no registrations here", id);
+	if ((rc = event_load(ctx, p->rid, id, &p->e)))
+		return rc;
+	if (strcmp(p->e.ends, ctx->now_iso) <= 0)
+		return kerr_set(ctx->err, KERR_NOTFOUND, NULL,
+		                "event %" PRId64 " has ended: registration is closed", id);
+	const struct decl_field *f = decl_field(p->d, "organisation");
+	p->asks_organisation = f && f->category && decl_category_applies(f->category, p->group);
+	return 0;
+}
+
+int event_public(struct kctx *ctx, int64_t id, json_t **out)
+{
+	struct pub_event p;
+	int rc;
+	*out = NULL;
+	if ((rc = pub_load(ctx, id, &p)))
+		return rc;
+	json_t *o = event_json(&p.e), *sessions = json_array();
+	json_object_del(o, "created_at");
+	json_object_set_new(o, "co_organiser", json_boolean(p.e.co_organiser != NULL));
+	json_object_set_new(o, "register", json_string(p.rid));
+	json_object_set_new(o, "organisation", json_boolean(p.asks_organisation));
+	json_object_set_new(o, "newsletter",
+	                    p.nl_purpose ? json_pack("{s:s, s:s}", "text", p.nl_text,
+	                                             "text_version", p.nl_version)
+	                                 : json_null());
+	json_object_set_new(o, "sessions", sessions);
+	if ((rc = sessions_json(ctx, id, sessions))) {
+		json_decref(o);
+		return rc;
+	}
+	*out = o;
+	return 0;
+}
+
+static const char *const public_keys[] = {"first_name",   "last_name", "email",
+                                          "organisation", "consents",  NULL};
+
+/* In one transaction: the person (found or added), the registration and, with the
+ * newsletter choice, the pending consent. */
+static int public_register_tx(struct kctx *ctx, const struct pub_event *p, const char *email,
+                              const char *first, const char *last, const char *org,
+                              const char *consents, bool newsletter, char *token,
+                              enum event_pub_outcome *oc)
+{
+	char today[11];
+	int64_t pid = 0, cid = 0;
+	int rc = person_find_contact(ctx, p->rid, "email", email, &pid);
+	if (rc)
+		return rc;
+	if (!pid) {
+		json_t *in = json_pack("{s:s, s:s, s:s, s:s, s:s}", "subject_group", p->group,
+		                       "source", p->source, "email", email, "first_name", first,
+		                       "last_name", last);
+		if (org)
+			json_object_set_new(in, "organisation", json_string(org));
+		rc = person_create_tx(ctx, p->rid, in, &pid);
+		json_decref(in);
+		if (rc == KERR_SUPPRESSED)
+			*oc = EVENT_PUB_SUPPRESSED;
+		if (rc)
+			return rc;
+	}
+	time_format_date(ctx->now, today);
+	rc = register_tx(ctx, p->d, p->rid, p->e.id, pid, today, consents);
+	if (rc == KERR_CONFLICT)
+		*oc = EVENT_PUB_ALREADY;
+	else if (rc == KERR_REFUSED)
+		*oc = EVENT_PUB_SKIPPED;
+	if (rc || !newsletter || !p->nl_purpose)
+		return rc;
+	json_t *c = json_pack(
+	        "{s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "purpose", p->nl_purpose, "channel", "email",
+	        "text", p->nl_text, "text_version", p->nl_version, "source", "form", "form",
+	        arena_printf(ctx->mem, "event:%" PRId64, p->e.id), "double_opt_in", 1);
+	rc = consent_give_tx(ctx, p->rid, pid, c, &cid, token);
+	json_decref(c);
+	return rc;
+}
+
+/* Mails the confirmation link of a pending newsletter consent, when mail is configured; a
+ * consent whose mail could not be sent simply expires unconfirmed. */
+static void confirm_mail(struct kctx *ctx, const struct pub_event *p, const char *to,
+                         const char *token)
+{
+	const char *base = ctx->app->cfg.public_url;
+	const struct mail_config *cfg = &ctx->app->cfg.mail;
+	struct kerr err = {0};
+	if (!base[0] || !cfg->url[0] || !cfg->from[0])
+		return;
+	size_t n = strlen(base);
+	while (n && base[n - 1] == '/')
+		n--;
+	struct buf text = BUF_INIT, msg = BUF_INIT;
+	buf_appendf(&text,
+	            "Vahvista uutiskirjeen tilaus / Bekräfta prenumerationen / Confirm the "
+	            "newsletter:\n%.*s/p/confirm/%s\n\n",
+	            (int)n, base, token);
+	buf_puts(&text, p->nl_text);
+	buf_puts(&text, "\n\nJos et tilannut tätä, voit jättää viestin huomiotta. / Om du inte "
+	                "beställt detta kan du ignorera meddelandet. / If you did not ask for "
+	                "this, ignore this message.\n");
+	struct mail_msg m = {
+	        .from = cfg->from,
+	        .from_name = cfg->from_name[0] ? cfg->from_name : NULL,
+	        .to = to,
+	        .subject = p->e.title,
+	        .text = buf_str(&text),
+	};
+	struct mailer *mailer = NULL;
+	if (mail_format(&m, ctx->now, &msg, &err) == 0 && mailer_open(cfg, &mailer, &err) == 0)
+		mailer_send(mailer, cfg->from, to, &msg, &err);
+	mailer_free(mailer);
+	buf_free(&text);
+	buf_free(&msg);
+}
+
+int event_public_register(struct kctx *ctx, int64_t id, json_t *in, enum event_pub_outcome *outcome)
+{
+	struct pub_event p;
+	const char *email, *first, *last, *org;
+	char norm[255], token[CONSENT_TOKEN_MAX] = "", *consents = NULL;
+	enum event_pub_outcome oc = EVENT_PUB_REGISTERED;
+	int rc;
+	if (outcome)
+		*outcome = oc;
+	if ((rc = pub_load(ctx, id, &p)))
+		return rc;
+	if ((rc = only_keys(ctx, in, public_keys)) ||
+	    (rc = want_text(ctx, in, "first_name", true, 100, &first)) ||
+	    (rc = want_text(ctx, in, "last_name", true, 100, &last)) ||
+	    (rc = want_text(ctx, in, "email", true, 254, &email)) ||
+	    (rc = want_text(ctx, in, "organisation", false, 200, &org)) ||
+	    (rc = consents_parse(ctx, json_object_get(in, "consents"), &consents)))
+		return rc;
+	if (!email_valid(email, norm, sizeof(norm), NULL))
+		return kerr_set(ctx->err, KERR_INVALID, "email", "email: an e-mail address");
+	if (org && !p.asks_organisation)
+		return kerr_set(ctx->err, KERR_INVALID, "organisation",
+		                "organisation: this registration does not ask for it");
+	json_t *cv = json_object_get(in, "consents");
+	bool newsletter = json_is_true(json_object_get(cv, "newsletter"));
+	if (newsletter && !p.nl_purpose)
+		return kerr_set(ctx->err, KERR_INVALID, "consents",
+		                "consents: this event offers no newsletter");
+	if (json_is_true(json_object_get(cv, "share_with_co_organiser")) && !p.e.co_organiser)
+		return kerr_set(ctx->err, KERR_INVALID, "consents",
+		                "consents: this event has no co-organiser to share with");
+
+	if ((rc = store_begin_write(ctx->db, ctx->err)))
+		return rc;
+	rc = public_register_tx(ctx, &p, norm, first, last, org, consents, newsletter, token, &oc);
+	if (rc) {
+		store_rollback(ctx->db);
+		if (oc == EVENT_PUB_REGISTERED)
+			return rc;
+		/* Nothing recorded, and the page must not tell why (no enumeration). */
+		kerr_clear(ctx->err);
+		token[0] = '\0';
+		if (outcome)
+			*outcome = oc;
+		if (oc != EVENT_PUB_SUPPRESSED)
+			return 0;
+		/* the erased person is not collected again; the skip is counted. */
+		IN_WRITE_TX(ctx, usage_record(ctx, "skip_suppressed", p.rid, "event", id, NULL));
+	}
+	if ((rc = store_commit(ctx->db, ctx->err)))
+		return rc;
+	if (token[0])
+		confirm_mail(ctx, &p, norm, token);
 	return 0;
 }

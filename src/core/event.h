@@ -26,10 +26,14 @@ extern const char *const event_consent_flags[];
 /*
  * Creates an event of register `rid` from JSON object `in`: {title, format ("physical" |
  * "virtual"), starts_at, ends_at (RFC 3339 times, stored in UTC), place, url, co_organiser,
- * sessions: [{title, starts_at, ends_at, place, url}]}; title, format and the times are
- * required. Sessions lie within the event's time. Sets *id. KERR_NOTFOUND (register),
+ * sessions: [{title, starts_at, ends_at, place, url}], registration}; title, format and the
+ * times are required. Sessions lie within the event's time. `registration` opens the public
+ * page /p/events/{id}: {group (the subject group new participants are added in), source (a
+ * declared source of kind subject), newsletter: {purpose (a direct-marketing purpose of the
+ * group), text, text_version}} (newsletter optional). Sets *id. KERR_NOTFOUND (register),
  * KERR_INVALID (bad or undeclared member, named), KERR_REFUSED (field "co_organiser": not a
- * recipient the register declares, or a processor or internal system).
+ * recipient the register declares, or a processor or internal system; "registration.group",
+ * "registration.source", "registration.newsletter.purpose": not declared as needed).
  */
 int event_create(struct kctx *ctx, const char *rid, json_t *in, int64_t *id);
 
@@ -38,14 +42,18 @@ int event_create(struct kctx *ctx, const char *rid, json_t *in, int64_t *id);
 int event_session_add(struct kctx *ctx, const char *rid, int64_t event_id, json_t *in,
                       int64_t *sid);
 
+/* event_get() flags. */
+#define EVENT_GET_CHAT 1u /* include the chat messages (for editors and managers) */
+
 /*
  * Event `id` as a new JSON object the caller owns: the event, its sessions, and (personal
  * data, logged as a read with the persons shown) registrations [{person_id, registered_on,
- * consents}], attendance [{session_id, person_id}] and meetings [{id, starts_at, ends_at,
- * place, parties}]. Restricted and passivated persons are left out unless ctx->sees_restricted
- * (R-09). KERR_NOTFOUND.
+ * consents}], attendance [{session_id, person_id}], meetings [{id, starts_at, ends_at,
+ * place, parties}] and, with EVENT_GET_CHAT, chat [{id, session_id, person_id, at, text}].
+ * Restricted and passivated persons are left out unless ctx->sees_restricted (R-09).
+ * KERR_NOTFOUND.
  */
-int event_get(struct kctx *ctx, const char *rid, int64_t id, json_t **out);
+int event_get(struct kctx *ctx, const char *rid, int64_t id, unsigned flags, json_t **out);
 
 /* The events of `rid` starting on day `from` (YYYY-MM-DD, NULL: all) or later, in time order:
  * *out = {items: [event without sessions], next: cursor|null}, caller owns. No personal data.
@@ -93,5 +101,57 @@ int event_share(struct kctx *ctx, const char *rid, int64_t event_id, json_t *in,
 /* Appends event `event_id` and its sessions to `out` as an iCalendar object (RFC 5545): one
  * VEVENT for the event and one per session, times in UTC. No personal data. KERR_NOTFOUND. */
 int event_ics(struct kctx *ctx, const char *rid, int64_t event_id, struct buf *out);
+
+/* Most chat messages one import takes, and bytes of one message's text. */
+#define EVENT_CHAT_MAX      5000
+#define EVENT_CHAT_TEXT_MAX 4000
+
+/*
+ * Imports the public chat of session `sid` of event `event_id` (E-01): {messages: [{at (RFC
+ * 3339, not in the future), author_email or person_id, text}]}. The session must be virtual
+ * (the event's format is virtual, or the session has a url), and the register must declare
+ * record type chat_message: chat is kept only as that declared data (else KERR_REFUSED,
+ * field "messages"). A message whose author is a registered participant of the event — the
+ * person named, or the person whose e-mail is the one given — is stored tied to that person
+ * with a chat_message record; anyone else's message is counted as unmatched and not stored,
+ * and a restricted or passivated participant's as withheld (R-09). A message already stored
+ * is counted as a duplicate. All in one transaction with its usage-log entry. *out (caller
+ * owns) = {stored, unmatched, withheld, duplicates}. KERR_NOTFOUND (event, session),
+ * KERR_INVALID (named; "messages[N].at" style fields say which message).
+ */
+int event_chat_import(struct kctx *ctx, const char *rid, int64_t event_id, int64_t sid, json_t *in,
+                      json_t **out);
+
+/*
+ * What the public registration page of event `id` shows, from any register: {id, register,
+ * title, format, starts_at, ends_at, place, url, sessions, co_organiser (bool), organisation
+ * (whether the form asks for it: the group has the field), newsletter: {text, text_version}
+ * or null}. No personal data. KERR_NOTFOUND when there is no such event, it takes no public
+ * registrations, it has ended, or its register is no longer loaded.
+ */
+int event_public(struct kctx *ctx, int64_t id, json_t **out);
+
+/* What a public registration did; the page answers the same for all of them. */
+enum event_pub_outcome {
+	EVENT_PUB_REGISTERED, /* registered (a new or a known person) */
+	EVENT_PUB_ALREADY,    /* the person was already registered */
+	EVENT_PUB_SKIPPED,    /* a restricted or passivated person: nothing recorded */
+	EVENT_PUB_SUPPRESSED, /* an erased person's identifier: not added, counted */
+	EVENT_PUB__MAX
+};
+
+/*
+ * A registration from the public page of event `id`: {first_name, last_name, email,
+ * organisation (only where the page asks for it), consents: {flag: bool}}. Finds the person
+ * of the register by e-mail, or adds them in the event's group from its source, and registers
+ * them with their choices; a newsletter choice also gives a pending consent (source form,
+ * double opt-in, form "event:ID") whose confirmation link is mailed after the commit when
+ * mail and public_url are configured. Returns 0 also when nothing could be done for a reason
+ * the page must not reveal; *outcome (may be NULL) says which. An identifier on the
+ * suppression list is never added again: the skip is counted in the usage log without
+ * subjects. KERR_NOTFOUND (as event_public), KERR_INVALID (named field).
+ */
+int event_public_register(struct kctx *ctx, int64_t id, json_t *in,
+                          enum event_pub_outcome *outcome);
 
 #endif

@@ -129,19 +129,33 @@ const struct route routes[] = {
         {"POST", "/p/subscribe/{tok}", page_subscribe_do, PUB, NULL, false},
         {"POST", REG "/lists", api_list_create, ON(ROLE_MANAGER), NULL, false},
         {"GET", REG "/lists", api_list_list, ON(ROLE_EDITOR), NULL, false},
+        {"POST", REG "/events", api_event_create, ON(ROLE_EDITOR), NULL, false},
+        {"GET", REG "/events", api_event_list, ON(ROLE_VIEWER), NULL, false},
+        {"GET", REG "/events/{id}", api_event_get, ON(ROLE_VIEWER), NULL, true},
+        {"GET", REG "/events/{id}.ics", api_event_ics, ON(ROLE_VIEWER), NULL, false},
+        {"POST", REG "/events/{id}/sessions", api_event_session, ON(ROLE_EDITOR), NULL, false},
+        {"POST", REG "/events/{id}/registrations", api_event_reg, ON(ROLE_EDITOR), NULL, true},
+        {"POST", REG "/events/{id}/attendance", api_event_attend, ON(ROLE_EDITOR), NULL, true},
+        {"POST", REG "/events/{id}/meetings", api_event_meeting, ON(ROLE_EDITOR), NULL, true},
+        {"POST", REG "/events/{id}/share", api_event_share, ON(ROLE_MANAGER), NULL, true},
+        {"POST", REG "/events/{id}/sessions/{sid}/chat", api_chat, ON(ROLE_EDITOR), NULL, true},
+        {"GET", "/p/events/{id}", page_event, PUB, NULL, false},
+        {"POST", "/p/events/{id}", page_event_register, PUB, NULL, false},
+        {"GET", "/p/events/{id}.ics", page_event_ics, PUB, NULL, false},
 };
 
 const size_t nroutes = sizeof(routes) / sizeof(routes[0]);
 
-/* Matches one path against a pattern, capturing {rid}, {id} and {tok} into the request. A
- * {tok} is a signed link token: base64url characters only, so a suffix such as ".gif" after
- * it in the pattern ends it. */
+/* Matches one path against a pattern, capturing {rid}, {id}, {sid} and {tok} into the
+ * request. A {tok} is a signed link token: base64url characters only, so a suffix such as
+ * ".gif" after it in the pattern ends it; an {id} or {sid} is digits only, so ".ics" after it
+ * ends it the same way. */
 static bool match(struct req *r, const char *pattern, const char *path)
 {
 	const char *p = pattern, *s = path;
 	const char *rid = NULL, *tok = NULL;
 	size_t rid_len = 0, tok_len = 0;
-	int64_t id = 0;
+	int64_t id = 0, sid = 0;
 
 	while (*p && *s) {
 		if (*p == '{') {
@@ -160,6 +174,8 @@ static bool match(struct req *r, const char *pattern, const char *path)
 				s += len;
 				continue;
 			}
+			if (strncmp(p, "{rid}", 5) != 0)
+				len = strspn(s, "0123456789");
 			if (len == 0 || len > 64)
 				return false;
 			if (strncmp(p, "{rid}", 5) == 0) {
@@ -174,7 +190,10 @@ static bool match(struct req *r, const char *pattern, const char *path)
 				}
 				if (v <= 0)
 					return false;
-				id = v;
+				if (strncmp(p, "{sid}", 5) == 0)
+					sid = v;
+				else
+					id = v;
 			}
 			p = pe + 1;
 			s += len;
@@ -192,6 +211,7 @@ static bool match(struct req *r, const char *pattern, const char *path)
 	if (tok)
 		r->tok = arena_strndup(&r->mem, tok, tok_len);
 	r->id = id;
+	r->sid = sid;
 	return true;
 }
 

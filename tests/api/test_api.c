@@ -3203,6 +3203,37 @@ static const struct route_case {
         {"PATCH", REG "/records/{id}", "ON(ROLE_EDITOR)", true, "{'data':{'summary':'ok'}}", 200},
         {"DELETE", REG "/records/{id}", "ON(ROLE_EDITOR)", true, NULL, 204},
         {"GET", REG "/stats/services", "ON(ROLE_VIEWER)", false, NULL, 200},
+        /* An event co-organised with digipolis; {id} is then that event. kemi-crm declares
+         * no record type chat_message, so chat is refused; there is no session 999999, and
+         * a meeting with the restricted {rpid} is refused. The event opens no public page. */
+        {"POST", REG "/events", "ON(ROLE_EDITOR)", false,
+         "{'title':'Messut','format':'physical','starts_at':'2025-12-10T09:00:00+02:00',"
+         "'ends_at':'2025-12-10T17:00:00+02:00','co_organiser':'digipolis'}",
+         201},
+        {"GET", REG "/events", "ON(ROLE_VIEWER)", false, NULL, 200},
+        {"POST", REG "/events/{id}/sessions", "ON(ROLE_EDITOR)", false,
+         "{'title':'Avaus','starts_at':'2025-12-10T09:00:00+02:00',"
+         "'ends_at':'2025-12-10T10:00:00+02:00'}",
+         201},
+        {"POST", REG "/events/{id}/registrations", "ON(ROLE_EDITOR)", true,
+         "{'person_id':{pid},'consents':{'share_with_co_organiser':true}}", 201},
+        {"POST", REG "/events/{id}/attendance", "ON(ROLE_EDITOR)", true,
+         "{'session_id':999999,'person_id':{pid}}", 404},
+        {"POST", REG "/events/{id}/meetings", "ON(ROLE_EDITOR)", true,
+         "{'parties':[{pid},{rpid}],'starts_at':'2025-12-10T11:00:00+02:00',"
+         "'ends_at':'2025-12-10T11:30:00+02:00','place':'Pöytä 1'}",
+         422},
+        {"POST", REG "/events/{id}/sessions/{sid}/chat", "ON(ROLE_EDITOR)", true, "{'messages':[]}",
+         422},
+        {"POST", REG "/events/{id}/share", "ON(ROLE_MANAGER)", true,
+         "{'purpose':'customer_relations','legal_basis':'julkisuuslaki 621/1999 11 §',"
+         "'categories':['contact']}",
+         200},
+        {"GET", REG "/events/{id}", "ON(ROLE_VIEWER)", true, NULL, 200},
+        {"GET", REG "/events/{id}.ics", "ON(ROLE_VIEWER)", false, NULL, 200},
+        {"GET", "/p/events/{id}", "PUB", false, NULL, 404},
+        {"POST", "/p/events/{id}", "PUB", false, "email=a%40example.fi", 404},
+        {"GET", "/p/events/{id}.ics", "PUB", false, NULL, 404},
         {"DELETE", REG "/affiliations/{id}", "ON(ROLE_EDITOR)", true, NULL, 204},
         {"DELETE", REG "/organisations/{id}", "ON(ROLE_EDITOR)", true, NULL, 204},
         {"DELETE", REG "/persons/{id}", "ON(ROLE_EDITOR)", true, NULL, 204},
@@ -3317,6 +3348,10 @@ static void run_matrix(struct caller *c, long long target_uid, int cv)
 {
 	long long pid, oid, aid, rqid, rpid, rcid, mid = 999999;
 	matrix_fixture(&pid, &oid, &aid, &rqid, &rpid);
+	/* an event of the tester's, for the rows of callers who may read but not create one */
+	long long evid = create(KEMI "/events", "{'title':'Matriisi','format':'virtual',"
+	                                        "'starts_at':'2025-12-01T09:00:00Z',"
+	                                        "'ends_at':'2025-12-01T10:00:00Z'}");
 	/* a consent of the matrix's person, for the rows that read and withdraw one */
 	struct resp cr;
 	req(&cr, "POST", sf(KEMI "/persons/%lld/consents", pid),
@@ -3340,7 +3375,9 @@ static void run_matrix(struct caller *c, long long target_uid, int cv)
 		snprintf(path, sizeof(path), "%s", rc->pattern);
 		subst(path, "{rid}", "kemi-crm");
 		subst(path, "{tok}", "AAAAnotatoken");
+		subst(path, "{sid}", "999999");
 		long long id = strstr(path, "/consents/")        ? cnid
+		               : strstr(path, "/events/")        ? evid
 		               : strstr(path, "/mailings/")      ? mid
 		               : strstr(path, "/records/")       ? rcid
 		               : strstr(path, "/persons/")       ? pid
@@ -3372,7 +3409,11 @@ static void run_matrix(struct caller *c, long long target_uid, int cv)
 		if (r.status == 201 && !strstr(path, "/session") && !strstr(path, "/grants") &&
 		    !strstr(path, "/disclosures")) {
 			long long v = json_integer_value(json_object_get(r.json, "id"));
-			if (strstr(path, "/consents"))
+			if (strstr(path, "/events/"))
+				; /* a session: the rows after it name the event */
+			else if (strstr(path, "/events"))
+				evid = v;
+			else if (strstr(path, "/consents"))
 				cnid = v;
 			else if (strstr(path, "/records"))
 				rcid = v;

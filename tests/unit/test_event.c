@@ -219,7 +219,7 @@ static void test_event_create_get_ics(void **state)
 	        raw_int(f, "SELECT count(*) FROM event_sessions WHERE event_id = ?1", "i", ev), 2);
 	json_t *o = NULL;
 	fresh(f);
-	assert_int_equal(event_get(&f->ctx, ESPOO, ev, &o), 0);
+	assert_int_equal(event_get(&f->ctx, ESPOO, ev, EVENT_GET_CHAT, &o), 0);
 	assert_string_equal(json_string_value(json_object_get(o, "starts_at")),
 	                    "2025-12-10T07:00:00Z");
 	assert_string_equal(json_string_value(json_object_get(o, "co_organiser")), "partners");
@@ -449,7 +449,7 @@ static void test_restricted_not_registered(void **state)
 	fx_as_user(f, "maija", ESPOO, ROLE_EDITOR);
 	json_t *o = NULL;
 	fresh(f);
-	assert_int_equal(event_get(&f->ctx, ESPOO, ev, &o), 0);
+	assert_int_equal(event_get(&f->ctx, ESPOO, ev, EVENT_GET_CHAT, &o), 0);
 	json_t *regs = json_object_get(o, "registrations");
 	assert_int_equal(json_array_size(regs), 1);
 	assert_int_equal(json_integer_value(json_object_get(json_array_get(regs, 0), "person_id")),
@@ -585,6 +585,184 @@ static void test_event_list(void **state)
 	json_decref(out);
 }
 
+/* ---------------------------------------------------------------- chat of virtual sessions */
+
+static int64_t person_mail(struct fx *f, const char *last, const char *email)
+{
+	char body[256];
+	int64_t id = 0;
+	snprintf(body, sizeof(body),
+	         "{\"subject_group\": \"individual\", \"source\": \"subject\","
+	         " \"first_name\": \"Testi\", \"last_name\": \"%s\", \"email\": \"%s\"}",
+	         last, email);
+	json_t *in = js(body);
+	fresh(f);
+	if (person_create(&f->ctx, ESPOO, in, &id) != 0)
+		fail_msg("person_create: %s", f->err.message);
+	json_decref(in);
+	return id;
+}
+
+static const char *const EVENT_VIRTUAL =
+        "{\"title\": \"Verkkowebinaari\", \"format\": \"virtual\","
+        " \"starts_at\": \"2025-12-11T09:00:00Z\", \"ends_at\": \"2025-12-11T12:00:00Z\","
+        " \"url\": \"https://meet.example.fi/w\","
+        " \"sessions\": [{\"title\": \"Osa 1\", \"starts_at\": \"2025-12-11T09:00:00Z\","
+        "   \"ends_at\": \"2025-12-11T10:00:00Z\"}]}";
+
+static int chat(struct fx *f, const char *rid, int64_t ev, int64_t sid, const char *body,
+                json_t **out)
+{
+	json_t *in = js(body);
+	fresh(f);
+	int rc = event_chat_import(&f->ctx, rid, ev, sid, in, out);
+	json_decref(in);
+	return rc;
+}
+
+static void expect_counts(json_t *o, int stored, int unmatched, int withheld, int dup)
+{
+	assert_non_null(o);
+	assert_int_equal(json_integer_value(json_object_get(o, "stored")), stored);
+	assert_int_equal(json_integer_value(json_object_get(o, "unmatched")), unmatched);
+	assert_int_equal(json_integer_value(json_object_get(o, "withheld")), withheld);
+	assert_int_equal(json_integer_value(json_object_get(o, "duplicates")), dup);
+}
+
+/*
+ * E-01: the public chat of a virtual session is kept only for registered participants,
+ * matched by e-mail (in any case) or by id; others are counted and not stored, a restricted
+ * participant's messages are withheld, a message already stored is a duplicate.
+ */
+/* proves E-01 */
+static void test_chat_import_matches_participants(void **state)
+{
+	struct fx *f = *state;
+	char body[1024];
+	json_t *out = NULL;
+	int64_t ev = event_new(f, ESPOO, EVENT_VIRTUAL), sid = session_id(f, ev, 0);
+	int64_t a = person_mail(f, "Aino", "aino@example.fi");
+	int64_t b = person(f, ESPOO, "Bengt");
+	int64_t c = person_mail(f, "Cilla", "cilla@example.fi"); /* not registered */
+	int64_t d = person(f, ESPOO, "Rajoitettu");
+	reg_ok(f, ESPOO, ev, a, "{}");
+	reg_ok(f, ESPOO, ev, b, "{}");
+	reg_ok(f, ESPOO, ev, d, "{}");
+	tamper(f, "UPDATE persons SET status = 'restricted' WHERE id = %" PRId64, d);
+	snprintf(
+	        body, sizeof(body),
+	        "{\"messages\": ["
+	        "{\"at\": \"2025-12-11T09:05:00+00:00\", \"author_email\": \"AINO@Example.FI\","
+	        " \"text\": \"Hei kaikki!\\nMistä löydän materiaalit?\"},"
+	        "{\"at\": \"2025-12-11T09:06:00Z\", \"person_id\": %" PRId64 ", \"text\": \"Hej\"},"
+	        "{\"at\": \"2025-12-11T09:07:00Z\", \"author_email\": \"cilla@example.fi\","
+	        " \"text\": \"Moi\"},"
+	        "{\"at\": \"2025-12-11T09:08:00Z\", \"author_email\": \"kuka@example.fi\","
+	        " \"text\": \"?\"},"
+	        "{\"at\": \"2025-12-11T09:09:00Z\", \"person_id\": %" PRId64 ", \"text\": \"x\"}]}",
+	        b, d);
+	assert_int_equal(chat(f, ESPOO, ev, sid, body, &out), 0);
+	expect_counts(out, 2, 2, 1, 0);
+	json_decref(out);
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM event_chat_messages", ""), 2);
+	assert_int_equal(
+	        raw_int(f, "SELECT count(*) FROM event_chat_messages WHERE person_id = ?1", "i", c),
+	        0);
+	assert_int_equal(raw_int(f,
+	                         "SELECT count(*) FROM person_records WHERE record_type ="
+	                         " 'chat_message' AND person_id = ?1",
+	                         "i", a),
+	                 1);
+	/* the same message again is a duplicate, not a second row */
+	assert_int_equal(chat(f, ESPOO, ev, sid,
+	                      "{\"messages\": [{\"at\": \"2025-12-11T09:06:00Z\","
+	                      " \"author_email\": \"aino@example.fi\", \"text\": \"Uusi\"},"
+	                      "{\"at\": \"2025-12-11T09:05:00Z\","
+	                      " \"author_email\": \"aino@example.fi\","
+	                      " \"text\": \"Hei kaikki!\\nMistä löydän materiaalit?\"}]}",
+	                      &out),
+	                 0);
+	expect_counts(out, 1, 0, 0, 1);
+	json_decref(out);
+	/* the import is logged with the persons whose messages were stored, and only them */
+	char buf[128], want[64];
+	raw_text(f, buf, sizeof(buf),
+	         "SELECT subjects FROM usage_log WHERE entity = 'event_chat' AND entity_id = ?1"
+	         " ORDER BY id LIMIT 1",
+	         sid);
+	snprintf(want, sizeof(want), "%" PRId64, a);
+	assert_non_null(strstr(buf, want));
+	snprintf(want, sizeof(want), "%" PRId64, c);
+	assert_null(strstr(buf, want));
+
+	/* editors and managers see the chat; without the flag it is not there */
+	json_t *o = NULL;
+	fresh(f);
+	assert_int_equal(event_get(&f->ctx, ESPOO, ev, EVENT_GET_CHAT, &o), 0);
+	assert_int_equal(json_array_size(json_object_get(o, "chat")), 3);
+	json_decref(o);
+	fresh(f);
+	assert_int_equal(event_get(&f->ctx, ESPOO, ev, 0, &o), 0);
+	assert_null(json_object_get(o, "chat"));
+	json_decref(o);
+}
+
+/* E-01: what the import refuses — bad input naming the field, a session not virtual, a
+ * register that does not declare chat_message — and that chat goes with the person and with
+ * its record. */
+/* proves E-01 */
+static void test_chat_import_refusals_and_erasure(void **state)
+{
+	struct fx *f = *state;
+	json_t *out = NULL;
+	int64_t ev = event_new(f, ESPOO, EVENT_VIRTUAL), sid = session_id(f, ev, 0);
+	int64_t a = person_mail(f, "Aino", "aino@example.fi");
+	reg_ok(f, ESPOO, ev, a, "{}");
+
+	assert_int_equal(chat(f, ESPOO, ev, sid,
+	                      "{\"messages\": [{\"at\": \"2026-02-01T09:00:00Z\","
+	                      " \"author_email\": \"aino@example.fi\", \"text\": \"tuleva\"}]}",
+	                      &out),
+	                 KERR_INVALID);
+	assert_string_equal(f->err.field, "messages");
+	assert_int_equal(chat(f, ESPOO, ev, sid,
+	                      "{\"messages\": [{\"at\": \"2025-12-11T09:00:00Z\","
+	                      " \"text\": \"kuka?\"}]}",
+	                      &out),
+	                 KERR_INVALID);
+	assert_int_equal(chat(f, ESPOO, ev, sid, "{\"messages\": [], \"colour\": 1}", &out),
+	                 KERR_INVALID);
+	assert_string_equal(f->err.field, "colour");
+	assert_int_equal(chat(f, ESPOO, ev, 999, "{\"messages\": []}", &out), KERR_NOTFOUND);
+	/* a physical event's session without a url has no chat */
+	int64_t phys = event_new(f, ESPOO, EVENT_CO);
+	assert_int_equal(chat(f, ESPOO, phys, session_id(f, phys, 0), "{\"messages\": []}", &out),
+	                 KERR_REFUSED);
+	/* kemi-crm does not declare chat_message: it keeps no chat */
+	int64_t kev = event_new(f, KEMI, EVENT_VIRTUAL);
+	assert_int_equal(chat(f, KEMI, kev, session_id(f, kev, 0), "{\"messages\": []}", &out),
+	                 KERR_REFUSED);
+	assert_string_equal(f->err.field, "messages");
+	assert_null(out);
+
+	assert_int_equal(chat(f, ESPOO, ev, sid,
+	                      "{\"messages\": [{\"at\": \"2025-12-11T09:00:00Z\","
+	                      " \"author_email\": \"aino@example.fi\", \"text\": \"yksi\"},"
+	                      "{\"at\": \"2025-12-11T09:01:00Z\","
+	                      " \"author_email\": \"aino@example.fi\", \"text\": \"kaksi\"}]}",
+	                      &out),
+	                 0);
+	json_decref(out);
+	/* a retention rule that deletes a chat record deletes its message */
+	int64_t rec = raw_int(f, "SELECT min(record_id) FROM event_chat_messages", "");
+	tamper(f, "DELETE FROM person_records WHERE id = %" PRId64, rec);
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM event_chat_messages", ""), 1);
+	/* erasing the person deletes the rest */
+	fresh(f);
+	assert_int_equal(person_delete(&f->ctx, ESPOO, a), 0);
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM event_chat_messages", ""), 0);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, fixture_teardown)
@@ -598,6 +776,8 @@ int main(void)
 	        T(test_share_is_logged_disclosure),
 	        T(test_participation_goes_with_record),
 	        T(test_event_list),
+	        T(test_chat_import_matches_participants),
+	        T(test_chat_import_refusals_and_erasure),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
