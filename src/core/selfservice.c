@@ -479,6 +479,33 @@ int selfservice_export(struct kctx *ctx, const char *session, const char *rid, j
 	return export_subject(ctx, rid, pid, 0, out);
 }
 
+int selfservice_export_all(struct kctx *ctx, const char *session, json_t **out)
+{
+	struct ss_subject *s;
+	size_t n;
+	int rc;
+	*out = NULL;
+	if ((rc = selfservice_session(ctx, session, &s, &n)))
+		return rc;
+	json_t *all = json_array();
+	for (size_t i = 0; i < n; i++) {
+		json_t *doc;
+		rc = export_subject(ctx, s[i].rid, s[i].person_id, 0, &doc);
+		if (rc == KERR_NOTFOUND) { /* erased since the link was opened */
+			kerr_clear(ctx->err);
+			continue;
+		}
+		if (rc) {
+			json_decref(all);
+			return rc;
+		}
+		json_array_append_new(all,
+		                      json_pack("{s:s, s:o}", "register", s[i].rid, "export", doc));
+	}
+	*out = json_pack("{s:o}", "registers", all);
+	return 0;
+}
+
 int selfservice_file(struct kctx *ctx, const char *session, const char *rid, const char *type,
                      json_t *details, int64_t *id, const char **state)
 {

@@ -111,6 +111,14 @@ bool selfservice_csrf_ok(struct kctx *ctx, const char *session, const char *give
 int selfservice_export(struct kctx *ctx, const char *session, const char *rid, json_t **out);
 
 /*
+ * R-01 across registers: the access exports of the session's persons in every register they
+ * are in, as {registers: [{register, export}]} (*out, owned by the caller), each made and
+ * logged as selfservice_export makes it; a person erased since the link was opened is left
+ * out. KERR_UNAUTH without a live session. When one export fails nothing is returned.
+ */
+int selfservice_export_all(struct kctx *ctx, const char *session, json_t **out);
+
+/*
  * Files a request of type `type` for the session's person in `rid` through channel
  * "self_service" with `details` (may be NULL; borrowed) and verifies it by the link
  * (method email_link, R-05). A marketing ban or a consent withdrawal is fulfilled at once

@@ -42,6 +42,7 @@ enum me_text {
 	T_NOTICE,
 	T_EXPORT_JSON,
 	T_EXPORT_LETTER,
+	T_EXPORT_ALL,
 	T_BAN,
 	T_BAN_TEXT,
 	T_WITHDRAW,
@@ -118,6 +119,9 @@ static const char *const texts[T__MAX][LANG__MAX] = {
                            "Download your data (JSON)"},
         [T_EXPORT_LETTER] = {"Tietosi luettavana kirjeenä", "Dina uppgifter som brev",
                              "Your data as a letter"},
+        [T_EXPORT_ALL] = {"Lataa kaikki tietosi kaikista rekistereistä (JSON)",
+                          "Ladda ner alla dina uppgifter från alla register (JSON)",
+                          "Download all your data from every register (JSON)"},
         [T_BAN] = {"Kiellä suoramarkkinointi", "Förbjud direktmarknadsföring",
                    "Ban direct marketing"},
         [T_BAN_TEXT] = {"Kielto koskee kaikkia kanavia ja on voimassa heti.",
@@ -493,6 +497,13 @@ void page_me_session(struct req *r)
 	struct buf b = BUF_INIT;
 	page_frame_open(&b, lang, tx(T_SESSION_TITLE, lang));
 	para(&b, tx(n ? T_SESSION_INTRO : T_NONE, lang));
+	if (n > 1) {
+		buf_appendf(&b,
+		            "<p><a href=\"/p/me/export?register=all&amp;format=json&amp;lang=%s\">",
+		            lang_code(lang));
+		html_text(&b, tx(T_EXPORT_ALL, lang));
+		buf_puts(&b, "</a></p>\n");
+	}
 	for (size_t i = 0; i < n; i++) {
 		const struct decl *d = app_register(r->ctx.app, subs[i].rid);
 		bool fb = false;
@@ -536,7 +547,13 @@ void page_me_export(struct req *r)
 	}
 	if (!req_store_or_reply(r))
 		return;
-	int rc = selfservice_export(&r->ctx, session_cookie(r), rid, &doc);
+	bool all = rid && !strcmp(rid, "all");
+	if (all && strcmp(fmt, "json")) { /* a letter is about one register */
+		message_page(r, 400, lang, T_TITLE, T_ERROR, false);
+		return;
+	}
+	int rc = all ? selfservice_export_all(&r->ctx, session_cookie(r), &doc)
+	             : selfservice_export(&r->ctx, session_cookie(r), rid, &doc);
 	if (rc) {
 		message_page(r, (unsigned)kerr_http_status(rc), lang, T_TITLE,
 		             rc == KERR_UNAUTH ? T_ENDED : T_ERROR, rc == KERR_UNAUTH);

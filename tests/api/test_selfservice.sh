@@ -301,6 +301,37 @@ t_export_download() {
 		AND action = 'export' AND entity_id = $MAIJA_ID")" = 2 ] || die "exports not logged"
 }
 
+# proves R-01 across registers: a person in two registers downloads one JSON document with
+# the access export of each, both logged; a letter is per register (400 for all)
+t_export_all() {
+	setup
+	"$K" --data "$D" user grant mgr --register kemi-crm --role manager >/dev/null 2>&1 ||
+		die "user grant kemi-crm"
+	serve
+	maija
+	local tok kemi
+	tok=$(token)
+	kemi=$(curl -s -H "Authorization: Bearer $tok" -H 'Content-Type: application/json' \
+		-d '{"subject_group":"partner_contact","source":"subject","first_name":"Maija",
+		     "last_name":"Meikäläinen","email":"maija.meikalainen@example.fi"}' \
+		"$URL/api/v1/registers/kemi-crm/persons" | jq -r .id)
+	[ -n "$kemi" ] && [ "$kemi" != null ] || die "Maija was not created in kemi-crm"
+	signed_in
+	has "$T/body" 'register=all&amp;format=json'
+	page GET "/p/me/export?register=all&format=json"
+	want 200
+	[ "$(jq -r '[.registers[].register] | sort | join(",")' "$T/body")" = "kemi-crm,rauma-crm" ] ||
+		die "not both registers"
+	[ "$(jq -r '.registers[] | select(.register == "kemi-crm") | .export.subject.id' "$T/body")" = "$kemi" ] ||
+		die "not Maija's kemi-crm export"
+	[ "$(jq -r '.registers[] | select(.register == "rauma-crm") | .export.subject.id' "$T/body")" = "$MAIJA_ID" ] ||
+		die "not Maija's rauma-crm export"
+	page GET "/p/me/export?register=all&format=html"
+	want 400
+	[ "$(sql "SELECT count(*) FROM usage_log WHERE actor = 'system:selfservice'
+		AND action = 'export' AND entity_id IN ($MAIJA_ID, $kemi)")" = 2 ] || die "exports not logged"
+}
+
 # proves R-11: the marketing ban set in the session is in the database at once, the
 # request behind it verified by email_link; a form without the CSRF token does nothing
 t_marketing_ban() {
@@ -416,5 +447,5 @@ for tool in sqlite3 curl jq python3; do
 	}
 done
 run_tests "self-service" bash "$0" t_same_answer_known_unknown t_rate_limit t_link_works_once \
-	t_link_expires t_export_download t_marketing_ban t_request_verified t_consent_withdrawal \
+	t_link_expires t_export_download t_export_all t_marketing_ban t_request_verified t_consent_withdrawal \
 	t_pages_and_signout t_off_without_public_url
