@@ -843,19 +843,20 @@ int server_run(struct kapp *app, const char *listen, struct kerr *err)
 		free(key);
 		return kerr_set(err, KERR_INTERNAL, NULL, "cannot create thread key");
 	}
+	/* Block the signals in every thread, the log writer's too, before any is started: the
+	 * main thread waits for them below, and a stop signal delivered to a thread that does
+	 * not block it would end the process without a clean shutdown. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	if ((rc = logwriter_start(app, &srv.log, err))) {
 		pthread_key_delete(srv.db_key);
 		free(cert);
 		free(key);
 		return rc;
 	}
-
-	/* Block the signals in every thread; the main thread waits for them below. */
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	unsigned threads =
