@@ -61,6 +61,9 @@ enum export_flags {
  *                   categories: [{id, name}]}],
  *    usage_log: [{at, actor, action, purpose}]}
  *
+ * An access request that covers the controller's other registers (core/request.h) adds
+ * other_registers: [{register, included, export}] to this document.
+ *
  * Requests leave out the notes of their steps (the handlers' working notes, which never hold
  * the subject's data) and their outcome (not personal data); meetings leave out the other
  * parties (other people's data, Art. 15(4)).

@@ -348,6 +348,7 @@ static int check_details(struct kctx *ctx, const struct decl *d, enum req_type t
 	static const char *const ban_keys[] = {"channels", "note", NULL};
 	static const char *const obj_keys[] = {"scope", "note", NULL};
 	static const char *const cw_keys[] = {"purposes", "note", NULL};
+	static const char *const access_keys[] = {"registers", "note", NULL};
 	static const char *const note_keys[] = {"note", NULL};
 	const char *note;
 	int rc;
@@ -367,6 +368,7 @@ static int check_details(struct kctx *ctx, const struct decl *d, enum req_type t
 	               : t == RT_MARKETING_BAN      ? ban_keys
 	               : t == RT_OBJECTION          ? obj_keys
 	               : t == RT_CONSENT_WITHDRAWAL ? cw_keys
+	               : t == RT_ACCESS             ? access_keys
 	                                            : note_keys);
 	if (!rc)
 		rc = opt_text(ctx, det, "note", MAX_TEXT, &note);
@@ -419,6 +421,13 @@ static int check_details(struct kctx *ctx, const struct decl *d, enum req_type t
 				        "register '%s'",
 				        p && ident_valid(p, NULL) ? p : "?", d->id);
 		}
+	} else if (t == RT_ACCESS) {
+		json_t *c = json_object_get(det, "registers");
+		const char *v = json_string_value(c);
+		if (c && (!v || (strcmp(v, "all") && strcmp(v, "this"))))
+			return kerr_set(ctx->err, KERR_INVALID, "details.registers",
+			                "details.registers: \"all\" (every register of the "
+			                "controller, the default) or \"this\"");
 	} else if (t == RT_OBJECTION) {
 		const char *scope;
 		if ((rc = req_text(ctx, det, "scope", 200,
@@ -1134,6 +1143,82 @@ static int export_target(struct kctx *ctx, const char *rid, int64_t id, struct r
 	return rc;
 }
 
+static bool same_controller(const struct decl *a, const struct decl *b)
+{
+	if (a->controller.ytunnus && b->controller.ytunnus)
+		return !strcmp(a->controller.ytunnus, b->controller.ytunnus);
+	const char *x = a->controller.name.s[LANG_FI], *y = b->controller.name.s[LANG_FI];
+	return x && y && !strcmp(x, y);
+}
+
+/* Whether an access request of these details covers the controller's other registers. */
+static bool covers_all(const char *details)
+{
+	json_t *d = details ? json_loads(details, 0, NULL) : NULL;
+	const char *v = json_string_value(json_object_get(d, "registers"));
+	bool all = !v || strcmp(v, "this");
+	json_decref(d);
+	return all;
+}
+
+/*
+ * R-01 across registers: the persons of the controller's other registers who have an e-mail
+ * address or telephone number of access export `doc` (of person `pid` of `rid`) are exported
+ * too, each logged as its own export, into doc's "other_registers": [{register, export}]. A
+ * register whose manager the caller is not is listed as {register, included: false} so the
+ * answer is not silently incomplete: its manager answers for it.
+ */
+static int export_elsewhere(struct kctx *ctx, const char *rid, json_t *doc)
+{
+	const struct decl *d = app_register(ctx->app, rid);
+	const struct registry *regs = app_registers(ctx->app);
+	json_t *cps = json_object_get(doc, "contact_points"), *cp, *other = json_array();
+	int64_t *found = arena_calloc(ctx->mem, regs->n + 1, sizeof(*found));
+	size_t i;
+	int rc = 0;
+
+	json_array_foreach (cps, i, cp) {
+		const char *kind = json_string_value(json_object_get(cp, "kind"));
+		const char *value = json_string_value(json_object_get(cp, "value"));
+		if (!kind || !value || (strcmp(kind, "email") && strcmp(kind, "phone")))
+			continue;
+		for (size_t k = 0; !rc && k < regs->n; k++) {
+			const struct decl *o = regs->v[k].decl;
+			int64_t pid = 0;
+			if (found[k] || !strcmp(regs->v[k].id, rid) || !same_controller(d, o))
+				continue;
+			if (!(rc = store_begin_read(ctx->db, ctx->err))) {
+				rc = person_find_contact(ctx, regs->v[k].id, kind, value, &pid);
+				store_rollback(ctx->db);
+			}
+			if (rc || !pid)
+				continue;
+			found[k] = pid;
+			json_t *e = NULL;
+			rc = export_subject(ctx, regs->v[k].id, pid, 0, &e);
+			if (rc == KERR_FORBIDDEN) {
+				kerr_clear(ctx->err);
+				rc = 0;
+				json_array_append_new(other,
+				                      json_pack("{s:s, s:b}", "register",
+				                                regs->v[k].id, "included", 0));
+			} else if (!rc) {
+				json_array_append_new(other, json_pack("{s:s, s:b, s:o}",
+				                                       "register", regs->v[k].id,
+				                                       "included", 1, "export", e));
+			}
+		}
+		if (rc)
+			break;
+	}
+	if (rc) {
+		json_decref(other);
+		return rc;
+	}
+	json_object_set_new(doc, "other_registers", other);
+	return 0;
+}
+
 /*
  * R-01, R-10: an access or portability request is answered with the subject's export. The
  * export is made and logged first (export_subject reads in its own transaction); then the
@@ -1155,6 +1240,10 @@ static int fulfil_export(struct kctx *ctx, const char *rid, int64_t id, const ch
 	if ((rc = export_subject(ctx, rid, pid, type == RT_PORTABILITY ? EXPORT_PORTABLE : 0,
 	                         &doc)))
 		return rc;
+	if (type == RT_ACCESS && covers_all(r.details) && (rc = export_elsewhere(ctx, rid, doc))) {
+		json_decref(doc);
+		return rc;
+	}
 	if ((rc = begin_open(ctx, rid, id, &r))) {
 		json_decref(doc);
 		return rc;
@@ -1207,8 +1296,15 @@ int request_export(struct kctx *ctx, const char *rid, int64_t id, json_t **out)
 		                "request %" PRId64
 		                " is %s; its export is given once it is fulfilled",
 		                id, r.state);
-	return export_subject(ctx, rid, r.person_id, r.type == RT_PORTABILITY ? EXPORT_PORTABLE : 0,
-	                      out);
+	if ((rc = export_subject(ctx, rid, r.person_id,
+	                         r.type == RT_PORTABILITY ? EXPORT_PORTABLE : 0, out)))
+		return rc;
+	if (r.type == RT_ACCESS && covers_all(r.details) &&
+	    (rc = export_elsewhere(ctx, rid, *out))) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	return rc;
 }
 
 int request_fulfil(struct kctx *ctx, const char *rid, int64_t id, json_t *in, json_t **out)

@@ -103,7 +103,11 @@ int request_withdraw(struct kctx *ctx, const char *rid, int64_t id, json_t *in);
  * An access (R-01) or portability (R-10) request is answered with the subject's export
  * (core/export.h), which only a manager of the register or the operator may make
  * (KERR_FORBIDDEN for an editor): *out then also has "export", the document. The export is
- * not kept with the request; request_export makes it again.
+ * not kept with the request; request_export makes it again. An access export covers the
+ * controller's other registers (same Y-tunnus, else same controller name) unless the
+ * details say {"registers": "this"}: their persons with the subject's e-mail address or
+ * telephone number are exported too, into "other_registers"; one whose register the caller
+ * may not export is named with "included": false.
  */
 int request_fulfil(struct kctx *ctx, const char *rid, int64_t id, json_t *in, json_t **out);
 

@@ -301,6 +301,39 @@ static int setup_kept(void **state)
 	return 0;
 }
 
+/* rauma-crm, a second register of the same controller (the city of Rauma) and kemi-crm,
+ * another controller's: for the access export across registers (R-01). */
+#define RAUMA2 "rauma-toinen"
+
+static int setup_controller(void **state)
+{
+	size_t len = 0;
+	char *y = slurp("registers/rauma-crm.yaml", &len);
+	if (!y)
+		return -1;
+	char *v = subst(y, "\nid: rauma-crm\n", "\nid: " RAUMA2 "\n");
+	free(y);
+	snprintf(variant_path, sizeof(variant_path), "/tmp/kortisto-rauma2-XXXXXX");
+	int fd = mkstemp(variant_path);
+	if (fd < 0) {
+		free(v);
+		return -1;
+	}
+	size_t n = strlen(v);
+	bool ok = write(fd, v, n) == (ssize_t)n;
+	close(fd);
+	free(v);
+	const char *const files[] = {"registers/rauma-crm.yaml", variant_path,
+	                             "registers/kemi-crm.yaml"};
+	struct fx *f = ok ? fixture_open("request-controller", files, 3) : NULL;
+	unlink(variant_path);
+	if (!f)
+		return -1;
+	f->ctx.purpose = "customer_contact";
+	*state = f;
+	return 0;
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Due dates                                                                           */
 /* ------------------------------------------------------------------------------------------ */
@@ -1687,6 +1720,70 @@ static void test_fulfil_portability(void **state)
 
 /* proves R-01, S-04: only a manager of the register (or the operator) may answer with an
  * export; an editor's attempt changes nothing and logs no export. */
+/* proves R-01: an access request covers the controller's other registers by default: the
+ * person with the same address in rauma-toinen is exported too (and logged), kemi-crm (another
+ * controller) is not; a register the handler does not manage is named, not hidden; "this"
+ * limits the export to the request's register. */
+static void test_fulfil_access_across_registers(void **state)
+{
+	struct fx *f = *state;
+	const char *who = "\"first_name\": \"Moni\", \"email\": \"moni.rekisteri@example.fi\"}";
+	char body[256];
+	snprintf(body, sizeof(body), "{" RAUMA_A ", %s", who);
+	int64_t pid = person_ok(f, RAUMA, body);
+	int64_t pid2 = person_ok(f, RAUMA2, body);
+	snprintf(body, sizeof(body), "{" KEMI_E ", %s", who);
+	int64_t kemi = person_ok(f, KEMI, body);
+	int64_t bad = 0;
+	assert_err(f,
+	           req_new(f, RAUMA,
+	                   "{\"type\": \"access\", \"channel\": \"email\", \"person_id\": 1,"
+	                   " \"details\": {\"registers\": \"some\"}}",
+	                   &bad),
+	           KERR_INVALID, "details.registers");
+
+	int64_t id = req_for(f, RAUMA, "access", pid, NULL);
+	verify_ok(f, RAUMA, id);
+	json_t *out = fulfil_ok(f, RAUMA, id);
+	json_t *other = json_object_get(json_object_get(out, "export"), "other_registers");
+	assert_int_equal(json_array_size(other), 1);
+	json_t *o = json_array_get(other, 0);
+	assert_jstr(o, "register", RAUMA2);
+	assert_true(json_is_true(json_object_get(o, "included")));
+	assert_int_equal(json_integer_value(json_object_get(
+	                         json_object_get(json_object_get(o, "export"), "subject"), "id")),
+	                 pid2);
+	json_decref(out);
+	assert_int_equal(raw_int(f,
+	                         "SELECT count(*) FROM usage_log WHERE action = 'export'"
+	                         " AND register_id = ?1 AND entity_id = ?2",
+	                         "si", RAUMA2, pid2),
+	                 1);
+	assert_int_equal(raw_int(f,
+	                         "SELECT count(*) FROM usage_log WHERE action = 'export'"
+	                         " AND register_id = ?1 AND entity_id = ?2",
+	                         "si", KEMI, kemi),
+	                 0);
+
+	/* A manager of rauma-crm only: rauma-toinen is named, nothing of it exported. */
+	fx_as_user(f, "johtaja", RAUMA, ROLE_MANAGER);
+	id = req_for(f, RAUMA, "access", pid, NULL);
+	verify_ok(f, RAUMA, id);
+	out = fulfil_ok(f, RAUMA, id);
+	o = json_array_get(json_object_get(json_object_get(out, "export"), "other_registers"), 0);
+	assert_jstr(o, "register", RAUMA2);
+	assert_true(json_is_false(json_object_get(o, "included")));
+	assert_null(json_object_get(o, "export"));
+	json_decref(out);
+
+	/* Limited to its own register. */
+	id = req_for(f, RAUMA, "access", pid, "{\"registers\": \"this\"}");
+	verify_ok(f, RAUMA, id);
+	out = fulfil_ok(f, RAUMA, id);
+	assert_null(json_object_get(json_object_get(out, "export"), "other_registers"));
+	json_decref(out);
+}
+
 static void test_fulfil_access_needs_manager(void **state)
 {
 	struct fx *f = *state;
@@ -2054,6 +2151,8 @@ int main(void)
 	        T(test_fulfil_erasure_removes_bans),
 	        T(test_fulfil_erasure_forgets_request_subject),
 	        T(test_fulfil_erasure_until_request),
+	        cmocka_unit_test_setup_teardown(test_fulfil_access_across_registers,
+	                                        setup_controller, fixture_teardown),
 	        cmocka_unit_test_setup_teardown(test_fulfil_erasure_kept_by_public_task, setup_kept,
 	                                        fixture_teardown),
 	        T(test_fulfil_restriction_and_lift),
