@@ -10,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "core/service.h"
+#include "util/buf.h"
 
 static const char record_usage[] =
         "usage: kortisto record add --register RID --person ID --type TYPE [--on YYYY-MM-DD]\n"
@@ -18,6 +19,8 @@ static const char record_usage[] =
         "       kortisto record show --register RID --id ID [--history]\n"
         "       kortisto record change --register RID --id ID MEMBER=VALUE|MEMBER:=JSON …\n"
         "       kortisto record delete --register RID --id ID\n"
+        "       kortisto record ics ID --register RID\n"
+        "       kortisto record ics --register RID --person ID\n"
         "       kortisto record types\n"
         "add makes an advisory or customer-service record of a record type the register\n"
         "declares (appointment, service_arrangement, customer_note, customer_contact,\n"
@@ -28,7 +31,10 @@ static const char record_usage[] =
         "accepted. change sets members (MEMBER:=null removes an optional one) and keeps\n"
         "their history; show --history prints it. Every read and change is in the usage\n"
         "log; the retention rules of the record's type delete or archive it with its\n"
-        "content.\n";
+        "content. ics prints appointment ID (another type is refused), or with --person\n"
+        "all of that person's appointments, as an iCalendar file (RFC 5545): a VEVENT\n"
+        "each with a stable UID, DTSTART/DTEND from start/end, SUMMARY from topic and\n"
+        "LOCATION from place or channel; the read is in the usage log.\n";
 
 static const char stats_usage[] =
         "usage: kortisto stats services --register RID [--from YYYY-MM] [--to YYYY-MM] [--json]\n"
@@ -91,6 +97,25 @@ static bool parse(int argc, char **argv, struct opts *o)
 	return true;
 }
 
+/* `kortisto record ics`: the calendar file on stdout, byte for byte (CRLF lines). */
+static int record_ics(struct globals *g, const struct opts *o)
+{
+	struct cli c;
+	struct buf b = BUF_INIT;
+	int rc, status = 0;
+	if (!cli_open(&c, g))
+		return 1;
+	rc = o->id ? service_record_ics(&c.ctx, o->rid, o->id, &b)
+	           : service_person_ics(&c.ctx, o->rid, o->person, &b);
+	if (rc)
+		status = cli_fail(&c);
+	else if (fwrite(b.p, 1, b.len, stdout) != b.len)
+		status = 1;
+	buf_free(&b);
+	cli_close(&c);
+	return status;
+}
+
 int cmd_service_record(struct globals *g, int argc, char **argv)
 {
 	struct opts o;
@@ -112,7 +137,17 @@ int cmd_service_record(struct globals *g, int argc, char **argv)
 	if (!parse(argc - 2, argv + 2, &o))
 		goto usage;
 	bool add = !strcmp(verb, "add"), list = !strcmp(verb, "list"), show = !strcmp(verb, "show"),
-	     change = !strcmp(verb, "change"), del = !strcmp(verb, "delete");
+	     change = !strcmp(verb, "change"), del = !strcmp(verb, "delete"),
+	     ics = !strcmp(verb, "ics");
+	if (ics && o.nkv == 1 && !o.id && !o.person) {
+		if (!cli_parse_id(o.kv[0], &o.id))
+			goto usage;
+		o.nkv = 0;
+	}
+	if (ics && (!o.rid || o.nkv || !!o.id == !!o.person || o.type || o.on || o.history))
+		goto usage;
+	if (ics)
+		return record_ics(g, &o);
 	if (!(add || list || show || change || del) || !o.rid || ((add || list) && !o.person) ||
 	    ((show || change || del) && !o.id) || (add && !o.type) || (o.nkv && !(add || change)) ||
 	    (change && !o.nkv))

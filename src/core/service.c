@@ -21,6 +21,9 @@
 #include "core/retention.h"
 #include "decl/decl.h"
 #include "store/store.h"
+#include "util/arena.h"
+#include "util/buf.h"
+#include "util/ics.h"
 #include "util/kerr.h"
 #include "util/timeutil.h"
 #include "util/validate.h"
@@ -599,6 +602,155 @@ int service_record_list(struct kctx *ctx, const char *rid, int64_t person_id, js
 	}
 out:
 	json_decref(items);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- iCalendar */
+
+static void ics_begin(struct buf *b)
+{
+	ics_raw(b, "BEGIN", "VCALENDAR");
+	ics_raw(b, "VERSION", "2.0");
+	ics_raw(b, "PRODID", "-//kortisto//appointments//EN");
+	ics_raw(b, "CALSCALE", "GREGORIAN");
+	ics_raw(b, "METHOD", "PUBLISH");
+}
+
+/* Appends appointment `rec` (as record_json makes it) as one VEVENT. The UID is made of the
+ * record id and the register id only, so it stays the same through every change; DTSTAMP is
+ * the time of the last change and SEQUENCE the number of changes, so a calendar that has
+ * imported the file before takes the new one as an update of the same event. */
+static void ics_appointment(struct kctx *ctx, const char *rid, struct buf *b, json_t *rec)
+{
+	json_t *data = json_object_get(rec, "data");
+	const char *start = json_string_value(json_object_get(data, "start"));
+	const char *end = json_string_value(json_object_get(data, "end"));
+	const char *place = json_string_value(json_object_get(data, "place"));
+	const char *status = json_string_value(json_object_get(data, "status"));
+	const char *updated = json_string_value(json_object_get(rec, "updated_at"));
+	json_int_t version = json_integer_value(json_object_get(rec, "version"));
+	char t[17], seq[24];
+	int64_t s;
+	ics_raw(b, "BEGIN", "VEVENT");
+	ics_raw(b, "UID",
+	        arena_printf(ctx->mem, "record-%" JSON_INTEGER_FORMAT "@%s.kortisto",
+	                     json_integer_value(json_object_get(rec, "id")), rid));
+	ics_time(updated && time_parse_iso8601(updated, &s) == 0 ? s : ctx->now, t);
+	ics_raw(b, "DTSTAMP", t);
+	snprintf(seq, sizeof(seq), "%" JSON_INTEGER_FORMAT, version > 1 ? version - 1 : 0);
+	ics_raw(b, "SEQUENCE", seq);
+	if (start && time_parse_iso8601(start, &s) == 0) {
+		ics_time(s, t);
+		ics_raw(b, "DTSTART", t);
+	}
+	if (end && time_parse_iso8601(end, &s) == 0) {
+		ics_time(s, t);
+		ics_raw(b, "DTEND", t);
+	}
+	ics_text(b, "SUMMARY", json_string_value(json_object_get(data, "topic")));
+	ics_text(b, "LOCATION",
+	         place ? place : json_string_value(json_object_get(data, "channel")));
+	if (status && strcmp(status, "cancelled") == 0)
+		ics_raw(b, "STATUS", "CANCELLED");
+	ics_raw(b, "END", "VEVENT");
+}
+
+static int ics_read(struct kctx *ctx, const char *rid, int64_t id, struct buf *b,
+                    int64_t *person_id)
+{
+	json_t *rec = NULL;
+	int rc = load(ctx, rid, id, &rec, person_id);
+	if (rc)
+		return rc;
+	const char *type = json_string_value(json_object_get(rec, "type"));
+	if (strcmp(type, "appointment") != 0) {
+		rc = kerr_set(ctx->err, KERR_REFUSED, "type",
+		              "type: record %" PRId64 " is of type '%s'; only an appointment has"
+		              " a calendar file",
+		              id, type);
+	} else {
+		ics_begin(b);
+		ics_appointment(ctx, rid, b, rec);
+		ics_raw(b, "END", "VCALENDAR");
+	}
+	json_decref(rec);
+	return rc;
+}
+
+int service_record_ics(struct kctx *ctx, const char *rid, int64_t id, struct buf *out)
+{
+	struct buf b = BUF_INIT;
+	int64_t person_id = 0;
+	int rc;
+	if ((rc = require_role(ctx, rid, ROLE_VIEWER, "read records")) ||
+	    (rc = store_begin_read(ctx->db, ctx->err)))
+		return rc;
+	if ((rc = ics_read(ctx, rid, id, &b, &person_id))) {
+		store_rollback(ctx->db);
+		goto out;
+	}
+	if ((rc = store_commit(ctx->db, ctx->err)))
+		goto out;
+	struct usage_entry e = {
+	        .action = "read",
+	        .rid = rid,
+	        .entity = "record",
+	        .entity_id = id,
+	        .subjects = &person_id,
+	        .nsubjects = 1,
+	};
+	if ((rc = usage_read(ctx, &e)) == 0)
+		buf_append(out, b.p, b.len);
+out:
+	buf_free(&b);
+	return rc;
+}
+
+static int person_ics_read(struct kctx *ctx, const char *rid, int64_t person_id, struct buf *b)
+{
+	int rc = person_usable(ctx, rid, person_id);
+	if (rc)
+		return rc;
+	ics_begin(b);
+	struct query *q = store_query(ctx->db, ST_SVC_BY_PERSON);
+	q_text(q, 1, rid);
+	q_int(q, 2, person_id);
+	while ((rc = q_step(q, ctx->err)) == 1) {
+		if (strcmp(q_col_text(q, 2), "appointment") != 0)
+			continue;
+		json_t *rec = record_json(rid, q);
+		ics_appointment(ctx, rid, b, rec);
+		json_decref(rec);
+	}
+	q_done(q);
+	ics_raw(b, "END", "VCALENDAR");
+	return rc < 0 ? rc : 0;
+}
+
+int service_person_ics(struct kctx *ctx, const char *rid, int64_t person_id, struct buf *out)
+{
+	struct buf b = BUF_INIT;
+	int rc;
+	if ((rc = require_role(ctx, rid, ROLE_VIEWER, "read records")) ||
+	    (rc = store_begin_read(ctx->db, ctx->err)))
+		return rc;
+	if ((rc = person_ics_read(ctx, rid, person_id, &b))) {
+		store_rollback(ctx->db);
+		goto out;
+	}
+	if ((rc = store_commit(ctx->db, ctx->err)))
+		goto out;
+	struct usage_entry e = {
+	        .action = "read",
+	        .rid = rid,
+	        .entity = "record",
+	        .subjects = &person_id,
+	        .nsubjects = 1,
+	};
+	if ((rc = usage_read(ctx, &e)) == 0)
+		buf_append(out, b.p, b.len);
+out:
+	buf_free(&b);
 	return rc;
 }
 

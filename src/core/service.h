@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct buf;
 struct kctx;
 
 /*
@@ -38,6 +39,19 @@ int service_record_list(struct kctx *ctx, const char *rid, int64_t person_id, js
  * updated_at, updated_by, version, data} and with `history` its changes [{member, old, new,
  * actor, at}]; *out is the caller's. Same rights and errors as service_record_list. */
 int service_record_get(struct kctx *ctx, const char *rid, int64_t id, bool history, json_t **out);
+
+/* Appends appointment record `id` of `rid` to `out` as an iCalendar object (RFC 5545) with
+ * one VEVENT: UID record-ID@RID.kortisto (stable through changes; SEQUENCE counts them),
+ * DTSTART and DTEND from data.start and data.end in UTC, SUMMARY from topic, LOCATION from
+ * place or else channel, STATUS:CANCELLED for a cancelled one. Same rights, errors and usage
+ * log as service_record_get; KERR_REFUSED (field "type", named) for a record of another
+ * type. */
+int service_record_ics(struct kctx *ctx, const char *rid, int64_t id, struct buf *out);
+
+/* Appends all appointment records of person `person_id` to `out` as one iCalendar object,
+ * a VEVENT each as service_record_ics writes it (none: a calendar without events). Same
+ * rights, errors and usage log as service_record_list. */
+int service_person_ics(struct kctx *ctx, const char *rid, int64_t person_id, struct buf *out);
 
 /* Applies `patch` = {data: {member: value | null}} (a JSON merge patch of the content; null
  * removes an optional member) to record `id`, keeping each changed member's old and new

@@ -8,6 +8,7 @@
 
 #include "core/service.h"
 #include "http/http.h"
+#include "util/buf.h"
 
 /* POST REG/persons/{id}/records {type, on, data} → 201 {id}, Location of the record */
 void api_service_create(struct req *r)
@@ -46,6 +47,30 @@ void api_service_get(struct req *r)
 	}
 	int rc = service_record_get(&r->ctx, r->rid, r->id, h && strcmp(h, "true") == 0, &out);
 	reply_core(r, rc, 200, out);
+}
+
+/* GET REG/records/{id}.ics → an appointment as an iCalendar file (another type: 422) */
+void api_service_ics(struct req *r)
+{
+	struct buf b = BUF_INIT;
+	if (service_record_ics(&r->ctx, r->rid, r->id, &b) != 0) {
+		buf_free(&b);
+		reply_problem(r);
+		return;
+	}
+	reply_buf(r, 200, "text/calendar; charset=utf-8", &b);
+}
+
+/* GET REG/persons/{id}/appointments.ics → all the person's appointments as one file */
+void api_appts_ics(struct req *r)
+{
+	struct buf b = BUF_INIT;
+	if (service_person_ics(&r->ctx, r->rid, r->id, &b) != 0) {
+		buf_free(&b);
+		reply_problem(r);
+		return;
+	}
+	reply_buf(r, 200, "text/calendar; charset=utf-8", &b);
 }
 
 /* PATCH REG/records/{id} {data: {member: value | null}} → the record as changed */

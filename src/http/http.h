@@ -162,6 +162,8 @@ void api_retention_release(struct req *r); /* DELETE REG/persons/{id}/hold */
 void api_service_create(struct req *r); /* POST REG/persons/{id}/records */
 void api_service_list(struct req *r);   /* GET REG/persons/{id}/records */
 void api_service_get(struct req *r);    /* GET REG/records/{id} */
+void api_service_ics(struct req *r);    /* GET REG/records/{id}.ics */
+void api_appts_ics(struct req *r);      /* GET REG/persons/{id}/appointments.ics */
 void api_service_update(struct req *r); /* PATCH REG/records/{id} */
 void api_service_delete(struct req *r); /* DELETE REG/records/{id} */
 void api_service_stats(struct req *r);  /* GET REG/stats/services */

@@ -3200,6 +3200,9 @@ static const struct route_case {
          "{'type':'customer_contact','data':{'channel':'phone','topic':'tarjous'}}", 201},
         {"GET", REG "/persons/{id}/records", "ON(ROLE_VIEWER)", true, NULL, 200},
         {"GET", REG "/records/{id}", "ON(ROLE_VIEWER)", true, NULL, 200},
+        /* the matrix's record is a customer_contact: only an appointment has a calendar file */
+        {"GET", REG "/records/{id}.ics", "ON(ROLE_VIEWER)", true, NULL, 422},
+        {"GET", REG "/persons/{id}/appointments.ics", "ON(ROLE_VIEWER)", true, NULL, 200},
         {"PATCH", REG "/records/{id}", "ON(ROLE_EDITOR)", true, "{'data':{'summary':'ok'}}", 200},
         {"DELETE", REG "/records/{id}", "ON(ROLE_EDITOR)", true, NULL, 204},
         {"GET", REG "/stats/services", "ON(ROLE_VIEWER)", false, NULL, 200},

@@ -452,6 +452,80 @@ t_rate_limit() {
 		die "the client address was logged for a public registration"
 }
 
+# An appointment record as an iCalendar file (E-02): text/calendar with CRLF lines, a VEVENT
+# with the record's times in UTC, topic and place and a UID that stays through a change; a
+# record of another type is refused naming it; the person's file holds their appointments
+# only; each export is a logged read; a restricted person's are refused below manager; and
+# `kortisto record ics` prints the same.
+# proves E-02
+t_appointment_ics() {
+	setup appt
+	tokens
+	P=$(person Ajanvaraus ajan.varaus@example.fi)
+	api "$ED" POST "/persons/$P/records" '{"type": "appointment", "data": {
+		"start": "2026-02-03T10:00:00+02:00", "end": "2026-02-03T09:00:00Z",
+		"channel": "visit", "place": "Työllisyyspalvelut, Kauppakatu 1", "staff": "Neuvoja",
+		"topic": "Urasuunnittelu"}}'
+	want 201
+	A=$(jq -r .id "$T/body")
+	api "$ED" POST "/persons/$P/records" '{"type": "appointment", "data": {
+		"start": "2026-02-10T12:00:00Z", "channel": "video", "staff": "Neuvoja",
+		"topic": "Seuranta"}}'
+	want 201
+	api "$ED" POST "/persons/$P/records" '{"type": "customer_note", "data": {"text": "Muistio"}}'
+	want 201
+	N=$(jq -r .id "$T/body")
+	reads0=$(sql "SELECT count(*) FROM usage_log WHERE action = 'read' AND entity = 'record'")
+
+	api "$VIEWER" GET "/records/$A.ics"
+	want 200
+	grep -qi '^content-type: text/calendar' "$T/headers" || die "content type"
+	[ "$(grep -c $'\r$' "$T/body")" = "$(wc -l <"$T/body")" ] || die "a line without CR"
+	tr -d '\r' <"$T/body" >"$T/cal"
+	grep -qx "UID:record-$A@$R.kortisto" "$T/cal" || die "UID"
+	grep -qx 'DTSTART:20260203T080000Z' "$T/cal" || die "DTSTART"
+	grep -qx 'DTEND:20260203T090000Z' "$T/cal" || die "DTEND"
+	grep -qx 'SUMMARY:Urasuunnittelu' "$T/cal" || die "SUMMARY"
+	grep -qx 'LOCATION:Työllisyyspalvelut\\, Kauppakatu 1' "$T/cal" || die "LOCATION"
+	[ "$(grep -c '^BEGIN:VEVENT' "$T/cal")" = 1 ] || die "VEVENTs"
+	! grep -q Neuvoja "$T/cal" || die "the staff member is in the file"
+
+	api "$ED" PATCH "/records/$A" '{"data": {"topic": "Urasuunnittelu 2"}}'
+	want 200
+	api "$VIEWER" GET "/records/$A.ics"
+	want 200
+	tr -d '\r' <"$T/body" | grep -qx "UID:record-$A@$R.kortisto" || die "the UID changed"
+	tr -d '\r' <"$T/body" | grep -qx 'SEQUENCE:1' || die "SEQUENCE"
+
+	api "$VIEWER" GET "/records/$N.ics"
+	want 422
+	jq -e '.detail | contains("customer_note")' "$T/body" >/dev/null || die "type not named"
+
+	api "$VIEWER" GET "/persons/$P/appointments.ics"
+	want 200
+	tr -d '\r' <"$T/body" >"$T/pcal"
+	[ "$(grep -c '^BEGIN:VEVENT' "$T/pcal")" = 2 ] || die "the person's VEVENTs"
+	grep -qx 'LOCATION:video' "$T/pcal" || die "LOCATION from the channel"
+	! grep -q Muistio "$T/pcal" || die "a note in the calendar"
+	# three exports and the record the PATCH answered with; the refused one is no read
+	[ "$(sql "SELECT count(*) FROM usage_log WHERE action = 'read' AND entity = 'record'")" = \
+		$((reads0 + 4)) ] || die "the exports are not logged reads"
+
+	kk record ics "$A" --register "$R" >"$T/clical"
+	head -n1 "$T/clical" | grep -q $'^BEGIN:VCALENDAR\r$' || die "kortisto record ics"
+	tr -d '\r' <"$T/clical" | grep -qx "UID:record-$A@$R.kortisto" || die "CLI UID"
+	kk record ics --register "$R" --person "$P" >"$T/clipcal"
+	[ "$(grep -c '^BEGIN:VEVENT' "$T/clipcal")" = 2 ] || die "CLI person's VEVENTs"
+
+	sql "UPDATE persons SET status = 'restricted' WHERE id = $P"
+	api "$ED" GET "/records/$A.ics"
+	want 422
+	api "$ED" GET "/persons/$P/appointments.ics"
+	want 422
+	api "$MGR" GET "/records/$A.ics"
+	want 200
+}
+
 # ------------------------------------------------------------------------------------ runner
 
 if [ "${1:-}" = --one ]; then
@@ -467,4 +541,4 @@ for tool in sqlite3 curl jq python3; do
 		exit 1
 	}
 done
-run_tests "events" bash "$0" t_walk t_share t_ics t_suppressed t_rate_limit
+run_tests "events" bash "$0" t_walk t_share t_ics t_appointment_ics t_suppressed t_rate_limit

@@ -4,7 +4,9 @@
  * content along while the service statistics (E-05) stay.
  */
 #include <setjmp.h>
+#include <inttypes.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -16,6 +18,8 @@
 #include "core/retention.h"
 #include "core/service.h"
 #include "fixture.h"
+#include "store/store.h"
+#include "util/buf.h"
 #include "util/timeutil.h"
 
 #define ESPOO "espoo-talent-hub"
@@ -170,6 +174,121 @@ static void test_retention_takes_content_stats_stay(void **state)
 	json_decref(st);
 }
 
+static void tamper(struct fx *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void tamper(struct fx *f, const char *fmt, ...)
+{
+	char sql[512];
+	struct kerr err = {0};
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof(sql), fmt, ap);
+	va_end(ap);
+	if (store_exec_script(f->db, sql, &err) != 0)
+		fail_msg("tamper %s: %s", sql, err.message);
+}
+
+/* The calendar file of record `id` (rc: the core's result), NUL-terminated in *b. */
+static int rec_ics(struct fx *f, int64_t id, struct buf *b)
+{
+	fresh(f);
+	int rc = service_record_ics(&f->ctx, ESPOO, id, b);
+	buf_putc(b, '\0');
+	return rc;
+}
+
+/* proves E-02: an appointment exports as an iCalendar VEVENT with its times, topic and place,
+ * a UID that stays through a change (SEQUENCE counts it), CRLF lines; another record type is
+ * refused by name; a person's file holds all their appointments and nothing else; every
+ * export is a logged read; a restricted person's appointments only to a manager (R-09). */
+static void test_appointment_ics(void **state)
+{
+	struct fx *f = *state;
+	int64_t pid = person(f), id = 0, phone = 0, note = 0;
+	char uid[96];
+	assert_int_equal(add(f, pid,
+	                     "{\"type\": \"appointment\", \"data\": {\"start\":"
+	                     " \"2026-01-05T11:30:00+02:00\", \"end\": \"2026-01-05T10:15:00Z\","
+	                     " \"channel\": \"visit\", \"place\": \"Kauppakatu 1; 2. krs\","
+	                     " \"staff\": \"Neuvoja\", \"topic\": \"urasuunnittelu, CV\"}}",
+	                     &id),
+	                 0);
+	assert_int_equal(add(f, pid,
+	                     "{\"type\": \"appointment\", \"data\": {\"start\":"
+	                     " \"2026-01-12T08:00:00Z\", \"channel\": \"phone\", \"staff\":"
+	                     " \"Neuvoja\", \"topic\": \"seuranta\", \"status\": \"cancelled\"}}",
+	                     &phone),
+	                 0);
+	assert_int_equal(add(f, pid,
+	                     "{\"type\": \"customer_note\", \"data\": {\"text\": \"muistio\"}}",
+	                     &note),
+	                 0);
+	int64_t reads = raw_int(f, "SELECT count(*) FROM usage_log WHERE action = 'read'", "");
+
+	struct buf b = BUF_INIT;
+	assert_int_equal(rec_ics(f, id, &b), 0);
+	snprintf(uid, sizeof(uid), "\r\nUID:record-%" PRId64 "@" ESPOO ".kortisto\r\n", id);
+	assert_true(strncmp(b.p, "BEGIN:VCALENDAR\r\nVERSION:2.0\r\n", 30) == 0);
+	assert_non_null(strstr(b.p, uid));
+	assert_non_null(strstr(b.p, "\r\nDTSTART:20260105T093000Z\r\n"));
+	assert_non_null(strstr(b.p, "\r\nDTEND:20260105T101500Z\r\n"));
+	assert_non_null(strstr(b.p, "\r\nSUMMARY:urasuunnittelu\\, CV\r\n"));
+	assert_non_null(strstr(b.p, "\r\nLOCATION:Kauppakatu 1\\; 2. krs\r\n"));
+	assert_non_null(strstr(b.p, "\r\nSEQUENCE:0\r\n"));
+	assert_null(strstr(b.p, "Neuvoja")); /* the staff member stays out */
+	assert_non_null(strstr(b.p, "END:VEVENT\r\nEND:VCALENDAR\r\n"));
+	buf_free(&b);
+	assert_int_equal(raw_int(f,
+	                         "SELECT count(*) FROM usage_log WHERE action = 'read' AND"
+	                         " entity = 'record' AND entity_id = ?",
+	                         "i", id),
+	                 1);
+
+	json_t *patch = json_pack("{s{ss}}", "data", "topic", "uusi aihe");
+	fresh(f);
+	assert_int_equal(service_record_change(&f->ctx, ESPOO, id, patch), 0);
+	json_decref(patch);
+	assert_int_equal(rec_ics(f, id, &b), 0);
+	assert_non_null(strstr(b.p, uid));
+	assert_non_null(strstr(b.p, "\r\nSEQUENCE:1\r\n"));
+	assert_non_null(strstr(b.p, "\r\nSUMMARY:uusi aihe\r\n"));
+	buf_free(&b);
+
+	assert_int_equal(rec_ics(f, note, &b), KERR_REFUSED);
+	assert_non_null(strstr(f->err.message, "customer_note"));
+	assert_int_equal(b.len, 1); /* only the NUL the test put */
+	buf_free(&b);
+	assert_int_equal(rec_ics(f, 999999, &b), KERR_NOTFOUND);
+	buf_free(&b);
+
+	fresh(f);
+	assert_int_equal(service_person_ics(&f->ctx, ESPOO, pid, &b), 0);
+	buf_putc(&b, '\0');
+	size_t events = 0;
+	for (const char *p = b.p; (p = strstr(p, "BEGIN:VEVENT")); p++)
+		events++;
+	assert_int_equal(events, 2);
+	assert_non_null(strstr(b.p, "\r\nLOCATION:phone\r\n"));
+	assert_non_null(strstr(b.p, "\r\nSTATUS:CANCELLED\r\n"));
+	assert_null(strstr(b.p, "muistio"));
+	buf_free(&b);
+	/* the two record exports, the person's file; the refused one is no read */
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM usage_log WHERE action = 'read'", ""),
+	                 reads + 3);
+
+	tamper(f, "UPDATE persons SET status = 'restricted' WHERE id = %" PRId64, pid);
+	fx_as_user(f, "muokkaaja", ESPOO, ROLE_EDITOR);
+	assert_int_equal(rec_ics(f, id, &b), KERR_REFUSED);
+	buf_free(&b);
+	fresh(f);
+	assert_int_equal(service_person_ics(&f->ctx, ESPOO, pid, &b), KERR_REFUSED);
+	assert_int_equal(b.len, 0);
+	fx_as_user(f, "hoitaja", ESPOO, ROLE_MANAGER);
+	assert_int_equal(rec_ics(f, id, &b), 0);
+	assert_non_null(strstr(b.p, uid));
+	buf_free(&b);
+	fx_as_operator(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -179,6 +298,7 @@ int main(void)
 	                                        fixture_teardown),
 	        cmocka_unit_test_setup_teardown(test_retention_takes_content_stats_stay, setup,
 	                                        fixture_teardown),
+	        cmocka_unit_test_setup_teardown(test_appointment_ics, setup, fixture_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
