@@ -19,6 +19,7 @@ static const char request_usage[] =
         "       kortisto request list --register RID [--open | --overdue | --late] [--json]\n"
         "       kortisto request show --register RID ID\n"
         "       kortisto request verify --register RID ID method=METHOD [person_id:=N] [note=T]\n"
+        "       kortisto request start --register RID ID [note=T]\n"
         "       kortisto request extend --register RID ID months:=1|2 reason=T subject_told:=true\n"
         "       kortisto request assess --register RID ID assessment=unfounded|excessive\n"
         "                               reason=T [fee_cents:=N]\n"
@@ -31,7 +32,8 @@ static const char request_usage[] =
         "consent_withdrawal or marketing_ban; CHANNEL written, email, self_service or\n"
         "in_person; METHOD id_document, strong_auth, email_link, registered_contact or\n"
         "in_person. The due date follows from the register's declaration. A request is\n"
-        "fulfilled only after its verification; --overdue lists open requests that are late\n"
+        "started (in_progress, with you as its handler) and fulfilled only after its\n"
+        "verification; --overdue lists open requests that are late\n"
         "or due within 7 days, --late only the late ones. An access or portability request is\n"
         "fulfilled with the subject's export, which only a register manager may make; export\n"
         "writes it again to standard output, as JSON, as the letter to the subject (html, in\n"
@@ -63,16 +65,17 @@ static int export_out(struct cli *c, const char *rid, int64_t id, const char *fo
 }
 
 /* The verbs that take a body and answer with the request or the response to the subject. */
-enum verb { V_VERIFY, V_EXTEND, V_ASSESS, V_FULFIL, V_WITHDRAW, V_REFUSE, V_LIFT, V__MAX };
+enum verb { V_VERIFY, V_START, V_EXTEND, V_ASSESS, V_FULFIL, V_WITHDRAW, V_REFUSE, V_LIFT, V__MAX };
 
-static const char *const verb_names[V__MAX] = {"verify",   "extend", "assess", "fulfil",
-                                               "withdraw", "refuse", "lift"};
+static const char *const verb_names[V__MAX] = {"verify", "start",    "extend", "assess",
+                                               "fulfil", "withdraw", "refuse", "lift"};
 
 static int run_verb(struct cli *c, enum verb v, const char *rid, int64_t id, json_t *in,
                     json_t **out)
 {
 	switch (v) {
 	case V_VERIFY: return request_verify(&c->ctx, rid, id, in);
+	case V_START: return request_start(&c->ctx, rid, id, in);
 	case V_EXTEND: return request_extend(&c->ctx, rid, id, in);
 	case V_ASSESS: return request_mark(&c->ctx, rid, id, in);
 	case V_FULFIL: return request_fulfil(&c->ctx, rid, id, in, out);

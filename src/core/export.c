@@ -744,12 +744,37 @@ static int part_meetings(struct xp *x)
 	return rc < 0 ? rc : 0;
 }
 
+/* The messages the subject wrote in the public chat of virtual sessions (E-01), with the
+ * event, the session and when each was written. They are the subject's own words, so they
+ * are portable; the other participants' messages are other people's data (Art. 15(4)) and
+ * are never read. */
+static int part_chat(struct xp *x)
+{
+	struct kctx *ctx = x->ctx;
+	struct query *q = store_query(ctx->db, ST_EXPORT_CHAT);
+	json_t *list = json_array();
+	int rc;
+
+	q_text(q, 1, x->rid);
+	q_int(q, 2, x->id);
+	while ((rc = q_step(q, ctx->err)) == 1)
+		json_array_append_new(list, json_pack("{s:{s:I, s:s?}, s:{s:I, s:s?}, s:s?, s:s?}",
+		                                      "event", "id", (json_int_t)q_col_int(q, 0),
+		                                      "title", q_col_text(q, 1), "session", "id",
+		                                      (json_int_t)q_col_int(q, 2), "title",
+		                                      q_col_text(q, 3), "at", q_col_text(q, 4),
+		                                      "text", q_col_text(q, 5)));
+	q_done(q);
+	json_object_set_new(x->doc, "event_chat_messages", list);
+	return rc < 0 ? rc : 0;
+}
+
 /*
  * The parts in the document's order. Portability (R-10) has the data the subject provided:
- * names, attributes and contact points of a subject source, consents, subscriptions and
- * event registrations; what staff wrote or the system observed (affiliations, history,
- * bans, records, requests, mailings, attendance, meetings, disclosures, the usage log) is
- * access only.
+ * names, attributes and contact points of a subject source, consents, subscriptions, event
+ * registrations and the subject's messages in the chat of virtual sessions; what staff
+ * wrote or the system observed (affiliations, history, bans, records, requests, mailings,
+ * attendance, meetings, disclosures, the usage log) is access only.
  */
 static int build(struct xp *x)
 {
@@ -761,7 +786,7 @@ static int build(struct xp *x)
 		return rc;
 	if (x->portable) {
 		if ((rc = part_consents(x)) || (rc = part_subscriptions(x)) ||
-		    (rc = part_registrations(x)))
+		    (rc = part_registrations(x)) || (rc = part_chat(x)))
 			return rc;
 		return 0;
 	}
@@ -769,7 +794,7 @@ static int build(struct xp *x)
 	    (rc = part_consents(x)) || (rc = part_subscriptions(x)) || (rc = part_bans(x)) ||
 	    (rc = part_records(x)) || (rc = part_requests(x)) || (rc = part_mailings(x)) ||
 	    (rc = part_registrations(x)) || (rc = part_attendance(x)) || (rc = part_meetings(x)) ||
-	    (rc = part_disclosures(x)) || (rc = part_usage(x)))
+	    (rc = part_chat(x)) || (rc = part_disclosures(x)) || (rc = part_usage(x)))
 		return rc;
 	return 0;
 }
@@ -940,6 +965,8 @@ int export_csv(const json_t *export, struct buf *out)
 	csv_list(out, "subscription", json_object_get(export, "subscriptions"), NULL, "since");
 	csv_list(out, "event_registration", json_object_get(export, "event_registrations"), NULL,
 	         "registered_on");
+	csv_list(out, "event_chat_message", json_object_get(export, "event_chat_messages"), NULL,
+	         "at");
 	return 0;
 }
 
@@ -1651,6 +1678,29 @@ static void letter_meetings(struct buf *out, const json_t *list, enum lang lang)
 	buf_puts(out, "</section>\n");
 }
 
+static void letter_chat(struct buf *out, const json_t *list, enum lang lang)
+{
+	static const enum nmsg cols[] = {NM_X_EVENT, NM_X_SESSION, NM_X_TIME, NM_X_MESSAGE};
+	size_t k;
+	const json_t *m;
+	section_open(out, "event-chat-messages", lang, NM_X_H_CHAT);
+	if (!json_array_size(list)) {
+		none(out, lang);
+	} else {
+		table_open(out, lang, cols, 4);
+		json_array_foreach (list, k, m) {
+			buf_puts(out, "<tr>");
+			td_text(out, member(json_object_get(m, "event"), "title"));
+			td_text(out, member(json_object_get(m, "session"), "title"));
+			td_when(out, lang, member(m, "at"));
+			td_text(out, member(m, "text"));
+			buf_puts(out, "</tr>\n");
+		}
+		buf_puts(out, "</tbody>\n</table>\n");
+	}
+	buf_puts(out, "</section>\n");
+}
+
 /* Tables on top of the notice's style sheet: the letter is a file, so its style is inline. */
 static const char letter_css[] =
         "table{border-collapse:collapse;width:100%;margin:.5rem 0 1rem;font-size:.95rem}"
@@ -1731,6 +1781,8 @@ int export_letter(struct kctx *ctx, const json_t *export, enum lang lang, struct
 		letter_attendance(out, v, lang);
 	if ((v = json_object_get(export, "event_meetings")))
 		letter_meetings(out, v, lang);
+	if ((v = json_object_get(export, "event_chat_messages")))
+		letter_chat(out, v, lang);
 	if ((v = json_object_get(export, "disclosures")))
 		letter_disclosures(out, d, v, lang);
 	if ((v = json_object_get(export, "usage_log")))

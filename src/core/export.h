@@ -57,6 +57,7 @@ enum export_flags {
  *    event_attendance: [{event: {id, title}, session: {id, title, starts_at, ends_at, place,
  *                                                      url}}],
  *    event_meetings: [{event: {id, title}, id, starts_at, ends_at, place}],
+ *    event_chat_messages: [{event: {id, title}, session: {id, title}, at, text}],
  *    disclosures: [{id, at, recipient: {id, name}, purpose, legal_basis,
  *                   categories: [{id, name}]}],
  *    usage_log: [{at, actor, action, purpose}]}
@@ -66,7 +67,8 @@ enum export_flags {
  *
  * Requests leave out the notes of their steps (the handlers' working notes, which never hold
  * the subject's data) and their outcome (not personal data); meetings leave out the other
- * parties (other people's data, Art. 15(4)).
+ * parties, and the chat has only the subject's own messages (the others' are other people's
+ * data, Art. 15(4)).
  *
  * Labels and names are the declaration's Finnish texts; ids are kept so a letter can use
  * another language. The henkilötunnus and sensitive attributes are given in full: this is
@@ -75,8 +77,9 @@ enum export_flags {
  * With EXPORT_PORTABLE (R-10) only data the subject provided is given (names, attributes and
  * contact points whose source the declaration marks `kind: subject`; their consents without
  * client, recorded_by, expires_at and withdrawn_by; subscriptions; event registrations
- * without the co-organiser), without status, dates, affiliations, history, bans, records,
- * requests, mailings, attendance, meetings, disclosures or the usage log; KERR_REFUSED (field "legal_basis")
+ * without the co-organiser; the messages they wrote in the chat of virtual sessions),
+ * without status, dates, affiliations, history, bans, records, requests, mailings,
+ * attendance, meetings, disclosures or the usage log; KERR_REFUSED (field "legal_basis")
  * when the subject is processed on a basis other than a (consent) or b (contract).
  *
  * Only the operator, a manager of `rid` or the self-service actor (core/selfservice.h, the

@@ -843,6 +843,38 @@ int request_verify(struct kctx *ctx, const char *rid, int64_t id, json_t *in)
 	                        note ? arena_printf(ctx->mem, "%s: %s", method, note) : method));
 }
 
+int request_start(struct kctx *ctx, const char *rid, int64_t id, json_t *in)
+{
+	static const char *const keys[] = {"note", NULL};
+	const char *note;
+	struct reqrow r;
+	int rc;
+
+	if ((rc = only_keys(ctx, in, keys)) || (rc = opt_text(ctx, in, "note", MAX_TEXT, &note)))
+		return rc;
+	if ((rc = begin_open(ctx, rid, id, &r)))
+		return rc;
+	/* as with fulfilment, nothing is done for a requester not yet verified. */
+	if (!strcmp(r.state, "received"))
+		return finish(ctx, kerr_set(ctx->err, KERR_REFUSED, "state",
+		                            "request %" PRId64 " cannot be started before the "
+		                            "requester's identity is verified (record it with "
+		                            "verify)",
+		                            id));
+	if (strcmp(r.state, "verified") != 0)
+		return finish(ctx,
+		              kerr_set(ctx->err, KERR_CONFLICT, "state",
+		                       "request %" PRId64 " is already %s", id,
+		                       !strcmp(r.state, "in_progress") ? "in progress" : r.state));
+	struct query *q = store_query(ctx->db, ST_REQ_START);
+	q_text(q, 1, rid);
+	q_int(q, 2, id);
+	q_text(q, 3, ctx->actor->name);
+	if ((rc = q_exec(q, ctx->err)))
+		return finish(ctx, rc);
+	return finish(ctx, step(ctx, rid, &r, r.person_id, "started", note));
+}
+
 int request_extend(struct kctx *ctx, const char *rid, int64_t id, json_t *in)
 {
 	static const char *const keys[] = {"months", "reason", "subject_told", NULL};

@@ -77,6 +77,14 @@ int request_list(struct kctx *ctx, const char *rid, enum req_filter filter, cons
 int request_verify(struct kctx *ctx, const char *rid, int64_t id, json_t *in);
 
 /*
+ * Starts the handling of a verified request {note?}: its state becomes in_progress, its
+ * handler the acting user, and the step "started" is recorded with who and when.
+ * KERR_REFUSED (field "state") while the requester's identity is not verified;
+ * KERR_CONFLICT (field "state") when the request is already in progress or closed.
+ */
+int request_start(struct kctx *ctx, const char *rid, int64_t id, json_t *in);
+
+/*
  * Extends the deadline by {months: 1 or 2, reason, subject_told: true} (Art. 12(3)): only
  * before the first deadline, only once, and only when the subject has been told.
  */

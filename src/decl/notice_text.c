@@ -647,6 +647,9 @@ static const char *const msgs[NM__MAX][LANG__MAX] = {
         [NM_X_PLACE] = T("Paikka", "Plats", "Place"),
         [NM_X_CHOICES] = T("Valinnat", "Val", "Choices"),
         [NM_X_SESSION] = T("Ohjelma", "Programpunkt", "Session"),
+        [NM_X_H_CHAT] = T("Viestisi tapahtumien keskusteluissa",
+                          "Dina meddelanden i evenemangens chatt", "Your messages in event chats"),
+        [NM_X_MESSAGE] = T("Viesti", "Meddelande", "Message"),
 };
 
 static const char *const codes[LANG__MAX] = {"fi", "sv", "en"};

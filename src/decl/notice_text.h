@@ -263,6 +263,8 @@ enum nmsg {
 	NM_X_PLACE,
 	NM_X_CHOICES,
 	NM_X_SESSION,
+	NM_X_H_CHAT,
+	NM_X_MESSAGE,
 	NM__MAX
 };
 

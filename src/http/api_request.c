@@ -72,6 +72,11 @@ void api_request_verify(struct req *r)
 	step_then_get(r, request_verify);
 }
 
+void api_request_start(struct req *r)
+{
+	step_then_get(r, request_start);
+}
+
 void api_request_extend(struct req *r)
 {
 	step_then_get(r, request_extend);

@@ -173,6 +173,7 @@ void api_request_create(struct req *r);   /* POST REG/requests */
 void api_request_list(struct req *r);     /* GET REG/requests */
 void api_request_get(struct req *r);      /* GET REG/requests/{id} */
 void api_request_verify(struct req *r);   /* POST REG/requests/{id}/verify */
+void api_request_start(struct req *r);    /* POST REG/requests/{id}/start */
 void api_request_extend(struct req *r);   /* POST REG/requests/{id}/extend */
 void api_request_assess(struct req *r);   /* POST REG/requests/{id}/assess */
 void api_request_refuse(struct req *r);   /* POST REG/requests/{id}/refuse */

@@ -99,6 +99,7 @@ const struct route routes[] = {
         {"GET", REG "/requests", api_request_list, ON(ROLE_EDITOR), NULL, true},
         {"GET", REG "/requests/{id}", api_request_get, ON(ROLE_EDITOR), NULL, true},
         {"POST", REG "/requests/{id}/verify", api_request_verify, ON(ROLE_EDITOR), NULL, true},
+        {"POST", REG "/requests/{id}/start", api_request_start, ON(ROLE_EDITOR), NULL, true},
         {"POST", REG "/requests/{id}/extend", api_request_extend, ON(ROLE_EDITOR), NULL, true},
         {"POST", REG "/requests/{id}/assess", api_request_assess, ON(ROLE_MANAGER), NULL, true},
         {"POST", REG "/requests/{id}/fulfil", api_request_fulfil, ON(ROLE_EDITOR), NULL, true},

@@ -3146,6 +3146,8 @@ static const struct route_case {
         {"GET", REG "/requests/{id}", "ON(ROLE_EDITOR)", true, NULL, 200},
         {"POST", REG "/requests/{id}/verify", "ON(ROLE_EDITOR)", true, "{'method':'id_document'}",
          200},
+        /* the verified request is taken up; the steps below work from in_progress */
+        {"POST", REG "/requests/{id}/start", "ON(ROLE_EDITOR)", true, "{}", 200},
         {"POST", REG "/requests/{id}/extend", "ON(ROLE_EDITOR)", true,
          "{'months':1,'reason':'monta pyyntöä','subject_told':true}", 200},
         {"POST", REG "/requests/{id}/assess", "ON(ROLE_MANAGER)", true,

@@ -429,7 +429,8 @@ t_walk_access_portability() {
 	grep -q 'kysyja@example.fi' "$T/csv" || die "csv lacks the e-mail address"
 }
 
-# proves R-05: fulfilment before verification is refused and changes nothing.
+# proves R-05: fulfilment or starting before verification is refused and changes nothing; a
+# verified request is started (in progress, its handler the starter) once and then fulfilled.
 t_fulfil_before_verify() {
 	setup r05
 	serve
@@ -444,9 +445,28 @@ t_fulfil_before_verify() {
 	[ "$(sql "SELECT count(*) FROM persons WHERE id = $pid")" = 1 ] || die "erased unverified"
 	api "$tok" POST "/requests/$id/verify" '{"method": "carrier_pigeon"}'
 	want 400
+	api "$tok" POST "/requests/$id/start" '{}'
+	want 422
+	is '.errors[0].field' state
+	state_is "$id" received
 	api "$tok" POST "/requests/$id/verify" '{"method": "in_person"}'
 	want 200
 	api "$tok" POST "/requests/$id/verify" '{"method": "in_person"}'
+	want 409
+	# Started once verified: in progress, with the starter as its handler; not twice.
+	api "$tok" POST "/requests/$id/start" '{"note": "otettu käsittelyyn"}'
+	want 200
+	is .state in_progress
+	is .handler token:1:mgr
+	api "$tok" POST "/requests/$id/start" '{}'
+	want 409
+	is '.errors[0].field' state
+	[ "$(sql "SELECT action || ' ' || actor FROM request_steps WHERE request_id = $id
+		ORDER BY id DESC LIMIT 1")" = "started token:1:mgr" ] || die "no started step"
+	api "$tok" POST "/requests/$id/fulfil" '{}'
+	want 200
+	is .state fulfilled
+	api "$tok" POST "/requests/$id/start" '{}'
 	want 409
 }
 
@@ -628,7 +648,8 @@ t_overdue_list() {
 	stop
 }
 
-# proves R-02, R-05: `kortisto request` new, show, verify, fulfil and list on the command line.
+# proves R-02, R-05: `kortisto request` new, show, verify, start, fulfil and list on the command
+# line.
 t_cli_happy_path() {
 	setup cli
 	local pid id
@@ -648,12 +669,17 @@ t_cli_happy_path() {
 		note=ajokortti
 	jq -e '.state == "verified" and .verification.method == "in_person"' "$T/out" >/dev/null ||
 		die "verify: $(cat "$T/out")"
+	run 0 "$K" --data "$D" request start --register rauma-crm "$id" note=aloitettu
+	jq -e '.state == "in_progress" and .handler == .verification.by' "$T/out" >/dev/null ||
+		die "start: $(cat "$T/out")"
+	run 1 "$K" --data "$D" request start --register rauma-crm "$id"
+	has "$T/err" 'in progress'
 	run 0 "$K" --data "$D" request fulfil --register rauma-crm "$id" note=valmis
 	jq -e '.state == "fulfilled" and .outcome.restricted == true' "$T/out" >/dev/null ||
 		die "fulfil: $(cat "$T/out")"
 	[ "$(sql "SELECT status FROM persons WHERE id = $pid")" = restricted ] || die "not restricted"
 	[ "$(sql "SELECT group_concat(action, ',') FROM (SELECT action FROM request_steps
-		WHERE request_id = $id ORDER BY id)")" = received,verified,fulfilled ] ||
+		WHERE request_id = $id ORDER BY id)")" = received,verified,started,fulfilled ] ||
 		die "steps of the request"
 	run 0 "$K" --data "$D" request list --register rauma-crm
 	has "$T/out" '^ID +TYPE +STATE +RECEIVED +DUE +PERSON +LATE$'

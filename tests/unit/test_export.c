@@ -312,8 +312,9 @@ static void test_access_export_contains_everything(void **state)
 	assert_non_null(find_in(usage, "action", "disclose"));
 	/* The parts this subject has nothing in are there, empty. */
 	static const char *const empty[] = {
-	        "consents", "subscriptions",       "marketing_bans",   "records",       "requests",
-	        "mailings", "event_registrations", "event_attendance", "event_meetings"};
+	        "consents",       "subscriptions",      "marketing_bans",      "records",
+	        "requests",       "mailings",           "event_registrations", "event_attendance",
+	        "event_meetings", "event_chat_messages"};
 	for (size_t e = 0; e < sizeof(empty) / sizeof(empty[0]); e++) {
 		if (!json_is_array(json_object_get(x, empty[e])))
 			fail_msg("the export lacks '%s'", empty[e]);
@@ -1156,6 +1157,121 @@ static void test_letter_marketing_records_requests_events(void **state)
 	json_decref(x);
 }
 
+/* Imports `json` as the chat of session `sid` of event `ev`; fails the test unless it is
+ * accepted. */
+static void chat_ok(struct fx *f, int64_t ev, int64_t sid, const char *json)
+{
+	json_t *in = parse(json), *out = NULL;
+	fresh(f);
+	int rc = event_chat_import(&f->ctx, ESPOO, ev, sid, in, &out);
+	json_decref(in);
+	json_decref(out);
+	if (rc)
+		fail_msg("event_chat_import = %d: %s", rc, f->err.message);
+}
+
+/* proves E-01, R-01, R-10: the messages a subject wrote in the public chat of a virtual
+ * session are in their access export and their portable export (with the event, the
+ * session and when), as CSV rows and in the letter; another participant's messages in the
+ * same session are in neither. */
+static void test_chat_messages_exported(void **state)
+{
+	struct fx *f = *state;
+	json_t *in = parse("{\"title\": \"Verkkowebinaari\", \"format\": \"virtual\","
+	                   " \"starts_at\": \"2025-12-11T09:00:00Z\","
+	                   " \"ends_at\": \"2025-12-11T12:00:00Z\","
+	                   " \"url\": \"https://meet.example.fi/w\","
+	                   " \"sessions\": [{\"title\": \"Osa 1\","
+	                   " \"starts_at\": \"2025-12-11T09:00:00Z\","
+	                   " \"ends_at\": \"2025-12-11T10:00:00Z\"}]}");
+	int64_t ev = 0;
+	fresh(f);
+	if (event_create(&f->ctx, ESPOO, in, &ev))
+		fail_msg("event_create: %s", f->err.message);
+	json_decref(in);
+	int64_t sid = raw_int(f, "SELECT min(id) FROM event_sessions WHERE event_id = ?1", "i", ev);
+	int64_t a = person_ok(f, ESPOO,
+	                      "{\"subject_group\": \"individual\", \"source\": \"subject\","
+	                      " \"first_name\": \"Aino\", \"last_name\": \"Aaltonen\","
+	                      " \"email\": \"aino@example.fi\"}");
+	int64_t b = person_ok(f, ESPOO,
+	                      "{\"subject_group\": \"individual\", \"source\": \"subject\","
+	                      " \"first_name\": \"Bengt\", \"last_name\": \"Bergqvist\","
+	                      " \"email\": \"bengt@example.fi\"}");
+	char body[640];
+	int64_t who[] = {a, b};
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(body, sizeof(body), "{\"person_id\": %" PRId64 "}", who[i]);
+		call_ok(f, event_register, ESPOO, ev, body);
+	}
+	snprintf(body, sizeof(body),
+	         "{\"messages\": ["
+	         "{\"at\": \"2025-12-11T09:05:00Z\", \"person_id\": %" PRId64 ","
+	         " \"text\": \"Mistä löydän materiaalit? <b>\"},"
+	         "{\"at\": \"2025-12-11T09:06:00Z\", \"person_id\": %" PRId64 ","
+	         " \"text\": \"Bengtin oma viesti\"},"
+	         "{\"at\": \"2025-12-11T09:07:00Z\", \"author_email\": \"aino@example.fi\","
+	         " \"text\": \"Kiitos!\"}]}",
+	         a, b);
+	chat_ok(f, ev, sid, body);
+
+	unsigned kinds[] = {0, EXPORT_PORTABLE};
+	for (size_t k = 0; k < 2; k++) {
+		json_t *x = export_ok(f, ESPOO, a, kinds[k]);
+		json_t *msgs = json_object_get(x, "event_chat_messages");
+		assert_int_equal(json_array_size(msgs), 2);
+		json_t *m = json_array_get(msgs, 0);
+		assert_int_equal(
+		        json_integer_value(json_object_get(json_object_get(m, "event"), "id")), ev);
+		assert_string_equal(str(json_object_get(m, "event"), "title"), "Verkkowebinaari");
+		assert_int_equal(
+		        json_integer_value(json_object_get(json_object_get(m, "session"), "id")),
+		        sid);
+		assert_string_equal(str(json_object_get(m, "session"), "title"), "Osa 1");
+		assert_string_equal(str(m, "at"), "2025-12-11T09:05:00Z");
+		assert_string_equal(str(m, "text"), "Mistä löydän materiaalit? <b>");
+		assert_string_equal(str(json_array_get(msgs, 1), "text"), "Kiitos!");
+
+		char *all = json_dumps(x, 0);
+		assert_null(strstr(all, "Bengtin oma viesti"));
+		free(all);
+
+		struct buf c = BUF_INIT;
+		assert_int_equal(export_csv(x, &c), 0);
+		if (kinds[k] == EXPORT_PORTABLE) {
+			assert_non_null(strstr(buf_str(&c),
+			                       "\"event_chat_message\",\"2.text\","
+			                       "\"Kiitos!\",\"\",\"2025-12-11T09:07:00Z\""
+			                       "\r\n"));
+			assert_non_null(strstr(buf_str(&c),
+			                       "\"event_chat_message\",\"1.session.title\","
+			                       "\"Osa 1\",\"\",\"2025-12-11T09:05:00Z\""
+			                       "\r\n"));
+		}
+		assert_null(strstr(buf_str(&c), "Bengtin"));
+		buf_free(&c);
+
+		char *html = letter(f, x, LANG_EN);
+		assert_non_null(strstr(html, "Your messages in event chats"));
+		assert_non_null(strstr(html, "Mistä löydän materiaalit? &lt;b&gt;"));
+		assert_null(strstr(html, "materiaalit? <b>"));
+		assert_null(strstr(html, "Bengtin"));
+		free(html);
+		json_decref(x);
+	}
+
+	/* Bengt's export has his message and none of Aino's. */
+	json_t *x = export_ok(f, ESPOO, b, 0);
+	json_t *msgs = json_object_get(x, "event_chat_messages");
+	assert_int_equal(json_array_size(msgs), 1);
+	assert_string_equal(str(json_array_get(msgs, 0), "text"), "Bengtin oma viesti");
+	char *all = json_dumps(x, 0);
+	assert_null(strstr(all, "materiaalit"));
+	assert_null(strstr(all, "Kiitos!"));
+	free(all);
+	json_decref(x);
+}
+
 /* ---------------------------------------------------------------- cost */
 
 /* An export reads one person's rows through indexes that start with the person, so its cost
@@ -1180,6 +1296,7 @@ static void test_export_queries_indexed(void **state)
 	        ST_EXPORT_REGISTRATIONS,
 	        ST_EXPORT_ATTENDANCE,
 	        ST_EXPORT_MEETINGS,
+	        ST_EXPORT_CHAT,
 	};
 	assert_indexed(*state, lookups, sizeof(lookups) / sizeof(lookups[0]));
 }
@@ -1201,6 +1318,7 @@ int main(void)
 	        T(test_letter),
 	        T(test_portable_marketing_and_events),
 	        T(test_letter_marketing_records_requests_events),
+	        T(test_chat_messages_exported),
 	        T(test_export_queries_indexed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -689,6 +689,84 @@ static void test_verify_needs_person(void **state)
 	json_decref(o);
 }
 
+/* proves R-02, R-05: a verified request is started: it is in progress, handled by whoever
+ * started it, and the step says who and when; an unverified request is refused, a request
+ * in progress or closed is a conflict, and none of these writes a step or a log entry. The
+ * extension, the refusal and the fulfilment work from in progress. */
+static void test_start_verified(void **state)
+{
+	struct fx *f = *state;
+	char buf[64];
+	int64_t pid = person_ok(f, RAUMA, "{" RAUMA_A ", \"first_name\": \"Aloitettu\"}");
+	int64_t id = req_for(f, RAUMA, "restriction", pid, NULL);
+
+	/* Not verified yet: refused, nothing written. */
+	int64_t logged = log_rows(f);
+	assert_err(f, do_step(f, request_start, RAUMA, id, "{}"), KERR_REFUSED, "state");
+	assert_string_equal(state_of(f, id, buf), "received");
+	assert_int_equal(steps_of(f, id), 1);
+	assert_int_equal(log_rows(f), logged);
+
+	verify_ok(f, RAUMA, id);
+	assert_err(f, do_step(f, request_start, RAUMA, id, "{\"colour\": 1}"), KERR_INVALID,
+	           "colour");
+	fx_as_user(f, "kasittelija", RAUMA, ROLE_EDITOR);
+	step_ok(f, request_start, RAUMA, id, "{\"note\": \"otettu käsittelyyn\"}");
+	fx_as_operator(f);
+	assert_string_equal(state_of(f, id, buf), "in_progress");
+	assert_string_equal(
+	        raw_text(f, buf, sizeof(buf), "SELECT handler FROM requests WHERE id = ?1", id),
+	        "user:kasittelija");
+	assert_string_equal(last_step(f, id, buf), "started");
+	assert_string_equal(raw_text(f, buf, sizeof(buf),
+	                             "SELECT actor FROM request_steps WHERE request_id = ?1"
+	                             " ORDER BY id DESC LIMIT 1",
+	                             id),
+	                    "user:kasittelija");
+	assert_string_equal(raw_text(f, buf, sizeof(buf),
+	                             "SELECT at FROM request_steps WHERE request_id = ?1"
+	                             " ORDER BY id DESC LIMIT 1",
+	                             id),
+	                    "2026-01-01T00:00:00Z");
+	assert_int_equal(log_rows_for(f, "request_started", id), 1);
+	json_t *o = get_ok(f, RAUMA, id);
+	assert_jstr(o, "state", "in_progress");
+	assert_jstr(o, "handler", "user:kasittelija");
+	json_decref(o);
+
+	/* Started once: again, or verifying it again, is a conflict. */
+	logged = log_rows(f);
+	assert_err(f, do_step(f, request_start, RAUMA, id, "{}"), KERR_CONFLICT, "state");
+	assert_err(f, do_step(f, request_verify, RAUMA, id, "{\"method\": \"in_person\"}"),
+	           KERR_CONFLICT, "state");
+	assert_int_equal(steps_of(f, id), 3);
+	assert_int_equal(log_rows(f), logged);
+
+	/* The steps after it work from in progress. */
+	step_ok(f, request_extend, RAUMA, id,
+	        "{\"months\": 2, \"reason\": \"Laaja pyyntö\", \"subject_told\": true}");
+	assert_string_equal(state_of(f, id, buf), "in_progress");
+	json_decref(fulfil_ok(f, RAUMA, id));
+	assert_string_equal(state_of(f, id, buf), "fulfilled");
+	int64_t other = req_for(f, RAUMA, "restriction", pid, NULL);
+	verify_ok(f, RAUMA, other);
+	step_ok(f, request_start, RAUMA, other, "{}");
+	assert_int_equal(refuse(f, RAUMA, other, "{\"reason\": \"Ei perustetta\"}", NULL), 0);
+	assert_string_equal(state_of(f, other, buf), "refused");
+
+	/* Closed requests cannot be started. */
+	const int64_t closed[] = {id, other};
+	for (size_t i = 0; i < 2; i++) {
+		int64_t n = steps_of(f, closed[i]);
+		logged = log_rows(f);
+		assert_err(f, do_step(f, request_start, RAUMA, closed[i], "{}"), KERR_CONFLICT,
+		           "state");
+		assert_int_equal(steps_of(f, closed[i]), n);
+		assert_int_equal(log_rows(f), logged);
+	}
+	assert_err(f, do_step(f, request_start, RAUMA, 999999, "{}"), KERR_NOTFOUND, "id");
+}
+
 /* proves R-05: a verification is recorded once. */
 static void test_verify_twice_conflict(void **state)
 {
@@ -2136,6 +2214,7 @@ int main(void)
 	        T(test_fulfil_before_verify_refused),
 	        T(test_verify_needs_person),
 	        T(test_verify_twice_conflict),
+	        T(test_start_verified),
 	        T(test_verify_bad_method),
 	        T(test_extend_once_before_due),
 	        T(test_extend_on_and_after_due),
