@@ -1,6 +1,6 @@
 /*
  * `kortisto event`: events (E-01, E-06) from the command line, for the operator on the
- * server — create them, add sessions, record registrations, attendance and meetings, import
+ * server — create them, add sessions, record and cancel registrations, attendance and meetings, import
  * a virtual session's chat, share the registrations with the co-organiser, print the event
  * as iCalendar. Each verb is one core call; bodies are KEY=VALUE and KEY:=JSON arguments, the
  * members the API takes, or a JSON file given with --file (members on the command line then
@@ -25,6 +25,7 @@ static const char event_usage[] =
         "                              ends_at=TIME [place=PLACE] [url=URL]\n"
         "       kortisto event register --register RID ID person_id:=N [consents:=JSON]\n"
         "                               [registered_on=YYYY-MM-DD]\n"
+        "       kortisto event cancel --register RID ID PERSON_ID\n"
         "       kortisto event attend --register RID ID session_id:=N person_id:=N\n"
         "       kortisto event meeting --register RID ID parties:='[N,N]' starts_at=TIME\n"
         "                              ends_at=TIME place=PLACE\n"
@@ -40,7 +41,10 @@ static const char event_usage[] =
         "\"source\": SOURCE, \"newsletter\": {\"purpose\": P, \"text\": T, \"text_version\": V}}.\n"
         "chat takes messages [{\"at\": TIME, \"author_email\": ADDR | \"person_id\": N,\n"
         "\"text\": TEXT}] of a virtual session; only registered participants' messages are\n"
-        "kept (the register must declare record type chat_message), the rest are counted.\n";
+        "kept (the register must declare record type chat_message), the rest are counted.\n"
+        "cancel keeps the registration with its cancellation time but ends the participation:\n"
+        "it is not shown or shared, and the person's attendance is refused until they\n"
+        "register again.\n";
 
 /* Reads a JSON object from `path` into a new reference; prints the error and returns NULL. */
 static json_t *file_object(const char *path)
@@ -67,7 +71,7 @@ static const struct verb {
 } verbs[] = {
         {"new", 0, true},      {"list", 0, false},  {"show", 1, false},   {"session", 1, true},
         {"register", 1, true}, {"attend", 1, true}, {"meeting", 1, true}, {"share", 1, true},
-        {"ics", 1, false},     {"chat", 2, true},
+        {"ics", 1, false},     {"chat", 2, true},   {"cancel", 2, false},
 };
 
 static int run(struct cli *c, const char *verb, const char *rid, const int64_t *ids, json_t *in,
@@ -105,6 +109,13 @@ static int run(struct cli *c, const char *verb, const char *rid, const int64_t *
 			return rc;
 		*out = json_pack("{s:I, s:I}", "id", (json_int_t)id, "event_id",
 		                 (json_int_t)ids[0]);
+		return 0;
+	}
+	if (strcmp(verb, "cancel") == 0) {
+		if ((rc = event_cancel(&c->ctx, rid, ids[0], ids[1])))
+			return rc;
+		*out = json_pack("{s:s, s:I, s:I}", "result", "cancelled", "event_id",
+		                 (json_int_t)ids[0], "person_id", (json_int_t)ids[1]);
 		return 0;
 	}
 	if (strcmp(verb, "share") == 0)

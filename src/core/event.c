@@ -794,39 +794,66 @@ static int consents_parse(struct kctx *ctx, json_t *v, char **out)
 	return 0;
 }
 
+/* The registration of person `pid` for event `event_id`: *regid its id (0: none) and
+ * *cancelled whether it was cancelled (0013). */
+static int registration_find_tx(struct kctx *ctx, const char *rid, int64_t event_id, int64_t pid,
+                                int64_t *regid, bool *cancelled)
+{
+	struct query *q = store_query(ctx->db, ST_EV_REG_FIND);
+	q_text(q, 1, rid);
+	q_int(q, 2, event_id);
+	q_int(q, 3, pid);
+	int rc = q_step(q, ctx->err);
+	*regid = rc == 1 ? q_col_int(q, 0) : 0;
+	*cancelled = rc == 1 && q_col_text(q, 1) != NULL;
+	q_done(q);
+	return rc < 0 ? rc : 0;
+}
+
 static int register_tx(struct kctx *ctx, const struct decl *d, const char *rid, int64_t event_id,
                        int64_t pid, const char *day, const char *consents)
 {
 	struct event_row e;
-	bool dup;
-	int64_t rec;
+	bool cancelled;
+	int64_t rec, regid;
 	int rc;
 	if ((rc = event_load(ctx, rid, event_id, &e)) ||
 	    (rc = person_usable_tx(ctx, rid, pid, "person_id")) ||
-	    (rc = exists_tx(ctx, ST_EV_REG_EXISTS, event_id, pid, &dup)))
+	    (rc = registration_find_tx(ctx, rid, event_id, pid, &regid, &cancelled)))
 		return rc;
-	if (dup)
+	if (regid && !cancelled)
 		return kerr_set(ctx->err, KERR_CONFLICT, "person_id",
 		                "person_id: person %" PRId64
 		                " is already registered for event %" PRId64,
 		                pid, event_id);
 	if ((rc = customer_event_tx(ctx, d, rid, pid, RT_REGISTRATION, day, &rec)))
 		return rc;
-	struct query *q = store_query(ctx->db, ST_EV_REG_INSERT);
-	q_int(q, 1, event_id);
-	q_text(q, 2, rid);
-	q_int(q, 3, pid);
-	q_text(q, 4, day);
-	q_text(q, 5, consents);
-	bind_record(q, 6, rec);
-	q_text(q, 7, ctx->now_iso);
-	q_text(q, 8, ctx->actor->name);
+	struct query *q;
+	if (regid) {
+		/* Registering again after a cancellation: the same registration stands anew. */
+		q = store_query(ctx->db, ST_EV_REG_REINSTATE);
+		q_text(q, 1, rid);
+		q_text(q, 2, day);
+		q_text(q, 3, consents);
+		bind_record(q, 4, rec);
+		q_int(q, 5, regid);
+	} else {
+		q = store_query(ctx->db, ST_EV_REG_INSERT);
+		q_int(q, 1, event_id);
+		q_text(q, 2, rid);
+		q_int(q, 3, pid);
+		q_text(q, 4, day);
+		q_text(q, 5, consents);
+		bind_record(q, 6, rec);
+		q_text(q, 7, ctx->now_iso);
+		q_text(q, 8, ctx->actor->name);
+	}
 	if ((rc = q_exec(q, ctx->err)))
 		return rc;
-	struct usage_entry u = {.action = "create",
+	struct usage_entry u = {.action = regid ? "update" : "create",
 	                        .rid = rid,
 	                        .entity = "event_registration",
-	                        .entity_id = store_last_id(ctx->db),
+	                        .entity_id = regid ? regid : store_last_id(ctx->db),
 	                        .subjects = &pid,
 	                        .nsubjects = 1,
 	                        .reason = arena_printf(ctx->mem, "event:%" PRId64, event_id)};
@@ -857,6 +884,50 @@ int event_register(struct kctx *ctx, const char *rid, int64_t event_id, json_t *
 		return kerr_set(ctx->err, KERR_INVALID, "registered_on",
 		                "registered_on: %s is in the future", day);
 	IN_WRITE_TX(ctx, register_tx(ctx, d, rid, event_id, pid, day, consents));
+}
+
+static int cancel_tx(struct kctx *ctx, const char *rid, int64_t event_id, int64_t pid)
+{
+	struct event_row e;
+	bool cancelled;
+	int64_t regid;
+	int rc;
+	if ((rc = event_load(ctx, rid, event_id, &e)) ||
+	    (rc = person_usable_tx(ctx, rid, pid, "person_id")) ||
+	    (rc = registration_find_tx(ctx, rid, event_id, pid, &regid, &cancelled)))
+		return rc;
+	if (!regid)
+		return kerr_set(ctx->err, KERR_NOTFOUND, "person_id",
+		                "person_id: person %" PRId64
+		                " is not registered for event %" PRId64,
+		                pid, event_id);
+	if (cancelled)
+		return kerr_set(ctx->err, KERR_CONFLICT, "person_id",
+		                "person_id: the registration of person %" PRId64
+		                " for event %" PRId64 " is already cancelled",
+		                pid, event_id);
+	struct query *q = store_query(ctx->db, ST_EV_REG_CANCEL);
+	q_text(q, 1, rid);
+	q_text(q, 2, ctx->now_iso);
+	q_text(q, 3, ctx->actor->name);
+	q_int(q, 4, regid);
+	if ((rc = q_exec(q, ctx->err)))
+		return rc;
+	struct usage_entry u = {.action = "cancel",
+	                        .rid = rid,
+	                        .entity = "event_registration",
+	                        .entity_id = regid,
+	                        .subjects = &pid,
+	                        .nsubjects = 1,
+	                        .reason = arena_printf(ctx->mem, "event:%" PRId64, event_id)};
+	return usage_append(ctx, &u);
+}
+
+int event_cancel(struct kctx *ctx, const char *rid, int64_t event_id, int64_t person_id)
+{
+	if (!reg_or_fail(ctx, rid))
+		return KERR_NOTFOUND;
+	IN_WRITE_TX(ctx, cancel_tx(ctx, rid, event_id, person_id));
 }
 
 static const char *const attend_keys[] = {"session_id", "person_id", NULL};
@@ -890,8 +961,19 @@ static int attend_tx(struct kctx *ctx, const struct decl *d, const char *rid, in
 		return kerr_set(ctx->err, KERR_INVALID, "session_id",
 		                "session_id: session %" PRId64 " begins on %s, in the future", sid,
 		                day);
+	int64_t regid;
+	bool cancelled;
 	if ((rc = person_usable_tx(ctx, rid, pid, "person_id")) ||
-	    (rc = exists_tx(ctx, ST_EV_ATT_EXISTS, sid, pid, &dup)))
+	    (rc = registration_find_tx(ctx, rid, event_id, pid, &regid, &cancelled)))
+		return rc;
+	/* A person who cancelled did not come: their attendance is refused until they register
+	 * again (walk-ins without any registration are still recorded). */
+	if (cancelled)
+		return kerr_set(ctx->err, KERR_REFUSED, "person_id",
+		                "person_id: person %" PRId64 " cancelled their registration for "
+		                "event %" PRId64 ": register them again first",
+		                pid, event_id);
+	if ((rc = exists_tx(ctx, ST_EV_ATT_EXISTS, sid, pid, &dup)))
 		return rc;
 	if (dup)
 		return kerr_set(ctx->err, KERR_CONFLICT, "person_id",

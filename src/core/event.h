@@ -65,16 +65,29 @@ int event_list(struct kctx *ctx, const char *rid, const char *from, const char *
  * Registers person {person_id} for event `event_id` with {registered_on (YYYY-MM-DD, not in
  * the future; default today), consents: {flag: bool}} (flags from event_consent_flags). When
  * the register declares record type event_registration, a customer event of that type on the
- * registration day is recorded in the same transaction. KERR_NOTFOUND (event, person),
+ * registration day is recorded in the same transaction; a cancelled registration is
+ * reinstated. KERR_NOTFOUND (event, person),
  * KERR_REFUSED (person restricted or passivated: R-09; a record type's rule), KERR_CONFLICT
  * (already registered), KERR_INVALID.
  */
 int event_register(struct kctx *ctx, const char *rid, int64_t event_id, json_t *in);
 
 /*
+ * Cancels the registration of person `person_id` for event `event_id`. The registration is
+ * kept with its cancellation time (it stays in the person's access export) but is no
+ * participation: it is left out of event_get() and event_share(), the person's attendance
+ * and meetings at the event are refused, and chat messages are no longer matched to them.
+ * Registering again clears the cancellation. Logged as a "cancel" of the registration.
+ * KERR_NOTFOUND (event, person, or no registration), KERR_REFUSED (person restricted or
+ * passivated: R-09), KERR_CONFLICT (already cancelled).
+ */
+int event_cancel(struct kctx *ctx, const char *rid, int64_t event_id, int64_t person_id);
+
+/*
  * Records that person {person_id} attended session {session_id} of event `event_id`; the
  * customer event (session_attendance, where declared) falls on the session's day, which must
- * not be in the future. Errors as event_register (KERR_INVALID for a session not yet begun).
+ * not be in the future. Errors as event_register (KERR_INVALID for a session not yet begun;
+ * KERR_REFUSED for a person whose registration for the event is cancelled).
  */
 int event_attend(struct kctx *ctx, const char *rid, int64_t event_id, json_t *in);
 

@@ -688,9 +688,12 @@ static int part_registrations(struct xp *x)
 			                       : json_null());
 		}
 		json_t *c = json_col(q_col_text(q, 9));
-		json_array_append_new(list, json_pack("{s:o, s:s?, s:o}", "event", e,
-		                                      "registered_on", q_col_text(q, 8), "consents",
-		                                      c ? c : json_object()));
+		json_t *g = json_pack("{s:o, s:s?, s:o}", "event", e, "registered_on",
+		                      q_col_text(q, 8), "consents", c ? c : json_object());
+		/* A cancelled registration is still data held about the person (0013). */
+		if (q_col_text(q, 10))
+			json_object_set_new(g, "cancelled_at", json_string(q_col_text(q, 10)));
+		json_array_append_new(list, g);
 	}
 	q_done(q);
 	json_object_set_new(x->doc, "event_registrations", list);

@@ -1,6 +1,6 @@
 /*
  * JSON API of events (E-01, E-06): REG/events and what hangs under an event — sessions,
- * registrations, attendance, meetings, sharing with the co-organiser, the public chat of a
+ * registrations and their cancellation, attendance, meetings, sharing with the co-organiser, the public chat of a
  * virtual session, and the event as iCalendar. Each handler makes one call into
  * core/event.c, which checks the declaration and writes the usage-log entries; who may call
  * each route (viewers read, editors record, managers share) is in the route table, and only
@@ -99,6 +99,15 @@ static void participation(struct req *r, int (*fn)(struct kctx *, const char *, 
 void api_event_reg(struct req *r)
 {
 	participation(r, event_register);
+}
+
+/* Cancels a registration: the fact is kept with its time, the participation ends. */
+void api_event_cancel(struct req *r)
+{
+	if (event_cancel(&r->ctx, r->rid, r->id, r->pid) == 0)
+		reply_text(r, 204, NULL, "", 0);
+	else
+		reply_problem(r);
 }
 
 void api_event_attend(struct req *r)

@@ -36,6 +36,7 @@ struct req {
 	const char *rid; /* {rid} of the path */
 	int64_t id;      /* {id} of the path */
 	int64_t sid;     /* {sid} of the path: a session of event {id} */
+	int64_t pid;     /* {person_id} of the path: a person of register {rid} */
 	const char *tok; /* {tok} of the path: a signed link token */
 	bool signed_in;  /* `who` is valid */
 	struct principal who;
@@ -224,6 +225,7 @@ void api_event_attend(struct req *r);  /* POST REG/events/{id}/attendance */
 void api_event_meeting(struct req *r); /* POST REG/events/{id}/meetings */
 void api_event_share(struct req *r);   /* POST REG/events/{id}/share */
 void api_chat(struct req *r);          /* POST REG/events/{id}/sessions/{sid}/chat */
+void api_event_cancel(struct req *r);  /* DELETE REG/events/{id}/registrations/{person_id} */
 /* page_event.c: the public registration page of an event */
 void page_event(struct req *r);          /* GET /p/events/{id} */
 void page_event_register(struct req *r); /* POST /p/events/{id} */

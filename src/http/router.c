@@ -138,6 +138,8 @@ const struct route routes[] = {
         {"GET", REG "/events/{id}.ics", api_event_ics, ON(ROLE_VIEWER), NULL, false},
         {"POST", REG "/events/{id}/sessions", api_event_session, ON(ROLE_EDITOR), NULL, false},
         {"POST", REG "/events/{id}/registrations", api_event_reg, ON(ROLE_EDITOR), NULL, true},
+        {"DELETE", REG "/events/{id}/registrations/{person_id}", api_event_cancel, ON(ROLE_EDITOR),
+         NULL, true},
         {"POST", REG "/events/{id}/attendance", api_event_attend, ON(ROLE_EDITOR), NULL, true},
         {"POST", REG "/events/{id}/meetings", api_event_meeting, ON(ROLE_EDITOR), NULL, true},
         {"POST", REG "/events/{id}/share", api_event_share, ON(ROLE_MANAGER), NULL, true},
@@ -149,16 +151,16 @@ const struct route routes[] = {
 
 const size_t nroutes = sizeof(routes) / sizeof(routes[0]);
 
-/* Matches one path against a pattern, capturing {rid}, {id}, {sid} and {tok} into the
- * request. A {tok} is a signed link token: base64url characters only, so a suffix such as
- * ".gif" after it in the pattern ends it; an {id} or {sid} is digits only, so ".ics" after it
- * ends it the same way. */
+/* Matches one path against a pattern, capturing {rid}, {id}, {sid}, {person_id} and {tok} into
+ * the request. A {tok} is a signed link token: base64url characters only, so a suffix such as
+ * ".gif" after it in the pattern ends it; an {id}, {sid} or {person_id} is digits only, so
+ * ".ics" after it ends it the same way. */
 static bool match(struct req *r, const char *pattern, const char *path)
 {
 	const char *p = pattern, *s = path;
 	const char *rid = NULL, *tok = NULL;
 	size_t rid_len = 0, tok_len = 0;
-	int64_t id = 0, sid = 0;
+	int64_t id = 0, sid = 0, pid = 0;
 
 	while (*p && *s) {
 		if (*p == '{') {
@@ -195,6 +197,8 @@ static bool match(struct req *r, const char *pattern, const char *path)
 					return false;
 				if (strncmp(p, "{sid}", 5) == 0)
 					sid = v;
+				else if (strncmp(p, "{person_id}", 11) == 0)
+					pid = v;
 				else
 					id = v;
 			}
@@ -215,6 +219,7 @@ static bool match(struct req *r, const char *pattern, const char *path)
 		r->tok = arena_strndup(&r->mem, tok, tok_len);
 	r->id = id;
 	r->sid = sid;
+	r->pid = pid;
 	return true;
 }
 

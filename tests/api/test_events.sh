@@ -365,6 +365,79 @@ t_share() {
 	jq -e '.errors[0].field == "registration.group"' "$T/body" >/dev/null || die "group"
 }
 
+# Cancelling a registration (E-01, E-06): through the API (editors, not viewers) and with
+# `kortisto event cancel`; the registration is kept with its cancellation time and logged,
+# but the person is no participant: not listed, not shared, their attendance refused until
+# they register again.
+# proves E-01
+t_cancel() {
+	setup cancel
+	tokens
+	event
+	AINO=$(person Aino aino@example.fi)
+	BENG=$(person Bengt bengt@example.fi)
+	for p in "$AINO" "$BENG"; do
+		kk event register --register "$R" "$EV" "person_id:=$p" \
+			'consents:={"share_with_co_organiser": true}' >/dev/null
+	done
+	api "$VIEWER" DELETE "/events/$EV/registrations/$AINO"
+	want 403
+	api "$ED" DELETE "/events/$EV/registrations/$AINO"
+	want 204
+	[ "$(sql "SELECT count(*) FROM event_registrations WHERE person_id = $AINO AND cancelled_at IS NOT NULL AND cancelled_by LIKE '%editor'")" = 1 ] ||
+		die "the cancellation is not kept"
+	[ "$(sql "SELECT count(*) FROM usage_log WHERE action = 'cancel' AND entity = 'event_registration'")" = 1 ] ||
+		die "the cancellation is not in the usage log"
+	api "$ED" DELETE "/events/$EV/registrations/$AINO"
+	want 409
+	jq -e '.errors[0].field == "person_id"' "$T/body" >/dev/null || die "409 names no field"
+	api "$ED" DELETE "/events/$EV/registrations/999999"
+	want 404
+	api "$ED" DELETE "/events/999999/registrations/$BENG"
+	want 404
+
+	# not a participant: not listed, attendance refused, not shared
+	api "$ED" GET "/events/$EV"
+	want 200
+	jq -e --argjson b "$BENG" '[.registrations[].person_id] == [$b]' "$T/body" >/dev/null || {
+		show "$T/body"
+		die "a cancelled registration is listed"
+	}
+	api "$ED" POST "/events/$EV/attendance" "{\"session_id\": $S1, \"person_id\": $AINO}"
+	want 422
+	jq -e '.errors[0].field == "person_id"' "$T/body" >/dev/null || die "attendance field"
+	api "$MGR" POST "/events/$EV/share" '{"purpose": "networking_events",
+		"legal_basis": "julkisuuslaki 621/1999 16 §", "categories": ["name_contact"]}'
+	if [ "$CODE" = 422 ] && jq -e '.errors[0].field == "legal_basis"' "$T/body" >/dev/null; then
+		basis=$(jq -r '.detail | capture("e.g. .(?<b>[^)]*).\\)").b' "$T/body")
+		api "$MGR" POST "/events/$EV/share" "{\"purpose\": \"networking_events\",
+			\"legal_basis\": \"$basis\", \"categories\": [\"name_contact\"]}"
+	fi
+	want 200
+	jq -e '.subjects == 1 and .withheld == 0' "$T/body" >/dev/null || {
+		show "$T/body"
+		die "share after a cancellation"
+	}
+	did=$(jq -r .disclosure "$T/body")
+	[ "$(sql "SELECT count(*) FROM disclosure_subjects WHERE disclosure_id = $did AND person_id = $AINO")" = 0 ] ||
+		die "a cancelled registrant was shared"
+
+	# the command line, and registering again
+	kk event cancel --register "$R" "$EV" "$BENG" | jq -e '.result == "cancelled"' >/dev/null ||
+		die "event cancel"
+	"$K" --data "$D" event cancel --register "$R" "$EV" "$BENG" >/dev/null 2>&1 &&
+		die "a second cancel succeeded"
+	"$K" --data "$D" event --help | grep -q 'event cancel --register RID ID PERSON_ID' ||
+		die "--help does not show cancel"
+	api "$ED" POST "/events/$EV/registrations" "{\"person_id\": $AINO}"
+	want 201
+	api "$ED" POST "/events/$EV/attendance" "{\"session_id\": $S1, \"person_id\": $AINO}"
+	want 201
+	[ "$(sql "SELECT count(*) FROM event_registrations")" = 2 ] || die "registration rows"
+	[ "$(sql "SELECT count(*) FROM usage_log WHERE action = 'cancel'")" = 2 ] ||
+		die "the CLI cancellation is not logged"
+}
+
 # The iCalendar of an event (RFC 5545): text/calendar, CRLF line ends, lines folded to at
 # most 75 octets, one VEVENT for the event and one per session; the public one too.
 # proves E-01
@@ -541,4 +614,4 @@ for tool in sqlite3 curl jq python3; do
 		exit 1
 	}
 done
-run_tests "events" bash "$0" t_walk t_share t_ics t_appointment_ics t_suppressed t_rate_limit
+run_tests "events" bash "$0" t_walk t_share t_cancel t_ics t_appointment_ics t_suppressed t_rate_limit

@@ -548,6 +548,105 @@ static void test_participation_goes_with_record(void **state)
 	assert_int_equal(raw_int(f, "SELECT count(*) FROM event_registrations", ""), 0);
 }
 
+/* proves E-01 and E-06: a cancelled registration is kept with its time and who cancelled
+ * it, logged, but is no participation: it is not shown, not shared with the co-organiser,
+ * the person's attendance and meetings are refused, until they register again. */
+static void test_cancel_registration(void **state)
+{
+	struct fx *f = *state;
+	int64_t ev = event_new(f, ESPOO, EVENT_CO);
+	int64_t a = person(f, ESPOO, "Peruja"), b = person(f, ESPOO, "Tulija"),
+	        c = person(f, ESPOO, "Muu");
+	reg_ok(f, ESPOO, ev, a, "{\"share_with_co_organiser\": true}");
+	reg_ok(f, ESPOO, ev, b, "{\"share_with_co_organiser\": true}");
+	int64_t s1 = session_id(f, ev, 0);
+
+	fresh(f);
+	assert_int_equal(event_cancel(&f->ctx, ESPOO, ev, a), 0);
+	fresh(f);
+	assert_int_equal(event_cancel(&f->ctx, ESPOO, ev, a), KERR_CONFLICT);
+	assert_string_equal(f->err.field, "person_id");
+	fresh(f);
+	assert_int_equal(event_cancel(&f->ctx, ESPOO, ev, c), KERR_NOTFOUND);
+	fresh(f);
+	assert_int_equal(event_cancel(&f->ctx, ESPOO, ev + 100, b), KERR_NOTFOUND);
+	fresh(f);
+	assert_int_equal(event_cancel(&f->ctx, KEMI, ev, b), KERR_NOTFOUND);
+
+	/* the fact stays, with its time, and the cancellation is in the usage log */
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM event_registrations", ""), 2);
+	assert_int_equal(raw_int(f,
+	                         "SELECT count(*) FROM event_registrations WHERE person_id = ?1"
+	                         " AND cancelled_at IS NOT NULL AND cancelled_by IS NOT NULL",
+	                         "i", a),
+	                 1);
+	assert_int_equal(raw_int(f,
+	                         "SELECT count(*) FROM usage_log WHERE action = 'cancel'"
+	                         " AND entity = 'event_registration'",
+	                         ""),
+	                 1);
+
+	/* not a participant any more */
+	json_t *o = NULL;
+	fresh(f);
+	assert_int_equal(event_get(&f->ctx, ESPOO, ev, EVENT_GET_CHAT, &o), 0);
+	json_t *regs = json_object_get(o, "registrations");
+	assert_int_equal(json_array_size(regs), 1);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(regs, 0), "person_id")),
+	                 b);
+	json_decref(o);
+	const char *att = "{\"session_id\": %" PRId64 ", \"person_id\": %" PRId64 "}";
+	assert_int_equal(call_json(f, event_attend, ESPOO, ev, arena_printf(&f->mem, att, s1, a)),
+	                 KERR_REFUSED);
+	assert_string_equal(f->err.field, "person_id");
+	assert_int_equal(call_json(f, event_attend, ESPOO, ev, arena_printf(&f->mem, att, s1, b)),
+	                 0);
+	json_t *mt = js(arena_printf(&f->mem,
+	                             "{\"parties\": [%" PRId64 ", %" PRId64 "],"
+	                             " \"starts_at\": \"2025-12-10T11:00:00+02:00\","
+	                             " \"ends_at\": \"2025-12-10T11:30:00+02:00\","
+	                             " \"place\": \"Pöytä 1\"}",
+	                             a, b));
+	fresh(f);
+	assert_int_equal(event_meeting(&f->ctx, ESPOO, ev, mt, NULL), KERR_REFUSED);
+	assert_string_equal(f->err.field, "parties");
+	json_decref(mt);
+
+	/* not shared with the co-organiser, nor counted as withheld */
+	json_t *in = js("{\"purpose\": \"networking_events\", \"legal_basis\":"
+	                " \"julkisuuslaki 621/1999 13 §\", \"categories\": [\"name_contact\"]}");
+	json_t *out = NULL;
+	fresh(f);
+	if (event_share(&f->ctx, ESPOO, ev, in, &out) != 0)
+		fail_msg("event_share: %s", f->err.message);
+	json_decref(in);
+	int64_t did = json_integer_value(json_object_get(out, "disclosure"));
+	assert_int_equal(json_integer_value(json_object_get(out, "subjects")), 1);
+	assert_int_equal(json_integer_value(json_object_get(out, "withheld")), 0);
+	json_decref(out);
+	assert_int_equal(raw_int(f,
+	                         "SELECT count(*) FROM disclosure_subjects WHERE disclosure_id = ?1"
+	                         " AND person_id = ?2",
+	                         "ii", did, a),
+	                 0);
+
+	/* registering again clears the cancellation */
+	reg_ok(f, ESPOO, ev, a, "{}");
+	assert_int_equal(raw_int(f,
+	                         "SELECT count(*) FROM event_registrations WHERE person_id = ?1"
+	                         " AND cancelled_at IS NULL",
+	                         "i", a),
+	                 1);
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM event_registrations", ""), 2);
+	assert_int_equal(call_json(f, event_attend, ESPOO, ev, arena_printf(&f->mem, att, s1, a)),
+	                 0);
+
+	/* a restricted person's registration is out of reach */
+	tamper(f, "UPDATE persons SET status = 'restricted' WHERE id = %" PRId64, b);
+	fresh(f);
+	assert_int_equal(event_cancel(&f->ctx, ESPOO, ev, b), KERR_REFUSED);
+}
+
 /* Events are listed in time order with a cursor, and no personal data. */
 static void test_event_list(void **state)
 {
@@ -775,6 +874,7 @@ int main(void)
 	        T(test_restricted_not_registered),
 	        T(test_share_is_logged_disclosure),
 	        T(test_participation_goes_with_record),
+	        T(test_cancel_registration),
 	        T(test_event_list),
 	        T(test_chat_import_matches_participants),
 	        T(test_chat_import_refusals_and_erasure),
