@@ -8,6 +8,7 @@
  */
 #include "core/request.h"
 
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +27,7 @@
 #include "util/validate.h"
 
 #define MAX_TEXT  2000 /* a reason, a note, what the requester wrote */
-#define MAX_LIST  1000 /* open requests listed at most at once */
+#define MAX_LIST  1000 /* the largest page of a list of requests */
 #define SOON_DAYS 7
 
 static const char *const type_names[RT__MAX] = {
@@ -656,36 +657,54 @@ out:
 	return 0;
 }
 
+/* Reads a page cursor of request_list: "r<id>" for the list of all requests, "d<due>.<id>"
+ * for the lists of open ones (the due date and id of the last request shown). */
+static int list_cursor(struct kctx *ctx, enum req_filter filter, const char *cursor, char due[11],
+                       int64_t *after)
+{
+	const char *num = NULL;
+	char *end = NULL;
+	*after = 0;
+	due[0] = '\0';
+	if (!cursor || !*cursor)
+		return 0;
+	if (strlen(cursor) <= 32) {
+		if (filter == RQ_ALL && cursor[0] == 'r') {
+			num = cursor + 1;
+		} else if (filter != RQ_ALL && cursor[0] == 'd' && strlen(cursor) > 12 &&
+		           cursor[11] == '.') {
+			memcpy(due, cursor + 1, 10);
+			due[10] = '\0';
+			const char *why;
+			if (date_valid(due, NULL, NULL, NULL, &why))
+				num = cursor + 12;
+		}
+	}
+	long long v = num && isdigit((unsigned char)*num) ? strtoll(num, &end, 10) : -1;
+	if (v < 0 || !end || *end)
+		return kerr_set(ctx->err, KERR_INVALID, "cursor", "cursor: not one this list gave");
+	*after = v;
+	return 0;
+}
+
 int request_list(struct kctx *ctx, const char *rid, enum req_filter filter, const char *cursor,
                  int limit, json_t **out)
 {
 	const struct decl *d = reg_or_fail(ctx, rid);
-	json_t *items = json_array();
+	json_t *items;
 	int64_t after = 0, last = 0;
 	size_t n = 0;
-	char until[11];
+	char until[11], from[11], last_due[11] = "";
 	int rc;
 
-	if (!d) {
-		json_decref(items);
+	if (!d)
 		return KERR_NOTFOUND;
-	}
-	if (cursor && *cursor) {
-		char *end = NULL;
-		long long v = cursor[0] == 'r' ? strtoll(cursor + 1, &end, 10) : -1;
-		if (v < 0 || !end || *end || strlen(cursor) > 20) {
-			json_decref(items);
-			return kerr_set(ctx->err, KERR_INVALID, "cursor",
-			                "cursor: not one this list gave");
-		}
-		after = v;
-	}
+	if ((rc = list_cursor(ctx, filter, cursor, from, &after)))
+		return rc;
 	if (limit <= 0 || limit > MAX_LIST)
 		limit = 100;
-	if ((rc = store_begin_read(ctx->db, ctx->err))) {
-		json_decref(items);
+	if ((rc = store_begin_read(ctx->db, ctx->err)))
 		return rc;
-	}
 	struct query *q;
 	if (filter == RQ_ALL) {
 		q = store_query(ctx->db, ST_REQ_LIST);
@@ -702,10 +721,14 @@ int request_list(struct kctx *ctx, const char *rid, enum req_filter filter, cons
 		q = store_query(ctx->db, ST_REQ_LIST_DUE);
 		q_text(q, 1, rid);
 		q_text(q, 2, until);
+		q_text(q, 3, from);
+		q_int(q, 4, after);
+		q_int(q, 5, limit + 1);
 	}
+	items = json_array();
 	bool more = false;
 	while ((rc = q_step(q, ctx->err)) == 1) {
-		if (n == (size_t)(filter == RQ_ALL ? limit : MAX_LIST)) {
+		if (n == (size_t)limit) {
 			more = true;
 			break;
 		}
@@ -713,6 +736,8 @@ int request_list(struct kctx *ctx, const char *rid, enum req_filter filter, cons
 		row_read(ctx, q, &r);
 		json_array_append_new(items, row_json(ctx, &r));
 		last = r.id;
+		snprintf(last_due, sizeof(last_due), "%s",
+		         r.extended_to ? r.extended_to : r.due_on);
 		n++;
 	}
 	q_done(q);
@@ -741,12 +766,12 @@ int request_list(struct kctx *ctx, const char *rid, enum req_filter filter, cons
 			return rc;
 		}
 	}
+	const char *next = NULL;
+	if (more)
+		next = filter == RQ_ALL ? arena_printf(ctx->mem, "r%" PRId64, last)
+		                        : arena_printf(ctx->mem, "d%s.%" PRId64, last_due, last);
 	*out = json_pack("{s:o, s:o}", "items", items, "next",
-	                 more && filter == RQ_ALL
-	                         ? json_string(arena_printf(ctx->mem, "r%" PRId64, last))
-	                         : json_null());
-	if (more && filter != RQ_ALL)
-		json_object_set_new(*out, "truncated", json_true());
+	                 next ? json_string(next) : json_null());
 	return 0;
 }
 

@@ -63,9 +63,11 @@ int request_create(struct kctx *ctx, const char *rid, json_t *in, int64_t *id);
  * refused) the complaint authority; a new object the caller owns. */
 int request_get(struct kctx *ctx, const char *rid, int64_t id, json_t **out);
 
-/* Requests of `rid` matching `filter`. RQ_ALL pages by `cursor`/`limit`; the lists of open
- * requests (RQ_OPEN, RQ_OVERDUE, RQ_LATE) give every match at once, most urgent first, up to
- * 1000 with "truncated": true beyond. Sets *out to {items, next}. */
+/* Requests of `rid` matching `filter`, a page of `limit` (1–1000; otherwise 100) after
+ * `cursor` (a previous page's "next", or NULL): RQ_ALL oldest first, the lists of open
+ * requests (RQ_OPEN, RQ_OVERDUE, RQ_LATE) by due date, the most urgent first. Sets *out to
+ * {items, next: cursor|null}. KERR_NOTFOUND (register), KERR_INVALID (a cursor of another
+ * list). */
 int request_list(struct kctx *ctx, const char *rid, enum req_filter filter, const char *cursor,
                  int limit, json_t **out);
 

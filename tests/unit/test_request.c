@@ -2152,19 +2152,70 @@ static void test_list_all_pages(void **state)
 	json_decref(l);
 }
 
-/* The lists of open requests are worked through whole: every open request at once, most
- * urgent first, without a cursor (request.h); only the list of all requests pages. */
+/* proves R-02: the lists of open requests page too, most urgent first: by due date, then by
+ * id among requests due the same day, each request once, and a cursor of one kind of list is
+ * refused by the other. */
 static void test_list_open_pages(void **state)
 {
 	struct fx *f = *state;
-	for (size_t i = 0; i < 3; i++)
-		req_new_ok(f, RAUMA, "{\"type\": \"access\", \"channel\": \"email\"}");
-	json_t *l = list_ok(f, RQ_OPEN, NULL, 2);
-	size_t n = items(l);
-	bool has_next = jstr(l, "next") != NULL;
+	/* Received on three days, two requests on each: due 2026-01-05, 01-10 and 02-01. */
+	static const char *const days[] = {"2025-12-10", "2025-12-05", NULL};
+	int64_t want[6];
+	char body[160];
+	for (size_t i = 0; i < 6; i++) {
+		const char *day = days[i % 3];
+		if (day)
+			snprintf(body, sizeof(body),
+			         "{\"type\": \"access\", \"channel\": \"email\", \"received_at\": "
+			         "\"%s\"}",
+			         day);
+		else
+			snprintf(body, sizeof(body),
+			         "{\"type\": \"access\", \"channel\": \"email\"}");
+		int64_t id = req_new_ok(f, RAUMA, body);
+		/* most urgent first: 12-05 (i = 1, 4), 12-10 (0, 3), today (2, 5) */
+		size_t slot = i % 3 == 1 ? 0 : i % 3 == 0 ? 2 : 4;
+		want[slot + i / 3] = id;
+	}
+	enum req_filter filters[] = {RQ_OPEN, RQ_OVERDUE};
+	size_t expect[] = {6, 2}; /* on 2026-01-01 only the two due 01-05 are due within 7 days */
+	for (size_t k = 0; k < 2; k++) {
+		char cursor[40] = "";
+		size_t seen = 0, pages = 0;
+		for (;;) {
+			json_t *l = list_ok(f, filters[k], *cursor ? cursor : NULL, 2);
+			for (size_t i = 0; i < items(l); i++)
+				assert_int_equal(item_id(l, i), want[seen++]);
+			pages++;
+			const char *next = jstr(l, "next");
+			if (next)
+				snprintf(cursor, sizeof(cursor), "%s", next);
+			json_decref(l);
+			if (!next)
+				break;
+			assert_true(pages < 10);
+		}
+		assert_int_equal(seen, expect[k]);
+		assert_int_equal(pages, (expect[k] + 1) / 2);
+	}
+	/* One page holds them all: no next. */
+	json_t *l = list_ok(f, RQ_OPEN, NULL, 6);
+	assert_int_equal(items(l), 6);
+	assert_true(json_is_null(json_object_get(l, "next")));
 	json_decref(l);
-	assert_int_equal(n, 3);
-	assert_false(has_next);
+	/* Cursors this list did not give. */
+	static const char *const bad[] = {
+	        "r3", "d2026-13-01.1", "d2026-01-05.", "d2026-01-05.x", "d2026-01-05-1", "d.1"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		json_t *out = NULL;
+		fresh(f);
+		assert_err(f, request_list(&f->ctx, RAUMA, RQ_OPEN, bad[i], 2, &out), KERR_INVALID,
+		           "cursor");
+	}
+	json_t *out = NULL;
+	fresh(f);
+	assert_err(f, request_list(&f->ctx, RAUMA, RQ_ALL, "d2026-01-05.1", 2, &out), KERR_INVALID,
+	           "cursor");
 }
 
 /* Names of types and filters, both ways. */
