@@ -587,6 +587,24 @@ static int participation_json(struct kctx *ctx, const char *rid, int64_t event_i
 	if (rc < 0)
 		return rc;
 
+	json_t *cancels = json_array();
+	json_object_set_new(o, "cancellations", cancels);
+	q = store_query(ctx->db, ST_EV_CANCELS);
+	q_text(q, 1, rid);
+	q_int(q, 2, event_id);
+	q_int(q, 3, ctx->sees_restricted);
+	while ((rc = q_step(q, ctx->err)) == 1) {
+		ids_push(ctx, seen, q_col_int(q, 0));
+		json_array_append_new(cancels,
+		                      json_pack("{s:I, s:s, s:s, s:s?}", "person_id",
+		                                (json_int_t)q_col_int(q, 0), "registered_on",
+		                                q_col_text(q, 1), "cancelled_at", q_col_text(q, 2),
+		                                "cancelled_by", q_col_text(q, 3)));
+	}
+	q_done(q);
+	if (rc < 0)
+		return rc;
+
 	q = store_query(ctx->db, ST_EV_ATTS);
 	q_text(q, 1, rid);
 	q_int(q, 2, event_id);

@@ -48,8 +48,10 @@ int event_session_add(struct kctx *ctx, const char *rid, int64_t event_id, json_
 /*
  * Event `id` as a new JSON object the caller owns: the event, its sessions, and (personal
  * data, logged as a read with the persons shown) registrations [{person_id, registered_on,
- * consents}], attendance [{session_id, person_id}], meetings [{id, starts_at, ends_at,
- * place, parties}] and, with EVENT_GET_CHAT, chat [{id, session_id, person_id, at, text}].
+ * consents}] that stand, attendance [{session_id, person_id}], meetings [{id, starts_at,
+ * ends_at, place, parties}], cancellations [{person_id, registered_on, cancelled_at,
+ * cancelled_by}] (cancelled and not renewed, in the order cancelled) and, with
+ * EVENT_GET_CHAT, chat [{id, session_id, person_id, at, text}].
  * Restricted and passivated persons are left out unless ctx->sees_restricted (R-09).
  * KERR_NOTFOUND.
  */
@@ -75,7 +77,7 @@ int event_register(struct kctx *ctx, const char *rid, int64_t event_id, json_t *
 /*
  * Cancels the registration of person `person_id` for event `event_id`. The registration is
  * kept with its cancellation time (it stays in the person's access export) but is no
- * participation: it is left out of event_get() and event_share(), the person's attendance
+ * participation: event_get() lists it under cancellations, event_share() leaves it out, the person's attendance
  * and meetings at the event are refused, and chat messages are no longer matched to them.
  * Registering again clears the cancellation. Logged as a "cancel" of the registration.
  * KERR_NOTFOUND (event, person, or no registration), KERR_REFUSED (person restricted or

@@ -403,6 +403,12 @@ t_cancel() {
 		show "$T/body"
 		die "a cancelled registration is listed"
 	}
+	jq -e --argjson a "$AINO" '[.cancellations[] | select(.person_id == $a and
+		(.cancelled_by | endswith("editor")) and (.cancelled_at | length) > 0)] | length == 1' \
+		"$T/body" >/dev/null || {
+		show "$T/body"
+		die "the cancellation is not listed with the event"
+	}
 	api "$ED" POST "/events/$EV/attendance" "{\"session_id\": $S1, \"person_id\": $AINO}"
 	want 422
 	jq -e '.errors[0].field == "person_id"' "$T/body" >/dev/null || die "attendance field"
@@ -431,6 +437,12 @@ t_cancel() {
 		die "--help does not show cancel"
 	api "$ED" POST "/events/$EV/registrations" "{\"person_id\": $AINO}"
 	want 201
+	api "$ED" GET "/events/$EV"
+	jq -e --argjson a "$AINO" --argjson b "$BENG" '[.registrations[].person_id] == [$a] and
+		[.cancellations[].person_id] == [$b]' "$T/body" >/dev/null || {
+		show "$T/body"
+		die "registering again does not end the cancellation"
+	}
 	api "$ED" POST "/events/$EV/attendance" "{\"session_id\": $S1, \"person_id\": $AINO}"
 	want 201
 	[ "$(sql "SELECT count(*) FROM event_registrations")" = 2 ] || die "registration rows"
