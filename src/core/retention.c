@@ -352,9 +352,6 @@ static void part_init(struct part *p, struct kctx *ctx, const struct decl *d, co
 	} else if (name && r->from != RF_CREATED) {
 		p->kind = PART_NOTE;
 		p->note = "record types are counted from their creation only: rule skipped";
-	} else if (r->from == RF_CONSENT_WITHDRAWN) {
-		p->kind = PART_NOTE;
-		p->note = "consent withdrawals are not recorded yet: nothing to act on";
 	} else if (r->from == RF_FIELD) {
 		snprintf(p->fieldpath, sizeof(p->fieldpath), "$.%s",
 		         r->from_field ? r->from_field : "");
@@ -408,6 +405,9 @@ static int fetch(struct kctx *ctx, const struct part *p, const char *cursor_day,
 		q = store_query(ctx->db, ST_RET_DUE_CREATED);
 	} else if (p->rule->from == RF_AFFILIATION_END) {
 		q = store_query(ctx->db, ST_RET_DUE_AFF_END);
+	} else if (p->rule->from == RF_CONSENT_WITHDRAWN) {
+		q = store_query(ctx->db, ST_RET_DUE_CONSENT);
+		q_text(q, 5, ctx->now_iso);
 	} else {
 		q = store_query(ctx->db, ST_RET_DUE_FIELD);
 		q_text(q, 5, p->fieldpath);

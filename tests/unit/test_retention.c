@@ -26,6 +26,7 @@
 
 #include "core/affiliation.h"
 #include "core/app.h"
+#include "core/consent.h"
 #include "core/ctx.h"
 #include "core/org.h"
 #include "core/person.h"
@@ -589,6 +590,141 @@ static void test_passivate_keeps_only_keyed_hashes(void **state)
 	assert_int_equal(raw_int(f, "SELECT count(*) FROM anonymized_records", ""), 0);
 }
 
+/* ---------------------------------------------------------------- from consent withdrawal */
+
+/* Returns `text` with the first `from` replaced by `to` (heap; the caller frees). */
+static char *replaced(char *text, const char *from, const char *to)
+{
+	char *at = text ? strstr(text, from) : NULL;
+	assert_non_null(at);
+	size_t head = (size_t)(at - text), flen = strlen(from), tlen = strlen(to);
+	size_t tail = strlen(at + flen);
+	char *out = malloc(head + tlen + tail + 1);
+	assert_non_null(out);
+	memcpy(out, text, head);
+	memcpy(out + head, to, tlen);
+	memcpy(out + head + tlen, at + flen, tail + 1);
+	free(text);
+	return out;
+}
+
+/* Loads the template's register again with its rule deleting individuals a month after they
+ * withdrew consent. */
+static void load_consent_template(struct fx *f)
+{
+	size_t len = 0;
+	char *text = slurp("registers/TEMPLATE.yaml", &len);
+	text = replaced(text, "groups: [company_contact]", "groups: [individual]");
+	text = replaced(text, "after: P10Y", "after: P1M");
+	text = replaced(text, "from: last_customer_event", "from: consent_withdrawn");
+	text = replaced(text, "action: anonymize ", "action: delete ");
+	struct decl_diags dg = {0};
+	int version = 0;
+	bool unchanged = true;
+	fresh(f);
+	if (register_load(&f->ctx, "consent.yaml", text, strlen(text), &dg, &version, &unchanged,
+	                  NULL) ||
+	    version != 2 || app_load_registers(f->app, f->db, true, NULL, &f->err))
+		fail_msg("loading the consent template: %s %s", f->err.message,
+		         dg.n ? dg.v[0].message : "");
+	decl_diags_free(&dg);
+	free(text);
+}
+
+static int64_t give(struct fx *f, int64_t pid, bool double_opt_in)
+{
+	char body[240];
+	int64_t id = 0;
+	char token[CONSENT_TOKEN_MAX];
+	snprintf(body, sizeof(body),
+	         "{\"purpose\": \"marketing\", \"channel\": \"email\", \"text\": \"Uutiskirje\","
+	         " \"text_version\": \"1\", \"double_opt_in\": %s}",
+	         double_opt_in ? "true" : "false");
+	json_t *in = json_loads(body, 0, NULL);
+	fresh(f);
+	if (consent_give(&f->ctx, EXAMPLE, pid, in, &id, token))
+		fail_msg("consent_give: %s", f->err.message);
+	json_decref(in);
+	return id;
+}
+
+static void withdraw(struct fx *f, int64_t consent)
+{
+	json_t *in = json_pack("{s:s}", "how", "email");
+	fresh(f);
+	if (consent_withdraw(&f->ctx, EXAMPLE, consent, in))
+		fail_msg("consent_withdraw: %s", f->err.message);
+	json_decref(in);
+}
+
+#define EXAMPLE_INDIVIDUAL                                                                         \
+	"\"subject_group\": \"individual\", \"source\": \"subject\", \"last_name\": \"Suostuja\""
+
+/* proves L-01: a rule counted from consent withdrawal acts the declared period after the
+ * person's last withdrawal, and only once no consent of theirs is in force: a consent given
+ * again, one still waiting for confirmation, or none ever given keeps the person. */
+static void test_consent_withdrawn_rule(void **state)
+{
+	struct fx *f = *state;
+	load_consent_template(f);
+	at(f, "2026-01-01");
+	int64_t a = person(f, EXAMPLE, "{" EXAMPLE_INDIVIDUAL ", \"first_name\": \"Aino\"}");
+	int64_t b = person(f, EXAMPLE, "{" EXAMPLE_INDIVIDUAL ", \"first_name\": \"Bertta\"}");
+	int64_t c = person(f, EXAMPLE, "{" EXAMPLE_INDIVIDUAL ", \"first_name\": \"Cecilia\"}");
+	int64_t d = person(f, EXAMPLE, "{" EXAMPLE_INDIVIDUAL ", \"first_name\": \"Daniel\"}");
+	int64_t e = person(f, EXAMPLE, "{" EXAMPLE_INDIVIDUAL ", \"first_name\": \"Eeva\"}");
+	int64_t ca = give(f, a, false), cb1 = give(f, b, false), cc = give(f, c, false);
+	give(f, b, false);
+	int64_t ce = give(f, e, false);
+	(void)d; /* never gave consent */
+
+	/* a, e and one of b's two consents are withdrawn on 2026-02-01, c's on 02-20; e asks
+	 * again on 02-27 but never confirms. */
+	at(f, "2026-02-01");
+	withdraw(f, ca);
+	withdraw(f, cb1);
+	withdraw(f, ce);
+	at(f, "2026-02-20");
+	withdraw(f, cc);
+	at(f, "2026-02-27");
+	give(f, e, true); /* pending until 03-06 */
+
+	/* 2026-02-28: a month has not passed for anyone. */
+	at(f, "2026-02-28");
+	json_t *r = run(f);
+	assert_int_equal(summary_count(r, EXAMPLE, "anonymize-10y", "person", "acted"), 0);
+	json_decref(r);
+	/* 2026-03-01: a is due, exactly a month after; the plan shows it first. */
+	at(f, "2026-03-01");
+	json_t *plan = NULL;
+	fresh(f);
+	assert_int_equal(retention_plan(&f->ctx, EXAMPLE, &plan), 0);
+	json_t *pp = plan_part(plan, EXAMPLE, "anonymize-10y", "person");
+	assert_int_equal(json_integer_value(json_object_get(pp, "due")), 1);
+	assert_int_equal(json_integer_value(json_array_get(json_object_get(pp, "sample"), 0)), a);
+	json_decref(plan);
+	assert_true(exists(f, a));
+	r = run(f);
+	assert_int_equal(summary_count(r, EXAMPLE, "anonymize-10y", "person", "acted"), 1);
+	json_decref(r);
+	assert_false(exists(f, a));
+	assert_int_equal(logged(f, "delete", a, "anonymize-10y"), 1);
+	assert_true(exists(f, c));
+	assert_true(exists(f, e));
+	/* 2026-03-20: c too, and e, whose request expired unconfirmed on 03-06. */
+	at(f, "2026-03-20");
+	r = run(f);
+	json_decref(r);
+	assert_false(exists(f, c));
+	assert_false(exists(f, e));
+	/* A year on: b keeps a consent, d never gave one. */
+	at(f, "2027-03-01");
+	r = run(f);
+	json_decref(r);
+	assert_true(exists(f, b));
+	assert_true(exists(f, d));
+}
+
 /* ---------------------------------------------------------------- L-06: Kemi */
 
 /* proves L-06: "until the subject asks" takes no automatic action, however long. */
@@ -768,10 +904,10 @@ static void test_overlapping_run_refused(void **state)
 static void test_statements_indexed(void **state)
 {
 	static const enum stmt_id lookups[] = {
-	        ST_REC_BY_PERSON,   ST_REC_GET,          ST_REC_COUNTS,        ST_RET_PERSON,
-	        ST_RET_DUE_CLOCK,   ST_RET_DUE_CREATED,  ST_RET_DUE_AFF_END,   ST_RET_DUE_FIELD,
-	        ST_RET_DUE_RECORDS, ST_RET_AFF_STATE,    ST_RET_HELD,          ST_RET_HOLDS_ACTIVE,
-	        ST_RET_RUN_LIST,    ST_RET_PROGRESS_GET, ST_RET_PROGRESS_LIST,
+	        ST_REC_BY_PERSON,    ST_REC_GET,         ST_REC_COUNTS,       ST_RET_PERSON,
+	        ST_RET_DUE_CLOCK,    ST_RET_DUE_CREATED, ST_RET_DUE_AFF_END,  ST_RET_DUE_FIELD,
+	        ST_RET_DUE_CONSENT,  ST_RET_DUE_RECORDS, ST_RET_AFF_STATE,    ST_RET_HELD,
+	        ST_RET_HOLDS_ACTIVE, ST_RET_RUN_LIST,    ST_RET_PROGRESS_GET, ST_RET_PROGRESS_LIST,
 	};
 	assert_indexed(*state, lookups, sizeof(lookups) / sizeof(lookups[0]));
 }
@@ -788,6 +924,7 @@ int main(void)
 	        T(test_espoo_records_archived_after_ten_years),
 	        T(test_sospro_employment_ended_deleted),
 	        T(test_passivate_keeps_only_keyed_hashes),
+	        T(test_consent_withdrawn_rule),
 	        T(test_kemi_until_request_never_acts),
 	        T(test_held_subject_skipped_and_listed),
 	        T(test_restricted_subject_skipped),
