@@ -997,10 +997,31 @@ int person_update(struct kctx *ctx, const char *rid, int64_t id, json_t *patch)
 
 /* ---------------------------------------------------------------- delete */
 
+int person_held(struct kctx *ctx, const char *rid, int64_t id, const char **since)
+{
+	struct query *q = store_query(ctx->db, ST_RET_HOLD_OF);
+	q_text(q, 1, rid);
+	q_int(q, 2, id);
+	int rc = q_step(q, ctx->err);
+	*since = rc == 1 ? arena_strdup(ctx->mem, q_col_text(q, 0)) : NULL;
+	q_done(q);
+	return rc < 0 ? rc : 0;
+}
+
 int person_erase_tx(struct kctx *ctx, const char *rid, int64_t id, const char *action,
                     const char *reason)
 {
+	const char *since;
 	int rc;
+	/* A legal hold keeps the person whatever asks for the erasure (Art. 17(3)(e)). */
+	if ((rc = person_held(ctx, rid, id, &since)))
+		return rc;
+	if (since)
+		return kerr_set(ctx->err, KERR_REFUSED, "id",
+		                "person %" PRId64
+		                " is on legal hold since %.10s: it cannot be erased "
+		                "until a manager releases the hold (GDPR Art. 17(3)(e))",
+		                id, since);
 	/* Affiliations go with the person (cascade); their history must go first. */
 	struct query *q = store_query(ctx->db, ST_HISTORY_DELETE_AFFILIATIONS);
 	q_text(q, 1, rid);
@@ -1022,6 +1043,11 @@ int person_erase_tx(struct kctx *ctx, const char *rid, int64_t id, const char *a
 	q_text(q, 1, rid);
 	q_text(q, 2, "person");
 	q_int(q, 3, id);
+	if ((rc = q_exec(q, ctx->err)))
+		return rc;
+	q = store_query(ctx->db, ST_RET_HOLDS_FORGET);
+	q_text(q, 1, rid);
+	q_int(q, 2, id);
 	if ((rc = q_exec(q, ctx->err)))
 		return rc;
 	return usage_record(ctx, action, rid, "person", id, reason);

@@ -58,7 +58,8 @@ int person_update(struct kctx *ctx, const char *rid, int64_t id, json_t *patch);
 int person_update_tx(struct kctx *ctx, const char *rid, int64_t id, json_t *patch, bool *changed);
 
 /* Deletes person `id` and every trace of them in the register (contact points,
- * affiliations, search index, change history). */
+ * affiliations, search index, change history); refused (KERR_REFUSED) for a restricted
+ * person below manager and while a legal hold stands, as person_erase_tx. */
 int person_delete(struct kctx *ctx, const char *rid, int64_t id);
 
 /* What retention needs to know of a person, loaded inside the caller's transaction: the
@@ -79,11 +80,16 @@ int person_facts_load(struct kctx *ctx, const char *rid, int64_t id, struct pers
  * archiving. On error `out` is left as it was. */
 int person_archive_view(struct kctx *ctx, const char *rid, int64_t id, struct buf *out);
 
+/* Since when person `id` of `rid` is on legal hold (core/retention.h): *since is the hold's
+ * time (ctx->mem), or NULL when no hold stands. Inside the caller's transaction. */
+int person_held(struct kctx *ctx, const char *rid, int64_t id, const char **since);
+
 /* Removes person `id` and every trace of them in the register (contact points,
- * affiliations and their history, records, search index entry, change history) inside the
- * caller's write transaction, and logs usage-log action `action` ("delete", "anonymize",
- * "passivate") with `reason` (a rule id, or NULL). KERR_NOTFOUND when there is no such
- * person. */
+ * affiliations and their history, records, search index entry, change history, released
+ * legal holds) inside the caller's write transaction, and logs usage-log action `action`
+ * ("delete", "anonymize", "passivate") with `reason` (a rule id, or NULL). KERR_NOTFOUND
+ * when there is no such person, KERR_REFUSED (field "id") while a legal hold stands: no path
+ * erases a held person. */
 int person_erase_tx(struct kctx *ctx, const char *rid, int64_t id, const char *action,
                     const char *reason);
 

@@ -1156,11 +1156,29 @@ static int fulfil_erasure(struct kctx *ctx, const struct decl *d, const char *ri
                           const struct reqrow *r, bool check_basis, json_t **outcome,
                           const char **refusal)
 {
-	const char *group = NULL, *created = NULL, *last = NULL, *until, *rule;
+	const char *group = NULL, *created = NULL, *last = NULL, *until, *rule, *held;
 	char basis = '?';
 	int rc = person_basis(ctx, rid, r->person_id, &group, &basis, NULL, &created, &last);
+	if (!rc)
+		rc = person_held(ctx, rid, r->person_id, &held);
 	if (rc)
 		return rc;
+	if (held) {
+		/* Art. 17(3)(e): kept for legal claims while the hold stands. An erasure request
+		 * is refused with that reason; a consent withdrawal still withdraws. */
+		char day[11];
+		snprintf(day, sizeof(day), "%s", held);
+		*outcome = json_pack("{s:b, s:{s:b, s:s}}", "erased", 0, "kept", "legal_hold", 1,
+		                     "held_since", day);
+		if (check_basis)
+			*refusal = arena_printf(ctx->mem,
+			                        "The data is kept for the establishment, exercise "
+			                        "or defence of legal "
+			                        "claims (GDPR Art. 17(3)(e)) while a legal hold "
+			                        "placed on %s stands.",
+			                        day);
+		return 0;
+	}
 	if (check_basis && kept_by_basis(ctx, d, group, basis, created, last, &until, &rule)) {
 		/* what the law obliges to keep stays, and the answer says until when. */
 		*outcome = json_pack("{s:b, s:{s:s#, s:s?, s:s?}}", "erased", 0, "kept", "basis",

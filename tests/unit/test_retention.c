@@ -796,6 +796,64 @@ static void test_held_subject_skipped_and_listed(void **state)
 	assert_false(exists(f, a));
 }
 
+/* Files an erasure request for person `pid` of `rid`, verifies and fulfils it: *out is the
+ * answer (caller decrefs). */
+static void erasure_request(struct fx *f, const char *rid, int64_t pid, json_t **out)
+{
+	int64_t req = 0;
+	json_t *in = json_pack("{s:s, s:s, s:I}", "type", "erasure", "channel", "written",
+	                       "person_id", (json_int_t)pid);
+	fresh(f);
+	assert_int_equal(request_create(&f->ctx, rid, in, &req), 0);
+	json_decref(in);
+	in = json_pack("{s:s}", "method", "in_person");
+	fresh(f);
+	assert_int_equal(request_verify(&f->ctx, rid, req, in), 0);
+	json_decref(in);
+	in = json_object();
+	fresh(f);
+	if (request_fulfil(&f->ctx, rid, req, in, out))
+		fail_msg("request_fulfil: %s", f->err.message);
+	json_decref(in);
+}
+
+/* proves L-01, R-07: a legal hold keeps the person from every erasure, not only the sweep's:
+ * a deletion is refused, an erasure request is refused naming Art. 17(3)(e); once the hold is
+ * released the erasure goes through and takes the hold's reason with the person. */
+static void test_held_subject_not_erased(void **state)
+{
+	struct fx *f = *state;
+	int64_t a = person(f, EXAMPLE,
+	                   "{\"subject_group\": \"company_contact\", \"source\": \"subject\","
+	                   " \"first_name\": \"Rauno\", \"last_name\": \"Riitautettu\"}");
+	fresh(f);
+	assert_int_equal(retention_hold(&f->ctx, EXAMPLE, a, "riita-asia 2026/17"), 0);
+	fresh(f);
+	assert_int_equal(person_delete(&f->ctx, EXAMPLE, a), KERR_REFUSED);
+	assert_string_equal(f->err.field, "id");
+	assert_non_null(strstr(f->err.message, "legal hold"));
+	assert_true(exists(f, a));
+
+	json_t *out = NULL;
+	erasure_request(f, EXAMPLE, a, &out);
+	assert_string_equal(json_string_value(json_object_get(out, "state")), "refused");
+	assert_non_null(strstr(json_string_value(json_object_get(out, "reason")), "17(3)(e)"));
+	assert_true(json_is_true(json_object_get(
+	        json_object_get(json_object_get(out, "outcome"), "kept"), "legal_hold")));
+	assert_non_null(json_object_get(out, "complaint_authority"));
+	json_decref(out);
+	assert_true(exists(f, a));
+
+	fresh(f);
+	assert_int_equal(retention_release(&f->ctx, EXAMPLE, a), 0);
+	erasure_request(f, EXAMPLE, a, &out);
+	assert_string_equal(json_string_value(json_object_get(out, "state")), "fulfilled");
+	json_decref(out);
+	assert_false(exists(f, a));
+	assert_int_equal(
+	        raw_int(f, "SELECT count(*) FROM legal_holds WHERE person_id = ?1", "i", a), 0);
+}
+
 /* proves R-09, L-02: a restricted subject is only stored: retention counts them as held and
  * leaves them until the restriction is lifted. */
 static void test_restricted_subject_skipped(void **state)
@@ -927,6 +985,7 @@ int main(void)
 	        T(test_consent_withdrawn_rule),
 	        T(test_kemi_until_request_never_acts),
 	        T(test_held_subject_skipped_and_listed),
+	        T(test_held_subject_not_erased),
 	        T(test_restricted_subject_skipped),
 	        T(test_plan_changes_nothing),
 	        T(test_run_twice_is_idempotent),
