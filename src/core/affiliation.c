@@ -181,9 +181,23 @@ int affiliation_create_tx(struct kctx *ctx, const char *rid, json_t *in, int64_t
 	return log_change(ctx, "create", rid, *id, r.person_id);
 }
 
+/* An affiliation entered as already ended because the employment ended applies the
+ * register's rules for that at once (L-05), as ending one does. */
+static int create_checked(struct kctx *ctx, const char *rid, json_t *in, int64_t *id)
+{
+	int rc = affiliation_create_tx(ctx, rid, in, id);
+	const char *reason = json_string_value(json_object_get(in, "end_reason"));
+	if (!rc && json_is_string(json_object_get(in, "end_date")) && reason &&
+	    strcmp(reason, "employment_ended") == 0)
+		rc = retention_affiliation_ended_tx(
+		        ctx, rid, (int64_t)json_integer_value(json_object_get(in, "person_id")),
+		        NULL);
+	return rc;
+}
+
 int affiliation_create(struct kctx *ctx, const char *rid, json_t *in, int64_t *id)
 {
-	IN_WRITE_TX(ctx, affiliation_create_tx(ctx, rid, in, id));
+	IN_WRITE_TX(ctx, create_checked(ctx, rid, in, id));
 }
 
 static int aff_load(struct kctx *ctx, const char *rid, int64_t id, struct aff_rec *r, json_t *out)

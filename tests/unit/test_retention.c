@@ -536,6 +536,21 @@ static void test_sospro_employment_ended_deleted(void **state)
 	json_decref(r);
 	assert_false(exists(f, b));
 	assert_true(exists(f, h));
+
+	/* A contact entered with an employment that has already ended goes at once too. */
+	int64_t c = person(f, SOSPRO, "{" SOSPRO_CONTACT ", \"first_name\": \"Entinen\"}");
+	char body[160];
+	snprintf(body, sizeof(body),
+	         "{\"person_id\": %" PRId64 ", \"organisation_id\": %" PRId64
+	         ", \"end_date\": \"2026-05-31\", \"end_reason\": \"employment_ended\"}",
+	         c, o2);
+	json_t *in = json_loads(body, 0, NULL);
+	int64_t ca = 0;
+	fresh(f);
+	assert_int_equal(affiliation_create(&f->ctx, SOSPRO, in, &ca), 0);
+	json_decref(in);
+	assert_false(exists(f, c));
+	assert_int_equal(logged(f, "delete", c, "delete-on-employment-end"), 1);
 }
 
 /* ---------------------------------------------------------------- passivation */
