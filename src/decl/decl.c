@@ -1830,6 +1830,16 @@ static void rule_item(struct pctx *p, struct fy_node *n, struct loc loc, size_t 
 		err(p, s->present ? s->kloc : loc, ctx,
 		    "'after' is required unless from is until_request or action is none");
 	}
+	/* A record has no customer events, affiliations or consents of its own: a rule over
+	 * record types counts from the record's creation. */
+	if (from_ok && action_ok && o->record_types.n && o->action != RA_NONE &&
+	    o->from != RF_CREATED && o->from != RF_UNTIL_REQUEST) {
+		s = slot_of(rule_keys, NKEYS(rule_keys), slots, "from");
+		err(p, s->vloc, ctx,
+		    "from '%s' cannot time a rule over record_types: records count from created "
+		    "(or until_request)",
+		    o->from == RF_FIELD ? "field:" : from_names[o->from]);
+	}
 	s = slot_of(rule_keys, NKEYS(rule_keys), slots, "except");
 	o->except = get_list(p, s->v, s->vloc, ctx, "except", false, sizeof *o->except, &o->nexcept,
 	                     except_item, &ea);

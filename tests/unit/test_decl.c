@@ -889,6 +889,17 @@ static void test_rule_after_required(void **state)
 
 	expect_error_at(y, "'after' is required unless from is until_request or action is none",
 	                line_of(y, "    - id: anon-10y"));
+	/* A rule over record types counts from their creation, not from a person's clock. */
+	char *r1 = subst(BASE, "      groups: [company_contact]\n",
+	                 "      record_types: [appointment]\n");
+	expect_error_at(r1,
+	                "retention rule 'anon-10y': from 'last_customer_event' cannot time a rule "
+	                "over record_types",
+	                line_of(r1, "      from: last_customer_event"));
+	char *r2 = subst(r1, "      from: last_customer_event\n", "      from: created\n");
+	decl_free(parse_ok(r2));
+	free(r1);
+	free(r2);
 	y2 = subst(y, "      from: last_customer_event\n", "      from: until_request\n");
 	decl_free(parse_ok(y2));
 	y3 = subst(y, "      action: anonymize\n", "      action: none\n");
