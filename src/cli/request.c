@@ -37,11 +37,10 @@ static const char request_usage[] =
         "or due within 7 days, --late only the late ones. An access or portability request is\n"
         "fulfilled with the subject's export, which only a register manager may make; export\n"
         "writes it again to standard output, as JSON, as the letter to the subject (html, in\n"
-        "--lang, default fi) or as CSV.\n";
+        "--lang, by default the subject's own language field, else fi) or as CSV.\n";
 
 /* `request export`: the export of a fulfilled access or portability request on stdout. */
-static int export_out(struct cli *c, const char *rid, int64_t id, const char *format,
-                      enum lang lang)
+static int export_out(struct cli *c, const char *rid, int64_t id, const char *format, int lang)
 {
 	json_t *doc = NULL;
 	struct buf b = {0};
@@ -51,9 +50,12 @@ static int export_out(struct cli *c, const char *rid, int64_t id, const char *fo
 		json_decref(doc);
 		return 0;
 	}
+	if (!rc && lang < 0)
+		lang = export_subject_lang(doc);
 	if (!rc)
-		rc = !strcmp(format, "html") ? export_letter(&c->ctx, doc, lang, &b)
-		                             : export_csv(doc, &b);
+		rc = !strcmp(format, "html")
+		             ? export_letter(&c->ctx, doc, lang < 0 ? LANG_FI : (enum lang)lang, &b)
+		             : export_csv(doc, &b);
 	json_decref(doc);
 	if (rc) {
 		buf_free(&b);
@@ -112,7 +114,7 @@ int cmd_request(struct globals *g, int argc, char **argv)
 {
 	const char *rid = NULL, *format = "json";
 	enum req_filter filter = RQ_ALL;
-	enum lang lang = LANG_FI;
+	int lang = -1; /* the subject's own language, else Finnish */
 	bool json = false;
 	char **rest = calloc((size_t)argc, sizeof(*rest));
 	int nrest = 0, status = 2;
@@ -154,7 +156,7 @@ int cmd_request(struct globals *g, int argc, char **argv)
 				        argv[i]);
 				goto out;
 			}
-			lang = (enum lang)l;
+			lang = l;
 		} else if (strncmp(argv[i], "--", 2) == 0) {
 			fprintf(stderr, "kortisto: request: unknown option '%s'\n", argv[i]);
 			goto out;

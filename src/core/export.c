@@ -1801,3 +1801,16 @@ int export_letter(struct kctx *ctx, const json_t *export, enum lang lang, struct
 	buf_puts(out, "</main>\n</body>\n</html>\n");
 	return 0;
 }
+
+int export_subject_lang(const json_t *export)
+{
+	size_t k;
+	const json_t *a;
+	json_array_foreach (json_object_get(json_object_get(export, "subject"), "attributes"), k,
+	                    a) {
+		const char *field = json_string_value(json_object_get(a, "field"));
+		if (field && !strcmp(field, "language"))
+			return lang_from_code(json_string_value(json_object_get(a, "value")));
+	}
+	return -1;
+}

@@ -117,4 +117,8 @@ int export_csv(const json_t *export, struct buf *out);
  */
 int export_letter(struct kctx *ctx, const json_t *export, enum lang lang, struct buf *out);
 
+/* The language the subject of `export` deals in: their attribute `language` when it is fi,
+ * sv or en (as an enum lang), else -1. The letter is written in it unless asked otherwise. */
+int export_subject_lang(const json_t *export);
+
 #endif

@@ -134,15 +134,20 @@ void api_request_export(struct req *r)
 		reply_problem(r);
 		return;
 	}
-	enum lang lang = lang_negotiate(
-	        req_arg(r, "lang"),
-	        MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Accept-Language"));
 	json_t *doc = NULL;
 	int rc = request_export(&r->ctx, r->rid, r->id, &doc);
 	if (rc || !strcmp(fmt, "json")) {
 		reply_core(r, rc, 200, doc);
 		return;
 	}
+	/* The letter speaks the subject's language unless the caller asks for another. */
+	const char *asked = req_arg(r, "lang");
+	int own = export_subject_lang(doc);
+	enum lang lang = lang_negotiate(
+	        asked && lang_from_code(asked) >= 0 ? asked
+	        : own >= 0                          ? lang_code(own)
+	                                            : asked,
+	        MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Accept-Language"));
 	struct buf b = {0};
 	const char *type = "text/csv; charset=utf-8";
 	if (!strcmp(fmt, "html")) {

@@ -1053,6 +1053,36 @@ static void test_letter(void **state)
 	json_decref(x);
 }
 
+/* proves R-01: the letter speaks the subject's own language when their register keeps one
+ * (the attribute `language`); anything else leaves the choice to the caller. */
+static void test_subject_language(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *doc;
+		int want;
+	} cases[] = {
+	        {"{\"subject\": {\"attributes\": [{\"field\": \"municipality\", \"value\": "
+	         "\"Espoo\"}, {\"field\": \"language\", \"value\": \"sv\"}]}}",
+	         LANG_SV},
+	        {"{\"subject\": {\"attributes\": [{\"field\": \"language\", \"value\": "
+	         "\"en\"}]}}",
+	         LANG_EN},
+	        {"{\"subject\": {\"attributes\": [{\"field\": \"language\", \"value\": "
+	         "\"de\"}]}}",
+	         -1},
+	        {"{\"subject\": {\"attributes\": [{\"field\": \"language\", \"value\": 3}]}}", -1},
+	        {"{\"subject\": {\"attributes\": []}}", -1},
+	        {"{\"subject\": {}}", -1},
+	        {"{}", -1},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_t *doc = parse(cases[i].doc);
+		assert_int_equal(export_subject_lang(doc), cases[i].want);
+		json_decref(doc);
+	}
+}
+
 /* proves R-10: the portable export has the consents, subscriptions and event registrations
  * the subject made, without who recorded a consent or the co-organiser, and none of what
  * staff wrote or the system observed; its CSV has them as rows. */
@@ -1316,6 +1346,7 @@ int main(void)
 	        T(test_portable_refused_on_e_and_f),
 	        T(test_csv),
 	        T(test_letter),
+	        cmocka_unit_test(test_subject_language),
 	        T(test_portable_marketing_and_events),
 	        T(test_letter_marketing_records_requests_events),
 	        T(test_chat_messages_exported),
