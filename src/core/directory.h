@@ -18,7 +18,7 @@
 struct kctx;
 
 /* The recipient id a declaration must have for its organisations to be listed. */
-#define DIRECTORY_RECIPIENT "company_directory"
+#define DIRECTORY_RECIPIENT DECL_DIRECTORY_RECIPIENT
 
 /*
  * Listed organisations whose name, field of business and municipality contain `name`,
