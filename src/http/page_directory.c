@@ -508,7 +508,8 @@ void page_directory_listing_save(struct req *r)
 		             rc == KERR_UNAUTH ? D_ENDED : D_ERROR, rc == KERR_UNAUTH);
 		return;
 	}
-	/* The boxes of the persons the form offered; none offered: the key is left out. */
+	/* The boxes of the persons the form offered; where the declaration allows no contact
+	 * persons the listing has no contacts, and the key is left out. */
 	json_t *chosen = NULL;
 	if (json_is_array(json_object_get(l, "contacts"))) {
 		size_t i;
