@@ -3,7 +3,9 @@
  * searching it as the public sees it, showing an organisation's listing, and changing it —
  * above all its registered contact address, to which the company's editing links are mailed.
  */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -18,8 +20,10 @@ static const char usage[] =
         "listing of organisation ORG; set changes it: listed:=true|false, description,\n"
         "field_of_business, municipality, show_website:=true|false, show_address:=true|false,\n"
         "public_email, public_phone, and contact_email, the registered address the\n"
-        "company's editing links are mailed to (KEY:=null removes a value). Every change is\n"
-        "in the change history and the usage log.\n";
+        "company's editing links are mailed to (KEY:=null removes a value); contacts=A,B,...\n"
+        "publishes the contact persons of these affiliation ids (the set replaces the\n"
+        "published one; contacts= publishes none), where the declaration allows it. Every\n"
+        "change is in the change history and the usage log.\n";
 
 static int usage_error(const char *what)
 {
@@ -57,6 +61,38 @@ static int list(struct globals *g, int argc, char **argv)
 	return rc;
 }
 
+/*
+ * contacts=1,2,3 as the list of ids the core takes; an element that is not a number stays a
+ * string, so the core names it (contacts[i]). contacts:=[1,2] is taken as it is.
+ */
+static void contacts_list(json_t *patch)
+{
+	const char *s = json_string_value(json_object_get(patch, "contacts"));
+	if (!s)
+		return;
+	json_t *list = json_array();
+	while (*s) {
+		const char *end = strchr(s, ',');
+		size_t n = end ? (size_t)(end - s) : strlen(s);
+		char part[32];
+		char *stop;
+		long long v = 0;
+		bool ok = n > 0 && n < sizeof(part);
+		if (ok) {
+			memcpy(part, s, n);
+			part[n] = '\0';
+			errno = 0;
+			v = strtoll(part, &stop, 10);
+			ok = errno == 0 && *stop == '\0' && v > 0;
+		}
+		json_array_append_new(list, ok ? json_integer(v) : json_stringn(s, n));
+		if (!end)
+			break;
+		s = end + 1;
+	}
+	json_object_set_new(patch, "contacts", list);
+}
+
 static int show_or_set(struct globals *g, int argc, char **argv, bool set)
 {
 	const char *rid = NULL;
@@ -80,6 +116,8 @@ static int show_or_set(struct globals *g, int argc, char **argv, bool set)
 	json_t *patch = NULL, *out = NULL;
 	if (set && !(patch = cli_kv_object(argc - i, argv + i)))
 		return 2;
+	if (patch)
+		contacts_list(patch);
 	struct cli c;
 	if (!cli_open(&c, g)) {
 		json_decref(patch);

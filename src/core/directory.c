@@ -1,8 +1,11 @@
 /*
  * The public company directory (see directory.h). The one design decision to know: the
- * directory is built from organisation columns and the company's own listing row only, never
- * from persons, affiliations or contact points, so nothing about a person can reach it; the
- * search statement picks the contact channels the listing allows in SQL.
+ * directory is built from organisation columns and the company's own listing row, and
+ * reaches persons only through the affiliation ids a company published (directory_contacts),
+ * when its register's declaration allows contact persons; their name and title are read at
+ * the moment of showing, under the same conditions as publishing (a current affiliation, an
+ * active person), so nothing about a person outlives the company's or the person's state.
+ * The search statement picks the contact channels the listing allows in SQL.
  */
 #include <inttypes.h>
 #include <sodium.h>
@@ -19,6 +22,7 @@
 #include "decl/notice_text.h"
 #include "store/store.h"
 #include "util/arena.h"
+#include "util/buf.h"
 #include "util/kerr.h"
 #include "util/validate.h"
 
@@ -78,6 +82,19 @@ static const struct decl *directory_register(struct kctx *ctx, const char *rid)
 		return NULL;
 	}
 	return d;
+}
+
+/* Whether the declaration lets the directory show the contact persons a company publishes. */
+static bool contacts_allowed(const struct decl *d)
+{
+	const struct decl_recipient *r = d ? decl_recipient(d, DIRECTORY_RECIPIENT) : NULL;
+	return r && r->contact_persons;
+}
+
+/* Today as YYYY-MM-DD (ctx->mem): an affiliation ending today is no longer current. */
+static const char *today(struct kctx *ctx)
+{
+	return arena_printf(ctx->mem, "%.10s", ctx->now_iso);
 }
 
 /* Staff may manage listings: the operator, or an editor or manager of `rid`. Read here from
@@ -169,19 +186,89 @@ static json_t *listing_json(const char *rid, int64_t org_id, const char *name,
 	return o;
 }
 
+/* "First Last" (ctx->mem); either may be NULL or empty. */
+static const char *full_name(struct kctx *ctx, const char *first, const char *last)
+{
+	first = first ? first : "";
+	last = last ? last : "";
+	return arena_printf(ctx->mem, "%s%s%s", first, *first && *last ? " " : "", last);
+}
+
+/* The current affiliations of the organisation's active persons as {affiliation_id,
+ * person_id, name, title, published} into *out; their person ids into *pids (ctx->mem). */
+static int load_contacts(struct kctx *ctx, const char *rid, int64_t org_id, json_t **out,
+                         int64_t **pids, size_t *n)
+{
+	json_t *list = json_array();
+	size_t cap = 0;
+	int rc;
+	*pids = NULL;
+	*n = 0;
+	struct query *q = store_query(ctx->db, ST_DIR_CONTACTS_CURRENT);
+	q_text(q, 1, rid);
+	q_int(q, 2, org_id);
+	q_text(q, 3, today(ctx));
+	while ((rc = q_step(q, ctx->err)) == 1) {
+		if (*n == 500)
+			break; /* more than anyone chooses from; the first by name */
+		if (*n == cap) {
+			size_t ncap = cap ? cap * 2 : 8;
+			int64_t *v = arena_alloc(ctx->mem, ncap * sizeof(*v));
+			if (*n)
+				memcpy(v, *pids, *n * sizeof(*v));
+			*pids = v;
+			cap = ncap;
+		}
+		(*pids)[(*n)++] = q_col_int(q, 1);
+		const char *first = q_col_text(q, 2), *last = q_col_text(q, 3);
+		json_array_append_new(list, json_pack("{s:I, s:I, s:s, s:s?, s:b}",
+		                                      "affiliation_id", (json_int_t)q_col_int(q, 0),
+		                                      "person_id", (json_int_t)q_col_int(q, 1),
+		                                      "name", full_name(ctx, first, last), "title",
+		                                      q_col_text(q, 4), "published",
+		                                      (int)q_col_int(q, 5)));
+	}
+	q_done(q);
+	if (rc < 0) {
+		json_decref(list);
+		return rc;
+	}
+	*out = list;
+	return 0;
+}
+
 static int get_as(struct kctx *ctx, const char *rid, int64_t org_id, bool staff, json_t **out)
 {
 	struct listing l;
 	const char *name = NULL;
+	json_t *contacts = NULL;
+	int64_t *pids = NULL;
+	size_t n = 0;
 	int rc;
 	*out = NULL;
 	if ((rc = store_begin_read(ctx->db, ctx->err)))
 		return rc;
 	rc = load(ctx, rid, org_id, &l, &name);
+	if (!rc && contacts_allowed(app_register(ctx->app, rid)))
+		rc = load_contacts(ctx, rid, org_id, &contacts, &pids, &n);
 	store_rollback(ctx->db);
-	if (!rc)
-		*out = listing_json(rid, org_id, name, &l, staff);
-	return rc;
+	/* The choice shows persons: a read of them, logged before it leaves. */
+	if (!rc && n)
+		rc = usage_read(ctx, &(struct usage_entry){.action = "read",
+		                                           .rid = rid,
+		                                           .entity = "organisation",
+		                                           .entity_id = org_id,
+		                                           .subjects = pids,
+		                                           .nsubjects = n,
+		                                           .reason = "directory"});
+	if (rc) {
+		json_decref(contacts);
+		return rc;
+	}
+	*out = listing_json(rid, org_id, name, &l, staff);
+	if (contacts)
+		json_object_set_new(*out, "contacts", contacts);
+	return 0;
 }
 
 int directory_get(struct kctx *ctx, const char *rid, int64_t org_id, json_t **out)
@@ -242,17 +329,186 @@ static int patch_value(struct kctx *ctx, int k, json_t *v, const char **out)
 	return 0;
 }
 
+/* The ids of `ids` as "1,2,3" in ascending order (ctx->mem), NULL for none: the change
+ * history keeps ids only, never names. */
+static const char *ids_text(struct kctx *ctx, const int64_t *ids, size_t n)
+{
+	if (!n)
+		return NULL;
+	struct buf b = BUF_INIT;
+	for (size_t i = 0; i < n; i++)
+		buf_appendf(&b, "%s%" PRId64, i ? "," : "", ids[i]);
+	const char *t = arena_strdup(ctx->mem, buf_str(&b));
+	buf_free(&b);
+	return t;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+static bool has_id(const int64_t *ids, size_t n, int64_t id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ids[i] == id)
+			return true;
+	return false;
+}
+
+#define CONTACTS_MAX 100
+
+/*
+ * Replaces the published contact persons of the listing by `v`, an array of affiliation
+ * ids, inside the caller's transaction; *changed tells whether the set differs. The change
+ * is written to the history (ids only) and the usage log, naming the persons added and
+ * removed as its subjects.
+ */
+static int set_contacts(struct kctx *ctx, const char *rid, int64_t org_id, json_t *v, bool *changed)
+{
+	int64_t nids[CONTACTS_MAX], npids[CONTACTS_MAX];
+	size_t nn = 0, on = 0, ocap = 0;
+	int64_t *oids = NULL, *opids = NULL;
+	const char *day = today(ctx);
+	int rc;
+
+	*changed = false;
+	if (!contacts_allowed(app_register(ctx->app, rid)))
+		return kerr_set(ctx->err, KERR_REFUSED, "contacts",
+		                "contacts: the declaration of register '%s' does not allow "
+		                "contact persons in the company directory (contact_persons on the "
+		                "recipient '%s')",
+		                rid, DIRECTORY_RECIPIENT);
+	if (!json_is_array(v) || json_array_size(v) > CONTACTS_MAX)
+		return kerr_set(ctx->err, KERR_INVALID, "contacts",
+		                "contacts: a list of at most %d affiliation ids", CONTACTS_MAX);
+	for (size_t i = 0; i < json_array_size(v); i++) {
+		json_t *e = json_array_get(v, i);
+		const char *field = arena_printf(ctx->mem, "contacts[%zu]", i);
+		json_int_t id = json_is_integer(e) ? json_integer_value(e) : 0;
+		if (id <= 0)
+			return kerr_set(ctx->err, KERR_INVALID, field, "%s: not an affiliation id",
+			                field);
+		if (has_id(nids, nn, id))
+			return kerr_set(ctx->err, KERR_INVALID, field,
+			                "%s: affiliation %" JSON_INTEGER_FORMAT " is listed twice",
+			                field, id);
+		struct query *q = store_query(ctx->db, ST_DIR_CONTACT_CHECK);
+		q_text(q, 1, rid);
+		q_int(q, 2, org_id);
+		q_text(q, 3, day);
+		q_int(q, 4, id);
+		rc = q_step(q, ctx->err);
+		if (rc == 1)
+			npids[nn] = q_col_int(q, 0);
+		q_done(q);
+		if (rc < 0)
+			return rc;
+		if (rc == 0)
+			return kerr_set(ctx->err, KERR_INVALID, field,
+			                "%s: affiliation %" JSON_INTEGER_FORMAT
+			                " is not a current affiliation of an active person of "
+			                "organisation %" PRId64,
+			                field, id, org_id);
+		nids[nn++] = id;
+	}
+	struct query *q = store_query(ctx->db, ST_DIR_CONTACTS_PUBLISHED);
+	q_text(q, 1, rid);
+	q_int(q, 2, org_id);
+	while ((rc = q_step(q, ctx->err)) == 1) {
+		if (on == ocap) {
+			size_t ncap = ocap ? ocap * 2 : 8;
+			int64_t *a = arena_alloc(ctx->mem, ncap * sizeof(*a));
+			int64_t *b = arena_alloc(ctx->mem, ncap * sizeof(*b));
+			if (on) {
+				memcpy(a, oids, on * sizeof(*a));
+				memcpy(b, opids, on * sizeof(*b));
+			}
+			oids = a;
+			opids = b;
+			ocap = ncap;
+		}
+		oids[on] = q_col_int(q, 0);
+		opids[on++] = q_col_int(q, 1);
+	}
+	q_done(q);
+	if (rc < 0)
+		return rc;
+
+	/* The persons whose publication changes are the log entry's subjects. */
+	int64_t *subjects = arena_alloc(ctx->mem, (nn + on + 1) * sizeof(*subjects));
+	size_t ns = 0;
+	for (size_t i = 0; i < on; i++) {
+		if (has_id(nids, nn, oids[i]))
+			continue;
+		q = store_query(ctx->db, ST_DIR_CONTACT_UNPUBLISH);
+		q_text(q, 1, rid);
+		q_int(q, 2, org_id);
+		q_int(q, 3, oids[i]);
+		if ((rc = q_exec(q, ctx->err)))
+			return rc;
+		if (!has_id(subjects, ns, opids[i]))
+			subjects[ns++] = opids[i];
+	}
+	for (size_t i = 0; i < nn; i++) {
+		if (has_id(oids, on, nids[i]))
+			continue;
+		q = store_query(ctx->db, ST_DIR_CONTACT_PUBLISH);
+		q_text(q, 1, rid);
+		q_int(q, 2, org_id);
+		q_int(q, 3, nids[i]);
+		q_text(q, 4, ctx->now_iso);
+		q_text(q, 5, ctx->actor->name);
+		if ((rc = q_exec(q, ctx->err)))
+			return rc;
+		if (!has_id(subjects, ns, npids[i]))
+			subjects[ns++] = npids[i];
+	}
+	if (!ns)
+		return 0;
+	*changed = true;
+	qsort(nids, nn, sizeof(nids[0]), cmp_id);
+	q = store_query(ctx->db, ST_HISTORY_INSERT);
+	q_text(q, 1, rid);
+	q_text(q, 2, "organisation");
+	q_int(q, 3, org_id);
+	q_text(q, 4, "directory.contacts");
+	q_text(q, 5, ids_text(ctx, oids, on));
+	q_text(q, 6, ids_text(ctx, nids, nn));
+	q_text(q, 7, ctx->actor->name);
+	q_text(q, 8, "directory");
+	q_text(q, 9, ctx->now_iso);
+	if ((rc = q_exec(q, ctx->err)))
+		return rc;
+	return usage_append(ctx, &(struct usage_entry){.action = "update",
+	                                               .rid = rid,
+	                                               .entity = "organisation",
+	                                               .entity_id = org_id,
+	                                               .subjects = subjects,
+	                                               .nsubjects = ns,
+	                                               .reason = "directory"});
+}
+
 static int set_tx(struct kctx *ctx, const char *rid, int64_t org_id, json_t *patch, bool staff)
 {
 	struct listing l;
 	const char *name = NULL, *key;
 	json_t *v;
-	bool changed = false;
+	bool changed = false, logged = false, other = false;
 	int rc;
 
 	if ((rc = load(ctx, rid, org_id, &l, &name)))
 		return rc;
 	json_object_foreach (patch, key, v) {
+		if (strcmp(key, "contacts") == 0) {
+			bool did = false;
+			if ((rc = set_contacts(ctx, rid, org_id, v, &did)))
+				return rc;
+			changed |= did;
+			logged |= did; /* set_contacts logged it, naming the persons */
+			continue;
+		}
 		int k = 0;
 		while (k < DK__MAX && strcmp(dkeys[k].name, key) != 0)
 			k++;
@@ -269,7 +525,7 @@ static int set_tx(struct kctx *ctx, const char *rid, int64_t org_id, json_t *pat
 		const char *ov = l.v[k];
 		if ((!ov && !nv) || (ov && nv && strcmp(ov, nv) == 0))
 			continue;
-		changed = true;
+		changed = other = true;
 		struct query *q = store_query(ctx->db, ST_HISTORY_INSERT);
 		q_text(q, 1, rid);
 		q_text(q, 2, "organisation");
@@ -299,6 +555,8 @@ static int set_tx(struct kctx *ctx, const char *rid, int64_t org_id, json_t *pat
 	q_text(q, 4 + DK__MAX, ctx->actor->name);
 	if ((rc = q_exec(q, ctx->err)))
 		return rc;
+	if (logged && !other)
+		return 0;
 	return usage_record(ctx, "update", rid, "organisation", org_id, "directory");
 }
 
@@ -345,10 +603,39 @@ static void set_text(json_t *o, const char *key, const char *v)
 		json_object_set_new(o, key, json_string(v));
 }
 
+/* The contact persons the company published that may be shown now, as `contacts`
+ * [{name, title}] of item `o` (absent when none); 0 or KERR_*. */
+static int shown_contacts(struct kctx *ctx, const char *rid, int64_t org_id, const char *day,
+                          json_t *o)
+{
+	json_t *list = json_array();
+	int rc;
+	struct query *q = store_query(ctx->db, ST_DIR_CONTACTS_SHOWN);
+	q_text(q, 1, rid);
+	q_int(q, 2, org_id);
+	q_text(q, 3, day);
+	while ((rc = q_step(q, ctx->err)) == 1) {
+		const char *first = q_col_text(q, 0), *last = q_col_text(q, 1);
+		if (!(first && *first) && !(last && *last))
+			continue; /* an anonymised person has no name to show */
+		json_t *c = json_pack("{s:s}", "name", full_name(ctx, first, last));
+		set_text(c, "title", q_col_text(q, 2));
+		json_array_append_new(list, c);
+	}
+	q_done(q);
+	if (rc < 0 || !json_array_size(list)) {
+		json_decref(list);
+		return rc < 0 ? rc : 0;
+	}
+	json_object_set_new(o, "contacts", list);
+	return 0;
+}
+
 int directory_search(struct kctx *ctx, const char *name, const char *field,
                      const char *municipality, json_t **out)
 {
 	const char *args[3] = {name, field, municipality};
+	const char *day = today(ctx);
 	json_t *items = json_array();
 	bool truncated = false;
 	int rc;
@@ -403,6 +690,11 @@ int directory_search(struct kctx *ctx, const char *name, const char *field,
 		}
 		set_text(o, "email", q_col_text(q, 11));
 		set_text(o, "phone", q_col_text(q, 12));
+		if (contacts_allowed(d) &&
+		    (rc = shown_contacts(ctx, q_col_text(q, 0), q_col_int(q, 1), day, o)) < 0) {
+			json_decref(o);
+			break;
+		}
 		json_array_append_new(items, o);
 	}
 	q_done(q);

@@ -5,7 +5,10 @@
  * company chose. Listing is the company's choice and off by default. Staff set the registered
  * contact address of a listing; the company edits its listing through a single-use link
  * mailed there (the link tokens of core/selfservice.h). Every change goes to the change
- * history and the usage log. The directory never shows anything about a person.
+ * history and the usage log. Nothing about a person appears in the directory unless the
+ * company publishes that person's role and the declaration allows it (contact_persons on
+ * the recipient): then the name and title of the contact persons the company chose are
+ * shown while the affiliation is current and the person neither restricted nor passivated.
  */
 #ifndef KORTISTO_DIRECTORY_H
 #define KORTISTO_DIRECTORY_H
@@ -18,14 +21,17 @@
 struct kctx;
 
 /* The recipient id a declaration must have for its organisations to be listed. */
-#define DIRECTORY_RECIPIENT "company_directory"
+#define DIRECTORY_RECIPIENT DECL_DIRECTORY_RECIPIENT
 
 /*
  * Listed organisations whose name, field of business and municipality contain `name`,
  * `field` and `municipality` (each may be NULL or empty: any; case is ignored for ASCII), by
  * name: {items: [{register, id, name, ytunnus, description, field_of_business,
- * municipality, website?, address? {street, postal_code, city}, email?, phone?}],
- * truncated}. At most 200 items. Public data only; logs nothing.
+ * municipality, website?, address? {street, postal_code, city}, email?, phone?,
+ * contacts? [{name, title?}]}], truncated}. At most 200 items. contacts are the published
+ * contact persons shown now (a current affiliation, an active person), only where the
+ * declaration allows contact persons, at most 100 per organisation. Public data, published
+ * by the company's choice; logs nothing.
  */
 int directory_search(struct kctx *ctx, const char *name, const char *field,
                      const char *municipality, json_t **out);
@@ -34,21 +40,28 @@ int directory_search(struct kctx *ctx, const char *name, const char *field,
  * The listing of organisation `org_id` of `rid` (*out, owned by the caller): {register,
  * organisation: {id, name}, listed, description, field_of_business, municipality,
  * show_website, show_address, public_email, public_phone, contact_email, updated_at,
- * updated_by}; an organisation without a listing gives the defaults (not listed). Staff
- * (the operator, an editor or manager of `rid`) or the company's own directory session.
- * KERR_NOTFOUND (register, organisation), KERR_FORBIDDEN.
+ * updated_by, contacts?}; an organisation without a listing gives the defaults (not
+ * listed). Where the declaration allows contact persons, contacts lists the current
+ * affiliations of the organisation's active persons to choose from, [{affiliation_id,
+ * person_id, name, title, published}] by name (at most 500); showing them is logged as a
+ * read naming those persons. Staff (the operator, an editor or manager of `rid`) or the
+ * company's own directory session. KERR_NOTFOUND (register, organisation), KERR_FORBIDDEN.
  */
 int directory_get(struct kctx *ctx, const char *rid, int64_t org_id, json_t **out);
 
 /*
  * Changes the listing by `patch` (borrowed): listed, show_website, show_address (booleans),
  * description (≤ 1000 characters), field_of_business, municipality (≤ 100), public_email,
- * public_phone (the company's own channels, validated; null removes), and, for staff only,
- * contact_email. Each changed value is written to the change history (entity
- * "organisation", field "directory.KEY") and the usage log ("update", reason "directory").
- * KERR_REFUSED when the register's declaration does not publish to the directory,
- * KERR_INVALID naming the key, KERR_FORBIDDEN as directory_get (and for contact_email by the
- * company).
+ * public_phone (the company's own channels, validated; null removes), for staff only,
+ * contact_email, and contacts: the affiliation ids (at most 100) whose persons are
+ * published, replacing the published set; each must be a current affiliation (no end date,
+ * or one after today) of this organisation of an active person. Each changed value is
+ * written to the change history (entity "organisation", field "directory.KEY"; for contacts
+ * the ids, "1,5", never names) and the usage log ("update", reason "directory"; for
+ * contacts naming the persons added and removed). KERR_REFUSED when the register's
+ * declaration does not publish to the directory, or for contacts when it does not allow
+ * contact persons (field "contacts"); KERR_INVALID naming the key ("contacts[i]" for a bad
+ * id); KERR_FORBIDDEN as directory_get (and for contact_email by the company).
  */
 int directory_set(struct kctx *ctx, const char *rid, int64_t org_id, json_t *patch);
 

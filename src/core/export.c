@@ -2,7 +2,7 @@
  * The data subject's copy of their data (R-01, R-10). One read transaction gathers the
  * person row with the sealed values opened, contact points, affiliations, change history,
  * consents, subscriptions, bans, records, requests, mailings, event participation,
- * disclosures and the usage-log entries naming the person into one JSON document, each part
+ * publications in the company directory, disclosures and the usage-log entries naming the person into one JSON document, each part
  * read through an index that starts with the person; the read
  * is then logged like any other, and the document leaves only once its entry is written.
  * The CSV and the letter are built from that document alone, so they cannot say more than
@@ -370,6 +370,27 @@ static int part_disclosures(struct xp *x)
 	}
 	q_done(q);
 	json_object_set_new(x->doc, "disclosures", list);
+	return rc < 0 ? rc : 0;
+}
+
+/* Where the person is published as a contact person in the public company directory (F-05):
+ * the organisation, the role shown and since when. Access only: the company chose it. */
+static int part_directory(struct xp *x)
+{
+	struct kctx *ctx = x->ctx;
+	struct query *q = store_query(ctx->db, ST_DIR_PUBLICATIONS_OF);
+	json_t *list = json_array();
+	int rc;
+
+	q_text(q, 1, x->rid);
+	q_int(q, 2, x->id);
+	while ((rc = q_step(q, ctx->err)) == 1)
+		json_array_append_new(list, json_pack("{s:{s:I, s:s?}, s:s?, s:s?}", "organisation",
+		                                      "id", (json_int_t)q_col_int(q, 0), "name",
+		                                      q_col_text(q, 1), "title", q_col_text(q, 2),
+		                                      "published_at", q_col_text(q, 3)));
+	q_done(q);
+	json_object_set_new(x->doc, "directory_publications", list);
 	return rc < 0 ? rc : 0;
 }
 
@@ -797,7 +818,8 @@ static int build(struct xp *x)
 	    (rc = part_consents(x)) || (rc = part_subscriptions(x)) || (rc = part_bans(x)) ||
 	    (rc = part_records(x)) || (rc = part_requests(x)) || (rc = part_mailings(x)) ||
 	    (rc = part_registrations(x)) || (rc = part_attendance(x)) || (rc = part_meetings(x)) ||
-	    (rc = part_chat(x)) || (rc = part_disclosures(x)) || (rc = part_usage(x)))
+	    (rc = part_chat(x)) || (rc = part_directory(x)) || (rc = part_disclosures(x)) ||
+	    (rc = part_usage(x)))
 		return rc;
 	return 0;
 }
@@ -1349,6 +1371,29 @@ static void letter_disclosures(struct buf *out, const struct decl *d, const json
 	buf_puts(out, "</section>\n");
 }
 
+static void letter_directory(struct buf *out, const json_t *list, enum lang lang)
+{
+	static const enum nmsg cols[] = {NM_X_ORGANISATION, NM_X_POSITION, NM_X_SINCE};
+	size_t k;
+	const json_t *p;
+	section_open(out, "directory", lang, NM_X_H_DIRECTORY);
+	if (!json_array_size(list)) {
+		none(out, lang);
+	} else {
+		table_open(out, lang, cols, 3);
+		json_array_foreach (list, k, p) {
+			buf_puts(out, "<tr>");
+			td_text(out, member(json_object_get(p, "organisation"), "name"));
+			td_text(out, member(p, "title"));
+			buf_puts(out, "<td>");
+			when_html(out, lang, member(p, "published_at"));
+			buf_puts(out, "</td></tr>\n");
+		}
+		buf_puts(out, "</tbody>\n</table>\n");
+	}
+	buf_puts(out, "</section>\n");
+}
+
 static void letter_usage(struct buf *out, const struct decl *d, const json_t *list, enum lang lang)
 {
 	static const enum nmsg cols[] = {NM_X_TIME, NM_X_ACTOR, NM_X_ACTION, NM_X_PURPOSE};
@@ -1786,6 +1831,8 @@ int export_letter(struct kctx *ctx, const json_t *export, enum lang lang, struct
 		letter_meetings(out, v, lang);
 	if ((v = json_object_get(export, "event_chat_messages")))
 		letter_chat(out, v, lang);
+	if ((v = json_object_get(export, "directory_publications")))
+		letter_directory(out, v, lang);
 	if ((v = json_object_get(export, "disclosures")))
 		letter_disclosures(out, d, v, lang);
 	if ((v = json_object_get(export, "usage_log")))

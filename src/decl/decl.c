@@ -1650,6 +1650,7 @@ static const struct key recipient_keys[] = {
         KREF("categories", VT_REF_LIST, false, struct decl_recipient, categories, REF_CATEGORY,
              false),
         KEY("text", VT_TEXT, false, struct decl_recipient, text),
+        KEY("contact_persons", VT_BOOL, false, struct decl_recipient, contact_persons),
 };
 
 static void recipient_item(struct pctx *p, struct fy_node *n, struct loc loc, size_t i, void *elem,
@@ -1675,6 +1676,11 @@ static void recipient_item(struct pctx *p, struct fy_node *n, struct loc loc, si
 		o->basis = (enum basis)v;
 		o->has_basis = true;
 	}
+	/* Persons are published in the company directory only, and only where it says so. */
+	s = slot_of(recipient_keys, NKEYS(recipient_keys), slots, "contact_persons");
+	if (s->present && o->id && strcmp(o->id, DECL_DIRECTORY_RECIPIENT) != 0)
+		err(p, s->kloc, ctx,
+		    "'contact_persons' is only allowed on the recipient 'company_directory'");
 }
 
 static const struct key dest_keys[] = {

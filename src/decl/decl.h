@@ -135,6 +135,9 @@ struct decl_source {
 	struct text text;
 };
 
+/* The recipient id of the public company directory (core/directory.h). */
+#define DECL_DIRECTORY_RECIPIENT "company_directory"
+
 struct decl_recipient {
 	const char *id;
 	struct text name;
@@ -144,6 +147,9 @@ struct decl_recipient {
 	enum basis basis;
 	struct str_list categories; /* empty: all */
 	struct text text;
+	/* Only on the recipient company_directory: the directory may show the name and title
+	 * of the contact persons a company chose to publish (F-05). */
+	bool contact_persons;
 };
 
 struct decl_transfer_dest {

@@ -271,6 +271,8 @@ static void sec_recipients(struct ndoc *doc, const struct decl *d)
 		ndoc_text(doc, NB_H3, NULL, &r->name);
 		ndoc_msg(doc, NB_P, ndoc_recipient_msgs[r->kind]);
 		ndoc_text(doc, NB_P, NULL, &r->text);
+		if (r->contact_persons)
+			ndoc_msg(doc, NB_P, NM_DIRECTORY_CONTACTS);
 		if (r->has_basis)
 			ndoc_add(doc, NB_KV, ndoc_m(doc, NM_BASIS_LABEL),
 			         ndoc_m(doc, ndoc_basis_msgs[r->basis]));

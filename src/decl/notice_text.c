@@ -650,6 +650,17 @@ static const char *const msgs[NM__MAX][LANG__MAX] = {
         [NM_X_H_CHAT] = T("Viestisi tapahtumien keskusteluissa",
                           "Dina meddelanden i evenemangens chatt", "Your messages in event chats"),
         [NM_X_MESSAGE] = T("Viesti", "Meddelande", "Message"),
+        [NM_DIRECTORY_CONTACTS] =
+                T("Hakemistossa näytetään myös niiden yhteyshenkilöiden nimi ja tehtävä, jotka "
+                  "yritys itse on valinnut julkaistaviksi, niin kauan kuin henkilö toimii "
+                  "yrityksessä.",
+                  "I katalogen visas också namn och uppgift för de kontaktpersoner som företaget "
+                  "självt har valt att publicera, så länge personen verkar i företaget.",
+                  "The directory also shows the name and role of the contact persons the company "
+                  "itself chose to publish, for as long as the person works for the company."),
+        [NM_X_H_DIRECTORY] = T("Julkaisu yrityshakemistossa", "Publicering i företagskatalogen",
+                               "Published in the company directory"),
+        [NM_X_SINCE] = T("Alkaen", "Sedan", "Since"),
 };
 
 static const char *const codes[LANG__MAX] = {"fi", "sv", "en"};

@@ -265,6 +265,10 @@ enum nmsg {
 	NM_X_SESSION,
 	NM_X_H_CHAT,
 	NM_X_MESSAGE,
+	/* the company directory (F-05) */
+	NM_DIRECTORY_CONTACTS,
+	NM_X_H_DIRECTORY,
+	NM_X_SINCE,
 	NM__MAX
 };
 

@@ -50,6 +50,8 @@ enum dtext {
 	D_SAVE,
 	D_SAVED,
 	D_ERROR,
+	D_CONTACTS,
+	D_CONTACTS_CHOOSE,
 	D__MAX
 };
 
@@ -122,6 +124,10 @@ static const char *const texts[D__MAX][LANG__MAX] = {
         [D_SAVED] = {"Tiedot on tallennettu.", "Uppgifterna har sparats.", "Saved."},
         [D_ERROR] = {"Pyyntöä ei voitu käsitellä.", "Begäran kunde inte behandlas.",
                      "The request could not be handled."},
+        [D_CONTACTS] = {"Yhteyshenkilöt", "Kontaktpersoner", "Contact persons"},
+        [D_CONTACTS_CHOOSE] = {"Yhteyshenkilöt, joiden nimi ja tehtävä näytetään hakemistossa",
+                               "Kontaktpersoner vars namn och uppgift visas i katalogen",
+                               "Contact persons whose name and role are shown in the directory"},
 };
 
 static const char *tx(enum dtext t, enum lang lang)
@@ -184,6 +190,29 @@ void api_directory(struct req *r)
 	reply_core(r, rc, 200, out);
 }
 
+/* The contact persons a company published: name, and role when it has one. */
+static void contacts_list(struct buf *b, const json_t *list, enum lang lang)
+{
+	size_t i;
+	const json_t *c;
+	if (!json_array_size(list))
+		return;
+	buf_puts(b, "<h3>");
+	html_text(b, tx(D_CONTACTS, lang));
+	buf_puts(b, "</h3>\n<ul class=\"contacts\">\n");
+	json_array_foreach (list, i, c) {
+		const char *title = json_string_value(json_object_get(c, "title"));
+		buf_puts(b, "<li>");
+		html_text(b, json_string_value(json_object_get(c, "name")));
+		if (title && *title) {
+			buf_puts(b, ", ");
+			html_text(b, title);
+		}
+		buf_puts(b, "</li>\n");
+	}
+	buf_puts(b, "</ul>\n");
+}
+
 void page_directory(struct req *r)
 {
 	enum lang lang = req_lang(r);
@@ -239,7 +268,9 @@ void page_directory(struct req *r)
 				html_text(&b, v);
 				buf_puts(&b, "</dd>");
 			}
-			buf_puts(&b, "</dl></li>\n");
+			buf_puts(&b, "</dl>");
+			contacts_list(&b, json_object_get(it, "contacts"), lang);
+			buf_puts(&b, "</li>\n");
 		}
 		buf_puts(&b, "</ul>\n");
 	}
@@ -403,6 +434,34 @@ static void listing_page(struct req *r, unsigned status, enum lang lang, const c
 	      json_string_value(json_object_get(l, "public_email")), "email", 254);
 	input(&b, "public_phone", tx(D_PUBLIC_PHONE, lang),
 	      json_string_value(json_object_get(l, "public_phone")), "tel", 20);
+	/* Present only when the declaration allows contact persons (core/directory.h). */
+	const json_t *contacts = json_object_get(l, "contacts");
+	if (json_array_size(contacts)) {
+		size_t i;
+		const json_t *c;
+		buf_puts(&b, "<fieldset><legend>");
+		html_text(&b, tx(D_CONTACTS_CHOOSE, lang));
+		buf_puts(&b, "</legend>\n");
+		json_array_foreach (contacts, i, c) {
+			json_int_t id = json_integer_value(json_object_get(c, "affiliation_id"));
+			const char *title = json_string_value(json_object_get(c, "title"));
+			buf_appendf(&b,
+			            "<p><input id=\"contact_%" JSON_INTEGER_FORMAT
+			            "\" name=\"contact_%" JSON_INTEGER_FORMAT
+			            "\" type=\"checkbox\" value=\"1\"%s> <label "
+			            "for=\"contact_%" JSON_INTEGER_FORMAT "\">",
+			            id, id,
+			            json_is_true(json_object_get(c, "published")) ? " checked" : "",
+			            id);
+			html_text(&b, json_string_value(json_object_get(c, "name")));
+			if (title && *title) {
+				buf_puts(&b, ", ");
+				html_text(&b, title);
+			}
+			buf_puts(&b, "</label></p>\n");
+		}
+		buf_puts(&b, "</fieldset>\n");
+	}
 	buf_puts(&b, "<p><button type=\"submit\">");
 	html_text(&b, tx(D_SAVE, lang));
 	buf_puts(&b, "</button></p>\n</form>\n");
@@ -449,6 +508,20 @@ void page_directory_listing_save(struct req *r)
 		             rc == KERR_UNAUTH ? D_ENDED : D_ERROR, rc == KERR_UNAUTH);
 		return;
 	}
+	/* The boxes of the persons the form offered; where the declaration allows no contact
+	 * persons the listing has no contacts, and the key is left out. */
+	json_t *chosen = NULL;
+	if (json_is_array(json_object_get(l, "contacts"))) {
+		size_t i;
+		const json_t *c;
+		chosen = json_array();
+		json_array_foreach (json_object_get(l, "contacts"), i, c) {
+			json_int_t id = json_integer_value(json_object_get(c, "affiliation_id"));
+			if (req_form_arg(
+			            r, arena_printf(&r->mem, "contact_%" JSON_INTEGER_FORMAT, id)))
+				json_array_append_new(chosen, json_integer(id));
+		}
+	}
 	json_decref(l);
 	const char *desc = req_form_arg(r, "description");
 	const char *field = req_form_arg(r, "field_of_business");
@@ -460,6 +533,9 @@ void page_directory_listing_save(struct req *r)
 	        "show_website", req_form_arg(r, "show_website") != NULL, "show_address",
 	        req_form_arg(r, "show_address") != NULL, "public_email",
 	        text_or_null(r, "public_email"), "public_phone", text_or_null(r, "public_phone"));
+	if (patch && chosen)
+		json_object_set(patch, "contacts", chosen);
+	json_decref(chosen);
 	if (!patch) {
 		/* a text that is not UTF-8 */
 		kerr_set(&r->err, KERR_INVALID, NULL, "the form holds text that is not UTF-8");

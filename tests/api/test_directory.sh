@@ -37,14 +37,22 @@ sink() {
 	SINK_PORT=$port
 }
 
-# setup: rauma-crm (which declares the directory) and kemi-crm (which does not), two
-# organisations of rauma-crm, one with a person, mail to the sink.
+# setup [contacts]: rauma-crm (which declares the directory) and kemi-crm (which does not),
+# two organisations of rauma-crm, one with a person (affiliation $AFF), mail to the sink.
+# With `contacts`, rauma-crm is loaded as a variant whose recipient company_directory allows
+# contact persons (contact_persons: true); the sample itself does not.
 setup() {
 	D=$T/data
 	"$K" init "$D" >/dev/null
-	for r in rauma-crm kemi-crm; do
-		"$K" --data "$D" register load "$REPO/registers/$r.yaml" >/dev/null 2>&1 ||
-			die "register load $r"
+	local rauma=$REPO/registers/rauma-crm.yaml
+	if [ "${1:-}" = contacts ]; then
+		rauma=$T/rauma-contacts.yaml
+		sed -e '/^  - id: company_directory$/,/^  - id:/ s/^    kind: recipient$/&\n    contact_persons: true/' \
+			"$REPO/registers/rauma-crm.yaml" >"$rauma"
+		[ "$(grep -c '^    contact_persons: true$' "$rauma")" = 1 ] || die "the variant"
+	fi
+	for r in "$rauma" "$REPO/registers/kemi-crm.yaml"; do
+		"$K" --data "$D" register load "$r" >/dev/null 2>&1 || die "register load $r"
 	done
 	ORG=$("$K" --data "$D" org add --register rauma-crm name='Rauman Kala Oy' \
 		source=customer ytunnus=1234567-1 website=https://rauman-kala.example.fi \
@@ -56,8 +64,8 @@ setup() {
 	P=$("$K" --data "$D" person add --register rauma-crm subject_group=organisation_contact \
 		source=customer first_name=Pekka last_name=Pernaa email=pekka.pernaa@example.fi \
 		2>/dev/null)
-	"$K" --data "$D" affiliation add --register rauma-crm person_id:="$P" \
-		organisation_id:="$ORG" title=toimitusjohtaja >/dev/null 2>&1 || die "affiliation add"
+	AFF=$("$K" --data "$D" affiliation add --register rauma-crm person_id:="$P" \
+		organisation_id:="$ORG" title=toimitusjohtaja 2>/dev/null) || die "affiliation add"
 	sink
 	sed -i -e "s|^smtp_url =.*|smtp_url = smtp://127.0.0.1:$SINK_PORT|" \
 		-e "s|^mail_from =.*|mail_from = yrityspalvelut@rauma.example.fi|" \
@@ -236,6 +244,181 @@ t_link_expires() {
 	want 404
 }
 
+# person FIRST LAST ORG TITLE: adds a contact person of ORG; prints the affiliation id.
+person() {
+	local p
+	p=$("$K" --data "$D" person add --register rauma-crm subject_group=organisation_contact \
+		source=customer first_name="$1" last_name="$2" 2>/dev/null) || die "person add $1"
+	"$K" --data "$D" affiliation add --register rauma-crm person_id:="$p" \
+		organisation_id:="$3" title="$4" 2>/dev/null || die "affiliation add $1"
+}
+
+# person_of AFF: the person of affiliation AFF.
+person_of() {
+	sql "SELECT person_id FROM affiliations WHERE id = $1"
+}
+
+# shown: the names of the contact persons /api/v1/directory shows, "name/title;…".
+shown() {
+	api ""
+	want 200
+	jq -r '[.items[] | .contacts // [] | .[] | "\(.name)/\(.title // "")"] | join(";")' "$T/body"
+}
+
+# proves F-05: nothing about a person appears unless the declaration allows contact persons:
+# the sample's does not, so publishing one is refused and nothing is shown
+t_contacts_need_the_declaration() {
+	setup
+	run 0 "$K" --data "$D" directory set --register rauma-crm "$ORG" listed:=true
+	run 1 "$K" --data "$D" directory set --register rauma-crm "$ORG" contacts="$AFF"
+	has "$T/err" 'contacts: .*does not allow contact persons'
+	[ "$(sql "SELECT count(*) FROM directory_contacts")" = 0 ] || die "a contact was kept"
+	run 0 "$K" --data "$D" directory show --register rauma-crm "$ORG"
+	[ "$(jq 'has("contacts")' "$T/out")" = false ] || die "persons offered to choose from"
+	# a row put in behind kortisto's back is still not shown
+	sql "INSERT INTO directory_contacts VALUES ('rauma-crm', $ORG, $AFF, '2026-01-01T00:00:00Z', 'test')"
+	serve
+	[ "$(shown)" = "" ] || { show "$T/body"; die "a person shown"; }
+	hasnt "$T/body" 'Pekka|Pernaa|toimitusjohtaja'
+	page GET "/p/directory?lang=en"
+	want 200
+	has "$T/body" '<h2>Rauman Kala Oy</h2>'
+	hasnt "$T/body" 'Pekka|Pernaa|toimitusjohtaja'
+}
+
+# proves F-05: where the declaration allows it, the contact persons the company publishes
+# appear with name and role in /api/v1/directory and /p/directory; an unpublished colleague
+# never does; the change is in the history (ids only) and the usage log
+t_contacts_published() {
+	setup contacts
+	COLLEAGUE=$(person Kaisa Kollega "$ORG" myyntipäällikkö)
+	RD=$(person Risto 'Räty' "$ORG" '<i>R&D</i>')
+	ELSEWHERE=$(person Olli Muualla "$OTHER" johtaja)
+	run 0 "$K" --data "$D" directory show --register rauma-crm "$ORG"
+	[ "$(jq -r '[.contacts[] | "\(.affiliation_id):\(.name):\(.title):\(.published)"] | sort | join(",")' "$T/out")" = \
+		"$AFF:Pekka Pernaa:toimitusjohtaja:false,$COLLEAGUE:Kaisa Kollega:myyntipäällikkö:false,$RD:Risto Räty:<i>R&D</i>:false" ] ||
+		{ show "$T/out"; die "the persons to choose from"; }
+	[ "$(jq -r '.contacts[0].person_id | type' "$T/out")" = number ] || die "person_id"
+	# choosing is a read of those persons, logged naming them
+	[ "$(sql "SELECT count(*) FROM usage_log WHERE action = 'read' AND entity = 'organisation'
+		AND entity_id = $ORG AND reason = 'directory' AND ',' || subjects || ',' LIKE '%,$P,%'")" -ge 1 ] ||
+		die "the read is not logged"
+	# another organisation's affiliation is refused, naming the element
+	run 1 "$K" --data "$D" directory set --register rauma-crm "$ORG" contacts="$AFF,$ELSEWHERE"
+	has "$T/err" 'contacts\[1\]'
+	run 1 "$K" --data "$D" directory set --register rauma-crm "$ORG" contacts="$ELSEWHERE"
+	has "$T/err" 'contacts\[0\]'
+	run 1 "$K" --data "$D" directory set --register rauma-crm "$ORG" 'contacts:=["x"]'
+	has "$T/err" 'contacts\[0\]'
+	[ "$(sql "SELECT count(*) FROM directory_contacts")" = 0 ] || die "a refused set was kept"
+	run 0 "$K" --data "$D" directory set --register rauma-crm "$ORG" listed:=true \
+		contacts="$AFF,$RD"
+	[ "$(jq -r '[.contacts[] | select(.published) | .affiliation_id] | sort | join(",")' "$T/out")" = \
+		"$(printf '%s\n' "$AFF" "$RD" | sort -n | paste -sd,)" ] || { show "$T/out"; die "published"; }
+	[ "$(sql "SELECT new_value FROM change_history WHERE entity = 'organisation'
+		AND entity_id = $ORG AND field = 'directory.contacts'")" = \
+		"$(printf '%s\n' "$AFF" "$RD" | sort -n | paste -sd,)" ] || die "the history"
+	[ "$(sql "SELECT count(*) FROM change_history WHERE old_value LIKE '%Pekka%'
+		OR new_value LIKE '%Pekka%' OR new_value LIKE '%Pernaa%'")" = 0 ] || die "a name in the history"
+	[ "$(sql "SELECT count(*) FROM usage_log WHERE action = 'update' AND entity = 'organisation'
+		AND entity_id = $ORG AND ',' || subjects || ',' LIKE '%,$P,%'
+		AND ',' || subjects || ',' LIKE '%,$(person_of "$RD"),%'")" = 1 ] ||
+		die "the change is not logged naming the persons"
+	serve
+	[ "$(shown)" = "Pekka Pernaa/toimitusjohtaja;Risto Räty/<i>R&D</i>" ] ||
+		{ show "$T/body"; die "the published persons are not shown"; }
+	hasnt "$T/body" 'Kaisa|Kollega|myyntipäällikkö|Olli'
+	[ "$(jq -r '.items[0].contacts[0] | keys | join(",")' "$T/body")" = name,title ] ||
+		die "more than name and title"
+	page GET "/p/directory?lang=en"
+	want 200
+	has "$T/body" '<li>Pekka Pernaa, toimitusjohtaja</li>'
+	has "$T/body" '<li>Risto Räty, &lt;i&gt;R&amp;D&lt;/i&gt;</li>'
+	hasnt "$T/body" '<i>R&D'
+	hasnt "$T/body" 'Kaisa|Kollega|myyntipäällikkö'
+	# the set replaces the published one
+	run 0 "$K" --data "$D" directory set --register rauma-crm "$ORG" contacts="$RD"
+	[ "$(shown)" = "Risto Räty/<i>R&D</i>" ] || { show "$T/body"; die "replaced"; }
+	run 0 "$K" --data "$D" directory set --register rauma-crm "$ORG" contacts=
+	[ "$(shown)" = "" ] || { show "$T/body"; die "none published"; }
+}
+
+# proves F-05: a published contact person disappears at once when the affiliation ends, or
+# the person is restricted, passivated or erased; a future end date still shows them
+t_contacts_disappear() {
+	setup contacts
+	ENDS=$(person Eino Eronnut "$ORG" myyjä)
+	LATER=$(person Leena Lähtevä "$ORG" kirjanpitäjä)
+	RES=$(person Raili Rajattu "$ORG" asiantuntija)
+	PAS=$(person Paavo Passiivinen "$ORG" neuvoja)
+	ERA=$(person Erkki Poistettava "$ORG" varastopäällikkö)
+	run 0 "$K" --data "$D" directory set --register rauma-crm "$ORG" listed:=true \
+		contacts="$AFF,$ENDS,$LATER,$RES,$PAS,$ERA"
+	serve
+	[ "$(shown | tr ';' '\n' | wc -l)" = 6 ] || { show "$T/body"; die "all six are shown"; }
+	run 0 "$K" --data "$D" affiliation update --register rauma-crm "$ENDS" \
+		end_date="$(date -u +%F)" end_reason=role_changed
+	run 0 "$K" --data "$D" affiliation update --register rauma-crm "$LATER" \
+		end_date=2099-12-31 end_reason=role_changed
+	S=$(shown)
+	case "$S" in *Eino*) die "an ended affiliation is shown: $S" ;; esac
+	case "$S" in *Leena*) ;; *) die "an affiliation ending in the future is not shown: $S" ;; esac
+	sql "UPDATE persons SET status = 'restricted' WHERE id = $(person_of "$RES")"
+	S=$(shown)
+	case "$S" in *Raili*) die "a restricted person is shown: $S" ;; esac
+	sql "UPDATE persons SET status = 'passivated' WHERE id = $(person_of "$PAS")"
+	S=$(shown)
+	case "$S" in *Paavo*) die "a passivated person is shown: $S" ;; esac
+	EP=$(person_of "$ERA")
+	run 0 "$K" --data "$D" person delete --register rauma-crm "$EP"
+	S=$(shown)
+	case "$S" in *Erkki*) die "an erased person is shown: $S" ;; esac
+	[ "$(sql "SELECT count(*) FROM directory_contacts WHERE affiliation_id = $ERA")" = 0 ] ||
+		die "the erased person's publication is kept"
+	[ "$S" = "Leena Lähtevä/kirjanpitäjä;Pekka Pernaa/toimitusjohtaja" ] ||
+		die "what remains: $S"
+	page GET "/p/directory?lang=en"
+	hasnt "$T/body" 'Eino|Raili|Paavo|Erkki'
+	# the staff cannot publish them again
+	run 1 "$K" --data "$D" directory set --register rauma-crm "$ORG" contacts="$AFF,$RES"
+	has "$T/err" 'contacts\[1\]'
+}
+
+# proves F-05: the company chooses its contact persons through its mailed editing link
+t_company_publishes_contacts() {
+	setup contacts
+	COLLEAGUE=$(person Kaisa Kollega "$ORG" myyntipäällikkö)
+	"$K" --data "$D" directory set --register rauma-crm "$ORG" contact_email="$CONTACT" \
+		>/dev/null 2>&1 || die "set contact"
+	serve
+	page POST "/p/directory/edit?lang=en" "email=$CONTACT"
+	want 200
+	tok=$(link 1)
+	page POST "/p/directory/edit/link?lang=en" "t=$tok"
+	want 303
+	page GET "/p/directory/edit/listing?lang=en"
+	want 200
+	has "$T/body" "<input id=\"contact_$AFF\" name=\"contact_$AFF\" type=\"checkbox\" value=\"1\"> <label for=\"contact_$AFF\">Pekka Pernaa, toimitusjohtaja</label>"
+	has "$T/body" "name=\"contact_$COLLEAGUE\""
+	[ "$(sql "SELECT count(*) FROM usage_log WHERE actor = 'system:selfservice'
+		AND action = 'read' AND entity = 'organisation' AND entity_id = $ORG")" -ge 1 ] ||
+		die "the company's read of its persons is not logged"
+	csrf=$(sed -n 's|.*name="csrf" value="\([0-9a-f]*\)".*|\1|p' "$T/body" | head -n 1)
+	page POST "/p/directory/edit/listing?lang=en" "csrf=$csrf" "listed=1" \
+		"description=Kalaa" "contact_$AFF=1"
+	want 200
+	has "$T/body" 'Saved'
+	has "$T/body" "name=\"contact_$AFF\" type=\"checkbox\" value=\"1\" checked>"
+	[ "$(shown)" = "Pekka Pernaa/toimitusjohtaja" ] || { show "$T/body"; die "not published"; }
+	[ "$(sql "SELECT count(*) FROM change_history WHERE entity = 'organisation'
+		AND entity_id = $ORG AND field = 'directory.contacts' AND new_value = '$AFF'
+		AND actor = 'system:selfservice'")" = 1 ] || die "the change is not in the history"
+	# unchecking unpublishes
+	page POST "/p/directory/edit/listing?lang=en" "csrf=$csrf" "listed=1" "description=Kalaa"
+	want 200
+	[ "$(shown)" = "" ] || { show "$T/body"; die "still published"; }
+}
+
 # The staff's command line: show, set with validation, and the usage text.
 t_cli() {
 	setup
@@ -271,4 +454,5 @@ for tool in sqlite3 curl jq python3; do
 	}
 done
 run_tests "directory" bash "$0" t_default_not_listed t_company_edits_through_mailed_link \
-	t_link_expires t_cli
+	t_link_expires t_contacts_need_the_declaration t_contacts_published t_contacts_disappear \
+	t_company_publishes_contacts t_cli

@@ -468,6 +468,40 @@ static void test_diags_are_appended(void **state)
 /* Keys and types                                                                             */
 /* ------------------------------------------------------------------------------------------ */
 
+/* proves F-05: contact persons are published in the company directory only, and only where
+ * its recipient says so; the key is refused on any other recipient. */
+static void test_contact_persons_only_on_directory(void **state)
+{
+	struct decl_diags dg = {0};
+	struct decl *d = NULL;
+	(void)state;
+
+	expect_change_error_near("    categories: [identity]\n",
+	                         "    categories: [identity]\n    contact_persons: true\n",
+	                         "recipient 'partners': 'contact_persons' is only allowed on the "
+	                         "recipient 'company_directory'",
+	                         "contact_persons");
+	expect_change_error_near("    categories: [identity]\n",
+	                         "    categories: [identity]\n    contact_persons: false\n",
+	                         "'contact_persons' is only allowed on the recipient",
+	                         "contact_persons");
+	expect_change_clean("  - id: partners\n", "  - id: company_directory\n");
+	char *y = subst(BASE, "  - id: partners\n    name: \"Kumppanit\"\n",
+	                "  - id: company_directory\n    name: \"Hakemisto\"\n"
+	                "    contact_persons: true\n");
+	assert_int_equal(decl_parse("t.yaml", y, strlen(y), &d, &dg), 0);
+	assert_true(decl_recipient(d, "company_directory")->contact_persons);
+	decl_free(d);
+	decl_diags_free(&dg);
+	free(y);
+	y = subst(BASE, "  - id: partners\n", "  - id: company_directory\n");
+	assert_int_equal(decl_parse("t.yaml", y, strlen(y), &d, &dg), 0);
+	assert_false(decl_recipient(d, "company_directory")->contact_persons);
+	decl_free(d);
+	decl_diags_free(&dg);
+	free(y);
+}
+
 static void test_unknown_key_top(void **state)
 {
 	(void)state;
@@ -1653,6 +1687,7 @@ int main(void)
 	        cmocka_unit_test(test_aliases_resolve),
 	        cmocka_unit_test(test_null_diags_and_out),
 	        cmocka_unit_test(test_diags_are_appended),
+	        cmocka_unit_test(test_contact_persons_only_on_directory),
 	        cmocka_unit_test(test_unknown_key_top),
 	        cmocka_unit_test(test_unknown_key_category),
 	        cmocka_unit_test(test_unknown_key_field),
