@@ -26,6 +26,7 @@ sql() {
 sink() {
 	local port=
 	mkdir -p "$T/mail"
+	rm -f "$T/sink.out" # an old port would be read before the new sink writes
 	python3 "$REPO/tests/api/smtp_sink.py" "$T/mail" >"$T/sink.out" 2>"$T/sink.err" </dev/null &
 	SINK=$!
 	for _ in $(seq 1 200); do

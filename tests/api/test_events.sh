@@ -39,7 +39,7 @@ utc() {
 
 start_sink() {
 	mkdir -p "$T/sink"
-	rm -f "$T/sink"/*
+	rm -f "$T/sink"/* "$T/sink.port" # an old port would be read before the new sink writes
 	exec 9> >(exec python3 "$REPO/tests/api/smtp_sink.py" --exit-on-eof "$T/sink" \
 		>"$T/sink.port")
 	for _ in $(seq 1 200); do

@@ -35,7 +35,7 @@ kk() {
 # test's shell closes its standard input (fd 9).
 start_sink() {
 	mkdir -p "$T/sink"
-	rm -f "$T/sink"/*
+	rm -f "$T/sink"/* "$T/sink.port" # an old port would be read before the new sink writes
 	# shellcheck disable=SC2086 # SINK_ARGS are words
 	exec 9> >(exec python3 "$REPO/tests/api/smtp_sink.py" --exit-on-eof ${SINK_ARGS:-} \
 		"$T/sink" >"$T/sink.port")
