@@ -274,6 +274,8 @@ void page_me_signout(struct req *r); /* POST /p/me/signout */
 /* page_directory.c: the public company directory (core/directory.h) */
 void page_directory(struct req *r);              /* GET /p/directory */
 void api_directory(struct req *r);               /* GET /api/v1/directory */
+void api_directory_listing_get(struct req *r);   /* GET REG/organisations/{id}/listing */
+void api_directory_listing_set(struct req *r);   /* PATCH REG/organisations/{id}/listing */
 void page_directory_edit(struct req *r);         /* GET /p/directory/edit */
 void page_directory_ask(struct req *r);          /* POST /p/directory/edit */
 void page_directory_link(struct req *r);         /* GET /p/directory/edit/link?t= */

@@ -190,6 +190,27 @@ void api_directory(struct req *r)
 	reply_core(r, rc, 200, out);
 }
 
+/* GET REG/organisations/{id}/listing: the listing as staff see it (core/directory.h). */
+void api_directory_listing_get(struct req *r)
+{
+	json_t *out = NULL;
+	int rc = directory_get(&r->ctx, r->rid, r->id, &out);
+	reply_core(r, rc, 200, out);
+}
+
+/* PATCH REG/organisations/{id}/listing: staff change it; the answer is the listing after. */
+void api_directory_listing_set(struct req *r)
+{
+	json_t *in = req_json_or_reply(r), *out = NULL;
+	if (!in)
+		return;
+	int rc = directory_set(&r->ctx, r->rid, r->id, in);
+	json_decref(in);
+	if (rc == 0)
+		rc = directory_get(&r->ctx, r->rid, r->id, &out);
+	reply_core(r, rc, 200, out);
+}
+
 /* The contact persons a company published: name, and role when it has one. */
 static void contacts_list(struct buf *b, const json_t *list, enum lang lang)
 {

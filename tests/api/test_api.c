@@ -3129,6 +3129,10 @@ static const struct route_case {
         {"GET", REG "/organisations/{id}", "ON(ROLE_PROCESSOR)", true, NULL, 200},
         {"PATCH", REG "/organisations/{id}", "ON(ROLE_EDITOR)", true, "{'department':'Myynti'}",
          200},
+        /* kemi-crm does not publish to the directory: a listing is refused (422) */
+        {"GET", REG "/organisations/{id}/listing", "ON(ROLE_EDITOR)", true, NULL, 422},
+        {"PATCH", REG "/organisations/{id}/listing", "ON(ROLE_EDITOR)", true, "{'listed':true}",
+         422},
         {"POST", REG "/affiliations", "ON(ROLE_EDITOR)", true,
          "{'person_id':{pid},'organisation_id':{oid}}", 201},
         {"GET", REG "/affiliations", "ON(ROLE_PROCESSOR)", true, NULL, 200},

@@ -421,6 +421,62 @@ t_company_publishes_contacts() {
 }
 
 # The staff's command line: show, set with validation, and the usage text.
+# proves F-05: staff keep a listing through the JSON API too: an editor of the register reads
+# and changes it (the answer is the listing after), a viewer may not, and a register that
+# does not publish to the directory refuses
+t_staff_api() {
+	setup
+	printf 'salasana-pitka-1\n' >"$T/pw"
+	for u in toimittaja:editor katsoja:viewer; do
+		"$K" --data "$D" user add "${u%%:*}" --password-file "$T/pw" >/dev/null 2>&1 ||
+			die "user add"
+		"$K" --data "$D" user grant "${u%%:*}" --register rauma-crm --role "${u#*:}" \
+			>/dev/null 2>&1 || die "user grant"
+	done
+	serve
+	# token USER: signs in, accepts the commitment, prints a new API token
+	token() {
+		local csrf v
+		rm -f "$T/sjar"
+		curl -s -o "$T/session.json" -c "$T/sjar" -H 'Content-Type: application/json' \
+			-d "{\"name\":\"$1\",\"password\":\"salasana-pitka-1\"}" "$URL/api/v1/session"
+		csrf=$(jq -r .csrf "$T/session.json")
+		v=$(curl -s -b "$T/sjar" "$URL/api/v1/me/commitment" | jq .version)
+		curl -s -o /dev/null -b "$T/sjar" -H "X-CSRF-Token: $csrf" \
+			-H 'Content-Type: application/json' -d "{\"version\":$v}" \
+			"$URL/api/v1/me/commitment"
+		"$K" --data "$D" token create --user "$1" 2>/dev/null
+	}
+	ED=$(token toimittaja)
+	VW=$(token katsoja)
+	[ -n "$ED" ] && [ -n "$VW" ] || die "token"
+	staff() {
+		CODE=$(curl -s -o "$T/body" -w '%{http_code}' -X "$1" -H "Authorization: Bearer $2" \
+			-H 'Content-Type: application/json' ${4:+-d "$4"} "$URL/api/v1/registers/$3")
+	}
+	staff GET "$ED" "rauma-crm/organisations/$ORG/listing"
+	want 200
+	[ "$(jq -r '.listed' "$T/body")" = false ] || die "listed by default"
+	staff PATCH "$ED" "rauma-crm/organisations/$ORG/listing" \
+		'{"listed": true, "description": "Tuoretta kalaa", "contact_email": "info@rauman-kala.example.fi"}'
+	want 200
+	[ "$(jq -r '"\(.listed) \(.description) \(.contact_email)"' "$T/body")" = \
+		"true Tuoretta kalaa info@rauman-kala.example.fi" ] || { show "$T/body"; die "patch"; }
+	api ""
+	[ "$(jq -r '.items | map(.name) | join(",")' "$T/body")" = "Rauman Kala Oy" ] ||
+		die "not listed after the patch"
+	hasnt "$T/body" 'info@rauman-kala'
+	staff PATCH "$ED" "rauma-crm/organisations/$ORG/listing" '{"description": 5}'
+	want 400
+	[ "$(jq -r '.errors[0].field' "$T/body")" = description ] || die "400 names no field"
+	staff PATCH "$VW" "rauma-crm/organisations/$ORG/listing" '{"listed": false}'
+	want 403
+	staff GET "$ED" "kemi-crm/organisations/$KEMI_ORG/listing"
+	[ "$CODE" = 403 ] || [ "$CODE" = 422 ] || die "another register's listing: $CODE"
+	[ "$(sql "SELECT count(*) FROM change_history WHERE entity = 'organisation' AND field LIKE 'directory.%'")" -ge 3 ] ||
+		die "the changes are not in the history"
+}
+
 t_cli() {
 	setup
 	run 0 "$K" --data "$D" directory show --register rauma-crm "$ORG"
@@ -456,4 +512,4 @@ for tool in sqlite3 curl jq python3; do
 done
 run_tests "directory" bash "$0" t_default_not_listed t_company_edits_through_mailed_link \
 	t_link_expires t_contacts_need_the_declaration t_contacts_published t_contacts_disappear \
-	t_company_publishes_contacts t_cli
+	t_company_publishes_contacts t_staff_api t_cli
