@@ -324,11 +324,11 @@ walk() {
 		'{type: $t, data: ($d + {nickname: "Iitu"})}')"
 	want 400
 	check '.type == "/problems/invalid" and (.detail | test("data\\.nickname: not a member"))
-		and (.errors[0].field | startswith("data"))' -- "the undeclared member is not named"
+		and .errors[0].field == "data.nickname"' -- "the undeclared member is not named"
 	check '(tostring | test("Iitu")) | not' -- "the refusal repeats the value"
 	api "$ED" PATCH "/records/$RID" '{"data": {"nickname": "Iitu"}}'
 	want 400
-	check '.detail | test("data\\.nickname: not a member")' -- "the undeclared member is not named"
+	check '.errors[0].field == "data.nickname"' -- "the undeclared member is not named"
 	api "$VIEWER" GET "/records/$RID"
 	want 200
 	check --argjson d "$merged" '.version == 2 and .data == $d' -- "a refused call changed the record"
@@ -396,7 +396,7 @@ t_customer_plan() {
 	check '.errors[0].field == "data.steps[0].status"' -- "a bad step status is not named"
 	api "$ED" PATCH "/records/$RID" '{"data": {"steps": [{"text": "CV", "status": "done", "owner": "x"}]}}'
 	want 400
-	check '.detail | test("data\\.steps\\[0\\]\\.owner: not a member")' -- "a step's unknown member"
+	check '.errors[0].field == "data.steps[0].owner"' -- "a step's unknown member"
 	api "$ED" PATCH "/records/$RID" '{"data": {"steps": [{"status": "done"}]}}'
 	want 400
 	check '.errors[0].field == "data.steps[0].text"' -- "a step without text"
