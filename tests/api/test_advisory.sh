@@ -74,19 +74,22 @@ declare -A CREATE=(
 	[customer_note]='{text: "Kiinnostunut rekrytointitapahtumista", topic: "rekrytointi"}'
 )
 declare -A PATCH=(
-	[service_arrangement]='{status: "active", ends: "2025-09-30", provider: null}'
-	[customer_plan]='{status: "active",
+	[service_arrangement]='{status: "active", ends: "2025-09-30", provider: null,
+		details: "Jatkuu syksyllä", municipality: "Espoo"}'
+	[customer_plan]='{status: "active", staff: "Neuvoja Nieminen",
 		steps: [{text: "CV kuntoon", status: "done", due: "2025-04-01"},
 		        {text: "Suomen kielen kurssi", status: "in_progress"},
 		        {text: "Työnantajatapaaminen", status: "open", due: "2025-05-15"}]}'
-	[service_order]='{status: "confirmed", deliver_on: "2025-04-02"}'
-	[billing]='{status: "sent", vat_percent: 25}'
-	[job_offer]='{status: "accepted", staff: null}'
-	[employer_introduction]='{outcome: "interview"}'
+	[service_order]='{status: "confirmed", deliver_on: "2025-04-02", notes: "Toimitus sovittu"}'
+	[billing]='{status: "sent", vat_percent: 25, order_record: 1}'
+	[job_offer]='{status: "accepted", staff: null, position_record: 7}'
+	[employer_introduction]='{outcome: "interview", position_record: 7, staff: "Neuvoja"}'
 	[open_position]='{openings: 2, description: "Kaksi avointa paikkaa"}'
-	[appointment]='{status: "held", outcome: "CV päivitetty"}'
-	[customer_contact]='{summary: "Toimitila löytyi", staff: "Yritysneuvoja"}'
-	[customer_note]='{text: "Osallistuu kevään rekrytointitapahtumaan", topic: null}'
+	[appointment]='{status: "held", outcome: "CV päivitetty", municipality: "Espoo"}'
+	[customer_contact]='{summary: "Toimitila löytyi", staff: "Yritysneuvoja",
+		municipality: "Rauma"}'
+	[customer_note]='{text: "Osallistuu kevään rekrytointitapahtumaan", topic: null,
+		staff: "Neuvoja"}'
 )
 
 # ------------------------------------------------------------------------------------ helpers
@@ -222,7 +225,7 @@ setup() {
 	ORG_RAUMA=$(jq -r .id "$T/body")
 }
 
-# uses TYPE ACTION: how many usage-log entries of ACTION concern record ID (entity_id) of
+# uses ID ACTION: how many usage-log entries of ACTION concern record ID (entity_id) of
 # register R.
 uses() {
 	sql "SELECT count(*) FROM usage_log WHERE register_id = '$R' AND entity = 'record'
@@ -482,6 +485,24 @@ t_customer_note() {
 	walk_end
 }
 
+# proves E-02 … E-04: the table has a walk for every record type with content, and each
+# walk's content gives every member the type has at least once in its make or its change
+# (so a new type or member cannot go untested).
+t_table_covers_every_type() {
+	"$K" record types >"$T/types.json" 2>"$T/err" || die "kortisto record types"
+	local want got t missing
+	want=$(jq -r '.[].type' "$T/types.json" | sort)
+	got=$(printf '%s\n' "${!ROW[@]}" | sort)
+	[ "$want" = "$got" ] || die "record types without a walk: $(comm -23 <(echo "$want") <(echo "$got"))"
+	for t in $want; do
+		missing=$(jq -r --arg t "$t" --argjson c "$(jq -cn --argjson org 1 "${CREATE[$t]}")" \
+			--argjson p "$(jq -cn --argjson org 1 "${PATCH[$t]}")" \
+			'[.[] | select(.type == $t) | .members[].name] - ($c + $p | keys) | join(" ")' \
+			"$T/types.json")
+		[ -z "$missing" ] || die "$t: no walk gives $missing"
+	done
+}
+
 # proves E-02 … E-04: what the declaration does not allow is refused with 422 naming the
 # type: a type another register declares, a declared type without content, a type whose
 # category is not declared for the person's group; nothing is made or counted.
@@ -557,4 +578,5 @@ for tool in sqlite3 curl jq; do
 done
 run_tests "advisory" bash "$0" t_service_arrangement t_customer_plan t_service_order \
 	t_billing t_job_offer t_employer_introduction t_open_position t_appointment \
-	t_customer_contact t_customer_note t_declaration_refusals t_statistics
+	t_customer_contact t_customer_note t_table_covers_every_type t_declaration_refusals \
+	t_statistics
