@@ -290,10 +290,11 @@ static int check_object(struct kctx *ctx, const char *rid, const char *what, con
 			if (strcmp(m[i].name, key) == 0)
 				hit = &m[i];
 		if (!hit) {
-			if (strlen(key) <= 40 && ident_valid(key, &why))
-				return kerr_set(ctx->err, KERR_INVALID, what,
-				                "%s.%s: not a member of this record type", what,
-				                key);
+			if (strlen(key) <= 40 && ident_valid(key, &why)) {
+				snprintf(path, sizeof(path), "%s.%s", what, key);
+				return kerr_set(ctx->err, KERR_INVALID, path,
+				                "%s: not a member of this record type", path);
+			}
 			return kerr_set(ctx->err, KERR_INVALID, what,
 			                "%s: a member name that is not an identifier", what);
 		}

@@ -47,12 +47,13 @@ start_sink() {
 	[ -n "$SINK_PORT" ] || die "the SMTP sink did not start"
 }
 
-# setup NAME: a data directory with espoo-talent-hub, mail through the sink, and public_url.
+# setup NAME: a data directory with espoo-talent-hub (the declaration $DECL when set), mail
+# through the sink, and public_url.
 setup() {
 	D=$T/$1/data
 	mkdir -p "$T/$1"
 	"$K" init "$D" >/dev/null
-	"$K" --data "$D" register load "$REPO/registers/$R.yaml" >/dev/null 2>&1 ||
+	"$K" --data "$D" register load "${DECL:-$REPO/registers/$R.yaml}" >/dev/null 2>&1 ||
 		die "register load"
 	start_sink
 	printf 'smtp_url = smtp://127.0.0.1:%s\nmail_from = uutiset@espoo.example.fi\npublic_url = https://kortisto.example.fi/\n' \
@@ -100,15 +101,93 @@ stop() {
 	fi
 }
 
+MPW=kortisto-markkinointi-testaaja-1
+
+# token USER: signs USER (password MPW) in at BASE, accepts the commitment, prints a new API
+# token of USER.
+token() {
+	local csrf v code
+	rm -f "$T/jar"
+	code=$(curl -s -o "$T/session.json" -w '%{http_code}' -c "$T/jar" \
+		-H 'Content-Type: application/json' \
+		-d "{\"name\":\"$1\",\"password\":\"$MPW\"}" "$BASE/session")
+	[ "$code" = 201 ] || die "sign-in of $1: $code"
+	csrf=$(jq -r .csrf "$T/session.json")
+	v=$(curl -s -b "$T/jar" "$BASE/me/commitment" | jq .version)
+	code=$(curl -s -o /dev/null -w '%{http_code}' -b "$T/jar" -H "X-CSRF-Token: $csrf" \
+		-H 'Content-Type: application/json' -d "{\"version\":$v}" "$BASE/me/commitment")
+	[ "$code" = 204 ] || die "commitment of $1: $code"
+	"$K" --data "$D" token create --user "$1" 2>/dev/null
+}
+
+# api TOKEN METHOD PATH [BODY]: calls PATH of register R at BASE; body to $T/body, status to
+# $CODE.
+api() {
+	local tok=$1 m=$2 p=$3
+	shift 3
+	local args=()
+	[ $# -ge 1 ] && args=(-H 'Content-Type: application/json' --data-binary "$1")
+	CODE=$(curl -s -o "$T/body" -w '%{http_code}' -X "$m" -H "Authorization: Bearer $tok" \
+		"${args[@]}" "$BASE/registers/$R$p")
+}
+
+# want CODE: the last call answered CODE.
+want() {
+	[ "$CODE" = "$1" ] || {
+		show "$T/body"
+		die "HTTP $CODE, expected $1"
+	}
+}
+
+# subscribe EMAIL FIRST: subscribes on the public page of list talent-uutiset.
+subscribe() {
+	code=$(curl -s -o /dev/null -w '%{http_code}' --data-urlencode "email=$1" \
+		--data-urlencode "first_name=$2" --data-urlencode last_name=Testi -d consent=yes \
+		"$HOST/p/subscribe/talent-uutiset")
+	[ "$code" = 200 ] || die "subscribe $1: $code"
+}
+
+# confirm_token EMAIL: the token of the confirmation link the sink received for EMAIL.
+confirm_token() {
+	local env
+	env=$(grep -lx "rcpt to $1" "$T/sink"/*.env | head -n 1)
+	[ -n "$env" ] || return 0
+	tr -d '\r' <"${env%.env}.eml" | sed -e ':a' -e '/=$/{N;s/=\n//;ba' -e '}' |
+		sed -n 's|.*/p/confirm/\([A-Za-z0-9_-]*\).*|\1|p' | head -n 1
+}
+
+# pid_of EMAIL: the id of the person of R with the e-mail address EMAIL.
+pid_of() {
+	local id
+	id=$(sql "SELECT person_id FROM contact_points WHERE kind = 'email' AND value = '$1'")
+	[ -n "$id" ] || die "no person with $1"
+	echo "$id"
+}
+
 new_mailing() {
 	kk mailing new --register $R purpose=newsletters subject="Uutiskirje {{first_name}}" \
 		text="Hei {{first_name}} {{last_name}}, {{organisation}}" \
 		html="<p>Hei {{first_name}}</p>" "$@" | jq -r .id
 }
 
-# The mixed register of the issue's test: who must and must not receive a newsletter.
+# request TYPE PERSON [ARGS...]: a data-subject request of TYPE about PERSON, verified and
+# fulfilled as the rights steps do it; the outcome in $T/fulfil.json.
+request() {
+	local rq
+	rq=$(kk request new --register $R type="$1" channel=email person_id:="$2" "${@:3}" |
+		jq -r .id)
+	kk request verify --register $R "$rq" method=registered_contact >/dev/null
+	kk request fulfil --register $R "$rq" >"$T/fulfil.json"
+}
+
+# The mixed register of the issue's test: who must and must not receive a newsletter. The
+# register is espoo-talent-hub with erasure by passivation (R-08), as sospro-marketing
+# declares it, so that an erasure leaves the erased address on the suppression list.
 mixed() {
-	setup "$1"
+	mkdir -p "$T"
+	sed '/^rights:/a\  erasure_by_passivation: true' "$REPO/registers/$R.yaml" >"$T/$R.yaml"
+	grep -q '^  erasure_by_passivation: true' "$T/$R.yaml" || die "no passivating declaration"
+	DECL=$T/$R.yaml setup "$1"
 	IIDA=$(person individual Iida iida@example.fi)
 	consent "$IIDA" >/dev/null
 	KALLE=$(person company_contact Kalle kalle@example.fi)
@@ -123,28 +202,33 @@ mixed() {
 	# banned through a fulfilled marketing-ban request (M-02)
 	BANNED=$(person individual Bertta bertta@example.fi)
 	consent "$BANNED" >/dev/null
-	local rq
-	rq=$(kk request new --register $R type=marketing_ban channel=email person_id:="$BANNED" \
-		details:='{"channels":["email"]}' | jq -r .id)
-	kk request verify --register $R "$rq" method=registered_contact >/dev/null
-	kk request fulfil --register $R "$rq" >/dev/null
+	request marketing_ban "$BANNED" details:='{"channels":["email"]}'
 	# a contact person who objected to direct marketing: a ban on every channel (R-11)
 	OBJ=$(person company_contact Olli olli@example.fi)
 	kk affiliation add --register $R person_id:="$OBJ" organisation_id:="$ORG" >/dev/null
-	rq=$(kk request new --register $R type=objection channel=email person_id:="$OBJ" \
-		details:='{"scope":"direct_marketing"}' | jq -r .id)
-	kk request verify --register $R "$rq" method=registered_contact >/dev/null
-	kk request fulfil --register $R "$rq" >/dev/null
+	request objection "$OBJ" details:='{"scope":"direct_marketing"}'
 	# withdrawn consent (R-12)
 	WD=$(person individual Ville ville@example.fi)
 	kk consent withdraw --register $R "$(consent "$WD")" how=email >/dev/null
-	# restricted and passivated subjects (R-09, R-08), set as the rights steps leave them
+	# restricted through a fulfilled restriction request (R-09)
 	RS=$(person individual Riikka riikka@example.fi)
 	consent "$RS" >/dev/null
-	sql "UPDATE persons SET status = 'restricted' WHERE id = $RS"
+	request restriction "$RS"
+	[ "$(sql "SELECT status FROM persons WHERE id = $RS")" = restricted ] ||
+		die "the restriction request did not restrict"
+	# erased by passivation through a fulfilled erasure request (R-08): the person is gone,
+	# with only keyed hashes of their address left on the suppression list
 	PS=$(person individual Paavo paavo@example.fi)
 	consent "$PS" >/dev/null
-	sql "UPDATE persons SET status = 'passivated' WHERE id = $PS"
+	request erasure "$PS"
+	jq -e '.outcome.erased and .outcome.passivated' "$T/fulfil.json" >/dev/null || {
+		show "$T/fulfil.json"
+		die "the erasure did not passivate"
+	}
+	[ "$(sql "SELECT count(*) FROM persons WHERE id = $PS")" = 0 ] ||
+		die "the passivated person is still a person"
+	[ "$(sql "SELECT count(*) FROM suppressions WHERE register_id = '$R'")" -ge 1 ] ||
+		die "nothing on the suppression list"
 	# a pending double opt-in consent never counts
 	PEND=$(person individual Pirkko pirkko@example.fi)
 	kk consent give --register $R "$PEND" purpose=newsletters channel=email text=T \
@@ -156,8 +240,9 @@ mixed() {
 
 # ------------------------------------------------------------------------------------ tests
 
-# proves M-01, M-02, M-03, R-11, R-12: exactly the consenting individual and the active
-# contact person receive the newsletter, each message with one-click unsubscribe headers.
+# proves M-01, M-02, M-03, R-08, R-09, R-11, R-12: exactly the consenting individual and the
+# active contact person receive the newsletter, each message with one-click unsubscribe
+# headers; the person erased by passivation is no longer in the register to exclude.
 t_mixed_register() {
 	mixed mixed
 	local m
@@ -168,7 +253,7 @@ t_mixed_register() {
 		die "preview count"
 	}
 	jq -e '.excluded.no_consent == 3 and .excluded.banned == 2 and .excluded.restricted == 1
-		and .excluded.passivated == 1 and .excluded.no_active_role == 1
+		and .excluded.passivated == 0 and .excluded.no_active_role == 1
 		and .excluded.no_email == 1' \
 		"$T/preview.json" >/dev/null || {
 		show "$T/preview.json"
@@ -194,6 +279,53 @@ t_mixed_register() {
 	# sending twice is refused
 	run 1 "$K" --data "$D" mailing send --register $R "$m"
 	has "$T/err" 'already sent'
+}
+
+# proves R-08, R-09, M-03: the public subscribe page does not bring back the person erased
+# by passivation, nor enrol the restricted one: the same page as for anyone, but no person,
+# no consent and no confirmation mail; a new address on the same page gets its mail. The
+# next mailing reaches neither.
+t_passivated_not_resubscribed() {
+	mixed resub
+	kk mailing list-add --register $R slug=talent-uutiset name="Talent Hubin uutiskirje" \
+		purpose=newsletters group=individual source=subject \
+		consent_text="Haluan Talent Hubin uutiskirjeen." consent_version=2026-1 >/dev/null
+	local persons consents a
+	persons=$(sql "SELECT count(*) FROM persons")
+	consents=$(sql "SELECT count(*) FROM consents")
+	serve
+	for a in paavo@example.fi Paavo@Example.FI riikka@example.fi; do
+		code=$(curl -s -o "$T/page.$a" -w '%{http_code}' --data-urlencode "email=$a" \
+			--data-urlencode first_name=Paavo --data-urlencode last_name=Testi \
+			-d consent=yes "$HOST/p/subscribe/talent-uutiset")
+		[ "$code" = 200 ] || die "subscribe $a: $code"
+	done
+	code=$(curl -s -o "$T/page.new" -w '%{http_code}' --data-urlencode email=uusi@example.fi \
+		-d consent=yes "$HOST/p/subscribe/talent-uutiset")
+	[ "$code" = 200 ] || die "subscribe a new address: $code"
+	stop
+	# the page says the same whatever the address was
+	diff "$T/page.paavo@example.fi" "$T/page.new" >/dev/null || die "the page tells them apart"
+	[ "$(sql "SELECT count(*) FROM persons")" = $((persons + 1)) ] ||
+		die "the erased person was added again"
+	[ "$(sql "SELECT count(*) FROM consents")" = $((consents + 1)) ] ||
+		die "a consent for the erased or restricted person"
+	[ "$(sql "SELECT count(*) FROM persons WHERE id = $PS")" = 0 ] || die "the erased id is back"
+	received >"$T/got"
+	[ "$(cat "$T/got")" = uusi@example.fi ] || {
+		show "$T/got"
+		die "confirmation mail to the erased or restricted person"
+	}
+	rm -f "$T/sink"/*
+	local m
+	m=$(new_mailing)
+	kk mailing send --register $R "$m" >/dev/null
+	printf 'iida@example.fi\nkalle@example.fi\n' >"$T/want"
+	received >"$T/got"
+	diff "$T/want" "$T/got" >/dev/null || {
+		show "$T/got"
+		die "the wrong people received the mailing"
+	}
 }
 
 # proves M-03: the unsubscribe link of a message works with one POST and no sign-in, and the
@@ -259,7 +391,11 @@ t_opens_logged() {
 	rm -f "$T/sink"/*
 	m=$(new_mailing)
 	kk mailing send --register $R "$m" >/dev/null
-	hasnt "$T/sink/1.eml" '/p/o/'
+	# the sink numbers on from the first mailing's messages
+	[ "$(received)" = "$(printf 'iida@example.fi\nkalle@example.fi')" ] || die "second mailing"
+	for f in "$T/sink"/*.eml; do
+		hasnt "$f" '/p/o/'
+	done
 }
 
 # proves M-03: a SIGKILL while sending, then `mailing send` again, sends nobody twice; a
@@ -492,6 +628,198 @@ t_retries_and_failures() {
 		die "not all pending after an unreachable server"
 }
 
+# proves M-03, M-05, M-01, M-02, R-12: a mailing made, previewed and sent through the JSON
+# API only: a manager makes a subscription list, people subscribe on its public page (one
+# never confirms; one is banned and one withdraws after confirming, both through the API), an
+# editor drafts a mailing to the list and previews it (counts and reasons, nothing recorded),
+# only a manager sends it and lists its recipients, and exactly the one subscriber left
+# receives it; a second mailing to the whole register reaches the consenting and contact
+# persons besides.
+t_mailing_api() {
+	setup mapi
+	printf '%s\n' "$MPW" >"$T/pw"
+	kk user add mgr --password-file "$T/pw" >/dev/null
+	kk user grant mgr --register $R --role manager >/dev/null
+	kk user add editor --password-file "$T/pw" >/dev/null
+	kk user grant editor --register $R --role editor >/dev/null
+	serve
+	BASE=$HOST/api/v1
+	MGR=$(token mgr)
+	ED=$(token editor)
+
+	# the list: a manager's step
+	local body='{"slug": "talent-uutiset", "name": "Talent Hubin uutiskirje",
+		"purpose": "newsletters", "group": "individual", "source": "subject",
+		"consent_text": "Haluan Talent Hubin uutiskirjeen.", "consent_version": "2026-1"}'
+	api "$ED" POST /lists "$body"
+	want 403
+	api "$MGR" POST /lists "$body"
+	want 201
+	local list
+	list=$(jq -r .id "$T/body")
+
+	# four subscribe on the public page; Bea never confirms
+	local who tok
+	for who in anna bea cilla dora; do
+		subscribe "$who@example.fi" "${who^}"
+	done
+	for who in anna cilla dora; do
+		tok=$(confirm_token "$who@example.fi")
+		[ -n "$tok" ] || die "no confirmation link for $who"
+		code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$HOST/p/confirm/$tok")
+		[ "$code" = 200 ] || die "confirm $who: $code"
+	done
+	api "$ED" GET /lists
+	want 200
+	jq -e --argjson l "$list" '.items == [.items[] | select(.id == $l)] and
+		.items[0].subscribers == 3' "$T/body" >/dev/null || {
+		show "$T/body"
+		die "the list's subscribers"
+	}
+	local anna cilla dora bea
+	anna=$(pid_of anna@example.fi)
+	bea=$(pid_of bea@example.fi)
+	cilla=$(pid_of cilla@example.fi)
+	dora=$(pid_of dora@example.fi)
+	# Cilla bans e-mail marketing, Dora withdraws her consent, both through the API
+	api "$ED" POST /requests "{\"type\": \"marketing_ban\", \"channel\": \"email\",
+		\"person_id\": $cilla, \"details\": {\"channels\": [\"email\"]}}"
+	want 201
+	local rq
+	rq=$(jq -r .id "$T/body")
+	api "$ED" POST "/requests/$rq/verify" '{"method": "registered_contact"}'
+	want 200
+	api "$ED" POST "/requests/$rq/fulfil" '{}'
+	want 200
+	api "$ED" GET "/persons/$dora/consents"
+	want 200
+	local cid
+	cid=$(jq -r '.items[0].id' "$T/body")
+	api "$ED" POST "/consents/$cid/withdraw" '{"how": "email"}'
+	want 200
+	# besides the list: Iida consents through the API, Kalle is an active contact person
+	api "$ED" POST /persons '{"subject_group": "individual", "source": "subject",
+		"first_name": "Iida", "last_name": "Testi", "email": "iida@example.fi"}'
+	want 201
+	local iida kalle org
+	iida=$(jq -r .id "$T/body")
+	api "$ED" POST "/persons/$iida/consents" '{"purpose": "newsletters", "channel": "email",
+		"text": "Haluan Espoon uutiskirjeen", "text_version": "2026-1"}'
+	want 201
+	api "$ED" POST /persons '{"subject_group": "company_contact", "source": "subject",
+		"first_name": "Kalle", "last_name": "Testi", "email": "kalle@example.fi"}'
+	want 201
+	kalle=$(jq -r .id "$T/body")
+	api "$ED" POST /organisations '{"name": "Firma Oy", "source": "subject"}'
+	want 201
+	org=$(jq -r .id "$T/body")
+	api "$ED" POST /affiliations "{\"person_id\": $kalle, \"organisation_id\": $org}"
+	want 201
+
+	# the mailing to the list: drafted and previewed by an editor
+	rm -f "$T/sink"/*
+	api "$ED" POST /mailings "$(jq -cn --argjson l "$list" '{purpose: "newsletters",
+		subject: "Uutiskirje {{first_name}}", text: "Hei {{first_name}} {{last_name}}",
+		html: "<p>Hei {{first_name}}</p>", audience: {lists: [$l]}}')"
+	want 201
+	local m
+	m=$(jq -r .id "$T/body")
+	jq -e '.state == "draft" and .targeted == 0' "$T/body" >/dev/null || die "not a draft"
+	api "$ED" GET "/mailings/$m/preview"
+	want 200
+	# Iida, Kalle and Bea (never confirmed) are not on the list; Cilla is banned; Dora is
+	# on it without a consent in force
+	jq -e --argjson m "$m" '.mailing == $m and .recipients == 1 and
+		.excluded == {not_selected: 3, passivated: 0, restricted: 0, banned: 1,
+		              purpose_not_declared: 0, no_consent: 1, no_active_role: 0,
+		              no_email: 0} and
+		(.sample.subject | startswith("Uutiskirje "))' "$T/body" >/dev/null || {
+		show "$T/body"
+		die "the preview"
+	}
+	[ "$(sql "SELECT count(*) FROM mailing_recipients")" = 0 ] || die "the preview recorded recipients"
+	[ -z "$(received)" ] || die "the preview sent mail"
+
+	# only a manager sends and sees the recipients
+	api "$ED" POST "/mailings/$m/send" '{}'
+	want 403
+	api "$MGR" POST "/mailings/$m/send" '{}'
+	want 200
+	jq -e '.state == "sent" and .targeted == 1 and .recipients == {sent: 1}' "$T/body" \
+		>/dev/null || {
+		show "$T/body"
+		die "the answer of the send"
+	}
+	[ "$(received)" = anna@example.fi ] || {
+		received >"$T/got"
+		show "$T/got"
+		die "the wrong people received the list's mailing"
+	}
+	for f in "$T/sink"/*.eml; do
+		has "$f" '^Subject: Uutiskirje Anna'
+		has "$f" '^List-Unsubscribe: <https://kortisto\.example\.fi/p/unsubscribe/'
+	done
+	api "$ED" GET "/mailings/$m/recipients"
+	want 403
+	api "$MGR" GET "/mailings/$m/recipients"
+	want 200
+	jq -e --argjson a "$anna" '.items == [{person_id: $a, state: "sent", attempts: 1,
+		sent_at: .items[0].sent_at, error: null}] and (.items[0].sent_at | type) == "string"' \
+		"$T/body" >/dev/null || {
+		show "$T/body"
+		die "the recipients"
+	}
+	api "$ED" GET "/mailings/$m"
+	want 200
+	jq -e '.state == "sent" and .targeted == 1 and .recipients == {sent: 1} and
+		(.started_by | test(":mgr$"))' "$T/body" >/dev/null || {
+		show "$T/body"
+		die "the mailing's status"
+	}
+	api "$MGR" POST "/mailings/$m/send" '{}'
+	want 409
+	[ "$(received)" = anna@example.fi ] || die "sent twice"
+	[ "$(sql "SELECT count(*) FROM usage_log WHERE action = 'mailing_send'")" = 1 ] ||
+		die "the message sent is not in the usage log"
+
+	# the whole register: Anna, Iida and Kalle; Bea's consent is pending, Dora withdrew
+	rm -f "$T/sink"/*
+	api "$ED" POST /mailings '{"purpose": "newsletters", "subject": "Kaikille",
+		"text": "Hei {{first_name}}"}'
+	want 201
+	m=$(jq -r .id "$T/body")
+	api "$ED" GET "/mailings/$m/preview"
+	want 200
+	jq -e '.recipients == 3 and .excluded.banned == 1 and .excluded.no_consent == 2 and
+		.excluded.not_selected == 0' "$T/body" >/dev/null || {
+		show "$T/body"
+		die "the preview of the whole register"
+	}
+	api "$MGR" POST "/mailings/$m/send" '{}'
+	want 200
+	printf 'anna@example.fi\niida@example.fi\nkalle@example.fi\n' >"$T/want"
+	received >"$T/got"
+	diff "$T/want" "$T/got" >/dev/null || {
+		show "$T/got"
+		die "the wrong people received the mailing to the register"
+	}
+	api "$MGR" GET "/mailings/$m/recipients"
+	want 200
+	jq -e --argjson w "[$anna, $iida, $kalle]" '[.items[] | select(.state == "sent") |
+		.person_id] | sort == ($w | sort)' "$T/body" >/dev/null || {
+		show "$T/body"
+		die "the recipients of the mailing to the register"
+	}
+	jq -e --argjson x "[$bea, $cilla, $dora]" '[.items[].person_id] - $x == [.items[].person_id]' \
+		"$T/body" >/dev/null || die "an excluded person among the recipients"
+	api "$ED" GET /mailings
+	want 200
+	jq -e '[.items[].state] == ["sent", "sent"]' "$T/body" >/dev/null || {
+		show "$T/body"
+		die "the list of mailings"
+	}
+}
+
 # ------------------------------------------------------------------------------------ runner
 
 if [ "${1:-}" = --one ]; then
@@ -507,6 +835,7 @@ for tool in sqlite3 curl jq python3; do
 		exit 1
 	}
 done
-run_tests "marketing" bash "$0" t_mixed_register t_unsubscribe_stops_next t_opens_logged \
+run_tests "marketing" bash "$0" t_mixed_register t_passivated_not_resubscribed \
+	t_unsubscribe_stops_next t_opens_logged t_mailing_api \
 	t_kill_and_resume t_consent_api t_double_opt_in t_placeholders t_subscribe_page \
 	t_retries_and_failures
