@@ -330,6 +330,30 @@ static int withdraw_tx(struct kctx *ctx, const char *rid, int64_t id, json_t *in
 	if (store_changes(ctx->db) == 0)
 		return kerr_set(ctx->err, KERR_CONFLICT, "id",
 		                "consent %" PRId64 " is already withdrawn", id);
+	/* M-03: a list of the purpose is no longer open to a person with no consent left for
+	 * it: their subscriptions end with the consent. */
+	q = store_query(ctx->db, ST_CONSENT_PURPOSE_LEFT);
+	q_text(q, 1, rid);
+	q_int(q, 2, id);
+	const char *purpose = NULL;
+	int64_t left = 0;
+	if ((rc = q_step(q, ctx->err)) == 1) {
+		purpose = arena_strdup(ctx->mem, q_col_text(q, 0));
+		left = q_col_int(q, 1);
+	}
+	q_done(q);
+	if (rc < 0)
+		return rc;
+	if (purpose && left == 0) {
+		q = store_query(ctx->db, ST_SUB_END_PURPOSE);
+		q_text(q, 1, rid);
+		q_int(q, 2, pid);
+		q_text(q, 3, purpose);
+		q_text(q, 4, ctx->now_iso);
+		q_text(q, 5, how);
+		if ((rc = q_exec(q, ctx->err)))
+			return rc;
+	}
 	struct usage_entry e = {
 	        .action = "consent_withdraw",
 	        .rid = rid,

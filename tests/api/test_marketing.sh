@@ -727,11 +727,13 @@ t_mailing_api() {
 	jq -e '.state == "draft" and .targeted == 0' "$T/body" >/dev/null || die "not a draft"
 	api "$ED" GET "/mailings/$m/preview"
 	want 200
-	# Iida, Kalle and Bea (never confirmed) are not on the list; Cilla is banned; Dora is
-	# on it without a consent in force
+	# Iida, Kalle and Bea (never confirmed) are not on the list; Cilla is banned; Dora's
+	# withdrawal ended her subscription with her last consent for the purpose
+	[ "$(sql "SELECT count(*) FROM subscriptions WHERE ended_at IS NOT NULL")" = 1 ] ||
+		die "the withdrawal did not end the subscription"
 	jq -e --argjson m "$m" '.mailing == $m and .recipients == 1 and
-		.excluded == {not_selected: 3, passivated: 0, restricted: 0, banned: 1,
-		              purpose_not_declared: 0, no_consent: 1, no_active_role: 0,
+		.excluded == {not_selected: 4, passivated: 0, restricted: 0, banned: 1,
+		              purpose_not_declared: 0, no_consent: 0, no_active_role: 0,
 		              no_email: 0} and
 		(.sample.subject | startswith("Uutiskirje "))' "$T/body" >/dev/null || {
 		show "$T/body"

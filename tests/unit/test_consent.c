@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "core/mailing.h"
 #include "core/person.h"
 #include "core/request.h"
+#include "core/sublist.h"
 #include "util/kerr.h"
 
 #include "fixture.h"
@@ -254,6 +256,51 @@ static void test_restricted_hidden(void **state)
 	fx_as_operator(f);
 }
 
+/* proves M-03: withdrawing the consent a subscription rests on ends the subscription at once;
+ * while another consent for the same purpose still counts, the subscription stays. */
+static void test_withdraw_ends_subscription(void **state)
+{
+	struct fx *f = *state;
+	json_t *in =
+	        parse("{\"slug\": \"uutiset-testi\", \"name\": \"Uutiset\", \"purpose\":"
+	              " \"newsletters\", \"group\": \"individual\", \"source\": \"subject\","
+	              " \"consent_text\": \"Haluan uutiskirjeen\", \"consent_version\": \"1\"}");
+	int64_t list = 0;
+	fresh(f);
+	if (sublist_create(&f->ctx, ESPOO, in, &list))
+		fail_msg("sublist_create: %s", f->err.message);
+	json_decref(in);
+	int64_t pid = individual(f), a = 0, b = 0, confirmed = 0;
+	char tok[CONSENT_TOKEN_MAX], body[300];
+	const char *rid = NULL;
+	snprintf(body, sizeof(body),
+	         NEWSLETTER ", \"source\": \"form\", \"form\": \"list:%" PRId64 "\"}", list);
+	assert_int_equal(give(f, ESPOO, pid, body, &a, tok), 0);
+	fresh(f);
+	assert_int_equal(consent_confirm(&f->ctx, tok, &rid, &confirmed), 0);
+	assert_int_equal(confirmed, a);
+	const char *active = "SELECT count(*) FROM subscriptions WHERE person_id = ?1"
+	                     " AND ended_at IS NULL";
+	assert_int_equal(raw_int(f, active, "i", pid), 1);
+
+	/* A second consent for newsletters (given by staff) keeps the subscription open. */
+	assert_int_equal(give(f, ESPOO, pid, NEWSLETTER "}", &b, tok), 0);
+	json_t *how = parse("{\"how\": \"email\"}");
+	fresh(f);
+	assert_int_equal(consent_withdraw(&f->ctx, ESPOO, a, how), 0);
+	assert_int_equal(raw_int(f, active, "i", pid), 1);
+	/* The last one ends it, recording how. */
+	fresh(f);
+	assert_int_equal(consent_withdraw(&f->ctx, ESPOO, b, how), 0);
+	json_decref(how);
+	assert_int_equal(raw_int(f, active, "i", pid), 0);
+	assert_int_equal(raw_int(f,
+	                         "SELECT count(*) FROM subscriptions WHERE person_id = ?1"
+	                         " AND ended_how = 'email'",
+	                         "i", pid),
+	                 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -262,6 +309,8 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_give_refuses_undeclared, setup,
 	                                        fixture_teardown),
 	        cmocka_unit_test_setup_teardown(test_withdraw, setup, fixture_teardown),
+	        cmocka_unit_test_setup_teardown(test_withdraw_ends_subscription, setup,
+	                                        fixture_teardown),
 	        cmocka_unit_test_setup_teardown(test_double_opt_in, setup, fixture_teardown),
 	        cmocka_unit_test_setup_teardown(test_link_tokens, setup, fixture_teardown),
 	        cmocka_unit_test_setup_teardown(test_restricted_hidden, setup, fixture_teardown),
