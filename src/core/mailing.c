@@ -16,6 +16,7 @@
 #include "audit/usage.h"
 #include "core/app.h"
 #include "core/ctx.h"
+#include "core/retention.h"
 #include "core/suppress.h"
 #include "decl/decl.h"
 #include "store/store.h"
@@ -31,6 +32,9 @@
 #define MAX_BODY    200000
 #define TAG_BYTES   16u
 #define MAX_EVENTS  1000 /* event ids of one segment */
+
+/* The record type an open is kept as (M-04), under the register's retention. */
+#define RT_OPEN "newsletter_open"
 
 /* ------------------------------------------------------------------------------------------
  * Signed links
@@ -748,7 +752,7 @@ int mailing_create(struct kctx *ctx, const char *rid, json_t *in, int64_t *id)
 		return kerr_set(ctx->err, KERR_INVALID, "track_opens",
 		                "track_opens: true or false");
 	/* M-04: opens are logged only where the declaration says they are kept. */
-	if (json_is_true(track) && !decl_record_type(d, "newsletter_open"))
+	if (json_is_true(track) && !decl_record_type(d, RT_OPEN))
 		return kerr_set(ctx->err, KERR_REFUSED, "track_opens",
 		                "track_opens: register '%s' does not declare the record type "
 		                "newsletter_open",
@@ -1429,26 +1433,48 @@ int mailing_unsubscribe(struct kctx *ctx, const char *token)
 	IN_WRITE_TX(ctx, unsubscribe_tx(ctx, token));
 }
 
+/*
+ * One open: its newsletter_open record of the day (under the open's own usage-log entry,
+ * which names it), then the open row pointing at it, so a retention rule over the record type deletes the
+ * open with its record. An open is kept only as the declaration says: when the register no
+ * longer declares the record type, or declares it for a data category that does not apply to
+ * the person's group, nothing is written.
+ */
 static int open_tx(struct kctx *ctx, const char *token)
 {
 	struct recipient r;
+	int64_t rec = 0;
 	int rc = recipient_of(ctx, MLINK_OPEN, token, &r);
 	if (rc || !r.track)
 		return rc;
+	const struct decl *d = app_register(ctx->app, r.rid);
+	if (!d || !decl_record_type(d, RT_OPEN))
+		return 0;
+	if ((rc = retention_event_logged_tx(ctx, r.rid, r.pid, RT_OPEN, &rec))) {
+		if (rc != KERR_REFUSED)
+			return rc;
+		kerr_clear(ctx->err);
+		return 0;
+	}
 	struct query *q = store_query(ctx->db, ST_OPEN_INSERT);
 	q_int(q, 1, r.id);
 	q_int(q, 2, r.mailing_id);
 	q_text(q, 3, r.rid);
 	q_int(q, 4, r.pid);
 	q_text(q, 5, ctx->now_iso);
+	q_int(q, 6, rec);
 	if ((rc = q_exec(q, ctx->err)))
 		return rc;
+	/* The one entry of the hit: it names the record the open is kept as. */
+	char reason[32];
+	snprintf(reason, sizeof(reason), "record:%" PRId64, rec);
 	struct usage_entry e = {.action = "newsletter_open",
 	                        .rid = r.rid,
 	                        .entity = "mailing",
 	                        .entity_id = r.mailing_id,
 	                        .subjects = &r.pid,
-	                        .nsubjects = 1};
+	                        .nsubjects = 1,
+	                        .reason = reason};
 	return usage_append(ctx, &e);
 }
 

@@ -22,11 +22,14 @@
 #include "core/app.h"
 #include "core/consent.h"
 #include "core/event.h"
+#include "core/export.h"
 #include "core/mailing.h"
 #include "core/org.h"
 #include "core/person.h"
 #include "core/request.h"
+#include "core/retention.h"
 #include "util/kerr.h"
+#include "util/timeutil.h"
 
 #include "fixture.h"
 
@@ -488,6 +491,124 @@ static void test_segment_events_at_send(void **state)
 	                    "pending");
 }
 
+/* Sets the fixture's clock to `day` (YYYY-MM-DD), as --now does. */
+static void at(struct fx *f, const char *day)
+{
+	int64_t t;
+	assert_int_equal(time_parse_iso8601(day, &t), 0);
+	kctx_set_now(&f->ctx, t);
+}
+
+/* A hit of the open pixel of recipient row `rec`. */
+static void open_hit(struct fx *f, int64_t rec)
+{
+	char tok[MLINK_MAX];
+	mlink_make(&f->app->keys, MLINK_OPEN, rec, tok);
+	fresh(f);
+	if (mailing_open_hit(&f->ctx, tok))
+		fail_msg("mailing_open_hit: %s", f->err.message);
+}
+
+/* proves M-04: each open is logged as a newsletter_open record of the person, in the same
+ * transaction, and falls under the register's retention: the 10-year rule over
+ * newsletter_open (logs-10y of espoo-talent-hub) deletes the open with its record, while the
+ * person and a later open stay; the access export lists each open once. */
+static void test_opens_under_retention(void **state)
+{
+	struct fx *f = *state;
+	int64_t a = person(f, ESPOO, "individual", "a@example.fi", NULL);
+	consent(f, a);
+	int64_t m = mailing(f, ESPOO, NEWS ", \"html\": \"<p>Hei</p>\", \"track_opens\": true}");
+	unreachable_smtp(f);
+	send_stops(f, m);
+	int64_t rec = raw_int(f, "SELECT id FROM mailing_recipients WHERE person_id = ?1", "i", a);
+	assert_true(rec > 0);
+	open_hit(f, rec);
+	assert_int_equal(raw_int(f,
+	                         "SELECT count(*) FROM mailing_opens o JOIN person_records r"
+	                         " ON r.id = o.record_id WHERE o.person_id = ?1"
+	                         " AND r.person_id = ?1 AND r.record_type = 'newsletter_open'"
+	                         " AND r.register_id = 'espoo-talent-hub'"
+	                         " AND r.occurred_at = '2026-01-01'",
+	                         "i", a),
+	                 1);
+	assert_int_equal(raw_int(f,
+	                         "SELECT count(*) FROM person_records WHERE person_id = ?1"
+	                         " AND record_type = 'newsletter_open'",
+	                         "i", a),
+	                 1);
+	/* One usage-log entry for the hit, naming the record. */
+	assert_int_equal(raw_int(f,
+	                         "SELECT count(*) FROM usage_log u JOIN mailing_opens o"
+	                         " ON u.reason = 'record:' || o.record_id"
+	                         " WHERE u.action = 'newsletter_open' AND u.entity_id = ?1",
+	                         "i", m),
+	                 1);
+	assert_int_equal(raw_int(f,
+	                         "SELECT count(*) FROM usage_log WHERE entity = 'record'"
+	                         " AND entity_id IN (SELECT record_id FROM mailing_opens)",
+	                         ""),
+	                 0);
+
+	/* Four years on: another open, and a customer event that keeps the person. */
+	at(f, "2030-06-01");
+	open_hit(f, rec);
+	fresh(f);
+	assert_int_equal(retention_event_add(&f->ctx, ESPOO, a, "event_registration", NULL, NULL),
+	                 0);
+
+	/* The access export: each open once, with its mailing, and not again as a record. */
+	json_t *x = NULL;
+	fresh(f);
+	assert_int_equal(export_subject(&f->ctx, ESPOO, a, 0, &x), 0);
+	json_t *opens = json_object_get(json_array_get(json_object_get(x, "mailings"), 0), "opens");
+	assert_int_equal(json_array_size(opens), 2);
+	size_t i;
+	json_t *r;
+	json_array_foreach (json_object_get(x, "records"), i, r)
+		assert_string_not_equal(json_string_value(json_object_get(r, "type")),
+		                        "newsletter_open");
+	assert_int_equal(json_array_size(json_object_get(x, "records")), 1);
+	json_decref(x);
+
+	/* Ten years and a day after the first open: it goes with its record; the later one and
+	 * the person stay. */
+	at(f, "2036-01-02");
+	struct retention_opts o = {.rid = ESPOO};
+	fresh(f);
+	assert_int_equal(retention_run(&f->ctx, &o, NULL), 0);
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM persons WHERE id = ?1", "i", a), 1);
+	assert_int_equal(
+	        raw_int(f, "SELECT count(*) FROM mailing_opens WHERE person_id = ?1", "i", a), 1);
+	char day[24];
+	assert_string_equal(raw_text(f, day, sizeof(day),
+	                             "SELECT at FROM mailing_opens WHERE person_id = ?1", a),
+	                    "2030-06-01T00:00:00Z");
+	assert_int_equal(raw_int(f,
+	                         "SELECT count(*) FROM person_records WHERE person_id = ?1"
+	                         " AND record_type = 'newsletter_open'",
+	                         "i", a),
+	                 1);
+}
+
+/* proves M-04: without track_opens a pixel hit logs nothing, neither open nor record. */
+static void test_untracked_open_logs_nothing(void **state)
+{
+	struct fx *f = *state;
+	int64_t a = person(f, ESPOO, "individual", "a@example.fi", NULL);
+	consent(f, a);
+	int64_t m = mailing(f, ESPOO, NEWS "}");
+	unreachable_smtp(f);
+	send_stops(f, m);
+	open_hit(f, raw_int(f, "SELECT id FROM mailing_recipients WHERE person_id = ?1", "i", a));
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM mailing_opens", ""), 0);
+	assert_int_equal(
+	        raw_int(f,
+	                "SELECT count(*) FROM person_records WHERE record_type = 'newsletter_open'",
+	                ""),
+	        0);
+}
+
 /* proves M-03: an events filter names only events of the register, by the id's place. */
 static void test_segment_events_checks(void **state)
 {
@@ -590,6 +711,10 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_segment_events_checks, setup,
 	                                        fixture_teardown),
 	        cmocka_unit_test_setup_teardown(test_segment_events_at_send, setup,
+	                                        fixture_teardown),
+	        cmocka_unit_test_setup_teardown(test_opens_under_retention, setup,
+	                                        fixture_teardown),
+	        cmocka_unit_test_setup_teardown(test_untracked_open_logs_nothing, setup,
 	                                        fixture_teardown),
 	        cmocka_unit_test_setup_teardown(test_create_checks, setup, fixture_teardown),
 	        cmocka_unit_test_setup_teardown(test_send_needs_settings, setup, fixture_teardown),
