@@ -4,7 +4,9 @@
  *
  *   audience  mailing_preview of a newsletter over N persons of espoo-talent-hub (the §200
  *             rule, bans, restriction, passivation, addresses), against a bare scan of the
- *             same persons' rows (id, group, status) with the same SQLite connection;
+ *             same persons' rows (id, group, status) with the same SQLite connection; and
+ *             the same with a segment by event participation (a fifth of the persons
+ *             registered for the event, a tenth attended), against the audience without it;
  *   send      mailing_send of MESSAGES messages to the SMTP server of kortisto.conf, against
  *             mailer_send of one ready message MESSAGES times to the same server;
  *   opens     mailing_open_hit (a durable write with its usage-log entry) HITS times, against
@@ -73,9 +75,11 @@ static void sql_or_die(sqlite3 *db, const char *sql)
  * The fixture: n persons, half individuals (60 % of them with a newsletter consent), half
  * company contacts (80 % with an active role); 95 % with an address, 2 % banned, 1 %
  * restricted. The first `tagged` persons with an address, consent or role, and no ban or
- * restriction, have municipality "Bench": the audience of the send figure.
+ * restriction, have municipality "Bench": the audience of the send figure. One event with one
+ * session: every fifth person registered (one in fifty of them cancelled), every tenth
+ * attended; *event is its id.
  */
-static void populate(const char *path, long n, long tagged)
+static void populate(const char *path, long n, long tagged, int64_t *event)
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *p = NULL, *c = NULL, *k = NULL, *a = NULL, *b = NULL;
@@ -86,6 +90,29 @@ static void populate(const char *path, long n, long tagged)
 	               " updated_at, created_by) VALUES ('" RID "', 'Bench Oy', 'subject',"
 	               " '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', 'bench')");
 	int64_t org = sqlite3_last_insert_rowid(db);
+	sql_or_die(db, "INSERT INTO events(register_id, title, format, place, starts_at, ends_at,"
+	               " created_at, created_by) VALUES ('" RID "', 'Bench', 'physical', 'Espoo',"
+	               " '2025-12-10T16:00:00Z', '2025-12-10T19:00:00Z', '2026-01-01T00:00:00Z',"
+	               " 'bench')");
+	*event = sqlite3_last_insert_rowid(db);
+	char sql[400];
+	snprintf(sql, sizeof(sql),
+	         "INSERT INTO event_sessions(event_id, title, starts_at, ends_at) VALUES (%" PRId64
+	         ", 'Avaus', '2025-12-10T16:00:00Z', '2025-12-10T17:00:00Z')",
+	         *event);
+	sql_or_die(db, sql);
+	int64_t session = sqlite3_last_insert_rowid(db);
+	sqlite3_stmt *g = NULL, *t = NULL;
+	sqlite3_prepare_v2(db,
+	                   "INSERT INTO event_registrations(event_id, register_id, person_id,"
+	                   " registered_on, created_at, created_by, cancelled_at) VALUES (?1, '" RID
+	                   "', ?2, '2025-12-01', '2026-01-01T00:00:00Z', 'bench', ?3)",
+	                   -1, &g, NULL);
+	sqlite3_prepare_v2(db,
+	                   "INSERT INTO event_attendance(session_id, person_id, register_id,"
+	                   " created_at, created_by) VALUES (?1, ?2, '" RID
+	                   "', '2026-01-01T00:00:00Z', 'bench')",
+	                   -1, &t, NULL);
 	sqlite3_prepare_v2(
 	        db,
 	        "INSERT INTO persons(register_id, first_name, last_name, subject_group,"
@@ -166,7 +193,25 @@ static void populate(const char *path, long n, long tagged)
 			sqlite3_step(b);
 			sqlite3_reset(b);
 		}
+		if (i % 5 == 0) {
+			sqlite3_bind_int64(g, 1, *event);
+			sqlite3_bind_int64(g, 2, id);
+			if (i % 250 == 5)
+				sqlite3_bind_text(g, 3, "2025-12-05T00:00:00Z", -1, SQLITE_STATIC);
+			else
+				sqlite3_bind_null(g, 3);
+			sqlite3_step(g);
+			sqlite3_reset(g);
+		}
+		if (i % 10 == 0) {
+			sqlite3_bind_int64(t, 1, session);
+			sqlite3_bind_int64(t, 2, id);
+			sqlite3_step(t);
+			sqlite3_reset(t);
+		}
 	}
+	sqlite3_finalize(g);
+	sqlite3_finalize(t);
 	sqlite3_finalize(p);
 	sqlite3_finalize(c);
 	sqlite3_finalize(k);
@@ -210,7 +255,8 @@ int main(int argc, char **argv)
 		return 1;
 	if (app_open(argv[1], &app, &err))
 		die(&ctx, argv[1]);
-	populate(app->dbpath, n, messages);
+	int64_t event = 0;
+	populate(app->dbpath, n, messages, &event);
 	if (app_connect(app, &ctx.db, &err))
 		die(&ctx, "connect");
 	ctx.app = app;
@@ -252,6 +298,28 @@ int main(int argc, char **argv)
 	printf("persons=%ld audience_recipients=%ld scan_rows=%ld\n", n, recipients, rows);
 	printf("audience_s=%.3f baseline_scan_s=%.3f ratio=%.1f\n", rule, base_scan,
 	       rule / base_scan);
+	char body[300];
+	snprintf(body, sizeof(body),
+	         "{\"purpose\": \"newsletters\", \"subject\": \"S\", \"text\": \"Hei\","
+	         " \"audience\": {\"segment\": {\"events\": {\"event_ids\": [%" PRId64 "]}}}}",
+	         event);
+	int64_t me = new_mailing(&ctx, body);
+	double with_events = 1e9;
+	long event_recipients = 0;
+	for (int round = 0; round < 3; round++) {
+		json_t *pv = NULL;
+		arena_reset(&mem);
+		double t1 = now_s();
+		if (mailing_preview(&ctx, RID, me, &pv))
+			die(&ctx, "mailing_preview");
+		double t2 = now_s();
+		event_recipients = (long)json_integer_value(json_object_get(pv, "recipients"));
+		json_decref(pv);
+		if (t2 - t1 < with_events)
+			with_events = t2 - t1;
+	}
+	printf("audience_events_recipients=%ld audience_events_s=%.3f ratio_to_audience=%.2f\n",
+	       event_recipients, with_events, with_events / rule);
 
 	/* ---- send: whole mailings against bare SMTP sends of one message */
 	struct mailer *mailer = NULL;

@@ -16,6 +16,7 @@
 #include "audit/usage.h"
 #include "core/app.h"
 #include "core/ctx.h"
+#include "core/retention.h"
 #include "core/suppress.h"
 #include "decl/decl.h"
 #include "store/store.h"
@@ -30,6 +31,10 @@
 #define MAX_SUBJECT 300
 #define MAX_BODY    200000
 #define TAG_BYTES   16u
+#define MAX_EVENTS  1000 /* event ids of one segment */
+
+/* The record type an open is kept as (M-04), under the register's retention. */
+#define RT_OPEN "newsletter_open"
 
 /* ------------------------------------------------------------------------------------------
  * Signed links
@@ -211,12 +216,57 @@ static char *dump(struct kctx *ctx, json_t *j)
 	return a;
 }
 
+/* The events filter of a segment: {"event_ids": [ids of the register's events, at least
+ * one], "attended": bool}. An id that names no event of the register is refused by its
+ * place in the list, so the user sees which one is wrong. */
+static int check_events(struct kctx *ctx, const struct decl *d, json_t *ev)
+{
+	static const char *const keys[] = {"event_ids", "attended", NULL};
+	static const char *const field = "audience.segment.events.event_ids";
+	size_t i;
+	json_t *v;
+	int rc;
+	if (!json_is_object(ev))
+		return kerr_set(ctx->err, KERR_INVALID, "audience.segment.events",
+		                "audience.segment.events: an object with event_ids and attended");
+	if ((rc = only_keys(ctx, ev, keys, "audience.segment.events")))
+		return rc;
+	json_t *att = json_object_get(ev, "attended");
+	if (att && !json_is_boolean(att))
+		return kerr_set(ctx->err, KERR_INVALID, "audience.segment.events.attended",
+		                "audience.segment.events.attended: true or false");
+	json_t *ids = json_object_get(ev, "event_ids");
+	size_t n = json_array_size(ids);
+	if (!json_is_array(ids) || n == 0 || n > MAX_EVENTS)
+		return kerr_set(ctx->err, KERR_INVALID, field, "%s: a list of 1 to %d event ids",
+		                field, MAX_EVENTS);
+	json_array_foreach (ids, i, v) {
+		char at[64];
+		snprintf(at, sizeof(at), "%s[%zu]", field, i);
+		if (!json_is_integer(v) || json_integer_value(v) <= 0)
+			return kerr_set(ctx->err, KERR_INVALID, at, "%s: an event id", at);
+		struct query *q = store_query(ctx->db, ST_MKT_EVENT_EXISTS);
+		q_text(q, 1, d->id);
+		q_int(q, 2, json_integer_value(v));
+		rc = q_step(q, ctx->err);
+		q_done(q);
+		if (rc < 0)
+			return rc;
+		if (rc == 0)
+			return kerr_set(ctx->err, KERR_INVALID, at,
+			                "%s: event %" PRId64 " not found in register '%s'", at,
+			                (int64_t)json_integer_value(v), d->id);
+	}
+	return 0;
+}
+
 /* The audience member: lists (ids of the register's subscription lists) and a segment of
- * declared subject groups, an organisation and declared attributes. */
+ * declared subject groups, an organisation, declared attributes and event participation. */
 static int check_audience(struct kctx *ctx, const struct decl *d, json_t *aud)
 {
 	static const char *const keys[] = {"lists", "segment", NULL};
-	static const char *const seg_keys[] = {"groups", "organisation_id", "attributes", NULL};
+	static const char *const seg_keys[] = {"groups", "organisation_id", "attributes", "events",
+	                                       NULL};
 	size_t i;
 	json_t *v;
 	int rc;
@@ -274,7 +324,8 @@ static int check_audience(struct kctx *ctx, const struct decl *d, json_t *aud)
 			                "audience.segment.attributes: values are strings, integers "
 			                "or booleans");
 	}
-	return 0;
+	json_t *ev = json_object_get(seg, "events");
+	return ev ? check_events(ctx, d, ev) : 0;
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -305,10 +356,12 @@ static const char *const excl_names[EX__MAX] = {"",           "not_selected",
 struct audience {
 	const struct decl *d;
 	const char *purpose;
-	json_t *groups;    /* borrowed, or NULL */
-	json_t *attrs;     /* borrowed, or NULL */
-	int64_t org;       /* 0: any */
-	const char *lists; /* JSON array text, or NULL */
+	json_t *groups;     /* borrowed, or NULL */
+	json_t *attrs;      /* borrowed, or NULL */
+	int64_t org;        /* 0: any */
+	const char *lists;  /* JSON array text, or NULL */
+	const char *events; /* JSON array text of event ids, or NULL: no events filter */
+	bool attended;      /* with events: only those who attended a session of one */
 	const char *today;
 };
 
@@ -323,6 +376,11 @@ static void aud_bind(struct query *q, const char *rid, const struct audience *a)
 		q_text(q, 5, a->lists);
 	else
 		q_null(q, 5);
+	if (a->events)
+		q_text(q, 7, a->events);
+	else
+		q_null(q, 7);
+	q_int(q, 8, a->attended);
 }
 
 /* Whether the segment's attribute filter holds for attrs text `text`. */
@@ -342,13 +400,15 @@ static bool attrs_match(json_t *want, const char *text)
 
 /* What the rule needs to know of one person. */
 enum {
-	F_EMAIL = 1,     /* has an e-mail address */
-	F_BANNED = 2,    /* a ban on email or all */
-	F_CONSENT = 4,   /* a confirmed, unwithdrawn e-mail consent for the purpose */
-	F_ROLE = 8,      /* an active affiliation */
-	F_IN_ORG = 16,   /* an active affiliation with the segment's organisation */
-	F_ON_LIST = 32,  /* an active subscription to one of the audience's lists */
-	F_SELECTED = 64, /* in the segment's groups and attributes */
+	F_EMAIL = 1,      /* has an e-mail address */
+	F_BANNED = 2,     /* a ban on email or all */
+	F_CONSENT = 4,    /* a confirmed, unwithdrawn e-mail consent for the purpose */
+	F_ROLE = 8,       /* an active affiliation */
+	F_IN_ORG = 16,    /* an active affiliation with the segment's organisation */
+	F_ON_LIST = 32,   /* an active subscription to one of the audience's lists */
+	F_SELECTED = 64,  /* in the segment's groups and attributes */
+	F_IN_EVENT = 128, /* a registration that stands (and attendance, when asked) for one of
+	                     the segment's events */
 };
 
 struct subject {
@@ -375,14 +435,14 @@ static bool selected(const struct audience *a, const char *group, const char *at
 
 /*
  * The rule for one person (docs/marketing.md): selection first (lists, organisation, groups,
- * attributes), then passivation and restriction, bans (email or all), the purpose declared
+ * attributes, event participation), then passivation and restriction, bans (email or all), the purpose declared
  * for the group, the §200 basis (consent for natural persons and for any group on consent;
  * an active role for contact persons of organisations), and an address to send to.
  */
 static enum excl classify(const struct audience *a, const struct subject *s)
 {
 	if (!(s->flags & F_SELECTED) || (a->lists && !(s->flags & F_ON_LIST)) ||
-	    (a->org && !(s->flags & F_IN_ORG)))
+	    (a->org && !(s->flags & F_IN_ORG)) || (a->events && !(s->flags & F_IN_EVENT)))
 		return EX_NOT_SELECTED;
 	if (strcmp(s->status, "passivated") == 0)
 		return EX_PASSIVATED;
@@ -414,7 +474,8 @@ static void subject_of_row(const struct audience *a, struct query *q, struct sub
 	s->flags = (q_col_null(q, 3) ? 0 : F_EMAIL) | (q_col_int(q, 4) ? F_BANNED : 0) |
 	           (q_col_int(q, 5) ? F_CONSENT : 0) | (q_col_int(q, 6) ? F_ROLE : 0) |
 	           (q_col_int(q, 7) ? F_IN_ORG : 0) | (q_col_int(q, 8) ? F_ON_LIST : 0) |
-	           (selected(a, s->group, q_col_text(q, 9)) ? F_SELECTED : 0);
+	           (selected(a, s->group, q_col_text(q, 9)) ? F_SELECTED : 0) |
+	           (q_col_int(q, 10) ? F_IN_EVENT : 0);
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -472,6 +533,8 @@ static void audience_of(struct kctx *ctx, const struct decl *d, const struct mai
 	*json = json_loads(m->audience, 0, NULL);
 	json_t *seg = json_object_get(*json, "segment");
 	json_t *lists = json_object_get(*json, "lists");
+	json_t *ev = json_object_get(seg, "events");
+	json_t *evids = json_object_get(ev, "event_ids");
 	memset(a, 0, sizeof(*a));
 	a->d = d;
 	a->purpose = m->purpose;
@@ -480,6 +543,8 @@ static void audience_of(struct kctx *ctx, const struct decl *d, const struct mai
 	a->attrs = json_object_get(seg, "attributes");
 	a->org = json_integer_value(json_object_get(seg, "organisation_id"));
 	a->lists = json_is_array(lists) ? dump(ctx, lists) : NULL;
+	a->events = json_is_array(evids) ? dump(ctx, evids) : NULL;
+	a->attended = json_is_true(json_object_get(ev, "attended"));
 }
 
 /*
@@ -540,6 +605,8 @@ static int mark(struct kctx *ctx, struct people *p, enum stmt_id st, const char 
 		q_text(q, 2, a->today);
 	else if (st == ST_MKT_SCAN_LISTS)
 		q_text(q, 2, a->lists);
+	else if (st == ST_MKT_SCAN_EVENTS || st == ST_MKT_SCAN_ATTENDED)
+		q_text(q, 2, a->events);
 	while ((rc = q_step(q, ctx->err)) == 1) {
 		long i = people_find(p, q_col_int(q, 0));
 		if (i < 0)
@@ -597,6 +664,9 @@ static int people_load(struct kctx *ctx, const char *rid, const struct audience 
 	    (rc = mark(ctx, p, ST_MKT_SCAN_ROLES, rid, a, F_ROLE)))
 		return rc;
 	if (a->lists && (rc = mark(ctx, p, ST_MKT_SCAN_LISTS, rid, a, F_ON_LIST)))
+		return rc;
+	if (a->events && (rc = mark(ctx, p, a->attended ? ST_MKT_SCAN_ATTENDED : ST_MKT_SCAN_EVENTS,
+	                            rid, a, F_IN_EVENT)))
 		return rc;
 	return 0;
 }
@@ -682,7 +752,7 @@ int mailing_create(struct kctx *ctx, const char *rid, json_t *in, int64_t *id)
 		return kerr_set(ctx->err, KERR_INVALID, "track_opens",
 		                "track_opens: true or false");
 	/* M-04: opens are logged only where the declaration says they are kept. */
-	if (json_is_true(track) && !decl_record_type(d, "newsletter_open"))
+	if (json_is_true(track) && !decl_record_type(d, RT_OPEN))
 		return kerr_set(ctx->err, KERR_REFUSED, "track_opens",
 		                "track_opens: register '%s' does not declare the record type "
 		                "newsletter_open",
@@ -1363,26 +1433,48 @@ int mailing_unsubscribe(struct kctx *ctx, const char *token)
 	IN_WRITE_TX(ctx, unsubscribe_tx(ctx, token));
 }
 
+/*
+ * One open: its newsletter_open record of the day (under the open's own usage-log entry,
+ * which names it), then the open row pointing at it, so a retention rule over the record type deletes the
+ * open with its record. An open is kept only as the declaration says: when the register no
+ * longer declares the record type, or declares it for a data category that does not apply to
+ * the person's group, nothing is written.
+ */
 static int open_tx(struct kctx *ctx, const char *token)
 {
 	struct recipient r;
+	int64_t rec = 0;
 	int rc = recipient_of(ctx, MLINK_OPEN, token, &r);
 	if (rc || !r.track)
 		return rc;
+	const struct decl *d = app_register(ctx->app, r.rid);
+	if (!d || !decl_record_type(d, RT_OPEN))
+		return 0;
+	if ((rc = retention_event_logged_tx(ctx, r.rid, r.pid, RT_OPEN, &rec))) {
+		if (rc != KERR_REFUSED)
+			return rc;
+		kerr_clear(ctx->err);
+		return 0;
+	}
 	struct query *q = store_query(ctx->db, ST_OPEN_INSERT);
 	q_int(q, 1, r.id);
 	q_int(q, 2, r.mailing_id);
 	q_text(q, 3, r.rid);
 	q_int(q, 4, r.pid);
 	q_text(q, 5, ctx->now_iso);
+	q_int(q, 6, rec);
 	if ((rc = q_exec(q, ctx->err)))
 		return rc;
+	/* The one entry of the hit: it names the record the open is kept as. */
+	char reason[32];
+	snprintf(reason, sizeof(reason), "record:%" PRId64, rec);
 	struct usage_entry e = {.action = "newsletter_open",
 	                        .rid = r.rid,
 	                        .entity = "mailing",
 	                        .entity_id = r.mailing_id,
 	                        .subjects = &r.pid,
-	                        .nsubjects = 1};
+	                        .nsubjects = 1,
+	                        .reason = reason};
 	return usage_append(ctx, &e);
 }
 

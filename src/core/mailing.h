@@ -43,9 +43,13 @@ bool mlink_open(const struct keys *k, enum mlink_kind kind, const char *token, i
  * Creates a draft mailing of register `rid` from `in`: purpose (a declared direct-marketing
  * purpose), subject, text (plain-text body), optionally html, from, from_name, track_opens
  * (bool; needs record type newsletter_open in the declaration) and audience ({"lists": [ids],
- * "segment": {"groups": [...], "organisation_id": N, "attributes": {"field": "value"}}}).
- * Placeholders {{first_name}}, {{last_name}}, {{organisation}} are checked: any other is
- * KERR_INVALID naming it. Sets *id. Returns 0 or KERR_*.
+ * "segment": {"groups": [...], "organisation_id": N, "attributes": {"field": "value"},
+ * "events": {"event_ids": [ids], "attended": bool}}}; the segment's filters combine, and
+ * events selects persons whose registration for one of the register's events stands, with
+ * attended: true only those who attended a session of it). Placeholders {{first_name}},
+ * {{last_name}}, {{organisation}} are checked: any other is KERR_INVALID naming it, as is an
+ * event id the register does not have ("audience.segment.events.event_ids[i]"). Sets *id.
+ * Returns 0 or KERR_*.
  */
 int mailing_create(struct kctx *ctx, const char *rid, json_t *in, int64_t *id);
 
@@ -97,8 +101,11 @@ int mailing_unsubscribe_check(struct kctx *ctx, const char *token);
  */
 int mailing_unsubscribe(struct kctx *ctx, const char *token);
 
-/* Logs one open of the message a pixel token names, when its mailing tracks opens (M-04).
- * Returns 0 (also when opens are not tracked) or KERR_NOTFOUND for a token not valid. */
+/* Logs one open of the message a pixel token names, when its mailing tracks opens (M-04): a
+ * newsletter_open record of the person (so retention rules over the type delete it) and the
+ * open row pointing at it, with one usage-log entry, in one transaction. Returns 0 (also when
+ * opens are not tracked, or the declaration no longer keeps them for the person) or
+ * KERR_NOTFOUND for a token not valid. */
 int mailing_open_hit(struct kctx *ctx, const char *token);
 
 #endif

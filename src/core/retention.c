@@ -177,8 +177,10 @@ static bool type_unlinked(const char *type)
 	return false;
 }
 
+/* Writes the record (and moves the customer-event clock); logs it as a "create" of the record
+ * unless `logged` (the caller's entry in the same transaction covers it). */
 static int event_add_tx(struct kctx *ctx, const char *rid, int64_t person_id,
-                        const struct decl_record_type *rt, const char *on, int64_t *id)
+                        const struct decl_record_type *rt, const char *on, int64_t *id, bool logged)
 {
 	const char *group = NULL, *lce = NULL;
 	int rc;
@@ -224,6 +226,8 @@ static int event_add_tx(struct kctx *ctx, const char *rid, int64_t person_id,
 		if ((rc = q_exec(q, ctx->err)))
 			return rc;
 	}
+	if (logged)
+		return 0;
 	struct usage_entry e = {
 	        .action = "create",
 	        .rid = rid,
@@ -271,7 +275,7 @@ int retention_event_add(struct kctx *ctx, const char *rid, int64_t person_id, co
 	int rc = event_check(ctx, rid, type, &on, today, &rt);
 	if (rc)
 		return rc;
-	IN_WRITE_TX(ctx, event_add_tx(ctx, rid, person_id, rt, on, id));
+	IN_WRITE_TX(ctx, event_add_tx(ctx, rid, person_id, rt, on, id, false));
 }
 
 int retention_event_add_tx(struct kctx *ctx, const char *rid, int64_t person_id, const char *type,
@@ -280,7 +284,17 @@ int retention_event_add_tx(struct kctx *ctx, const char *rid, int64_t person_id,
 	const struct decl_record_type *rt;
 	char today[11];
 	int rc = event_check(ctx, rid, type, &on, today, &rt);
-	return rc ? rc : event_add_tx(ctx, rid, person_id, rt, on, id);
+	return rc ? rc : event_add_tx(ctx, rid, person_id, rt, on, id, false);
+}
+
+int retention_event_logged_tx(struct kctx *ctx, const char *rid, int64_t person_id,
+                              const char *type, int64_t *id)
+{
+	const struct decl_record_type *rt;
+	const char *on = NULL;
+	char today[11];
+	int rc = event_check(ctx, rid, type, &on, today, &rt);
+	return rc ? rc : event_add_tx(ctx, rid, person_id, rt, on, id, true);
 }
 
 /* ---------------------------------------------------------------- one rule, one part */

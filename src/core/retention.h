@@ -41,6 +41,13 @@ int retention_event_add(struct kctx *ctx, const char *rid, int64_t person_id, co
 int retention_event_add_tx(struct kctx *ctx, const char *rid, int64_t person_id, const char *type,
                            const char *on, int64_t *id);
 
+/* As retention_event_add_tx on today, for a caller whose own usage-log entry in the same
+ * transaction names the person and the record (core/mailing.c logs a newsletter open so):
+ * writes no entry of its own, which keeps a hot public path (the open pixel) at one entry,
+ * one hash-chain link and one index write a hit. */
+int retention_event_logged_tx(struct kctx *ctx, const char *rid, int64_t person_id,
+                              const char *type, int64_t *id);
+
 /*
  * A dry run: what a run at ctx->now would do, changing nothing in the registers. *out (the
  * caller owns it) = {as_of, registers: [{register, rules: [{rule, action, from, after,
