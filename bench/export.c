@@ -14,7 +14,9 @@
  *
  * usage: bench_export DATA_DIR RID [PERSON_ID [EVENTS [RUNS]]]   (PERSON_ID 0: the first)
  * Results are key=value lines: person, events, runs, logged, usage_entries, history_entries,
- * records, bytes (of the export as compact JSON), then p50_ms, p99_ms and max_ms.
+ * records, bytes (of the export as compact JSON), then p50_ms, p99_ms and max_ms, then the
+ * baseline measured in the same run — RUNS staff reads of the same person with their change
+ * history (person_get) — as base_p50_ms, base_p99_ms and ratio_p99 (export p99 / read p99).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -157,9 +159,23 @@ int main(int argc, char **argv)
 		}
 		json_decref(x);
 	}
-	if (!ms)
+	/* The baseline, in the same run: the staff read of the same person (person_get with
+	 * its change history), the smallest thing any answer about one person does. */
+	double *base = calloc((size_t)runs, sizeof(*base));
+	for (long i = 0; base && i < runs; i++) {
+		json_t *x = NULL;
+		arena_reset(&mem);
+		kerr_clear(&err);
+		double t0 = now_ms();
+		if (person_get(&ctx, rid, id, PERSON_HISTORY, &x))
+			die(&ctx, "the baseline read");
+		base[i] = now_ms() - t0;
+		json_decref(x);
+	}
+	if (!ms || !base)
 		return 1;
 	qsort(ms, (size_t)runs, sizeof(*ms), cmp_double);
+	qsort(base, (size_t)runs, sizeof(*base), cmp_double);
 	size_t p99 = (size_t)((double)runs * 0.99);
 	if (p99 >= (size_t)runs)
 		p99 = (size_t)runs - 1;
@@ -167,6 +183,9 @@ int main(int argc, char **argv)
 	       " history_entries=%zu records=%zu bytes=%zu\n",
 	       id, events, runs, logged, usage, history, records, bytes);
 	printf("p50_ms=%.2f p99_ms=%.2f max_ms=%.2f\n", ms[runs / 2], ms[p99], ms[runs - 1]);
+	printf("base_p50_ms=%.3f base_p99_ms=%.3f ratio_p99=%.1f\n", base[runs / 2], base[p99],
+	       base[p99] > 0 ? ms[p99] / base[p99] : 0.0);
+	free(base);
 	free(ms);
 	store_close(ctx.db);
 	app_free(app);

@@ -740,6 +740,58 @@ static void test_consent_withdrawn_rule(void **state)
 	assert_true(exists(f, d));
 }
 
+/* proves L-01: a rule counted from a date field acts the declared period after the date the
+ * person's field holds; a person without the date, or kept by the rule's exception, stays. */
+static void test_field_date_rule(void **state)
+{
+	struct fx *f = *state;
+	size_t len = 0;
+	char *text = slurp("registers/TEMPLATE.yaml", &len);
+	text = replaced(text, "      - id: ongoing_relationship\n",
+	                "      - id: contract_end\n        type: date\n"
+	                "        label: \"sopimus päättyy\"\n      - id: ongoing_relationship\n");
+	text = replaced(text, "after: P10Y", "after: P1Y");
+	text = replaced(text, "from: last_customer_event", "from: field:contract_end");
+	text = replaced(text, "action: anonymize ", "action: delete ");
+	struct decl_diags dg = {0};
+	int version = 0;
+	bool unchanged = true;
+	fresh(f);
+	if (register_load(&f->ctx, "field.yaml", text, strlen(text), &dg, &version, &unchanged,
+	                  NULL) ||
+	    version != 2 || app_load_registers(f->app, f->db, true, NULL, &f->err))
+		fail_msg("loading the field template: %s %s", f->err.message,
+		         dg.n ? dg.v[0].message : "");
+	decl_diags_free(&dg);
+	free(text);
+
+#define CONTACT "{\"subject_group\": \"company_contact\", \"source\": \"subject\", \"first_name\": "
+	at(f, "2026-01-01");
+	int64_t a = person(f, EXAMPLE,
+	                   CONTACT "\"Sanna\", \"last_name\": \"Sopimus\","
+	                           " \"contract_end\": \"2026-03-31\"}");
+	int64_t b = person(f, EXAMPLE, CONTACT "\"Pertti\", \"last_name\": \"Päiväton\"}");
+	int64_t c = person(f, EXAMPLE,
+	                   CONTACT
+	                   "\"Jatko\", \"last_name\": \"Jatkuva\","
+	                   " \"contract_end\": \"2026-03-31\", \"ongoing_relationship\": true}");
+#undef CONTACT
+	at(f, "2027-03-30");
+	json_t *r = run(f);
+	assert_int_equal(summary_count(r, EXAMPLE, "anonymize-10y", "person", "acted"), 0);
+	json_decref(r);
+	assert_true(exists(f, a));
+	at(f, "2027-03-31");
+	r = run(f);
+	assert_int_equal(summary_count(r, EXAMPLE, "anonymize-10y", "person", "acted"), 1);
+	assert_int_equal(summary_count(r, EXAMPLE, "anonymize-10y", "person", "excepted"), 1);
+	json_decref(r);
+	assert_false(exists(f, a));
+	assert_int_equal(logged(f, "delete", a, "anonymize-10y"), 1);
+	assert_true(exists(f, b));
+	assert_true(exists(f, c));
+}
+
 /* ---------------------------------------------------------------- L-06: Kemi */
 
 /* proves L-06: "until the subject asks" takes no automatic action, however long. */
@@ -998,6 +1050,7 @@ int main(void)
 	        T(test_sospro_employment_ended_deleted),
 	        T(test_passivate_keeps_only_keyed_hashes),
 	        T(test_consent_withdrawn_rule),
+	        T(test_field_date_rule),
 	        T(test_kemi_until_request_never_acts),
 	        T(test_held_subject_skipped_and_listed),
 	        T(test_held_subject_not_erased),
