@@ -39,20 +39,22 @@ enum mtype {
 	M_DATETIME, /* an ISO 8601 time, e.g. 2026-01-05T09:30:00Z */
 	M_STEPS,    /* an array of at most 50 plan steps, each an object of `steps` */
 	M_ORG,      /* the id of an organisation of the register */
+	M_RECORD,   /* the id of a record of the register of the type `choices` names */
 	M__MAX
 };
 
 static const char *const mtype_names[M__MAX] = {
         [M_SHORT] = "string(60)", [M_STRING] = "string(200)",  [M_TEXT] = "text(4000)",
         [M_INT] = "integer",      [M_DATE] = "date",           [M_DATETIME] = "datetime",
-        [M_STEPS] = "steps",      [M_ORG] = "organisation id",
+        [M_STEPS] = "steps",      [M_ORG] = "organisation id", [M_RECORD] = "record id",
 };
 
 struct member {
 	const char *name;
 	enum mtype type;
 	bool required;
-	const char *choices; /* "a|b|c": the only values allowed; NULL: any */
+	const char *choices; /* "a|b|c": the only values allowed; NULL: any; M_RECORD: the
+	                      * record type the id must be of */
 };
 
 #define CHANNELS "visit|phone|video|email|chat|letter|event|other"
@@ -119,19 +121,19 @@ static const struct member billing[] = {
         {"due_on", M_DATE, false, NULL},
         {"status", M_SHORT, true, "open|sent|paid|credited"},
         {"billing_address", M_STRING, false, NULL},
-        {"order_record", M_INT, false, NULL},
+        {"order_record", M_RECORD, false, "service_order"},
 };
 static const struct member job_offer[] = {
         {"organisation_id", M_ORG, true, NULL},
         {"position", M_STRING, true, NULL},
-        {"position_record", M_INT, false, NULL},
+        {"position_record", M_RECORD, false, "open_position"},
         {"offered_on", M_DATE, false, NULL},
         {"status", M_SHORT, false, "offered|accepted|declined|withdrawn"},
         {"staff", M_STRING, false, NULL},
 };
 static const struct member employer_introduction[] = {
         {"organisation_id", M_ORG, true, NULL},
-        {"position_record", M_INT, false, NULL},
+        {"position_record", M_RECORD, false, "open_position"},
         {"introduced_on", M_DATE, false, NULL},
         {"outcome", M_SHORT, false, "pending|interview|hired|not_hired"},
         {"notes", M_TEXT, false, NULL},
@@ -222,10 +224,27 @@ static int check_value(struct kctx *ctx, const char *rid, const char *path, cons
 	}
 	case M_INT:
 	case M_ORG:
+	case M_RECORD:
 		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
 		    json_integer_value(v) > 1000000000000LL)
 			return kerr_set(ctx->err, KERR_INVALID, path,
 			                "%s: an integer from 0 to 10^12", path);
+		if (m->type == M_RECORD) {
+			/* A reference to another record: of the register and of its type. */
+			struct query *q = store_query(ctx->db, ST_SVC_RECORD_EXISTS);
+			q_text(q, 1, rid);
+			q_int(q, 2, json_integer_value(v));
+			q_text(q, 3, m->choices);
+			int rc = q_step(q, ctx->err);
+			q_done(q);
+			if (rc < 0)
+				return rc;
+			if (rc == 0)
+				return kerr_set(ctx->err, KERR_NOTFOUND, path,
+				                "%s: no %s record %" JSON_INTEGER_FORMAT
+				                " in register '%s'",
+				                path, m->choices, json_integer_value(v), rid);
+		}
 		if (m->type == M_ORG) {
 			struct query *q = store_query(ctx->db, ST_SVC_ORG_EXISTS);
 			q_text(q, 1, rid);
@@ -321,7 +340,9 @@ json_t *service_schema(void)
 			json_t *o = json_pack("{sssssb}", "name", m->name, "type",
 			                      mtype_names[m->type], "required", m->required);
 			if (m->choices)
-				json_object_set_new(o, "choices", json_string(m->choices));
+				json_object_set_new(o,
+				                    m->type == M_RECORD ? "record_type" : "choices",
+				                    json_string(m->choices));
 			json_array_append_new(ms, o);
 		}
 		json_array_append_new(out,
