@@ -1180,15 +1180,25 @@ static int fulfil_erasure(struct kctx *ctx, const struct decl *d, const char *ri
 		return 0;
 	}
 	if (check_basis && kept_by_basis(ctx, d, group, basis, created, last, &until, &rule)) {
-		/* what the law obliges to keep stays, and the answer says until when. */
-		*outcome = json_pack("{s:b, s:{s:s#, s:s?, s:s?}}", "erased", 0, "kept", "basis",
-		                     &basis, (size_t)1, "until", until, "rule", rule);
-		*refusal =
-		        arena_printf(ctx->mem,
-		                     "The data is processed on a legal obligation or public task "
-		                     "(GDPR Art. 6(1)(%c)) and must be kept %s%s (Art. 17(3)(b)).",
-		                     basis, until ? "until " : "for the period the law sets",
-		                     until ? until : "");
+		/* R-07: what the law obliges to keep stays, and the answer says until when. What
+		 * rests on the subject's consent alone does not (Art. 17(1)(b)): their consents
+		 * are withdrawn and their subscriptions end. */
+		int withdrawn = 0, remaining = 0;
+		const char *how = arena_printf(ctx->mem, "request:%" PRId64, r->id);
+		if ((rc = consent_withdraw_person_tx(ctx, rid, r->person_id, NULL, how, &withdrawn,
+		                                     &remaining)))
+			return rc;
+		*outcome = json_pack("{s:b, s:{s:s#, s:s?, s:s?}, s:i}", "erased", 0, "kept",
+		                     "basis", &basis, (size_t)1, "until", until, "rule", rule,
+		                     "consents_withdrawn", withdrawn);
+		*refusal = arena_printf(
+		        ctx->mem,
+		        "The data is processed on a legal obligation or public task (GDPR Art. "
+		        "6(1)(%c)) and must be kept %s%s (Art. 17(3)(b)).%s",
+		        basis, until ? "until " : "for the period the law sets", until ? until : "",
+		        withdrawn ? " Your consents were withdrawn and your subscriptions ended: "
+		                    "nothing is processed on your consent any more."
+		                  : "");
 		return 0;
 	}
 	if ((rc = erase(ctx, d, rid, r)))

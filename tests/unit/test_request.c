@@ -1355,12 +1355,28 @@ static void test_fulfil_erasure_kept_by_public_task(void **state)
 	int64_t pid = person_ok(f, KEMI,
 	                        "{" KEMI_E ", \"first_name\": \"Säilytettävä\","
 	                        " \"email\": \"sailytettava@kemi.example\"}");
+	/* A consent on top of the public task: it goes, the rest stays (Art. 17(1)(b)). */
+	json_t *cin = parse("{\"purpose\": \"customer_relations\", \"channel\": \"email\","
+	                    " \"text\": \"Saa lähettää\", \"text_version\": \"1\"}");
+	int64_t consent = 0;
+	fresh(f);
+	if (consent_give(&f->ctx, KEMI, pid, cin, &consent, NULL) != 0)
+		fail_msg("consent_give: %s", f->err.message);
+	json_decref(cin);
 	int64_t id = req_for(f, KEMI, "erasure", pid, NULL);
 	verify_ok(f, KEMI, id);
 	json_t *out = fulfil_ok(f, KEMI, id);
 	assert_jstr(out, "state", "refused");
 	json_t *oc = json_object_get(out, "outcome");
 	assert_true(json_is_false(json_object_get(oc, "erased")));
+	assert_int_equal(json_integer_value(json_object_get(oc, "consents_withdrawn")), 1);
+	assert_non_null(strstr(jstr(out, "reason"), "consents were withdrawn"));
+	assert_int_equal(
+	        raw_int(f,
+	                "SELECT count(*) FROM consents WHERE id = ?1 AND withdrawn_at IS NOT"
+	                " NULL AND withdrawn_how = 'request:' || ?2",
+	                "ii", consent, id),
+	        1);
 	json_t *kept = json_object_get(oc, "kept");
 	assert_jstr(kept, "basis", "e");
 	assert_jstr(kept, "until", "2036-01-01"); /* created 2026-01-01 + P10Y */
