@@ -14,11 +14,14 @@
 #include "core/app.h"
 #include "core/ctx.h"
 #include "core/mailing.h"
+#include "core/person.h"
 #include "core/sublist.h"
 #include "decl/decl.h"
 #include "store/store.h"
 #include "util/arena.h"
+#include "util/buf.h"
 #include "util/kerr.h"
+#include "util/mail.h"
 #include "util/timeutil.h"
 #include "util/validate.h"
 
@@ -480,4 +483,74 @@ int consent_confirm(struct kctx *ctx, const char *token, const char **rid_out, i
 	if (!mlink_open(&ctx->app->keys, MLINK_CONFIRM, token, id))
 		return kerr_set(ctx->err, KERR_NOTFOUND, NULL, "this link is not valid");
 	IN_WRITE_TX(ctx, confirm_tx(ctx, *id, rid_out));
+}
+
+/* ---------------------------------------------------------------- the confirmation mail */
+
+int consent_mail_link(struct kctx *ctx, const char *to, const char *lead, const char *title,
+                      const char *text, const char *token)
+{
+	const char *base = ctx->app->cfg.public_url;
+	const struct mail_config *cfg = &ctx->app->cfg.mail;
+	if (!base[0] || !cfg->url[0] || !cfg->from[0])
+		return kerr_set(ctx->err, KERR_INVALID, NULL,
+		                "a confirmation mail needs public_url, smtp_url and mail_from");
+	size_t n = strlen(base);
+	while (n && base[n - 1] == '/')
+		n--;
+	struct buf body = BUF_INIT, msg = BUF_INIT;
+	buf_appendf(&body, "%s:\n%.*s/p/confirm/%s\n\n", lead, (int)n, base, token);
+	buf_puts(&body, title);
+	buf_puts(&body, "\n\n");
+	buf_puts(&body, text);
+	buf_puts(&body, "\n\nJos et pyytänyt tätä, voit jättää viestin huomiotta. / Om du inte "
+	                "bett om detta kan du ignorera meddelandet. / If you did not ask for "
+	                "this, ignore this message.\n");
+	struct mail_msg m = {
+	        .from = cfg->from,
+	        .from_name = cfg->from_name[0] ? cfg->from_name : NULL,
+	        .to = to,
+	        .subject = title,
+	        .text = buf_str(&body),
+	};
+	struct mailer *mailer = NULL;
+	int rc = mail_format(&m, ctx->now, &msg, ctx->err);
+	if (!rc)
+		rc = mailer_open(cfg, &mailer, ctx->err);
+	if (!rc)
+		rc = mailer_send(mailer, cfg->from, to, &msg, ctx->err);
+	mailer_free(mailer);
+	buf_free(&body);
+	buf_free(&msg);
+	return rc;
+}
+
+int consent_mail_confirmation(struct kctx *ctx, const char *rid, int64_t id, const char *token)
+{
+	json_t *c = NULL;
+	struct person_facts facts = {0};
+	const char *to = NULL;
+	int rc = consent_get(ctx, rid, id, &c);
+	if (!rc && !(rc = store_begin_read(ctx->db, ctx->err))) {
+		rc = person_facts_load(ctx, rid,
+		                       (int64_t)json_integer_value(json_object_get(c, "person_id")),
+		                       &facts);
+		store_rollback(ctx->db);
+	}
+	if (!rc) {
+		to = facts.email ? arena_strdup(ctx->mem, facts.email) : NULL;
+		if (!to)
+			rc = kerr_set(
+			        ctx->err, KERR_REFUSED, "email",
+			        "the person has no e-mail address to confirm the consent from");
+	}
+	if (!rc)
+		rc = consent_mail_link(
+		        ctx, to,
+		        "Vahvista suostumuksesi / Bekräfta ditt samtycke / Confirm your consent",
+		        "Suostumus / Samtycke / Consent",
+		        json_string_value(json_object_get(c, "text")), token);
+	json_decref(facts.attrs);
+	json_decref(c);
+	return rc;
 }

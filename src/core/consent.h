@@ -31,6 +31,23 @@ struct kctx;
 int consent_give(struct kctx *ctx, const char *rid, int64_t pid, json_t *in, int64_t *id,
                  char *token);
 
+/*
+ * Mails the double opt-in link PUBLIC_URL/p/confirm/TOKEN to `to`: `lead` (the request, in
+ * fi / sv / en) and the link, then `title` and `text` (what is consented to), then the note
+ * that the message can be ignored; `title` is also the subject. Outside any transaction,
+ * after the consent is committed. KERR_INVALID when public_url, smtp_url or mail_from is not
+ * set, else the mailer's error.
+ */
+int consent_mail_link(struct kctx *ctx, const char *to, const char *lead, const char *title,
+                      const char *text, const char *token);
+
+/*
+ * The confirmation mail of pending consent `id` of `rid` whose token consent_give() wrote:
+ * to the e-mail address of the consent's person, with the consent's text. KERR_REFUSED
+ * (field "email") when the person has no e-mail address, else as consent_mail_link().
+ */
+int consent_mail_confirmation(struct kctx *ctx, const char *rid, int64_t id, const char *token);
+
 /* As consent_give() inside the caller's write transaction. */
 int consent_give_tx(struct kctx *ctx, const char *rid, int64_t pid, json_t *in, int64_t *id,
                     char *token);

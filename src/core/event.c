@@ -26,7 +26,6 @@
 #include "util/arena.h"
 #include "util/ics.h"
 #include "util/kerr.h"
-#include "util/mail.h"
 #include "util/timeutil.h"
 #include "util/validate.h"
 
@@ -1646,36 +1645,14 @@ static int public_register_tx(struct kctx *ctx, const struct pub_event *p, const
 static void confirm_mail(struct kctx *ctx, const struct pub_event *p, const char *to,
                          const char *token)
 {
-	const char *base = ctx->app->cfg.public_url;
-	const struct mail_config *cfg = &ctx->app->cfg.mail;
 	struct kerr err = {0};
-	if (!base[0] || !cfg->url[0] || !cfg->from[0])
-		return;
-	size_t n = strlen(base);
-	while (n && base[n - 1] == '/')
-		n--;
-	struct buf text = BUF_INIT, msg = BUF_INIT;
-	buf_appendf(&text,
-	            "Vahvista uutiskirjeen tilaus / Bekräfta prenumerationen / Confirm the "
-	            "newsletter:\n%.*s/p/confirm/%s\n\n",
-	            (int)n, base, token);
-	buf_puts(&text, p->nl_text);
-	buf_puts(&text, "\n\nJos et tilannut tätä, voit jättää viestin huomiotta. / Om du inte "
-	                "beställt detta kan du ignorera meddelandet. / If you did not ask for "
-	                "this, ignore this message.\n");
-	struct mail_msg m = {
-	        .from = cfg->from,
-	        .from_name = cfg->from_name[0] ? cfg->from_name : NULL,
-	        .to = to,
-	        .subject = p->e.title,
-	        .text = buf_str(&text),
-	};
-	struct mailer *mailer = NULL;
-	if (mail_format(&m, ctx->now, &msg, &err) == 0 && mailer_open(cfg, &mailer, &err) == 0)
-		mailer_send(mailer, cfg->from, to, &msg, &err);
-	mailer_free(mailer);
-	buf_free(&text);
-	buf_free(&msg);
+	struct kerr *keep = ctx->err;
+	ctx->err = &err;
+	consent_mail_link(ctx, to,
+	                  "Vahvista uutiskirjeen tilaus / Bekräfta prenumerationen / Confirm the "
+	                  "newsletter",
+	                  p->e.title, p->nl_text, token);
+	ctx->err = keep;
 }
 
 int event_public_register(struct kctx *ctx, int64_t id, json_t *in, enum event_pub_outcome *outcome)

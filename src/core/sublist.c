@@ -262,37 +262,10 @@ int sublist_subscribe(struct kctx *ctx, const char *slug, const char *email, con
 
 	/* The confirmation mail: after the commit, so a link never names a consent that is not
 	 * there; a consent whose mail failed simply expires. */
-	size_t n = strlen(base);
-	while (n && base[n - 1] == '/')
-		n--;
-	struct buf text = BUF_INIT, msg = BUF_INIT;
-	buf_appendf(&text,
-	            "Vahvista tilauksesi / Bekräfta din prenumeration / Confirm your "
-	            "subscription:\n%.*s/p/confirm/%s\n\n",
-	            (int)n, base, token);
-	buf_puts(&text, l.name);
-	buf_puts(&text, "\n\n");
-	buf_puts(&text, l.text);
-	buf_puts(&text, "\n\nJos et tilannut tätä, voit jättää viestin huomiotta. / Om du inte "
-	                "beställt detta kan du ignorera meddelandet. / If you did not ask for "
-	                "this, ignore this message.\n");
-	struct mail_msg m = {
-	        .from = cfg->from,
-	        .from_name = cfg->from_name[0] ? cfg->from_name : NULL,
-	        .to = norm,
-	        .subject = l.name,
-	        .text = buf_str(&text),
-	};
-	struct mailer *mailer = NULL;
-	rc = mail_format(&m, ctx->now, &msg, ctx->err);
-	if (!rc)
-		rc = mailer_open(cfg, &mailer, ctx->err);
-	if (!rc)
-		rc = mailer_send(mailer, cfg->from, norm, &msg, ctx->err);
-	mailer_free(mailer);
-	buf_free(&text);
-	buf_free(&msg);
-	return rc;
+	return consent_mail_link(ctx, norm,
+	                         "Vahvista tilauksesi / Bekräfta din prenumeration / Confirm your "
+	                         "subscription",
+	                         l.name, l.text, token);
 }
 
 int sublist_confirmed_tx(struct kctx *ctx, const char *rid, int64_t cid)

@@ -37,7 +37,15 @@ void api_consent_give(struct req *r)
 	json_decref(in);
 	if (!rc)
 		rc = consent_get(&r->ctx, r->rid, id, &out);
-	/* The confirmation link of a pending consent goes to the subject, never in the answer. */
+	/* The confirmation link of a pending consent goes to the subject, never in the answer:
+	 * mailed to their address now. The consent is kept either way; one whose mail did not
+	 * leave expires unconfirmed, and the answer says which. */
+	if (!rc && token[0]) {
+		struct kerr keep = *r->ctx.err;
+		bool mailed = consent_mail_confirmation(&r->ctx, r->rid, id, token) == 0;
+		*r->ctx.err = keep;
+		json_object_set_new(out, "confirmation_mailed", json_boolean(mailed));
+	}
 	reply_core(r, rc, 201, out);
 	if (!rc)
 		add_location(r, "consents", id);

@@ -488,6 +488,34 @@ t_consent_api() {
 		"$base/registers/$R/persons/$p/consents")
 	[ "$code" = 200 ] || die "list: $code"
 	jq -e '.items | length == 1' "$T/c.json" >/dev/null || die "list length"
+	# a form consent with double opt-in: pending, its link mailed to the person, never in
+	# the answer; following it confirms the consent
+	code=$(curl -s -o "$T/c.json" -w '%{http_code}' -H "Authorization: Bearer $tok" \
+		-H 'Content-Type: application/json' \
+		-d '{"purpose":"newsletters","channel":"email","text":"Haluan uutiskirjeen","text_version":"v4","source":"form","form":"messut","double_opt_in":true}' \
+		"$base/registers/$R/persons/$p/consents")
+	[ "$code" = 201 ] || die "give pending: $code"
+	jq -e '(.active | not) and .confirmation_mailed == true' "$T/c.json" >/dev/null || {
+		show "$T/c.json"
+		die "the pending consent's mail"
+	}
+	hasnt "$T/c.json" 'p/confirm'
+	cid=$(jq -r .id "$T/c.json")
+	local link
+	link=$(confirm_token aino@example.fi)
+	[ -n "$link" ] || die "no confirmation mail reached the person"
+	code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$HOST/p/confirm/$link")
+	[ "$code" = 200 ] || die "confirm: $code"
+	[ "$(sql "SELECT state FROM consents WHERE id = $cid")" = confirmed ] || die "not confirmed"
+	# a person without an e-mail address: kept pending, the answer says no mail left
+	local q
+	q=$(person individual Ilman)
+	code=$(curl -s -o "$T/c.json" -w '%{http_code}' -H "Authorization: Bearer $tok" \
+		-H 'Content-Type: application/json' \
+		-d '{"purpose":"newsletters","channel":"post","text":"Kirjeitse","text_version":"1","source":"form","double_opt_in":true}' \
+		"$base/registers/$R/persons/$q/consents")
+	[ "$code" = 201 ] || die "give without an address: $code"
+	jq -e '.confirmation_mailed == false' "$T/c.json" >/dev/null || die "mailed without an address"
 	# an editor may not send (a manager's step)
 	code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $tok" \
 		-H 'Content-Type: application/json' -d '{}' "$base/registers/$R/mailings/1/send")
