@@ -25,7 +25,9 @@ static const char retention_usage[] =
         "(default retention_batch) each in one transaction, waiting MS milliseconds after\n"
         "each; a run that was killed is continued by the next run of the same day. runs\n"
         "lists earlier runs with their counts. hold keeps a person out of every rule until\n"
-        "release.\n";
+        "release. plan and run also cover rule consent_unconfirmed: consents never\n"
+        "confirmed whose link has expired, and the persons a public page added only for\n"
+        "them.\n";
 
 static const char event_usage[] =
         "usage: kortisto person event --register RID --id ID --type TYPE [--at YYYY-MM-DD]\n"

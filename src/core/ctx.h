@@ -24,6 +24,10 @@ enum actor_kind {
 	ACTOR__MAX
 };
 
+/* The name of ACTOR_ANON, recorded as created_by of the persons the public pages add (the
+ * subscribe page, an event's registration page): retention recognises them by it. */
+#define ACTOR_ANON_NAME "anonymous"
+
 struct actor {
 	enum actor_kind kind;
 	const char *name; /* "operator:alice", "user:maija", "token:12", "system:import" */

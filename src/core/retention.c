@@ -23,6 +23,7 @@
 #include "core/account.h"
 #include "core/archive.h"
 #include "core/app.h"
+#include "core/consent.h"
 #include "core/ctx.h"
 #include "core/fields.h"
 #include "core/person.h"
@@ -709,6 +710,177 @@ static int plan_part(struct kctx *ctx, struct part *p, json_t *parts, int batch)
 	return 0;
 }
 
+/* ---------------------------------------------------------------- unconfirmed consents */
+
+/*
+ * M-01 and data minimisation. A consent given through a public form waits for its
+ * confirmation CONSENT_CONFIRM_DAYS; once the link has expired the consent can never count,
+ * so every run deletes it (with its text, time and client address) and, in the same
+ * transaction, the person a public page added only for it once nothing else of theirs is
+ * kept. Consents are read in id order, so a person's last expired consent is the one that
+ * takes them along. The run and the plan report both under the rule id
+ * DECL_RULE_UNCONFIRMED, which no declaration may use, as parts "consent" and "person". A
+ * person on legal hold or restricted keeps their consents too, as every rule leaves them.
+ */
+
+static const struct decl_rule unconfirmed_rule = {
+        .id = DECL_RULE_UNCONFIRMED,
+        .has_after = true,
+        .after = {.days = CONSENT_CONFIRM_DAYS},
+        .action = RA_DELETE,
+};
+
+/* A consent that expired unconfirmed, and its person. */
+struct ucand {
+	int64_t id, person_id;
+};
+
+/* Sets up `p` as the consent part of the sweep in register `rid`, run `run` (0: the plan). */
+static void unconfirmed_part(struct part *p, struct kctx *ctx, const char *rid, int64_t run)
+{
+	memset(p, 0, sizeof(*p));
+	p->d = app_register(ctx->app, rid);
+	p->rid = rid;
+	p->rule = &unconfirmed_rule;
+	p->kind = PART_RECORDS;
+	p->name = "consent";
+	p->run_id = run;
+	time_format_date(ctx->now, p->today);
+}
+
+/* Reads up to `limit` consents expired at ctx->now after consent `cursor` into c[0..*n-1]. */
+static int unconfirmed_fetch(struct kctx *ctx, const char *rid, int64_t cursor, int limit,
+                             struct ucand *c, size_t *n)
+{
+	struct query *q = store_query(ctx->db, ST_RET_UNCONFIRMED);
+	int rc;
+	*n = 0;
+	q_text(q, 1, rid);
+	q_int(q, 2, cursor);
+	q_text(q, 3, ctx->now_iso);
+	q_int(q, 4, limit);
+	while ((rc = q_step(q, ctx->err)) == 1) {
+		c[*n].id = q_col_int(q, 0);
+		c[*n].person_id = q_col_int(q, 1);
+		(*n)++;
+	}
+	q_done(q);
+	return rc < 0 ? rc : 0;
+}
+
+/* Whether person `pid` goes with their consent `cid` (deleted, or in the plan about to be):
+ * added by a public page, and nothing else of theirs is kept. */
+static int unconfirmed_lone(struct kctx *ctx, const char *rid, int64_t pid, int64_t cid, bool *lone)
+{
+	struct query *q = store_query(ctx->db, ST_RET_UNCONFIRMED_LONE);
+	q_text(q, 1, rid);
+	q_int(q, 2, pid);
+	q_int(q, 3, cid);
+	q_text(q, 4, ctx->now_iso);
+	q_text(q, 5, ACTOR_ANON_NAME);
+	int rc = q_step(q, ctx->err);
+	q_done(q);
+	*lone = rc == 1;
+	return rc < 0 ? rc : 0;
+}
+
+/* Deletes consent `c` and logs it: the consent by id, its person as the subject, the rule id
+ * as the reason (nothing of the consent's content). */
+static int unconfirmed_delete(struct kctx *ctx, const char *rid, const struct ucand *c)
+{
+	struct query *q = store_query(ctx->db, ST_RET_UNCONFIRMED_DELETE);
+	q_text(q, 1, rid);
+	q_int(q, 2, c->id);
+	q_text(q, 3, ctx->now_iso);
+	int rc = q_exec(q, ctx->err);
+	if (rc || store_changes(ctx->db) == 0)
+		return rc;
+	struct usage_entry e = {
+	        .action = "delete",
+	        .rid = rid,
+	        .entity = "consent",
+	        .entity_id = c->id,
+	        .subjects = &c->person_id,
+	        .nsubjects = 1,
+	        .reason = DECL_RULE_UNCONFIRMED,
+	};
+	return usage_append(ctx, &e);
+}
+
+/*
+ * Decides each consent of c[0..n-1]: one of a held or restricted person stays (counted
+ * held); any other is deleted, and its person erased when nothing else of theirs is kept
+ * (only counted when `dry`). `tc` counts the consents, `tp` the persons.
+ */
+static int unconfirmed_decide(struct kctx *ctx, const char *rid, const struct ucand *c, size_t n,
+                              bool dry, struct tally *tc, struct tally *tp)
+{
+	int rc;
+	for (size_t i = 0; i < n; i++) {
+		bool held, lone;
+		tc->examined++;
+		if ((rc = is_held(ctx, rid, c[i].person_id, &held)))
+			return rc;
+		if (held) {
+			tc->held++;
+			tally_sample(tc, SAMPLE_HELD, c[i].id);
+			continue;
+		}
+		if (!dry && (rc = unconfirmed_delete(ctx, rid, &c[i])))
+			return rc;
+		tc->acted++;
+		tally_sample(tc, SAMPLE_ACTED, c[i].id);
+		if ((rc = unconfirmed_lone(ctx, rid, c[i].person_id, c[i].id, &lone)))
+			return rc;
+		if (!lone)
+			continue;
+		tp->examined++;
+		if (!dry && (rc = person_erase_tx(ctx, rid, c[i].person_id, "delete",
+		                                  DECL_RULE_UNCONFIRMED)))
+			return rc;
+		tp->acted++;
+		tally_sample(tp, SAMPLE_ACTED, c[i].person_id);
+	}
+	return 0;
+}
+
+static json_t *unconfirmed_counts(const char *part, const struct tally *t)
+{
+	return json_pack("{sssIsIsIsoso}", "part", part, "due", (json_int_t)t->acted, "held",
+	                 (json_int_t)t->held, "excepted", (json_int_t)0, "sample",
+	                 id_array(t->sample[SAMPLE_ACTED], t->nsample[SAMPLE_ACTED]),
+	                 "sample_excepted", json_array());
+}
+
+/* Appends to `rules` what the sweep would delete in register `rid` now, batch by batch. */
+static int unconfirmed_plan(struct kctx *ctx, const char *rid, json_t *rules, int batch)
+{
+	struct ucand *c = xcalloc((size_t)batch, sizeof(*c));
+	struct tally tc = {0}, tp = {0};
+	int64_t cursor = 0;
+	size_t n = 0;
+	char after[48];
+	int rc;
+	do {
+		if ((rc = unconfirmed_fetch(ctx, rid, cursor, batch, c, &n)) ||
+		    (rc = unconfirmed_decide(ctx, rid, c, n, true, &tc, &tp)))
+			break;
+		if (n)
+			cursor = c[n - 1].id;
+	} while (n == (size_t)batch);
+	free(c);
+	if (rc)
+		return rc;
+	duration_format(&unconfirmed_rule.after, after);
+	json_t *parts = json_array();
+	json_array_append_new(parts, unconfirmed_counts("consent", &tc));
+	json_array_append_new(parts, unconfirmed_counts("person", &tp));
+	json_array_append_new(rules, json_pack("{sssssssssoso}", "rule", unconfirmed_rule.id,
+	                                       "action", "delete", "from", "consent_given", "after",
+	                                       after, "parts", parts, "builtin", json_true()));
+	return 0;
+}
+
 static int plan_register(struct kctx *ctx, const struct app_register *ar, json_t *regs)
 {
 	const struct decl *d = ar->decl;
@@ -737,6 +909,8 @@ static int plan_register(struct kctx *ctx, const struct app_register *ar, json_t
 			rc = plan_part(ctx, &p, parts, batch);
 		}
 	}
+	if (!rc)
+		rc = unconfirmed_plan(ctx, ar->id, rules, batch);
 	struct query *q = store_query(ctx->db, ST_RET_HOLDS_ACTIVE);
 	q_text(q, 1, ar->id);
 	int qr;
@@ -910,10 +1084,15 @@ static int progress_put(struct kctx *ctx, const struct part *p, const char *day,
 	return q_exec(q, ctx->err);
 }
 
-/* One batch of a part in its own write transaction; *done when the part is finished. */
-static int run_batch(struct kctx *ctx, struct part *p, int batch, struct cand *c,
-                     struct tally *total, bool *done)
+/* One batch of a part in its own write transaction, with `buf` room for `batch` candidates;
+ * *done when the part is finished. */
+typedef int (*batch_fn)(struct kctx *ctx, struct part *p, int batch, void *buf, struct tally *total,
+                        bool *done);
+
+static int run_batch(struct kctx *ctx, struct part *p, int batch, void *buf, struct tally *total,
+                     bool *done)
 {
+	struct cand *c = buf;
 	char day[11] = "";
 	int64_t cursor = 0;
 	struct tally t = {0};
@@ -956,10 +1135,54 @@ out:
 	return 0;
 }
 
-static int run_part(struct kctx *ctx, struct part *p, const struct retention_opts *o, int batch,
-                    struct arena *mem, bool *stopped)
+/* One batch of the sweep: the consent part `p` and the person part commit together. */
+static int unconfirmed_batch(struct kctx *ctx, struct part *p, int batch, void *buf,
+                             struct tally *total, bool *done)
 {
-	struct cand *c = xcalloc((size_t)batch, sizeof(*c));
+	struct ucand *c = buf;
+	struct part persons = *p;
+	struct tally tc = {0}, tp = {0};
+	char day[11] = "";
+	int64_t cursor = 0, pcursor = 0;
+	bool pdone = false;
+	size_t n = 0;
+	int rc;
+	persons.kind = PART_PERSONS;
+	persons.name = "person";
+	if ((rc = store_begin_write(ctx->db, ctx->err)))
+		return rc;
+	if ((rc = progress_get(ctx, p, day, &cursor, done)) ||
+	    (rc = progress_get(ctx, &persons, day, &pcursor, &pdone)) || *done)
+		goto out;
+	if ((rc = unconfirmed_fetch(ctx, p->rid, cursor, batch, c, &n)) ||
+	    (rc = unconfirmed_decide(ctx, p->rid, c, n, false, &tc, &tp)) ||
+	    (rc = search_flush(ctx)))
+		goto out;
+	*done = n < (size_t)batch;
+	if (n)
+		cursor = c[n - 1].id;
+	if ((rc = progress_put(ctx, p, "", cursor, *done, &tc)))
+		goto out;
+	rc = progress_put(ctx, &persons, "", 0, *done, &tp);
+out:
+	if (rc) {
+		search_batch_truncate(ctx->search_batch, 0);
+		store_rollback(ctx->db);
+		return rc;
+	}
+	if ((rc = store_commit(ctx->db, ctx->err)))
+		return rc;
+	total->examined += tc.examined;
+	total->acted += tc.acted;
+	return 0;
+}
+
+/* Runs part `p` batch by batch through `step`, whose candidates are `size` bytes each, until
+ * it is done or o->stop is set (*stopped). */
+static int run_part(struct kctx *ctx, struct part *p, const struct retention_opts *o, int batch,
+                    struct arena *mem, bool *stopped, batch_fn step, size_t size)
+{
+	void *c = xcalloc((size_t)batch, size);
 	struct tally total = {0};
 	bool done = false;
 	int rc = 0;
@@ -969,7 +1192,7 @@ static int run_part(struct kctx *ctx, struct part *p, const struct retention_opt
 			break;
 		}
 		arena_reset(mem);
-		if ((rc = run_batch(ctx, p, batch, c, &total, &done)))
+		if ((rc = step(ctx, p, batch, c, &total, &done)))
 			break;
 		if (o->progress)
 			o->progress(o->progress_arg, p->rid, p->rule->id, p->name, total.examined,
@@ -1128,10 +1351,19 @@ int retention_run(struct kctx *ctx, const struct retention_opts *o, json_t **out
 				part_init(&p, ctx, ar->decl, ar->id, ar->version, rule,
 				          rule_part(rule, k));
 				p.run_id = run;
-				rc = run_part(&sys, &p, o, batch, &mem, &stopped);
+				rc = run_part(&sys, &p, o, batch, &mem, &stopped, run_batch,
+				              sizeof(struct cand));
 				if (stopped)
 					goto stop;
 			}
+		}
+		if (!rc) {
+			struct part p;
+			unconfirmed_part(&p, ctx, ar->id, run);
+			rc = run_part(&sys, &p, o, batch, &mem, &stopped, unconfirmed_batch,
+			              sizeof(struct ucand));
+			if (stopped)
+				goto stop;
 		}
 		/* Survey answers and raffle entries are tied to no person: survey.c deletes those
 		 * past their declared periods (L-03, L-04), logged as this run's actor. */

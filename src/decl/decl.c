@@ -1787,6 +1787,11 @@ static void rule_item(struct pctx *p, struct fy_node *n, struct loc loc, size_t 
 	if (!map_read(p, n, loc, ctx, ctx, rule_keys, NKEYS(rule_keys), o, slots))
 		return;
 	ident_add(p, REF_RULE, o->id, slots[0].vloc, o);
+	if (o->id && !strcmp(o->id, DECL_RULE_UNCONFIRMED))
+		err(p, slots[0].vloc, ctx,
+		    "id '%s' is reserved: every retention run reports its deletion of "
+		    "unconfirmed consents under it",
+		    DECL_RULE_UNCONFIRMED);
 
 	s = slot_of(rule_keys, NKEYS(rule_keys), slots, "from");
 	if (s->v) {

@@ -163,6 +163,10 @@ struct decl_condition {
 	const char *equals; /* value as written in YAML ("true", "fi", "3") */
 };
 
+/* The rule id under which every retention run reports its sweep of consents that expired
+ * unconfirmed (core/retention.c); a declaration may not use it. */
+#define DECL_RULE_UNCONFIRMED "consent_unconfirmed"
+
 struct decl_rule {
 	const char *id;
 	struct str_list groups;

@@ -512,7 +512,7 @@ static void dispatch(struct server *srv, struct req *r)
 		return;
 	}
 	r->actor.kind = ACTOR_ANON;
-	r->actor.name = "anonymous";
+	r->actor.name = ACTOR_ANON_NAME;
 	r->ctx.actor = &r->actor;
 	r->ctx.purpose = r->route->purpose;
 	r->ctx.mem = &r->mem;

@@ -841,6 +841,9 @@ static void test_rule_refs(void **state)
 	                    "      record_types: [visit]\n      after",
 	                    "retention rule 'anon-10y': record_types names undeclared record type "
 	                    "'visit'");
+	/* The id under which every retention run reports its deletion of unconfirmed consents. */
+	expect_change_error("    - id: anon-10y\n", "    - id: consent_unconfirmed\n",
+	                    "id 'consent_unconfirmed' is reserved");
 }
 
 static void test_rule_except_field(void **state)

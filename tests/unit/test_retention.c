@@ -33,6 +33,7 @@
 #include "core/register.h"
 #include "core/request.h"
 #include "core/retention.h"
+#include "core/sublist.h"
 #include "decl/decl.h"
 #include "util/kerr.h"
 #include "util/timeutil.h"
@@ -1024,15 +1025,312 @@ static void test_overlapping_run_refused(void **state)
 	assert_int_equal(raw_int(f, "SELECT count(*) FROM retention_runs", ""), 0);
 }
 
+/* ---------------------------------------------------------------- M-01: unconfirmed consents */
+
+#define DAY         (int64_t)86400
+#define UNCONFIRMED "consent_unconfirmed"
+#define NEWS_CONSENT                                                                               \
+	"{\"purpose\": \"newsletters\", \"channel\": \"email\", \"text\": \"Haluan "               \
+	"uutiskirjeen\", \"text_version\": \"2026-1\""
+
+/* Espoo's newsletter list "uutiset", whose confirmation mails go to a port where no SMTP
+ * server listens: a subscription then stays unconfirmed, as after a lost mail. */
+static void news_list(struct fx *f)
+{
+	json_t *in = json_loads("{\"slug\": \"uutiset\", \"name\": \"Uutiset\", \"purpose\":"
+	                        " \"newsletters\", \"group\": \"individual\", \"source\":"
+	                        " \"subject\", \"consent_text\": \"Haluan uutiskirjeen\","
+	                        " \"consent_version\": \"1\"}",
+	                        0, NULL);
+	int64_t id = 0;
+	assert_non_null(in);
+	fresh(f);
+	if (sublist_create(&f->ctx, ESPOO, in, &id))
+		fail_msg("sublist_create: %s", f->err.message);
+	json_decref(in);
+	snprintf(f->app->cfg.mail.url, sizeof(f->app->cfg.mail.url), "smtp://127.0.0.1:1");
+	snprintf(f->app->cfg.mail.from, sizeof(f->app->cfg.mail.from), "uutiset@espoo.example.fi");
+	snprintf(f->app->cfg.public_url, sizeof(f->app->cfg.public_url),
+	         "https://kortisto.example.fi");
+}
+
+/* Subscribes `email` to "uutiset" as the public subscribe page does (an anonymous client
+ * with an address); the confirmation mail fails. Returns the person with that address. */
+static int64_t subscribe(struct fx *f, const char *email)
+{
+	f->actor = (struct actor){ACTOR_ANON, ACTOR_ANON_NAME, 0, 0};
+	f->ctx.may_reveal = false;
+	f->ctx.sees_restricted = false;
+	f->ctx.client = "192.0.2.7";
+	fresh(f);
+	int rc = sublist_subscribe(&f->ctx, "uutiset", email, "Sanna", NULL);
+	f->ctx.client = NULL;
+	fx_as_operator(f);
+	assert_int_not_equal(rc, KERR_INVALID);
+	assert_int_not_equal(rc, KERR_NOTFOUND);
+	int64_t pid = raw_int(f,
+	                      "SELECT person_id FROM contact_points WHERE kind = 'email'"
+	                      " AND value = ?1",
+	                      "s", email);
+	assert_true(pid > 0);
+	return pid;
+}
+
+/* Gives person `pid` of Espoo a newsletter consent with the extra members `more` (",
+ * \"source\": \"form\"" …); *token gets its confirmation token when pending. */
+static int64_t consent(struct fx *f, int64_t pid, const char *more, char *token)
+{
+	char body[400];
+	int64_t id = 0;
+	snprintf(body, sizeof(body), NEWS_CONSENT "%s}", more);
+	json_t *in = json_loads(body, 0, NULL);
+	assert_non_null(in);
+	fresh(f);
+	if (consent_give(&f->ctx, ESPOO, pid, in, &id, token))
+		fail_msg("consent_give: %s", f->err.message);
+	json_decref(in);
+	return id;
+}
+
+static bool consent_exists(struct fx *f, int64_t id)
+{
+	return raw_int(f, "SELECT count(*) FROM consents WHERE id = ?1", "i", id) == 1;
+}
+
+/* Runs retention over every register in batches of `batch`; returns the summary. */
+static json_t *run_batches(struct fx *f, int batch)
+{
+	struct retention_opts o = {.batch = batch};
+	json_t *out = NULL;
+	fresh(f);
+	if (retention_run(&f->ctx, &o, &out) != 0)
+		fail_msg("retention_run: %s", f->err.message);
+	assert_non_null(out);
+	assert_string_equal(json_string_value(json_object_get(out, "status")), "done");
+	return out;
+}
+
+/* Copies the write-ahead log into the database file and empties it, on a connection of the
+ * test's own, so what the files hold afterwards is what the database keeps. */
+static void checkpoint(struct fx *f)
+{
+	char path[128];
+	sqlite3 *db = NULL;
+	snprintf(path, sizeof(path), "%s/kortisto.db", f->dir);
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL) != SQLITE_OK)
+		fail_msg("checkpoint: %s", sqlite3_errmsg(db));
+	sqlite3_close(db);
+}
+
+#define ESPOO_PERSON                                                                               \
+	"{\"subject_group\": \"individual\", \"source\": \"subject\", \"first_name\": \"Eero\","   \
+	" \"email\": \"eero@example.fi\"}"
+
+/* proves M-01: a pending consent is deleted by the first run after its confirmation link
+ * expired (8 days after it was given) and kept before (6 days); a confirmed consent and a
+ * withdrawn one are never touched; the deletion is logged by system:retention, naming the
+ * consent and its person and no personal data; a person entered by staff stays. */
+static void test_unconfirmed_consent_deleted_after_expiry(void **state)
+{
+	struct fx *f = *state;
+	char tok[CONSENT_TOKEN_MAX], buf[80];
+	const char *rid = NULL;
+	int64_t got = 0;
+	int64_t p = person(f, ESPOO, ESPOO_PERSON);
+	int64_t old = consent(f, p, ", \"source\": \"form\"", tok);
+	int64_t confirmed = consent(f, p, ", \"source\": \"form\"", tok);
+	fresh(f);
+	assert_int_equal(consent_confirm(&f->ctx, tok, &rid, &got), 0);
+	int64_t withdrawn = consent(f, p, ", \"source\": \"form\"", tok);
+	json_t *how = json_loads("{\"how\": \"email\"}", 0, NULL);
+	fresh(f);
+	assert_int_equal(consent_withdraw(&f->ctx, ESPOO, withdrawn, how), 0);
+	json_decref(how);
+	int64_t staff = consent(f, p, "", tok);
+	kctx_set_now(&f->ctx, NOW + 2 * DAY);
+	int64_t young = consent(f, p, ", \"source\": \"form\"", tok);
+
+	/* Day 7 after the first: its link stopped working at this very second. */
+	kctx_set_now(&f->ctx, NOW + 7 * DAY - 1);
+	json_t *r = run(f);
+	assert_int_equal(summary_count(r, ESPOO, UNCONFIRMED, "consent", "acted"), 0);
+	json_decref(r);
+	assert_true(consent_exists(f, old));
+
+	kctx_set_now(&f->ctx, NOW + 8 * DAY);
+	r = run(f);
+	assert_int_equal(summary_count(r, ESPOO, UNCONFIRMED, "consent", "acted"), 1);
+	assert_int_equal(summary_count(r, ESPOO, UNCONFIRMED, "person", "acted"), 0);
+	json_decref(r);
+	assert_false(consent_exists(f, old));
+	assert_true(consent_exists(f, young)); /* 6 days old */
+	assert_true(consent_exists(f, confirmed));
+	assert_true(consent_exists(f, withdrawn));
+	assert_true(consent_exists(f, staff));
+	assert_true(exists(f, p));
+	/* One entry, naming the consent and its person (the subject) and nothing else. */
+	char want[80];
+	snprintf(want, sizeof(want), "delete|consent|consent_unconfirmed|%" PRId64 "|%s|1", p,
+	         ESPOO);
+	assert_string_equal(raw_text(f, buf, sizeof(buf),
+	                             "SELECT action || '|' || entity || '|' || reason || '|'"
+	                             " || subjects || '|' || register_id || '|' || count(*)"
+	                             " FROM usage_log WHERE actor = 'system:retention'"
+	                             " AND entity = 'consent' AND entity_id = ?1",
+	                             old),
+	                    want);
+
+	/* A second run of the same day finds nothing more to do. */
+	int64_t before = footprint(f);
+	int64_t nconsents = raw_int(f, "SELECT count(*) FROM consents", "");
+	r = run(f);
+	assert_int_equal(summary_count(r, ESPOO, UNCONFIRMED, "consent", "acted"), 0);
+	json_decref(r);
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM consents", ""), nconsents);
+	assert_int_equal(footprint(f) - before, 10); /* the run's own row */
+
+	/* The young one goes when its own link has expired. */
+	kctx_set_now(&f->ctx, NOW + 9 * DAY);
+	r = run(f);
+	assert_int_equal(summary_count(r, ESPOO, UNCONFIRMED, "consent", "acted"), 1);
+	json_decref(r);
+	assert_false(consent_exists(f, young));
+	assert_true(consent_exists(f, confirmed) && consent_exists(f, withdrawn) &&
+	            consent_exists(f, staff) && exists(f, p));
+}
+
+/* proves M-01: a person the public subscribe page added who never confirmed is erased with
+ * their expired consent (their address leaves contact_points, the search index and the
+ * database files), logged as a delete by system:retention; one who also has a record, an
+ * affiliation or a second, confirmed consent, one entered by staff and one on legal hold are
+ * kept. The plan counts all of it first and changes nothing; a run in batches of one does
+ * the same as one batch would; a second run changes nothing; a released hold lets the next
+ * run finish the job. */
+static void test_unconfirmed_subscriber_erased(void **state)
+{
+	struct fx *f = *state;
+	char tok[CONSENT_TOKEN_MAX];
+	news_list(f);
+	int64_t lone = subscribe(f, "unohtaja@example.fi");
+	int64_t twice = subscribe(f, "kahdesti@example.fi");
+	subscribe(f, "kahdesti@example.fi"); /* a second pending consent, the same person */
+	int64_t recorded = subscribe(f, "asiakas@example.fi");
+	event(f, ESPOO, recorded, "customer_contact", "2026-01-01");
+	int64_t affiliated = subscribe(f, "tyossa@example.fi");
+	json_t *o = json_loads("{\"name\": \"Espoon Yritys Oy\", \"source\": \"public_sources\"}",
+	                       0, NULL);
+	int64_t org_id = 0;
+	fresh(f);
+	if (org_create(&f->ctx, ESPOO, o, &org_id))
+		fail_msg("org_create: %s", f->err.message);
+	json_decref(o);
+	affiliation(f, ESPOO, affiliated, org_id);
+	int64_t consented = subscribe(f, "tilaaja@example.fi");
+	consent(f, consented, "", tok); /* given to staff: confirmed at once */
+	int64_t staff = person(f, ESPOO, ESPOO_PERSON);
+	consent(f, staff, ", \"source\": \"form\"", tok);
+	int64_t held = subscribe(f, "pidossa@example.fi");
+	fresh(f);
+	assert_int_equal(retention_hold(&f->ctx, ESPOO, held, "riita 2026/3"), 0);
+	assert_int_equal(raw_int(f,
+	                         "SELECT count(*) FROM persons WHERE created_by = 'anonymous'"
+	                         " AND id = ?1",
+	                         "i", lone),
+	                 1);
+	assert_int_equal(raw_int(f,
+	                         "SELECT count(*) FROM consents WHERE person_id = ?1"
+	                         " AND source_client = '192.0.2.7' AND state = 'pending'",
+	                         "i", twice),
+	                 2);
+	assert_true(db_files_contain(f, "unohtaja@example.fi"));
+
+	kctx_set_now(&f->ctx, NOW + 8 * DAY);
+	/* The plan: 8 consents due (the held person's kept), 2 persons; nothing changes. */
+	int64_t before = footprint(f);
+	int64_t nconsents = raw_int(f, "SELECT count(*) FROM consents", "");
+	json_t *plan = NULL;
+	fresh(f);
+	assert_int_equal(retention_plan(&f->ctx, ESPOO, &plan), 0);
+	json_t *pc = plan_part(plan, ESPOO, UNCONFIRMED, "consent");
+	json_t *pp = plan_part(plan, ESPOO, UNCONFIRMED, "person");
+	assert_int_equal(json_integer_value(json_object_get(pc, "due")), 7);
+	assert_int_equal(json_integer_value(json_object_get(pc, "held")), 1);
+	assert_int_equal(json_integer_value(json_object_get(pp, "due")), 2);
+	json_t *sample = json_object_get(pp, "sample");
+	assert_int_equal(json_array_size(sample), 2);
+	assert_int_equal(json_integer_value(json_array_get(sample, 0)), lone);
+	assert_int_equal(json_integer_value(json_array_get(sample, 1)), twice);
+	json_decref(plan);
+	assert_int_equal(footprint(f), before);
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM consents", ""), nconsents);
+
+	/* The run, in batches of one consent. */
+	json_t *r = run_batches(f, 1);
+	assert_int_equal(summary_count(r, ESPOO, UNCONFIRMED, "consent", "acted"), 7);
+	assert_int_equal(summary_count(r, ESPOO, UNCONFIRMED, "consent", "held"), 1);
+	assert_int_equal(summary_count(r, ESPOO, UNCONFIRMED, "person", "acted"), 2);
+	json_decref(r);
+	assert_false(exists(f, lone));
+	assert_false(exists(f, twice));
+	assert_true(exists(f, recorded) && exists(f, affiliated) && exists(f, consented) &&
+	            exists(f, staff) && exists(f, held));
+	assert_int_equal(raw_int(f,
+	                         "SELECT count(*) FROM contact_points WHERE value IN"
+	                         " ('unohtaja@example.fi', 'kahdesti@example.fi')",
+	                         ""),
+	                 0);
+	assert_int_equal(raw_int(f,
+	                         "SELECT count(*) FROM person_search WHERE person_search MATCH"
+	                         " 'unohtaja OR kahdesti'",
+	                         ""),
+	                 0);
+	checkpoint(f);
+	assert_false(db_files_contain(f, "unohtaja@example.fi"));
+	assert_int_equal(logged(f, "delete", lone, UNCONFIRMED), 1);
+	assert_int_equal(logged(f, "delete", twice, UNCONFIRMED), 1);
+	/* Those kept lost only their expired consents; the confirmed one stays. */
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM consents WHERE person_id IN (?1, ?2, ?3)",
+	                         "iii", recorded, affiliated, staff),
+	                 0);
+	assert_int_equal(
+	        raw_int(f, "SELECT count(*) FROM consents WHERE person_id = ?1", "i", consented),
+	        1);
+	assert_int_equal(
+	        raw_int(f, "SELECT count(*) FROM consents WHERE person_id = ?1", "i", held), 1);
+
+	/* Again: nothing more. */
+	before = footprint(f);
+	nconsents = raw_int(f, "SELECT count(*) FROM consents", "");
+	r = run(f);
+	assert_int_equal(summary_count(r, ESPOO, UNCONFIRMED, "consent", "acted"), 0);
+	assert_int_equal(summary_count(r, ESPOO, UNCONFIRMED, "person", "acted"), 0);
+	json_decref(r);
+	assert_int_equal(footprint(f) - before, 10); /* the run's own row */
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM consents", ""), nconsents);
+
+	/* Once the hold is released, the next run takes the held person's consent and them. */
+	fresh(f);
+	assert_int_equal(retention_release(&f->ctx, ESPOO, held), 0);
+	r = run(f);
+	assert_int_equal(summary_count(r, ESPOO, UNCONFIRMED, "consent", "acted"), 1);
+	assert_int_equal(summary_count(r, ESPOO, UNCONFIRMED, "person", "acted"), 1);
+	json_decref(r);
+	assert_false(exists(f, held));
+}
+
 /* Every lookup of retention reads through an index: a run over a register of a million
  * persons must not scan it once per batch or per person. */
 static void test_statements_indexed(void **state)
 {
 	static const enum stmt_id lookups[] = {
-	        ST_REC_BY_PERSON,    ST_REC_GET,         ST_REC_COUNTS,       ST_RET_PERSON,
-	        ST_RET_DUE_CLOCK,    ST_RET_DUE_CREATED, ST_RET_DUE_AFF_END,  ST_RET_DUE_FIELD,
-	        ST_RET_DUE_CONSENT,  ST_RET_DUE_RECORDS, ST_RET_AFF_STATE,    ST_RET_HELD,
-	        ST_RET_HOLDS_ACTIVE, ST_RET_RUN_LIST,    ST_RET_PROGRESS_GET, ST_RET_PROGRESS_LIST,
+	        ST_REC_BY_PERSON,        ST_REC_GET,         ST_REC_COUNTS,
+	        ST_RET_PERSON,           ST_RET_DUE_CLOCK,   ST_RET_DUE_CREATED,
+	        ST_RET_DUE_AFF_END,      ST_RET_DUE_FIELD,   ST_RET_DUE_CONSENT,
+	        ST_RET_DUE_RECORDS,      ST_RET_AFF_STATE,   ST_RET_HELD,
+	        ST_RET_HOLDS_ACTIVE,     ST_RET_RUN_LIST,    ST_RET_PROGRESS_GET,
+	        ST_RET_PROGRESS_LIST,    ST_RET_UNCONFIRMED, ST_RET_UNCONFIRMED_DELETE,
+	        ST_RET_UNCONFIRMED_LONE,
 	};
 	assert_indexed(*state, lookups, sizeof(lookups) / sizeof(lookups[0]));
 }
@@ -1058,6 +1356,8 @@ int main(void)
 	        T(test_plan_changes_nothing),
 	        T(test_run_twice_is_idempotent),
 	        T(test_overlapping_run_refused),
+	        T(test_unconfirmed_consent_deleted_after_expiry),
+	        T(test_unconfirmed_subscriber_erased),
 	        T(test_statements_indexed),
 	};
 #undef T
