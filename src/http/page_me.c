@@ -18,6 +18,7 @@
 #include "core/selfservice.h"
 #include "decl/notice_text.h"
 #include "http/http.h"
+#include "util/form.h"
 
 #define COOKIE "kortisto_me"
 
@@ -285,88 +286,44 @@ static int hexval(char c)
 	                              : -1;
 }
 
-/* The value between `v` and `e`, decoded into r->mem; NULL when it holds a bad or NUL
- * escape. */
-static const char *form_decode(struct req *r, const char *v, const char *e)
-{
-	char *out = arena_alloc(&r->mem, (size_t)(e - v) + 1), *o = out;
-	for (; v < e; v++) {
-		if (*v == '+') {
-			*o++ = ' ';
-		} else if (*v == '%') {
-			int hi = e - v >= 3 ? hexval(v[1]) : -1;
-			int lo = e - v >= 3 ? hexval(v[2]) : -1;
-			/* a NUL byte would cut the value short unseen */
-			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
-				return NULL;
-			*o++ = (char)(hi * 16 + lo);
-			v += 2;
-		} else {
-			*o++ = *v;
-		}
-	}
-	*o = '\0';
-	return out;
-}
-
-/* Calls `each(r, start, end, arg)` with the value of every field `name` of the body, in
- * order, until it returns false. */
-static void form_scan(struct req *r, const char *name,
-                      bool (*each)(struct req *, const char *, const char *, void *), void *arg)
+/* The value of `name` in the application/x-www-form-urlencoded body (first occurrence),
+ * decoded into r->mem; NULL when absent or not decodable. */
+const char *req_form_arg(struct req *r, const char *name)
 {
 	size_t nl = strlen(name);
 	const char *p = r->body.p, *end = p ? p + r->body.len : NULL;
 	while (p && p < end) {
 		const char *amp = memchr(p, '&', (size_t)(end - p));
 		const char *e = amp ? amp : end;
-		if ((size_t)(e - p) > nl && !memcmp(p, name, nl) && p[nl] == '=' &&
-		    !each(r, p + nl + 1, e, arg))
-			return;
+		if ((size_t)(e - p) > nl && !memcmp(p, name, nl) && p[nl] == '=') {
+			const char *v = p + nl + 1;
+			char *out = arena_alloc(&r->mem, (size_t)(e - v) + 1), *o = out;
+			for (; v < e; v++) {
+				if (*v == '+') {
+					*o++ = ' ';
+				} else if (*v == '%') {
+					int hi = e - v >= 3 ? hexval(v[1]) : -1;
+					int lo = e - v >= 3 ? hexval(v[2]) : -1;
+					/* a NUL byte would cut the value short unseen */
+					if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+						return NULL;
+					*o++ = (char)(hi * 16 + lo);
+					v += 2;
+				} else {
+					*o++ = *v;
+				}
+			}
+			*o = '\0';
+			return out;
+		}
 		p = e + 1;
 	}
-}
-
-static bool first_value(struct req *r, const char *v, const char *e, void *arg)
-{
-	*(const char **)arg = form_decode(r, v, e);
-	return false;
-}
-
-/* The value of `name` in the application/x-www-form-urlencoded body (first occurrence),
- * decoded into r->mem; NULL when absent or not decodable. */
-const char *req_form_arg(struct req *r, const char *name)
-{
-	const char *v = NULL;
-	form_scan(r, name, first_value, &v);
-	return v;
-}
-
-struct form_values {
-	const char **v;
-	size_t n, cap;
-};
-
-static bool add_value(struct req *r, const char *v, const char *e, void *arg)
-{
-	struct form_values *fv = arg;
-	if (fv->n + 1 >= fv->cap) {
-		size_t cap = fv->cap ? fv->cap * 2 : 8;
-		const char **nv = arena_alloc(&r->mem, cap * sizeof(*nv));
-		if (fv->n)
-			memcpy(nv, fv->v, fv->n * sizeof(*nv));
-		fv->v = nv;
-		fv->cap = cap;
-	}
-	fv->v[fv->n++] = form_decode(r, v, e);
-	return true;
+	return NULL;
 }
 
 const char **req_form_args(struct req *r, const char *name, size_t *n)
 {
-	struct form_values fv = {0};
-	form_scan(r, name, add_value, &fv);
-	*n = fv.n;
-	return fv.v;
+	return form_values(&r->mem, r->body.p, r->body.len, name, 200, n);
 }
 
 /* ---------------------------------------------------------------- the cookie */
