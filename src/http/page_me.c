@@ -48,6 +48,7 @@ enum me_text {
 	T_BAN_TEXT,
 	T_ALL_CHANNELS,
 	T_WITHDRAW,
+	T_WITHDRAW_CHOOSE,
 	T_WITHDRAW_TEXT,
 	T_ALL_CONSENTS,
 	T_NO_CONSENTS,
@@ -137,18 +138,18 @@ static const char *const texts[T__MAX][LANG__MAX] = {
                         "choose none, the ban covers every channel. The ban holds at once."},
         [T_ALL_CHANNELS] = {"Kaikki kanavat", "Alla kanaler", "All channels"},
         [T_WITHDRAW] = {"Peru suostumukseni", "Återkalla mitt samtycke", "Withdraw my consent"},
-        [T_WITHDRAW_TEXT] = {"Valitse perumasi suostumukset; jos et valitse yhtään, kaikki "
-                             "suostumuksesi tässä rekisterissä perutaan. Suostumukseen "
-                             "perustuva käsittely loppuu heti; jos muuta perustetta ei ole, "
-                             "tietosi poistetaan.",
-                             "Välj de samtycken du återkallar; väljer du inget, återkallas "
-                             "alla dina samtycken i detta register. Behandling som grundar "
-                             "sig på samtycke upphör genast; finns ingen annan grund raderas "
-                             "dina uppgifter.",
-                             "Choose the consents you withdraw; when you choose none, all "
-                             "your consents in this register are withdrawn. Processing based "
-                             "on consent stops at once; when there is no other basis, your "
-                             "data is erased."},
+        [T_WITHDRAW_CHOOSE] = {"Valitse perumasi suostumukset; jos et valitse yhtään, kaikki "
+                               "suostumuksesi tässä rekisterissä perutaan.",
+                               "Välj de samtycken du återkallar; väljer du inget, återkallas "
+                               "alla dina samtycken i detta register.",
+                               "Choose the consents you withdraw; when you choose none, all "
+                               "your consents in this register are withdrawn."},
+        [T_WITHDRAW_TEXT] = {"Suostumukseen perustuva käsittely loppuu heti; jos muuta "
+                             "perustetta ei ole, tietosi poistetaan.",
+                             "Behandling som grundar sig på samtycke upphör genast; finns "
+                             "ingen annan grund raderas dina uppgifter.",
+                             "Processing based on consent stops at once; when there is no "
+                             "other basis, your data is erased."},
         [T_ALL_CONSENTS] = {"Kaikki suostumukseni", "Alla mina samtycken", "All my consents"},
         [T_NO_CONSENTS] = {"Sinulla ei ole voimassa olevia suostumuksia tässä rekisterissä.",
                            "Du har inga gällande samtycken i detta register.",
@@ -524,7 +525,8 @@ static void withdraw_form(struct req *r, struct buf *b, enum lang lang, const ch
 	buf_puts(b, "<fieldset><legend>");
 	html_text(b, tx(T_WITHDRAW, lang));
 	buf_puts(b, "</legend>\n");
-	para(b, tx(n ? T_WITHDRAW_TEXT : T_NO_CONSENTS, lang));
+	para(b, tx(n ? T_WITHDRAW_CHOOSE : T_NO_CONSENTS, lang));
+	para(b, tx(T_WITHDRAW_TEXT, lang));
 	for (size_t i = 0; i < n; i++) {
 		const char *pu =
 		        json_string_value(json_object_get(json_array_get(cons, i), "purpose"));

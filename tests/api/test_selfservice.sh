@@ -383,6 +383,10 @@ t_consent_withdrawal() {
 	serve
 	maija
 	signed_in
+	# with no consent in force the form says so, and what withdrawing does
+	has "$T/body" '<p>You have no consents in force in this register.</p>'
+	has "$T/body" 'when there is no other basis, your data is erased'
+	hasnt "$T/body" 'name="purpose"'
 	page POST "/p/me/requests?lang=en" "csrf=$CSRF" "register=rauma-crm" \
 		"type=consent_withdrawal"
 	want 200
