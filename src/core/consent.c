@@ -224,6 +224,12 @@ static json_t *row_json(struct kctx *ctx, struct query *q)
 
 int consent_list(struct kctx *ctx, const char *rid, int64_t pid, json_t **out)
 {
+	return consent_list_reason(ctx, rid, pid, NULL, out);
+}
+
+int consent_list_reason(struct kctx *ctx, const char *rid, int64_t pid, const char *reason,
+                        json_t **out)
+{
 	const char *group;
 	int rc;
 	*out = NULL;
@@ -248,6 +254,7 @@ int consent_list(struct kctx *ctx, const char *rid, int64_t pid, json_t **out)
 	        .entity = "consent",
 	        .subjects = &pid,
 	        .nsubjects = 1,
+	        .reason = reason,
 	};
 	if ((rc = usage_read(ctx, &e))) {
 		json_decref(items);

@@ -56,6 +56,11 @@ int consent_give_tx(struct kctx *ctx, const char *rid, int64_t pid, json_t *in, 
  * each item says whether it counts now ("active"). Logs the read. Returns 0 or KERR_*. */
 int consent_list(struct kctx *ctx, const char *rid, int64_t pid, json_t **out);
 
+/* As consent_list(), logging the read with `reason` (a code such as "self_service", never
+ * free text; may be NULL). */
+int consent_list_reason(struct kctx *ctx, const char *rid, int64_t pid, const char *reason,
+                        json_t **out);
+
 /* One consent as JSON in *out (caller decrefs). Returns 0 or KERR_NOTFOUND. */
 int consent_get(struct kctx *ctx, const char *rid, int64_t id, json_t **out);
 

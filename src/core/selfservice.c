@@ -15,6 +15,7 @@
 
 #include "audit/usage.h"
 #include "core/app.h"
+#include "core/consent.h"
 #include "core/ctx.h"
 #include "core/export.h"
 #include "core/person.h"
@@ -503,6 +504,32 @@ int selfservice_export_all(struct kctx *ctx, const char *session, json_t **out)
 		                      json_pack("{s:s, s:o}", "register", s[i].rid, "export", doc));
 	}
 	*out = json_pack("{s:o}", "registers", all);
+	return 0;
+}
+
+int selfservice_consents(struct kctx *ctx, const char *session, const char *rid, json_t **out)
+{
+	json_t *all = NULL, *v;
+	int64_t pid;
+	size_t i;
+	int rc;
+	*out = NULL;
+	if ((rc = subject_in(ctx, session, rid, &pid)))
+		return rc;
+	rc = consent_list_reason(ctx, rid, pid, "self_service", &all);
+	if (rc == KERR_NOTFOUND) { /* erased since the link was opened: nothing in force */
+		kerr_clear(ctx->err);
+		*out = json_array();
+		return 0;
+	}
+	if (rc)
+		return rc;
+	*out = json_array();
+	json_array_foreach (json_object_get(all, "items"), i, v) {
+		if (json_is_true(json_object_get(v, "active")))
+			json_array_append(*out, v);
+	}
+	json_decref(all);
 	return 0;
 }
 

@@ -119,6 +119,15 @@ int selfservice_export(struct kctx *ctx, const char *session, const char *rid, j
 int selfservice_export_all(struct kctx *ctx, const char *session, json_t **out);
 
 /*
+ * The consents in force (confirmed and not withdrawn) of the session's person in register
+ * `rid`, oldest first, as a JSON array of consents in consent_get's form (*out, owned by the
+ * caller), for showing the person their own consents. The read is logged as consent_list
+ * logs it, with reason "self_service". A person erased since the link was opened has none.
+ * KERR_UNAUTH, KERR_NOTFOUND as selfservice_export.
+ */
+int selfservice_consents(struct kctx *ctx, const char *session, const char *rid, json_t **out);
+
+/*
  * Files a request of type `type` for the session's person in `rid` through channel
  * "self_service" with `details` (may be NULL; borrowed) and verifies it by the link
  * (method email_link, R-05). A marketing ban or a consent withdrawal is fulfilled at once

@@ -127,6 +127,11 @@ bool req_int_arg_or_reply(struct req *r, const char *name, long long def, long l
  * one), decoded into r->mem; NULL when absent or holding an encoded NUL. (page_me.c) */
 const char *req_form_arg(struct req *r, const char *name);
 
+/* Every value of form field `name` (a group of checkboxes), in the order of the body, as an
+ * array of *n values in r->mem (NULL when *n is 0); a value that is not text of at most 200
+ * bytes (util/form.h: form_values) is NULL in the array. (page_me.c) */
+const char **req_form_args(struct req *r, const char *name, size_t *n);
+
 /* The language of a public page: ?lang=, else Accept-Language, else Finnish. (page_me.c) */
 enum lang req_lang(struct req *r);
 

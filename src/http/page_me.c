@@ -18,6 +18,7 @@
 #include "core/selfservice.h"
 #include "decl/notice_text.h"
 #include "http/http.h"
+#include "util/form.h"
 
 #define COOKIE "kortisto_me"
 
@@ -45,8 +46,13 @@ enum me_text {
 	T_EXPORT_ALL,
 	T_BAN,
 	T_BAN_TEXT,
+	T_ALL_CHANNELS,
 	T_WITHDRAW,
+	T_WITHDRAW_CHOOSE,
 	T_WITHDRAW_TEXT,
+	T_ALL_CONSENTS,
+	T_NO_CONSENTS,
+	T_GIVEN,
 	T_OTHER,
 	T_TYPE,
 	T_NOTE,
@@ -124,16 +130,31 @@ static const char *const texts[T__MAX][LANG__MAX] = {
                           "Download all your data from every register (JSON)"},
         [T_BAN] = {"Kiellä suoramarkkinointi", "Förbjud direktmarknadsföring",
                    "Ban direct marketing"},
-        [T_BAN_TEXT] = {"Kielto koskee kaikkia kanavia ja on voimassa heti.",
-                        "Förbudet gäller alla kanaler och gäller genast.",
-                        "The ban covers every channel and holds at once."},
+        [T_BAN_TEXT] = {"Valitse kanavat, joilla et halua suoramarkkinointia. Jos et valitse "
+                        "yhtään, kielto koskee kaikkia kanavia. Kielto on voimassa heti.",
+                        "Välj de kanaler där du inte vill ha direktmarknadsföring. Väljer du "
+                        "ingen, gäller förbudet alla kanaler. Förbudet gäller genast.",
+                        "Choose the channels on which you want no direct marketing. When you "
+                        "choose none, the ban covers every channel. The ban holds at once."},
+        [T_ALL_CHANNELS] = {"Kaikki kanavat", "Alla kanaler", "All channels"},
         [T_WITHDRAW] = {"Peru suostumukseni", "Återkalla mitt samtycke", "Withdraw my consent"},
+        [T_WITHDRAW_CHOOSE] = {"Valitse perumasi suostumukset; jos et valitse yhtään, kaikki "
+                               "suostumuksesi tässä rekisterissä perutaan.",
+                               "Välj de samtycken du återkallar; väljer du inget, återkallas "
+                               "alla dina samtycken i detta register.",
+                               "Choose the consents you withdraw; when you choose none, all "
+                               "your consents in this register are withdrawn."},
         [T_WITHDRAW_TEXT] = {"Suostumukseen perustuva käsittely loppuu heti; jos muuta "
                              "perustetta ei ole, tietosi poistetaan.",
                              "Behandling som grundar sig på samtycke upphör genast; finns "
                              "ingen annan grund raderas dina uppgifter.",
                              "Processing based on consent stops at once; when there is no "
                              "other basis, your data is erased."},
+        [T_ALL_CONSENTS] = {"Kaikki suostumukseni", "Alla mina samtycken", "All my consents"},
+        [T_NO_CONSENTS] = {"Sinulla ei ole voimassa olevia suostumuksia tässä rekisterissä.",
+                           "Du har inga gällande samtycken i detta register.",
+                           "You have no consents in force in this register."},
+        [T_GIVEN] = {"annettu", "givet", "given"},
         [T_OTHER] = {"Muu pyyntö", "Annan begäran", "Another request"},
         [T_TYPE] = {"Pyynnön laji", "Typ av begäran", "Kind of request"},
         [T_NOTE] = {"Lisätietoja (vastustamisessa: mitä käsittelyä vastustat)",
@@ -172,6 +193,15 @@ static const char *const type_labels[][LANG__MAX] = {
         {"Käsittelyn rajoittaminen", "Begränsning av behandling", "Restriction"},
         {"Tietojen siirto", "Dataportabilitet", "Portability"},
         {"Käsittelyn vastustaminen", "Invändning mot behandling", "Objection"},
+};
+
+/* The channels of direct marketing a ban can name, and of consents, with their names. */
+static const char *const channels[] = {"email", "post", "phone", "sms", NULL};
+static const char *const channel_labels[][LANG__MAX] = {
+        {"Sähköposti", "E-post", "E-mail"},
+        {"Posti", "Post", "Post"},
+        {"Puhelin", "Telefon", "Phone"},
+        {"Tekstiviesti", "Textmeddelande", "Text message"},
 };
 
 static const char *tx(enum me_text t, enum lang lang)
@@ -292,6 +322,11 @@ const char *req_form_arg(struct req *r, const char *name)
 	return NULL;
 }
 
+const char **req_form_args(struct req *r, const char *name, size_t *n)
+{
+	return form_values(&r->mem, r->body.p, r->body.len, name, 200, n);
+}
+
 /* ---------------------------------------------------------------- the cookie */
 
 static const char *session_cookie(struct req *r)
@@ -408,9 +443,9 @@ void page_me_open(struct req *r)
 
 /* ---------------------------------------------------------------- the session */
 
-/* A form that posts `type` for register `rid` with the CSRF token, as one button. */
-static void button_form(struct buf *b, enum lang lang, const char *csrf, const char *rid,
-                        const char *type, enum me_text label, enum me_text text)
+/* Opens a form that posts `type` for register `rid` with the CSRF token. */
+static void request_form_open(struct buf *b, enum lang lang, const char *csrf, const char *rid,
+                              const char *type)
 {
 	buf_appendf(b, "<form method=\"post\" action=\"/p/me/requests?lang=%s\">\n",
 	            lang_code(lang));
@@ -420,11 +455,117 @@ static void button_form(struct buf *b, enum lang lang, const char *csrf, const c
 	html_attr(b, rid);
 	buf_puts(b, "\"><input type=\"hidden\" name=\"type\" value=\"");
 	html_attr(b, type);
-	buf_puts(b, "\">\n<p>");
-	html_text(b, tx(text, lang));
-	buf_puts(b, " <button type=\"submit\">");
+	buf_puts(b, "\">\n");
+}
+
+/* Ends the fieldset and the form with the submit button `label`. */
+static void request_form_close(struct buf *b, enum lang lang, enum me_text label)
+{
+	buf_puts(b, "<p><button type=\"submit\">");
 	html_text(b, tx(label, lang));
-	buf_puts(b, "</button></p>\n</form>\n");
+	buf_puts(b, "</button></p>\n</fieldset>\n</form>\n");
+}
+
+/* One checkbox of field `name` with its label (opened, for the caller to write and close
+ * with "</label></p>"). `id` is made of ASCII names and numbers only. */
+static void checkbox_open(struct buf *b, const char *id, const char *name, const char *value)
+{
+	buf_puts(b, "<p><input type=\"checkbox\" id=\"");
+	html_attr(b, id);
+	buf_puts(b, "\" name=\"");
+	html_attr(b, name);
+	buf_puts(b, "\" value=\"");
+	html_attr(b, value);
+	buf_puts(b, "\"> <label for=\"");
+	html_attr(b, id);
+	buf_puts(b, "\">");
+}
+
+/* R-11: the marketing ban of register number `k`, a checkbox per channel and one for all. */
+static void ban_form(struct req *r, struct buf *b, enum lang lang, const char *csrf,
+                     const char *rid, size_t k)
+{
+	request_form_open(b, lang, csrf, rid, "marketing_ban");
+	buf_puts(b, "<fieldset><legend>");
+	html_text(b, tx(T_BAN, lang));
+	buf_puts(b, "</legend>\n");
+	para(b, tx(T_BAN_TEXT, lang));
+	for (size_t i = 0; channels[i]; i++) {
+		checkbox_open(b, arena_printf(&r->mem, "ban-%zu-%s", k, channels[i]), "channel",
+		              channels[i]);
+		html_text(b, channel_labels[i][lang]);
+		buf_puts(b, "</label></p>\n");
+	}
+	checkbox_open(b, arena_printf(&r->mem, "ban-%zu-all", k), "channel", "all");
+	html_text(b, tx(T_ALL_CHANNELS, lang));
+	buf_puts(b, "</label></p>\n");
+	request_form_close(b, lang, T_BAN);
+}
+
+/* The name of channel `ch` in `lang`; `ch` itself when it is not one kortisto knows. */
+static const char *channel_label(const char *ch, enum lang lang)
+{
+	for (size_t i = 0; ch && channels[i]; i++)
+		if (!strcmp(channels[i], ch))
+			return channel_labels[i][lang];
+	return ch ? ch : "";
+}
+
+/*
+ * R-12: the consent withdrawal of register number `k`, listing the person's consents in
+ * force `cons` (consent_get's form). A withdrawal names purposes (request.h), so there is a
+ * checkbox per purpose, whose label names each consent of it: channel and date given.
+ */
+static void withdraw_form(struct req *r, struct buf *b, enum lang lang, const char *csrf,
+                          const char *rid, size_t k, json_t *cons)
+{
+	const struct decl *d = app_register(r->ctx.app, rid);
+	size_t n = json_array_size(cons);
+	request_form_open(b, lang, csrf, rid, "consent_withdrawal");
+	buf_puts(b, "<fieldset><legend>");
+	html_text(b, tx(T_WITHDRAW, lang));
+	buf_puts(b, "</legend>\n");
+	para(b, tx(n ? T_WITHDRAW_CHOOSE : T_NO_CONSENTS, lang));
+	para(b, tx(T_WITHDRAW_TEXT, lang));
+	for (size_t i = 0; i < n; i++) {
+		const char *pu =
+		        json_string_value(json_object_get(json_array_get(cons, i), "purpose"));
+		bool seen = false;
+		for (size_t j = 0; pu && j < i && !seen; j++)
+			seen = !strcmp(pu, json_string_value(json_object_get(
+			                           json_array_get(cons, j), "purpose")));
+		if (!pu || seen)
+			continue;
+		const struct decl_purpose *dp = d ? decl_purpose(d, pu) : NULL;
+		bool fb = false;
+		const char *name = dp ? decl_text(&dp->text, lang, &fb) : pu;
+		checkbox_open(b, arena_printf(&r->mem, "purpose-%zu-%zu", k, i), "purpose", pu);
+		buf_puts(b, fb ? "<span lang=\"fi\">" : "<span>");
+		html_text(b, name);
+		buf_puts(b, "</span>:");
+		for (size_t j = i, m = 0; j < n; j++) {
+			json_t *c = json_array_get(cons, j);
+			char date[32];
+			if (strcmp(pu, json_string_value(json_object_get(c, "purpose"))))
+				continue;
+			buf_puts(b, m++ ? "; " : " ");
+			html_text(b, channel_label(json_string_value(json_object_get(c, "channel")),
+			                           lang));
+			buf_puts(b, ", ");
+			html_text(b, tx(T_GIVEN, lang));
+			buf_puts(b, " ");
+			html_text(b,
+			          lang_date(lang, json_string_value(json_object_get(c, "given_at")),
+			                    date));
+		}
+		buf_puts(b, "</label></p>\n");
+	}
+	if (n) {
+		checkbox_open(b, arena_printf(&r->mem, "purpose-%zu-all", k), "purpose", "all");
+		html_text(b, tx(T_ALL_CONSENTS, lang));
+		buf_puts(b, "</label></p>\n");
+	}
+	request_form_close(b, lang, T_WITHDRAW);
 }
 
 static void other_form(struct buf *b, enum lang lang, const char *csrf, const char *rid, size_t k)
@@ -506,7 +647,14 @@ void page_me_session(struct req *r)
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct decl *d = app_register(r->ctx.app, subs[i].rid);
+		json_t *cons = NULL;
 		bool fb = false;
+		if ((rc = selfservice_consents(&r->ctx, session, subs[i].rid, &cons))) {
+			buf_free(&b);
+			message_page(r, rc == KERR_UNAUTH ? 401 : 500, lang, T_TITLE,
+			             rc == KERR_UNAUTH ? T_ENDED : T_ERROR, rc == KERR_UNAUTH);
+			return;
+		}
 		const char *name = d ? decl_text(&d->name, lang, &fb) : subs[i].rid;
 		buf_appendf(&b, "<section aria-labelledby=\"reg-%zu\">\n<h2 id=\"reg-%zu\"%s>", i,
 		            i, fb ? " lang=\"fi\"" : "");
@@ -524,9 +672,9 @@ void page_me_session(struct req *r)
 		buf_appendf(&b, "&amp;format=html&amp;lang=%s\">", lang_code(lang));
 		html_text(&b, tx(T_EXPORT_LETTER, lang));
 		buf_puts(&b, "</a></li>\n</ul>\n");
-		button_form(&b, lang, csrf, subs[i].rid, "marketing_ban", T_BAN, T_BAN_TEXT);
-		button_form(&b, lang, csrf, subs[i].rid, "consent_withdrawal", T_WITHDRAW,
-		            T_WITHDRAW_TEXT);
+		ban_form(r, &b, lang, csrf, subs[i].rid, i);
+		withdraw_form(r, &b, lang, csrf, subs[i].rid, i, cons);
+		json_decref(cons);
 		other_form(&b, lang, csrf, subs[i].rid, i);
 		buf_puts(&b, "</section>\n");
 	}
@@ -582,7 +730,7 @@ void page_me_export(struct req *r)
 		        arena_printf(&r->mem, "attachment; filename=\"my-data-%s.json\"", rid));
 }
 
-/* The details the request form gives for `type`: a note, an objection's scope, a
+/* The details the form of the other requests gives for `type`: a note, an objection's scope, a
  * rectification's one change. NULL when there are none. */
 static json_t *form_details(struct req *r, const char *type)
 {
@@ -603,7 +751,7 @@ static json_t *form_details(struct req *r, const char *type)
 		json_object_set_new(d, "changes", c);
 		if (note)
 			json_object_set_new(d, "note", json_string(note));
-	} else if (note && strcmp(type, "marketing_ban") && strcmp(type, "consent_withdrawal")) {
+	} else if (note) {
 		json_object_set_new(d, "note", json_string(note));
 	}
 	if (!json_object_size(d)) {
@@ -611,6 +759,64 @@ static json_t *form_details(struct req *r, const char *type)
 		return NULL;
 	}
 	return d;
+}
+
+static bool in_array(json_t *a, const char *s)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach (a, i, v) {
+		if (!strcmp(json_string_value(v), s))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The choices the ban and withdrawal forms ticked, as the request's details (*out; NULL when
+ * none or "all" is ticked: every channel, every consent, as before the choice existed).
+ * Checked by allow-list here, so nothing is filed for an unknown value: a marketing ban's
+ * "channel" is email, post, phone, sms or all; a withdrawal's "purpose" a purpose register
+ * `rid` declares, or all. KERR_INVALID naming the form field.
+ */
+static int choice_details(struct req *r, const char *type, const char *rid, json_t **out)
+{
+	bool ban = !strcmp(type, "marketing_ban");
+	const char *field = ban ? "channel" : "purpose";
+	const struct decl *d = rid ? app_register(r->ctx.app, rid) : NULL;
+	size_t n;
+	const char **v = req_form_args(r, field, &n);
+	json_t *list = json_array();
+	bool all = false;
+
+	*out = NULL;
+	for (size_t i = 0; i < n; i++) {
+		bool ok = v[i] && !strcmp(v[i], "all");
+		for (size_t j = 0; ban && !ok && v[i] && channels[j]; j++)
+			ok = !strcmp(v[i], channels[j]);
+		if (!ban && !ok && v[i] && d)
+			ok = decl_purpose(d, v[i]) != NULL;
+		if (!ok) {
+			json_decref(list);
+			if (!ban && !d)
+				return kerr_set(&r->err, KERR_NOTFOUND, "register",
+				                "register: you have no data in this register");
+			return kerr_set(&r->err, KERR_INVALID, field,
+			                ban ? "channel: not a channel of direct marketing (email, "
+			                      "post, phone, sms or all)"
+			                    : "purpose: not a purpose declared by this register");
+		}
+		if (!strcmp(v[i], "all"))
+			all = true;
+		else if (!in_array(list, v[i]))
+			json_array_append_new(list, json_string(v[i]));
+	}
+	if (all || !json_array_size(list)) {
+		json_decref(list);
+		return 0;
+	}
+	*out = json_pack("{s:o}", ban ? "channels" : "purposes", list);
+	return 0;
 }
 
 void page_me_request(struct req *r)
@@ -628,8 +834,13 @@ void page_me_request(struct req *r)
 	if (!rc && !selfservice_csrf_ok(&r->ctx, session, req_form_arg(r, "csrf")))
 		rc = kerr_set(&r->err, KERR_FORBIDDEN, "csrf", "the form's CSRF token is wrong");
 	if (!rc) {
-		json_t *det = type ? form_details(r, type) : NULL;
-		rc = selfservice_file(&r->ctx, session, rid, type, det, &id, &state);
+		json_t *det = NULL;
+		if (type && (!strcmp(type, "marketing_ban") || !strcmp(type, "consent_withdrawal")))
+			rc = choice_details(r, type, rid, &det);
+		else if (type)
+			det = form_details(r, type);
+		if (!rc)
+			rc = selfservice_file(&r->ctx, session, rid, type, det, &id, &state);
 		json_decref(det);
 	}
 	struct buf b = BUF_INIT;

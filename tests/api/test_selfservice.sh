@@ -383,12 +383,138 @@ t_consent_withdrawal() {
 	serve
 	maija
 	signed_in
+	# with no consent in force the form says so, and what withdrawing does
+	has "$T/body" '<p>You have no consents in force in this register.</p>'
+	has "$T/body" 'when there is no other basis, your data is erased'
+	hasnt "$T/body" 'name="purpose"'
 	page POST "/p/me/requests?lang=en" "csrf=$CSRF" "register=rauma-crm" \
 		"type=consent_withdrawal"
 	want 200
 	[ "$(sql "SELECT count(*) FROM persons WHERE id = $MAIJA_ID")" = 0 ] ||
 		die "Maija was not erased"
 	[ "$(sql "SELECT state FROM requests")" = fulfilled ] || die "not fulfilled"
+}
+
+# give PURPOSE CHANNEL [OPTION...]: a consent of Maija in rauma-crm (kortisto consent give);
+# prints its id.
+give() {
+	local purpose=$1 channel=$2
+	shift 2
+	"$K" --data "$D" consent give --register rauma-crm "$MAIJA_ID" purpose="$purpose" \
+		channel="$channel" text="Suostun" text_version=2026-1 "$@" >"$T/consent.json" \
+		2>"$T/consent.err" || {
+		show "$T/consent.err"
+		die "consent give $purpose $channel"
+	}
+	jq -r .id "$T/consent.json"
+}
+
+# proves R-11: the session bans direct marketing on the channels ticked only: a ban of sms
+# leaves e-mail allowed
+t_ban_one_channel() {
+	setup
+	serve
+	maija
+	signed_in
+	# the form offers each channel and all, each labelled, in a fieldset
+	for ch in email post phone sms all; do
+		has "$T/body" "<input type=\"checkbox\" id=\"ban-0-$ch\" name=\"channel\" value=\"$ch\"> <label for=\"ban-0-$ch\">"
+	done
+	has "$T/body" '<fieldset><legend>Ban direct marketing</legend>'
+	page POST "/p/me/requests?lang=en" "csrf=$CSRF" "register=rauma-crm" "type=marketing_ban" \
+		"channel=sms"
+	want 200
+	has "$T/body" 'carried out'
+	[ "$(sql "SELECT group_concat(channel) FROM marketing_bans WHERE register_id = 'rauma-crm'
+		AND person_id = $MAIJA_ID")" = sms ] || die "not a ban of sms only"
+	[ "$(sql "SELECT count(*) FROM marketing_bans WHERE channel IN ('email', 'all')")" = 0 ] ||
+		die "e-mail is banned too"
+	# two channels, named twice, are two bans; "all" among them is every channel
+	page POST "/p/me/requests?lang=en" "csrf=$CSRF" "register=rauma-crm" "type=marketing_ban" \
+		"channel=post" "channel=phone" "channel=post"
+	want 200
+	[ "$(sql "SELECT group_concat(channel, ',') FROM (SELECT channel FROM marketing_bans
+		ORDER BY channel)")" = phone,post,sms ] || die "not the bans of post and phone"
+	page POST "/p/me/requests?lang=en" "csrf=$CSRF" "register=rauma-crm" "type=marketing_ban" \
+		"channel=email" "channel=all"
+	want 200
+	[ "$(sql "SELECT count(*) FROM marketing_bans WHERE channel = 'all'")" = 1 ] ||
+		die "all was not banned"
+	[ "$(sql "SELECT count(*) FROM requests WHERE type = 'marketing_ban'
+		AND state = 'fulfilled' AND verify_method = 'email_link'")" = 3 ] ||
+		die "the bans are not fulfilled requests verified by the link"
+}
+
+# proves R-12: the page lists the person's consents in force by their purposes' names,
+# and withdrawing one purpose leaves the other in force (and the person in the register)
+t_withdraw_one_consent() {
+	setup
+	serve
+	maija
+	local contact info pending
+	contact=$(give customer_contact email)
+	info=$(give information sms)
+	pending=$(give municipal_services post source=form)
+	signed_in
+	has "$T/body" '<fieldset><legend>Withdraw my consent</legend>'
+	has "$T/body" 'name="purpose" value="customer_contact"> <label for="purpose-0-[0-9]+"><span>keeping in contact with customers</span>: E-mail, given [0-9]+ [A-Z][a-z]+ [0-9]{4}</label>'
+	has "$T/body" 'name="purpose" value="information"> <label for="purpose-0-[0-9]+"><span>communications and the like</span>: Text message, given'
+	has "$T/body" 'name="purpose" value="all"> <label for="purpose-0-all">All my consents</label>'
+	# a pending consent is not in force
+	hasnt "$T/body" 'value="municipal_services"'
+	# shown in the page's language
+	page GET "/p/me/session?lang=sv"
+	want 200
+	has "$T/body" '<span>kontakt med kunderna</span>: E-post, givet [0-9]+\.[0-9]+\.[0-9]{4}'
+	# the reads of the consents are logged as the person's own
+	[ "$(sql "SELECT count(*) FROM usage_log WHERE actor = 'system:selfservice'
+		AND action = 'read' AND entity = 'consent' AND reason = 'self_service'")" = 2 ] ||
+		die "the reads of the consents are not logged"
+	page POST "/p/me/requests?lang=en" "csrf=$CSRF" "register=rauma-crm" \
+		"type=consent_withdrawal" "purpose=information"
+	want 200
+	has "$T/body" 'carried out'
+	[ "$(sql "SELECT withdrawn_at IS NOT NULL FROM consents WHERE id = $info")" = 1 ] ||
+		die "the consent of information was not withdrawn"
+	[ "$(sql "SELECT withdrawn_at IS NULL AND state = 'confirmed' FROM consents
+		WHERE id = $contact")" = 1 ] || die "the consent of customer_contact is not in force"
+	[ "$(sql "SELECT withdrawn_at IS NULL FROM consents WHERE id = $pending")" = 1 ] ||
+		die "the pending consent of another purpose was withdrawn"
+	[ "$(sql "SELECT count(*) FROM persons WHERE id = $MAIJA_ID")" = 1 ] ||
+		die "Maija was erased though a consent is left"
+	[ "$(sql "SELECT state FROM requests")" = fulfilled ] || die "not fulfilled"
+	# the page now lists the consent in force only
+	page GET "/p/me/session?lang=en"
+	want 200
+	has "$T/body" 'value="customer_contact"'
+	hasnt "$T/body" 'value="information"'
+}
+
+# proves R-11, R-12: a channel or purpose the forms do not offer is refused, naming the
+# field, and nothing is filed
+t_choice_refused() {
+	setup
+	serve
+	maija
+	give customer_contact email >/dev/null
+	signed_in
+	page POST "/p/me/requests?lang=en" "csrf=$CSRF" "register=rauma-crm" "type=marketing_ban" \
+		"channel=sms" "channel=fax"
+	want 400
+	has "$T/body" '<p role="alert">'
+	has "$T/body" '<p lang="en">channel: not a channel'
+	page POST "/p/me/requests?lang=en" "csrf=$CSRF" "register=rauma-crm" \
+		"type=consent_withdrawal" "purpose=newsletters"
+	want 400
+	has "$T/body" '<p lang="en">purpose: not a purpose'
+	page POST "/p/me/requests?lang=en" "csrf=$CSRF" "register=rauma-crm" \
+		"type=consent_withdrawal" "purpose=<b>x</b>"
+	want 400
+	hasnt "$T/body" '<b>x</b>'
+	[ "$(sql "SELECT count(*) FROM requests")" = 0 ] || die "a request was filed"
+	[ "$(sql "SELECT count(*) FROM marketing_bans")" = 0 ] || die "a ban was set"
+	[ "$(sql "SELECT count(*) FROM consents WHERE withdrawn_at IS NOT NULL")" = 0 ] ||
+		die "a consent was withdrawn"
 }
 
 # The pages speak the asker's language, label their fields, and the session ends on sign-out.
@@ -449,4 +575,5 @@ for tool in sqlite3 curl jq python3; do
 done
 run_tests "self-service" bash "$0" t_same_answer_known_unknown t_rate_limit t_link_works_once \
 	t_link_expires t_export_download t_export_all t_marketing_ban t_request_verified t_consent_withdrawal \
+	t_ban_one_channel t_withdraw_one_consent t_choice_refused \
 	t_pages_and_signout t_off_without_public_url

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "util/arena.h"
@@ -51,11 +52,42 @@ static void test_refuses(void **state)
 	arena_free(&a);
 }
 
+/* Every value of a repeated field (checkboxes), in order; a bad one is NULL in its place. */
+static void test_values(void **state)
+{
+	struct arena a;
+	size_t n = 99;
+	(void)state;
+	arena_init(&a);
+	const char *b = "channel=sms&type=x&channel=post&channels=email&channel=%zz&channel=";
+	const char **v = form_values(&a, b, strlen(b), "channel", 10, &n);
+	assert_int_equal(n, 4);
+	assert_string_equal(v[0], "sms");
+	assert_string_equal(v[1], "post");
+	assert_null(v[2]);
+	assert_string_equal(v[3], "");
+	assert_null(form_values(&a, b, strlen(b), "purpose", 10, &n));
+	assert_int_equal(n, 0);
+	assert_null(form_values(&a, NULL, 0, "channel", 10, &n));
+	assert_int_equal(n, 0);
+	/* more than the first array holds */
+	char many[400];
+	size_t len = 0;
+	for (int i = 0; i < 20; i++)
+		len += (size_t)snprintf(many + len, sizeof(many) - len, "%sp=ab", i ? "&" : "");
+	v = form_values(&a, many, strlen(many), "p", 10, &n);
+	assert_int_equal(n, 20);
+	for (size_t i = 0; i < n; i++)
+		assert_string_equal(v[i], "ab");
+	arena_free(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_decodes),
 	        cmocka_unit_test(test_refuses),
+	        cmocka_unit_test(test_values),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "core/app.h"
+#include "core/consent.h"
 #include "core/ctx.h"
 #include "core/person.h"
 #include "core/selfservice.h"
@@ -333,6 +334,89 @@ static void test_export(void **state)
 	assert_null(doc);
 }
 
+static void give(struct fx *f, int64_t pid, const char *purpose, const char *channel,
+                 const char *source)
+{
+	json_t *in = json_pack("{s:s, s:s, s:s, s:s, s:s}", "purpose", purpose, "channel", channel,
+	                       "text", "Suostun", "text_version", "1", "source", source);
+	int64_t id;
+	fresh(f);
+	int rc = consent_give(&f->ctx, RAUMA, pid, in, &id, NULL);
+	json_decref(in);
+	if (rc)
+		fail_msg("consent_give(%s) = %d: %s", purpose, rc, f->err.message);
+}
+
+/* The purposes of consents `a`, comma-separated, into `out`. */
+static const char *purposes_of(json_t *a, char *out, size_t n)
+{
+	size_t i, len = 0;
+	json_t *v;
+	out[0] = '\0';
+	json_array_foreach (a, i, v) {
+		int k = snprintf(out + len, n - len, "%s%s", i ? "," : "",
+		                 json_string_value(json_object_get(v, "purpose")));
+		if (k < 0 || (size_t)k >= n - len)
+			break;
+		len += (size_t)k;
+	}
+	return out;
+}
+
+/* proves R-12: the session shows its person the consents in force in a register, logged as
+ * a read of their own, and a withdrawal of one purpose leaves the other in force */
+static void test_consents(void **state)
+{
+	struct fx *f = *state;
+	char token[SELFSERVICE_TOKEN_LEN + 1], session[SELFSERVICE_TOKEN_LEN + 1], buf[200];
+	json_t *cons = NULL, *det;
+	int64_t id;
+	const char *st;
+	int64_t pid = maija(f, NULL);
+	give(f, pid, "customer_contact", "email", "staff");
+	give(f, pid, "information", "sms", "staff");
+	give(f, pid, "municipal_services", "post", "form"); /* pending: not in force */
+	link_for(f, token);
+	fresh(f);
+	assert_int_equal(selfservice_link_open(&f->ctx, token, session), 0);
+	fresh(f);
+	assert_int_equal(selfservice_consents(&f->ctx, session, RAUMA, &cons), 0);
+	assert_string_equal(purposes_of(cons, buf, sizeof(buf)), "customer_contact,information");
+	json_decref(cons);
+	fresh(f);
+	assert_int_equal(selfservice_consents(&f->ctx, session, KEMI, &cons), 0);
+	assert_int_equal(json_array_size(cons), 0);
+	json_decref(cons);
+	assert_int_equal(raw_int(f,
+	                         "SELECT count(*) FROM usage_log WHERE actor = "
+	                         "'system:selfservice' AND action = 'read' AND entity = 'consent' "
+	                         "AND reason = 'self_service' AND subjects = ?1",
+	                         "i", pid),
+	                 1);
+	/* a register the session has no person in, and no session */
+	fresh(f);
+	assert_int_equal(selfservice_consents(&f->ctx, session, "sospro-marketing", &cons),
+	                 KERR_NOTFOUND);
+	assert_null(cons);
+	fresh(f);
+	assert_int_equal(selfservice_consents(&f->ctx,
+	                                      "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", RAUMA,
+	                                      &cons),
+	                 KERR_UNAUTH);
+	/* withdrawing one purpose */
+	det = json_pack("{s:[s]}", "purposes", "information");
+	fresh(f);
+	assert_int_equal(
+	        selfservice_file(&f->ctx, session, RAUMA, "consent_withdrawal", det, &id, &st), 0);
+	json_decref(det);
+	assert_string_equal(st, "fulfilled");
+	fresh(f);
+	assert_int_equal(selfservice_consents(&f->ctx, session, RAUMA, &cons), 0);
+	assert_string_equal(purposes_of(cons, buf, sizeof(buf)), "customer_contact");
+	json_decref(cons);
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM persons WHERE id = ?1", "i", pid), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -346,6 +430,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_throttle, setup, fixture_teardown),
 	        cmocka_unit_test_setup_teardown(test_file_ban, setup, fixture_teardown),
 	        cmocka_unit_test_setup_teardown(test_export, setup, fixture_teardown),
+	        cmocka_unit_test_setup_teardown(test_consents, setup, fixture_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
