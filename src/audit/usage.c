@@ -17,6 +17,7 @@
 
 #include "core/app.h"
 #include "core/ctx.h"
+#include "core/selfservice.h"
 #include "store/store.h"
 #include "util/buf.h"
 #include "util/crypto.h"
@@ -283,6 +284,19 @@ int usage_head(struct store *db, const struct keys *k, struct usage_head *h, str
 
 /* ---------------------------------------------------------------- the entry points */
 
+/*
+ * Whether the client address of `ctx` is the data subject's own: an anonymous visitor of the
+ * public pages (subscribing, confirming a consent, unsubscribing) or a self-service session
+ * acting on a register's data is the subject. The log keeps its entries after the subject is
+ * erased, and its chain cannot lose a column, so such an entry does not keep the address
+ * (R-07). Sign-in entries (no register) keep theirs: they are about the accounts.
+ */
+static bool subjects_own_address(const struct kctx *ctx, const struct usage_entry *e)
+{
+	return e->rid && ctx->actor &&
+	       (ctx->actor->kind == ACTOR_ANON || ctx->actor == &selfservice_actor);
+}
+
 int usage_append(struct kctx *ctx, const struct usage_entry *e)
 {
 	struct usage_head h;
@@ -306,7 +320,7 @@ int usage_append(struct kctx *ctx, const struct usage_entry *e)
 	        .entity_id = e->entity_id,
 	        .subjects = subjects,
 	        .request_id = ctx->request_id,
-	        .client = ctx->client,
+	        .client = subjects_own_address(ctx, e) ? NULL : ctx->client,
 	        .reason = e->reason,
 	};
 	if ((rc = usage_head(ctx->db, &ctx->app->keys, &h, ctx->err)) == 0)

@@ -1065,15 +1065,31 @@ static void value_html(struct buf *out, const json_t *v)
 	}
 }
 
-static void section_open(struct buf *out, const char *id, enum lang lang, enum nmsg heading)
+/*
+ * Where the sections of a letter go. The request register's sections are at the top of the
+ * page (<h2>, ids as they are); those of another register of the controller are one level
+ * down, under that register's heading (<h3>, ids after the register's prefix), so that the
+ * page keeps one outline and every id stays unique.
+ */
+struct lsec {
+	const char *idp; /* "" for the request's register */
+	int level;       /* of the section headings: 2, or 3 under another register */
+};
+
+static const struct lsec top = {"", 2};
+
+static void section_open(struct buf *out, const struct lsec *sc, const char *id, enum lang lang,
+                         enum nmsg heading)
 {
 	buf_puts(out, "<section aria-labelledby=\"");
+	html_attr(out, sc->idp);
 	html_attr(out, id);
-	buf_puts(out, "\">\n<h2 id=\"");
+	buf_appendf(out, "\">\n<h%d id=\"", sc->level);
+	html_attr(out, sc->idp);
 	html_attr(out, id);
 	buf_puts(out, "\">");
 	html_text(out, nmsg(heading, lang));
-	buf_puts(out, "</h2>\n");
+	buf_appendf(out, "</h%d>\n", sc->level);
 }
 
 /* Opens a table with the column headings `cols` (n of them). */
@@ -1168,10 +1184,11 @@ static void td_source(struct buf *out, const struct decl *d, const char *id, enu
 	buf_puts(out, "</td>");
 }
 
-static void letter_subject(struct buf *out, const struct decl *d, const json_t *s, enum lang lang)
+static void letter_subject(struct buf *out, const struct lsec *sc, const struct decl *d,
+                           const json_t *s, enum lang lang)
 {
 	const json_t *v;
-	section_open(out, "data", lang, NM_X_H_DATA);
+	section_open(out, sc, "data", lang, NM_X_H_DATA);
 	buf_puts(out, "<table class=\"kv\">\n<tbody>\n");
 	kv_row(out, d, lang, NULL, NM_X_ID, json_object_get(s, "id"));
 	const json_t *names = json_object_get(s, "names");
@@ -1245,13 +1262,13 @@ static void none(struct buf *out, enum lang lang)
 	buf_puts(out, "</p>\n");
 }
 
-static void letter_contacts(struct buf *out, const struct decl *d, const json_t *list,
-                            enum lang lang)
+static void letter_contacts(struct buf *out, const struct lsec *sc, const struct decl *d,
+                            const json_t *list, enum lang lang)
 {
 	static const enum nmsg cols[] = {NM_X_FIELD, NM_X_VALUE, NM_X_SOURCE, NM_X_COLLECTED};
 	size_t k;
 	const json_t *c;
-	section_open(out, "contacts", lang, NM_X_H_CONTACTS);
+	section_open(out, sc, "contacts", lang, NM_X_H_CONTACTS);
 	if (!json_array_size(list)) {
 		none(out, lang);
 	} else {
@@ -1271,13 +1288,14 @@ static void letter_contacts(struct buf *out, const struct decl *d, const json_t 
 	buf_puts(out, "</section>\n");
 }
 
-static void letter_affiliations(struct buf *out, const json_t *list, enum lang lang)
+static void letter_affiliations(struct buf *out, const struct lsec *sc, const json_t *list,
+                                enum lang lang)
 {
 	static const enum nmsg cols[] = {NM_X_ORGANISATION, NM_YTUNNUS, NM_UNIT,
 	                                 NM_X_POSITION,     NM_X_START, NM_X_END};
 	size_t k;
 	const json_t *a;
-	section_open(out, "affiliations", lang, NM_X_H_AFFILIATIONS);
+	section_open(out, sc, "affiliations", lang, NM_X_H_AFFILIATIONS);
 	if (!json_array_size(list)) {
 		none(out, lang);
 	} else {
@@ -1300,14 +1318,14 @@ static void letter_affiliations(struct buf *out, const json_t *list, enum lang l
 	buf_puts(out, "</section>\n");
 }
 
-static void letter_history(struct buf *out, const struct decl *d, const json_t *list,
-                           enum lang lang)
+static void letter_history(struct buf *out, const struct lsec *sc, const struct decl *d,
+                           const json_t *list, enum lang lang)
 {
 	static const enum nmsg cols[] = {NM_X_TIME, NM_X_FIELD, NM_X_OLD,
 	                                 NM_X_NEW,  NM_X_ACTOR, NM_X_REASON};
 	size_t k;
 	const json_t *h;
-	section_open(out, "history", lang, NM_X_H_HISTORY);
+	section_open(out, sc, "history", lang, NM_X_H_HISTORY);
 	if (!json_array_size(list)) {
 		none(out, lang);
 	} else {
@@ -1329,14 +1347,14 @@ static void letter_history(struct buf *out, const struct decl *d, const json_t *
 	buf_puts(out, "</section>\n");
 }
 
-static void letter_disclosures(struct buf *out, const struct decl *d, const json_t *list,
-                               enum lang lang)
+static void letter_disclosures(struct buf *out, const struct lsec *sc, const struct decl *d,
+                               const json_t *list, enum lang lang)
 {
 	static const enum nmsg cols[] = {NM_X_TIME, NM_X_RECIPIENT, NM_X_PURPOSE, NM_BASIS_LABEL,
 	                                 NM_X_CATEGORIES};
 	size_t k, i;
 	const json_t *x, *c;
-	section_open(out, "disclosures", lang, NM_X_H_DISCLOSURES);
+	section_open(out, sc, "disclosures", lang, NM_X_H_DISCLOSURES);
 	if (!json_array_size(list)) {
 		none(out, lang);
 	} else {
@@ -1371,12 +1389,13 @@ static void letter_disclosures(struct buf *out, const struct decl *d, const json
 	buf_puts(out, "</section>\n");
 }
 
-static void letter_directory(struct buf *out, const json_t *list, enum lang lang)
+static void letter_directory(struct buf *out, const struct lsec *sc, const json_t *list,
+                             enum lang lang)
 {
 	static const enum nmsg cols[] = {NM_X_ORGANISATION, NM_X_POSITION, NM_X_SINCE};
 	size_t k;
 	const json_t *p;
-	section_open(out, "directory", lang, NM_X_H_DIRECTORY);
+	section_open(out, sc, "directory", lang, NM_X_H_DIRECTORY);
 	if (!json_array_size(list)) {
 		none(out, lang);
 	} else {
@@ -1394,12 +1413,13 @@ static void letter_directory(struct buf *out, const json_t *list, enum lang lang
 	buf_puts(out, "</section>\n");
 }
 
-static void letter_usage(struct buf *out, const struct decl *d, const json_t *list, enum lang lang)
+static void letter_usage(struct buf *out, const struct lsec *sc, const struct decl *d,
+                         const json_t *list, enum lang lang)
 {
 	static const enum nmsg cols[] = {NM_X_TIME, NM_X_ACTOR, NM_X_ACTION, NM_X_PURPOSE};
 	size_t k;
 	const json_t *u;
-	section_open(out, "usage", lang, NM_X_H_USAGE);
+	section_open(out, sc, "usage", lang, NM_X_H_USAGE);
 	buf_puts(out, "<p>");
 	html_text(out, nmsg(NM_X_USAGE_INTRO, lang));
 	buf_puts(out, "</p>\n");
@@ -1463,14 +1483,14 @@ static void td_members(struct buf *out, const json_t *o)
 	buf_puts(out, "</td>");
 }
 
-static void letter_consents(struct buf *out, const struct decl *d, const json_t *list,
-                            enum lang lang)
+static void letter_consents(struct buf *out, const struct lsec *sc, const struct decl *d,
+                            const json_t *list, enum lang lang)
 {
 	static const enum nmsg cols[] = {NM_X_PURPOSE, NM_X_CHANNEL, NM_X_TEXT,
 	                                 NM_X_GIVEN,   NM_X_STATUS,  NM_X_WITHDRAWN};
 	size_t k;
 	const json_t *c;
-	section_open(out, "consents", lang, NM_X_H_CONSENTS);
+	section_open(out, sc, "consents", lang, NM_X_H_CONSENTS);
 	if (!json_array_size(list)) {
 		none(out, lang);
 	} else {
@@ -1500,12 +1520,13 @@ static void letter_consents(struct buf *out, const struct decl *d, const json_t 
 	buf_puts(out, "</section>\n");
 }
 
-static void letter_subscriptions(struct buf *out, const json_t *list, enum lang lang)
+static void letter_subscriptions(struct buf *out, const struct lsec *sc, const json_t *list,
+                                 enum lang lang)
 {
 	static const enum nmsg cols[] = {NM_X_LIST, NM_X_START, NM_X_END};
 	size_t k;
 	const json_t *s;
-	section_open(out, "subscriptions", lang, NM_X_H_SUBSCRIPTIONS);
+	section_open(out, sc, "subscriptions", lang, NM_X_H_SUBSCRIPTIONS);
 	if (!json_array_size(list)) {
 		none(out, lang);
 	} else {
@@ -1522,12 +1543,12 @@ static void letter_subscriptions(struct buf *out, const json_t *list, enum lang 
 	buf_puts(out, "</section>\n");
 }
 
-static void letter_bans(struct buf *out, const json_t *list, enum lang lang)
+static void letter_bans(struct buf *out, const struct lsec *sc, const json_t *list, enum lang lang)
 {
 	static const enum nmsg cols[] = {NM_X_CHANNEL, NM_X_START, NM_X_SOURCE};
 	size_t k;
 	const json_t *b;
-	section_open(out, "marketing-bans", lang, NM_X_H_BANS);
+	section_open(out, sc, "marketing-bans", lang, NM_X_H_BANS);
 	if (!json_array_size(list)) {
 		none(out, lang);
 	} else {
@@ -1544,13 +1565,13 @@ static void letter_bans(struct buf *out, const json_t *list, enum lang lang)
 	buf_puts(out, "</section>\n");
 }
 
-static void letter_records(struct buf *out, const struct decl *d, const json_t *list,
-                           enum lang lang)
+static void letter_records(struct buf *out, const struct lsec *sc, const struct decl *d,
+                           const json_t *list, enum lang lang)
 {
 	static const enum nmsg cols[] = {NM_X_TYPE, NM_X_DAY, NM_X_CONTENT};
 	size_t k;
 	const json_t *r;
-	section_open(out, "records", lang, NM_X_H_RECORDS);
+	section_open(out, sc, "records", lang, NM_X_H_RECORDS);
 	if (!json_array_size(list)) {
 		none(out, lang);
 	} else {
@@ -1573,13 +1594,14 @@ static void letter_records(struct buf *out, const struct decl *d, const json_t *
 	buf_puts(out, "</section>\n");
 }
 
-static void letter_requests(struct buf *out, const json_t *list, enum lang lang)
+static void letter_requests(struct buf *out, const struct lsec *sc, const json_t *list,
+                            enum lang lang)
 {
 	static const enum nmsg cols[] = {NM_X_TYPE,   NM_X_CHANNEL,  NM_X_RECEIVED, NM_X_DUE,
 	                                 NM_X_STATUS, NM_X_VERIFIED, NM_X_STEPS};
 	size_t k, i;
 	const json_t *r, *st;
-	section_open(out, "requests", lang, NM_X_H_REQUESTS);
+	section_open(out, sc, "requests", lang, NM_X_H_REQUESTS);
 	if (!json_array_size(list)) {
 		none(out, lang);
 	} else {
@@ -1617,14 +1639,14 @@ static void letter_requests(struct buf *out, const json_t *list, enum lang lang)
 	buf_puts(out, "</section>\n");
 }
 
-static void letter_mailings(struct buf *out, const struct decl *d, const json_t *list,
-                            enum lang lang)
+static void letter_mailings(struct buf *out, const struct lsec *sc, const struct decl *d,
+                            const json_t *list, enum lang lang)
 {
 	static const enum nmsg cols[] = {NM_X_SUBJECT, NM_X_PURPOSE, NM_X_STATUS, NM_X_SENT,
 	                                 NM_X_OPENS};
 	size_t k, i;
 	const json_t *m, *o;
-	section_open(out, "mailings", lang, NM_X_H_MAILINGS);
+	section_open(out, sc, "mailings", lang, NM_X_H_MAILINGS);
 	if (!json_array_size(list)) {
 		none(out, lang);
 	} else {
@@ -1655,12 +1677,13 @@ static void td_place(struct buf *out, const json_t *o)
 	td_text(out, place ? place : member(o, "url"));
 }
 
-static void letter_registrations(struct buf *out, const json_t *list, enum lang lang)
+static void letter_registrations(struct buf *out, const struct lsec *sc, const json_t *list,
+                                 enum lang lang)
 {
 	static const enum nmsg cols[] = {NM_X_EVENT, NM_X_TIME, NM_X_PLACE, NM_X_DAY, NM_X_CHOICES};
 	size_t k;
 	const json_t *g;
-	section_open(out, "event-registrations", lang, NM_X_H_REGISTRATIONS);
+	section_open(out, sc, "event-registrations", lang, NM_X_H_REGISTRATIONS);
 	if (!json_array_size(list)) {
 		none(out, lang);
 	} else {
@@ -1680,12 +1703,13 @@ static void letter_registrations(struct buf *out, const json_t *list, enum lang 
 	buf_puts(out, "</section>\n");
 }
 
-static void letter_attendance(struct buf *out, const json_t *list, enum lang lang)
+static void letter_attendance(struct buf *out, const struct lsec *sc, const json_t *list,
+                              enum lang lang)
 {
 	static const enum nmsg cols[] = {NM_X_EVENT, NM_X_SESSION, NM_X_TIME, NM_X_PLACE};
 	size_t k;
 	const json_t *a;
-	section_open(out, "event-attendance", lang, NM_X_H_ATTENDANCE);
+	section_open(out, sc, "event-attendance", lang, NM_X_H_ATTENDANCE);
 	if (!json_array_size(list)) {
 		none(out, lang);
 	} else {
@@ -1704,12 +1728,13 @@ static void letter_attendance(struct buf *out, const json_t *list, enum lang lan
 	buf_puts(out, "</section>\n");
 }
 
-static void letter_meetings(struct buf *out, const json_t *list, enum lang lang)
+static void letter_meetings(struct buf *out, const struct lsec *sc, const json_t *list,
+                            enum lang lang)
 {
 	static const enum nmsg cols[] = {NM_X_EVENT, NM_X_TIME, NM_X_PLACE};
 	size_t k;
 	const json_t *m;
-	section_open(out, "event-meetings", lang, NM_X_H_MEETINGS);
+	section_open(out, sc, "event-meetings", lang, NM_X_H_MEETINGS);
 	if (!json_array_size(list)) {
 		none(out, lang);
 	} else {
@@ -1726,12 +1751,12 @@ static void letter_meetings(struct buf *out, const json_t *list, enum lang lang)
 	buf_puts(out, "</section>\n");
 }
 
-static void letter_chat(struct buf *out, const json_t *list, enum lang lang)
+static void letter_chat(struct buf *out, const struct lsec *sc, const json_t *list, enum lang lang)
 {
 	static const enum nmsg cols[] = {NM_X_EVENT, NM_X_SESSION, NM_X_TIME, NM_X_MESSAGE};
 	size_t k;
 	const json_t *m;
-	section_open(out, "event-chat-messages", lang, NM_X_H_CHAT);
+	section_open(out, sc, "event-chat-messages", lang, NM_X_H_CHAT);
 	if (!json_array_size(list)) {
 		none(out, lang);
 	} else {
@@ -1756,17 +1781,143 @@ static const char letter_css[] =
         "#ccc}thead th{border-bottom:2px solid #1a1a1a}table.kv th{width:40%;font-weight:600}"
         "@media print{table{page-break-inside:auto}tr{page-break-inside:avoid}}\n";
 
+/*
+ * The sections of export `export` of register `d`: the subject's data, then the Art.
+ * 15(1)(a)–(h) information from the register's notice, starting at `first` (the request's
+ * register names its controller; another register of the same controller has the same one).
+ */
+static void letter_register(struct buf *out, const struct lsec *sc, const struct decl *d,
+                            const json_t *export, enum lang lang, enum notice_part first)
+{
+	letter_subject(out, sc, d, json_object_get(export, "subject"), lang);
+	letter_contacts(out, sc, d, json_object_get(export, "contact_points"), lang);
+	/* A portable export has only what the subject provided: the sections of what it lacks
+	 * are left out. */
+	const json_t *v;
+	if ((v = json_object_get(export, "affiliations")))
+		letter_affiliations(out, sc, v, lang);
+	if ((v = json_object_get(export, "change_history")))
+		letter_history(out, sc, d, v, lang);
+	if ((v = json_object_get(export, "consents")))
+		letter_consents(out, sc, d, v, lang);
+	if ((v = json_object_get(export, "subscriptions")))
+		letter_subscriptions(out, sc, v, lang);
+	if ((v = json_object_get(export, "marketing_bans")))
+		letter_bans(out, sc, v, lang);
+	if ((v = json_object_get(export, "records")))
+		letter_records(out, sc, d, v, lang);
+	if ((v = json_object_get(export, "requests")))
+		letter_requests(out, sc, v, lang);
+	if ((v = json_object_get(export, "mailings")))
+		letter_mailings(out, sc, d, v, lang);
+	if ((v = json_object_get(export, "event_registrations")))
+		letter_registrations(out, sc, v, lang);
+	if ((v = json_object_get(export, "event_attendance")))
+		letter_attendance(out, sc, v, lang);
+	if ((v = json_object_get(export, "event_meetings")))
+		letter_meetings(out, sc, v, lang);
+	if ((v = json_object_get(export, "event_chat_messages")))
+		letter_chat(out, sc, v, lang);
+	if ((v = json_object_get(export, "directory_publications")))
+		letter_directory(out, sc, v, lang);
+	if ((v = json_object_get(export, "disclosures")))
+		letter_disclosures(out, sc, d, v, lang);
+	if ((v = json_object_get(export, "usage_log")))
+		letter_usage(out, sc, d, v, lang);
+
+	/* Art. 15(1)(a)–(h) and the controller, in the words of the register's notice. */
+	section_open(out, sc, "processing", lang, NM_X_H_PROCESSING);
+	buf_puts(out, "<p>");
+	html_text(out, nmsg(NM_X_PROCESSING_INTRO, lang));
+	buf_puts(out, "</p>\n</section>\n");
+	for (int p = (int)first; p < NP__MAX; p++)
+		notice_part_html_at(d, lang, (enum notice_part)p, sc->idp, sc->level, out);
+}
+
+/* Whether `x` is an export document of kortisto, of register `rid` when that is not NULL. */
+static bool is_export(const json_t *x, const char *rid)
+{
+	const char *fmt = member(x, "format");
+	const char *of = member(json_object_get(x, "register"), "id");
+	return json_is_object(json_object_get(x, "subject")) && fmt &&
+	       strcmp(fmt, EXPORT_FORMAT) == 0 && of && (!rid || strcmp(of, rid) == 0);
+}
+
+/*
+ * Checks the other_registers of an access export (request.c's export_elsewhere) before any
+ * of the letter is written: each entry names a register that is declared, and an included
+ * one carries an export of that register.
+ */
+static int others_check(struct kctx *ctx, const json_t *others)
+{
+	size_t k;
+	const json_t *e;
+	if (!others)
+		return 0;
+	if (!json_is_array(others))
+		return kerr_set(ctx->err, KERR_INVALID, "other_registers",
+		                "not an export of kortisto");
+	json_array_foreach (others, k, e) {
+		const char *rid = member(e, "register");
+		if (!rid)
+			return kerr_set(ctx->err, KERR_INVALID, "other_registers",
+			                "not an export of kortisto");
+		if (!app_register(ctx->app, rid))
+			return kerr_set(ctx->err, KERR_NOTFOUND, "register",
+			                "register '%s' not found", rid);
+		if (json_is_true(json_object_get(e, "included")) &&
+		    !is_export(json_object_get(e, "export"), rid))
+			return kerr_set(ctx->err, KERR_INVALID, "other_registers",
+			                "not an export of kortisto");
+	}
+	return 0;
+}
+
+/*
+ * One of the controller's other registers the subject is in, after the request register's
+ * sections: under a heading with the register's name, the data it holds and its own
+ * Art. 15 information when the export includes it; else (the handler does not manage it)
+ * a paragraph saying that its manager answers for it separately.
+ */
+static void letter_other(struct buf *out, const struct decl *o, const char *rid,
+                         const json_t *entry, enum lang lang)
+{
+	const json_t *x = json_object_get(entry, "export");
+	bool included = json_is_true(json_object_get(entry, "included")) && x;
+	struct buf idp = BUF_INIT;
+	buf_puts(&idp, "register-");
+	buf_puts(&idp, rid);
+	buf_putc(&idp, '-');
+	const struct lsec sc = {idp.p, 3};
+
+	buf_puts(out, "<section class=\"register\" aria-labelledby=\"register-");
+	html_attr(out, rid);
+	buf_puts(out, "\">\n<h2 id=\"register-");
+	html_attr(out, rid);
+	buf_puts(out, "\">");
+	decl_html(out, &o->name, lang, rid);
+	buf_puts(out, "</h2>\n<p>");
+	html_text(out, nmsg(included ? NM_X_OTHER_INTRO : NM_X_OTHER_SEPARATE, lang));
+	buf_puts(out, "</p>\n");
+	if (included)
+		letter_register(out, &sc, o, x, lang, NP_PURPOSES);
+	buf_puts(out, "</section>\n");
+	buf_free(&idp);
+}
+
 int export_letter(struct kctx *ctx, const json_t *export, enum lang lang, struct buf *out)
 {
-	const json_t *s = json_object_get(export, "subject");
-	const char *fmt = member(export, "format");
 	const char *rid = member(json_object_get(export, "register"), "id");
-	if (!json_is_object(s) || !fmt || strcmp(fmt, EXPORT_FORMAT) != 0 || !rid)
+	if (!is_export(export, NULL))
 		return kerr_set(ctx->err, KERR_INVALID, NULL, "not an export of kortisto");
 	const struct decl *d = app_register(ctx->app, rid);
 	if (!d)
 		return kerr_set(ctx->err, KERR_NOTFOUND, "register", "register '%s' not found",
 		                rid);
+	const json_t *others = json_object_get(export, "other_registers");
+	int rc = others_check(ctx, others);
+	if (rc)
+		return rc;
 	if ((int)lang < 0 || lang >= LANG__MAX)
 		lang = LANG_FI;
 	const char *kind = member(export, "kind");
@@ -1802,49 +1953,13 @@ int export_letter(struct kctx *ctx, const json_t *export, enum lang lang, struct
 	html_text(out, nmsg(NM_X_INTRO, lang));
 	buf_puts(out, "</p>\n");
 
-	letter_subject(out, d, s, lang);
-	letter_contacts(out, d, json_object_get(export, "contact_points"), lang);
-	/* A portable export has only what the subject provided: the sections of what it lacks
-	 * are left out. */
-	const json_t *v;
-	if ((v = json_object_get(export, "affiliations")))
-		letter_affiliations(out, v, lang);
-	if ((v = json_object_get(export, "change_history")))
-		letter_history(out, d, v, lang);
-	if ((v = json_object_get(export, "consents")))
-		letter_consents(out, d, v, lang);
-	if ((v = json_object_get(export, "subscriptions")))
-		letter_subscriptions(out, v, lang);
-	if ((v = json_object_get(export, "marketing_bans")))
-		letter_bans(out, v, lang);
-	if ((v = json_object_get(export, "records")))
-		letter_records(out, d, v, lang);
-	if ((v = json_object_get(export, "requests")))
-		letter_requests(out, v, lang);
-	if ((v = json_object_get(export, "mailings")))
-		letter_mailings(out, d, v, lang);
-	if ((v = json_object_get(export, "event_registrations")))
-		letter_registrations(out, v, lang);
-	if ((v = json_object_get(export, "event_attendance")))
-		letter_attendance(out, v, lang);
-	if ((v = json_object_get(export, "event_meetings")))
-		letter_meetings(out, v, lang);
-	if ((v = json_object_get(export, "event_chat_messages")))
-		letter_chat(out, v, lang);
-	if ((v = json_object_get(export, "directory_publications")))
-		letter_directory(out, v, lang);
-	if ((v = json_object_get(export, "disclosures")))
-		letter_disclosures(out, d, v, lang);
-	if ((v = json_object_get(export, "usage_log")))
-		letter_usage(out, d, v, lang);
-
-	/* Art. 15(1)(a)–(h) and the controller, in the words of the register's notice. */
-	section_open(out, "processing", lang, NM_X_H_PROCESSING);
-	buf_puts(out, "<p>");
-	html_text(out, nmsg(NM_X_PROCESSING_INTRO, lang));
-	buf_puts(out, "</p>\n</section>\n");
-	for (int p = 0; p < NP__MAX; p++)
-		notice_part_html(d, lang, (enum notice_part)p, out);
+	letter_register(out, &top, d, export, lang, NP_CONTROLLER);
+	size_t k;
+	const json_t *e;
+	json_array_foreach (others, k, e) {
+		const char *orid = member(e, "register");
+		letter_other(out, app_register(ctx->app, orid), orid, e, lang);
+	}
 	buf_puts(out, "</main>\n</body>\n</html>\n");
 	return 0;
 }

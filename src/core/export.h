@@ -63,7 +63,8 @@ enum export_flags {
  *    usage_log: [{at, actor, action, purpose}]}
  *
  * An access request that covers the controller's other registers (core/request.h) adds
- * other_registers: [{register, included, export}] to this document.
+ * other_registers: [{register, included, export}] to this document; the letter gives each of
+ * them a section of its own.
  *
  * Requests leave out the notes of their steps (the handlers' working notes, which never hold
  * the subject's data) and their outcome (not personal data); meetings leave out the other
@@ -110,10 +111,16 @@ int export_csv(const json_t *export, struct buf *out);
  * data in plain sections, labelled from the register's declaration in that language (Finnish
  * where it has none, marked), then the Art. 15(1)(a)–(h) information as the register's privacy
  * notice gives it: controller, purposes and legal bases, categories, sources, recipients,
- * transfers, retention, automated decisions, the rights and the complaint authority. Every
- * text goes through the escaping writers. Reads only the declaration, so it logs nothing.
- * Returns 0, KERR_INVALID (not an export document) or KERR_NOTFOUND (field "register": the
- * register is gone); nothing is appended on error.
+ * transfers, retention, automated decisions, the rights and the complaint authority. An
+ * access export with other_registers (core/request.h) then has one section per entry, under
+ * a heading with that register's declared name: for an included one the data held there and
+ * that register's own Art. 15 information (all but the controller, which is the same),
+ * labelled from its declaration, its headings one level down and its ids prefixed with
+ * "register-RID-"; for one not included, a paragraph saying that its manager answers for it
+ * separately. Every text goes through the escaping writers. Reads only the declarations, so
+ * it logs nothing. Returns 0, KERR_INVALID (not an export document, or an entry of
+ * other_registers without a register or, included, without that register's export) or
+ * KERR_NOTFOUND (field "register": a register is gone); nothing is appended on error.
  */
 int export_letter(struct kctx *ctx, const json_t *export, enum lang lang, struct buf *out);
 

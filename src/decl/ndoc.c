@@ -221,7 +221,10 @@ static void html_heading_text(const struct nblock *b, struct buf *out)
 }
 
 /* The blocks from `i` on as HTML: each section a <section> with its <h2>. */
-static void html_blocks(const struct ndoc *doc, size_t i, struct buf *out)
+/* The blocks from `i` on as HTML: each section a <section> whose heading is of `level` (its
+ * subheadings one lower) and whose id is its anchor after `id_prefix`. */
+static void html_blocks(const struct ndoc *doc, size_t i, const char *id_prefix, int level,
+                        struct buf *out)
 {
 	bool in_ul = false, in_li = false, in_sec = false, in_dl = false;
 	for (; i < doc->n; i++) {
@@ -244,17 +247,19 @@ static void html_blocks(const struct ndoc *doc, size_t i, struct buf *out)
 				buf_puts(out, "</section>\n");
 			in_sec = true;
 			buf_puts(out, "<section aria-labelledby=\"");
+			html_attr(out, id_prefix);
 			html_attr(out, b->anchor);
-			buf_puts(out, "\">\n<h2 id=\"");
+			buf_appendf(out, "\">\n<h%d id=\"", level);
+			html_attr(out, id_prefix);
 			html_attr(out, b->anchor);
 			buf_puts(out, "\">");
 			html_heading_text(b, out);
-			buf_puts(out, "</h2>\n");
+			buf_appendf(out, "</h%d>\n", level);
 			break;
 		case NB_H3:
-			buf_puts(out, "<h3>");
+			buf_appendf(out, "<h%d>", level + 1);
 			html_block_text(doc, b, out);
-			buf_puts(out, "</h3>\n");
+			buf_appendf(out, "</h%d>\n", level + 1);
 			break;
 		case NB_LI:
 			if (!in_ul)
@@ -384,7 +389,7 @@ void ndoc_emit_html(const struct ndoc *doc, const struct ndoc_html *h, struct bu
 	}
 	buf_puts(out, "</nav>\n<main id=\"main\">\n");
 
-	html_blocks(doc, i, out);
+	html_blocks(doc, i, "", 2, out);
 	buf_puts(out, "</main>\n");
 	if (doc->any_fallback) {
 		buf_puts(out, "<footer>\n<p>");
@@ -394,9 +399,11 @@ void ndoc_emit_html(const struct ndoc *doc, const struct ndoc_html *h, struct bu
 	buf_puts(out, "</body>\n</html>\n");
 }
 
-void ndoc_emit_html_part(const struct ndoc *doc, struct buf *out)
+void ndoc_emit_html_part(const struct ndoc *doc, const char *id_prefix, int level, struct buf *out)
 {
-	html_blocks(doc, 0, out);
+	if (level < 2 || level > 5)
+		level = 2;
+	html_blocks(doc, 0, id_prefix ? id_prefix : "", level, out);
 }
 
 /* ------------------------------------------------------------------------------------------

@@ -105,8 +105,11 @@ struct ndoc_html {
  * wrapped at 78 columns. */
 void ndoc_emit_html(const struct ndoc *doc, const struct ndoc_html *h, struct buf *out);
 /* Emits the document's sections as an HTML fragment to put inside another page's <main>:
- * each section a <section> with an <h2>, no page, header, contents or footer. */
-void ndoc_emit_html_part(const struct ndoc *doc, struct buf *out);
+ * each section a <section> with a heading of `level` (2 to 5; any other is taken as 2) and
+ * subheadings one lower, its id the section's anchor after `id_prefix` (NULL or "" for none,
+ * so that a page holding the parts of several documents keeps its ids unique); no page,
+ * header, contents or footer. */
+void ndoc_emit_html_part(const struct ndoc *doc, const char *id_prefix, int level, struct buf *out);
 void ndoc_emit_md(const struct ndoc *doc, struct buf *out);
 void ndoc_emit_txt(const struct ndoc *doc, struct buf *out);
 

@@ -776,6 +776,12 @@ int notice_render(const struct decl *d, const struct notice_opts *o, struct buf 
 
 void notice_part_html(const struct decl *d, enum lang lang, enum notice_part part, struct buf *out)
 {
+	notice_part_html_at(d, lang, part, "", 2, out);
+}
+
+void notice_part_html_at(const struct decl *d, enum lang lang, enum notice_part part,
+                         const char *id_prefix, int level, struct buf *out)
+{
 	static void (*const parts[NP__MAX])(struct ndoc *, const struct decl *) = {
 	        [NP_CONTROLLER] = sec_controller, [NP_PURPOSES] = sec_purposes,
 	        [NP_CATEGORIES] = sec_categories, [NP_SOURCES] = sec_sources,
@@ -793,6 +799,6 @@ void notice_part_html(const struct decl *d, enum lang lang, enum notice_part par
 	for (size_t i = 0; i < doc.n; i++)
 		if (doc.v[i].kind == NB_H2)
 			doc.v[i].plain = true;
-	ndoc_emit_html_part(&doc, out);
+	ndoc_emit_html_part(&doc, id_prefix, level, out);
 	ndoc_free(&doc);
 }

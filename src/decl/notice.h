@@ -78,6 +78,11 @@ enum notice_part {
  */
 void notice_part_html(const struct decl *d, enum lang lang, enum notice_part part, struct buf *out);
 
+/* As notice_part_html, for a page that holds the parts of several registers: the section's
+ * heading is of `level` (2 to 5) and its id is prefixed with `id_prefix` (may be ""). */
+void notice_part_html_at(const struct decl *d, enum lang lang, enum notice_part part,
+                         const char *id_prefix, int level, struct buf *out);
+
 /* The style sheet of notice pages: readable on a phone, printable. A static string. */
 const char *notice_css(void);
 

@@ -661,6 +661,25 @@ static const char *const msgs[NM__MAX][LANG__MAX] = {
         [NM_X_H_DIRECTORY] = T("Julkaisu yrityshakemistossa", "Publicering i företagskatalogen",
                                "Published in the company directory"),
         [NM_X_SINCE] = T("Alkaen", "Sedan", "Since"),
+        [NM_X_OTHER_INTRO] = T(
+                "Sama sähköpostiosoite tai puhelinnumero on myös tässä saman rekisterinpitäjän "
+                "rekisterissä. Alla ovat tiedot, jotka siinä on sinusta, ja tiedot niiden "
+                "käsittelystä.",
+                "Samma e-postadress eller telefonnummer finns också i detta register hos samma "
+                "personuppgiftsansvarige. Nedan finns de uppgifter som registret har om dig och "
+                "information om hur de behandlas.",
+                "The same e-mail address or telephone number is also in this register of the same "
+                "controller. Below is the data it holds about you, and how it is processed."),
+        [NM_X_OTHER_SEPARATE] = T(
+                "Sama sähköpostiosoite tai puhelinnumero on myös tässä saman rekisterinpitäjän "
+                "rekisterissä. Sen tiedoista vastaa rekisterin oma vastuuhenkilö, joka vastaa "
+                "sinulle niistä erikseen.",
+                "Samma e-postadress eller telefonnummer finns också i detta register hos samma "
+                "personuppgiftsansvarige. Registrets egen ansvarsperson svarar för dess uppgifter "
+                "och besvarar din begäran om dem separat.",
+                "The same e-mail address or telephone number is also in this register of the same "
+                "controller. Its own manager answers for the data it holds and will answer you "
+                "about it separately."),
 };
 
 static const char *const codes[LANG__MAX] = {"fi", "sv", "en"};

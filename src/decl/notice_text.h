@@ -269,6 +269,9 @@ enum nmsg {
 	NM_DIRECTORY_CONTACTS,
 	NM_X_H_DIRECTORY,
 	NM_X_SINCE,
+	/* the controller's other registers in the access letter */
+	NM_X_OTHER_INTRO,
+	NM_X_OTHER_SEPARATE,
 	NM__MAX
 };
 

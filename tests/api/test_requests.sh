@@ -257,6 +257,125 @@ t_erasure_scan_with_subject() {
 	done
 }
 
+# kk ARGS...: runs kortisto on D, printing its standard output; fails the test on an error.
+kk() {
+	"$K" --data "$D" "$@" 2>"$T/kk.err" || {
+		show "$T/kk.err"
+		die "kortisto $*"
+	}
+}
+
+# start_sink: starts the SMTP sink (tests/api/smtp_sink.py) writing to $T/sink; sets
+# SINK_PORT. It stops when the test's shell closes its standard input (fd 9).
+start_sink() {
+	mkdir -p "$T/sink"
+	rm -f "$T/sink"/* "$T/sink.port"
+	exec 9> >(exec python3 "$REPO/tests/api/smtp_sink.py" --exit-on-eof "$T/sink" \
+		>"$T/sink.port")
+	for _ in $(seq 1 200); do
+		SINK_PORT=$(head -n1 "$T/sink.port" 2>/dev/null || true)
+		[ -n "$SINK_PORT" ] && break
+		sleep 0.05
+	done
+	[ -n "$SINK_PORT" ] || die "the SMTP sink did not start"
+}
+
+# mail_link EMAIL PATTERN: the first path under /p/ matching the sed PATTERN (one group) in
+# the mail the sink received for EMAIL, quoted-printable soft breaks undone.
+mail_link() {
+	local env
+	for env in $(grep -lx "rcpt to $1" "$T/sink"/*.env); do
+		tr -d '\r' <"${env%.env}.eml" | sed -e ':a' -e '/=$/{N;s/=\n//;ba' -e '}' |
+			sed -n "s|.*https://kortisto\.example\.fi\($2\).*|\1|p"
+	done | head -n 1
+}
+
+# proves R-07: the erasure of a subject who came in through the public pages leaves none of
+# their data in the raw database files either: their address (as the public subscribe and
+# event pages and the open pixel saw it, here a loopback address of its own, 127.41.7.93),
+# the consent they gave there, the content of an advisory record and its change history,
+# their event registration and the open of a newsletter.
+t_erasure_scan_public_paths() {
+	local R=espoo-talent-hub ADDR=127.41.7.93 pid ev m path rq
+	D=$T/scanpub/data
+	mkdir -p "$T/scanpub"
+	"$K" init "$D" >/dev/null
+	kk register load "$REPO/registers/$R.yaml" >/dev/null
+	start_sink
+	printf 'smtp_url = smtp://127.0.0.1:%s\nmail_from = uutiset@espoo.example.fi\npublic_url = https://kortisto.example.fi/\n' \
+		"$SINK_PORT" >>"$D/kortisto.conf"
+	kk mailing list-add --register $R slug=talent-uutiset name="Talent Hubin uutiskirje" \
+		purpose=newsletters group=individual source=subject \
+		consent_text="Haluan Talent Hubin uutiskirjeen." consent_version=2026-1 >/dev/null
+	kk event new --register $R title=Rekrytointipäivä format=physical \
+		starts_at=2099-05-01T09:00:00Z ends_at=2099-05-01T15:00:00Z place=Espoo \
+		'registration:={"group": "individual", "source": "subject"}' >"$T/ev"
+	ev=$(jq -r .id "$T/ev")
+	serve
+	local ROOT=${BASE%/api/v1}
+	# The subscribe page and its confirmation link, from the subject's own address.
+	CODE=$(curl -s -o "$T/page" -w '%{http_code}' --interface $ADDR \
+		--data-urlencode email=qoxhilda.vrennberg@example.fi \
+		--data-urlencode first_name=Qoxhilda --data-urlencode last_name=Vrennberg \
+		-d consent=yes "$ROOT/p/subscribe/talent-uutiset")
+	[ "$CODE" = 200 ] || die "subscribe: $CODE"
+	path=$(mail_link qoxhilda.vrennberg@example.fi '/p/confirm/[A-Za-z0-9_-]*')
+	[ -n "$path" ] || die "no confirmation link"
+	CODE=$(curl -s -o "$T/page" -w '%{http_code}' --interface $ADDR -X POST "$ROOT$path")
+	[ "$CODE" = 200 ] || die "confirm: $CODE"
+	pid=$(sql "SELECT person_id FROM contact_points WHERE value = 'qoxhilda.vrennberg@example.fi'")
+	[ -n "$pid" ] || die "the subscribe page made no person"
+	[ "$(sql "SELECT count(*) FROM consents WHERE person_id = $pid AND source_client = '$ADDR'
+		AND state = 'confirmed'")" = 1 ] || die "no confirmed consent with the client address"
+	kk person update --register $R "$pid" phone="+358 44 246 8013" >/dev/null
+	# The public registration page of an event, from the same address.
+	CODE=$(curl -s -o "$T/page" -w '%{http_code}' --interface $ADDR \
+		--data-urlencode first_name=Qoxhilda --data-urlencode last_name=Vrennberg \
+		--data-urlencode email=qoxhilda.vrennberg@example.fi "$ROOT/p/events/$ev")
+	[ "$CODE" = 200 ] || die "event registration: $CODE"
+	[ "$(sql "SELECT count(*) FROM event_registrations WHERE person_id = $pid")" = 1 ] ||
+		die "the registration page did not register the person"
+	# An advisory record whose content is changed once, so that it has history too.
+	kk record add --register $R --person "$pid" --type appointment --on 2025-03-14 \
+		start=2025-03-14T09:30:00Z end=2025-03-14T10:15:00Z channel=visit \
+		place="Talent Hub" staff="Neuvoja Nieminen" topic=Vrumblefitz-urasuunnitelma \
+		status=booked >"$T/rec"
+	kk record change --register $R --id "$(sed -n 's/^record //p' "$T/rec")" \
+		topic=Vrumblefitz-urasuunnitelma-2 >/dev/null
+	# A newsletter with open tracking, sent, and opened from the subject's address.
+	m=$(kk mailing new --register $R purpose=newsletters subject="Uutiset {{first_name}}" \
+		text="Hei {{first_name}} {{last_name}}" html="<p>Hei {{first_name}}</p>" \
+		track_opens:=true | jq -r .id)
+	kk mailing send --register $R "$m" >/dev/null
+	path=$(mail_link qoxhilda.vrennberg@example.fi '/p/o/[A-Za-z0-9_-]*\.gif')
+	[ -n "$path" ] || die "no open pixel in the newsletter"
+	CODE=$(curl -s -o /dev/null -w '%{http_code}' --interface $ADDR "$ROOT$path")
+	[ "$CODE" = 200 ] || die "pixel: $CODE"
+	[ "$(sql "SELECT count(*) FROM mailing_opens WHERE person_id = $pid")" = 1 ] ||
+		die "the open was not logged"
+
+	rq=$(kk request new --register $R type=erasure channel=email person_id:="$pid" | jq -r .id)
+	kk request verify --register $R "$rq" method=registered_contact >/dev/null
+	kk request fulfil --register $R "$rq" >"$T/fulfil.json"
+	jq -e '.outcome.erased' "$T/fulfil.json" >/dev/null || {
+		show "$T/fulfil.json"
+		die "the erasure did not erase"
+	}
+	stop
+	sql "PRAGMA wal_checkpoint(TRUNCATE)" >"$T/ckpt"
+	has "$T/ckpt" '^0\|'
+	local s file
+	for s in qoxhilda.vrennberg@example.fi qoxhilda Qoxhilda Vrennberg vrennberg \
+		'+358 44 246 8013' '+358442468013' 442468013 Vrumblefitz $ADDR; do
+		for file in "$D/kortisto.db" "$D/kortisto.db-wal"; do
+			[ -f "$file" ] || continue
+			if grep -a -q -F -- "$s" "$file"; then
+				die "'$s' is still in $(basename "$file") after erasure"
+			fi
+		done
+	done
+}
+
 # proves R-06: a rectification walked through the API changes the person, with the request
 # in the change history.
 t_walk_rectification() {
@@ -790,7 +909,8 @@ for tool in sqlite3 curl jq; do
 		exit 1
 	}
 done
-run_tests "requests" bash "$0" t_cli_export t_erasure_scan t_erasure_scan_with_subject t_walk_rectification \
+run_tests "requests" bash "$0" t_cli_export t_erasure_scan t_erasure_scan_with_subject \
+	t_erasure_scan_public_paths t_walk_rectification \
 	t_walk_erasure t_walk_restriction t_walk_objection_and_ban t_walk_consent_withdrawal \
 	t_walk_access_portability t_fulfil_before_verify t_refuse_and_withdraw \
 	t_get_request t_roles_and_errors t_overdue_list t_cli_happy_path t_cli_list_overdue t_cli_usage_errors

@@ -32,6 +32,7 @@
 #include "core/ctx.h"
 #include "core/person.h"
 #include "core/register.h"
+#include "core/selfservice.h"
 #include "decl/decl.h"
 #include "store/store.h"
 #include "util/arena.h"
@@ -221,6 +222,54 @@ static int setup(void **state)
 /* ------------------------------------------------------------------------------------------ */
 /* The chain                                                                                  */
 /* ------------------------------------------------------------------------------------------ */
+
+/* proves R-07, S-04: an entry on a register's data made by an anonymous visitor of the
+ * public pages or by a self-service session keeps no client address (it is the subject's
+ * own, and the log outlives their erasure); a sign-in entry keeps the address, and so does
+ * staff's work. The chain verifies. */
+static void test_subjects_address_not_logged(void **state)
+{
+	struct fx *f = *state;
+	static const struct actor anon = {ACTOR_ANON, "anonymous", 0, 0};
+	const struct actor *staff = f->ctx.actor;
+	static const struct {
+		const struct actor *actor;
+		const char *action, *rid, *entity;
+	} cases[] = {
+	        {&anon, "subscribe", RAUMA, "list"},
+	        {&anon, "consent_confirm", RAUMA, "consent"},
+	        {&selfservice_actor, "read", RAUMA, "person"},
+	        {&anon, "signin.fail", NULL, "client"},
+	        {NULL, "update", RAUMA, "person"},
+	};
+	f->ctx.client = "198.51.100.23";
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		f->ctx.actor = cases[i].actor ? cases[i].actor : staff;
+		fresh(f);
+		assert_int_equal(store_begin_write(f->db, &f->err), 0);
+		assert_int_equal(usage_record(&f->ctx, cases[i].action, cases[i].rid,
+		                              cases[i].entity, 7, NULL),
+		                 0);
+		assert_int_equal(store_commit(f->db, &f->err), 0);
+	}
+	f->ctx.actor = staff;
+	f->ctx.client = "cli";
+	char got[128];
+	raw_text(f, got, sizeof(got),
+	         "SELECT group_concat(action, ',') FROM (SELECT action FROM usage_log"
+	         " WHERE client = '198.51.100.23' AND entity_id = ?1 ORDER BY id)",
+	         7);
+	assert_string_equal(got, "signin.fail,update");
+	assert_int_equal(raw_int(f,
+	                         "SELECT count(*) FROM usage_log WHERE client IS NULL AND action"
+	                         " IN ('subscribe', 'consent_confirm', 'read') AND entity_id = 7",
+	                         ""),
+	                 3);
+	struct audit_verify v;
+	verify(f, NULL, &v);
+	if (v.problem[0])
+		fail_msg("%s", v.problem);
+}
 
 /* proves S-04: entries are chained as they are appended, and the chain verifies. */
 static void test_chain_appends_and_verifies(void **state)
@@ -1301,6 +1350,7 @@ int main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, fixture_teardown)
 	const struct CMUnitTest tests[] = {
 	        T(test_chain_appends_and_verifies),
+	        T(test_subjects_address_not_logged),
 	        T(test_verify_names_altered_entry),
 	        T(test_verify_names_entry_after_gap),
 	        T(test_verify_names_swapped_entries),

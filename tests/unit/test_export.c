@@ -1053,6 +1053,127 @@ static void test_letter(void **state)
 	json_decref(x);
 }
 
+static size_t count_of(const char *hay, const char *needle)
+{
+	size_t n = 0;
+	for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
+}
+
+/* proves R-01: an access letter covering the controller's other registers gives, after the
+ * request register's sections, one section per other register: for an included one the data
+ * held there under that register's own name with its own Art. 15 information (purposes,
+ * retention), ids kept unique; for one the handler does not manage, that its manager answers
+ * separately. The letter of the request register is the same as without them. */
+static void test_letter_other_registers(void **state)
+{
+	struct fx *f = *state;
+	int64_t p = person_ok(f, RAUMA,
+	                      "{" CONSENTING ", \"source\": \"customer\","
+	                      " \"first_name\": \"Paula\", \"last_name\": \"Monirekisteri\","
+	                      " \"email\": \"paula.moni@example.fi\"}");
+	int64_t e = person_ok(f, ESPOO,
+	                      "{\"subject_group\": \"individual\", \"source\": \"subject\","
+	                      " \"first_name\": \"<b>Paula</b>\", \"last_name\": \"Vainespoossa\","
+	                      " \"email\": \"paula.moni@example.fi\"}");
+	json_t *x = export_ok(f, RAUMA, p, 0);
+	json_t *ex = export_ok(f, ESPOO, e, 0);
+	char *base = letter(f, x, LANG_EN);
+	assert_null(strstr(base, "register-"));
+	assert_null(strstr(base, "Vainespoossa"));
+	assert_null(strstr(base, "answer you about it separately"));
+
+	json_t *others = json_pack("[{s:s, s:b, s:O}, {s:s, s:b}]", "register", ESPOO, "included",
+	                           1, "export", ex, "register", KEMI, "included", 0);
+	json_object_set_new(x, "other_registers", others);
+	static const struct {
+		enum lang lang;
+		const char *const want[6];
+	} cases[] = {
+	        {LANG_EN,
+	         {"<h2 id=\"register-espoo-talent-hub\">Espoo Talent Hub marketing register</h2>",
+	          "Developing the City of Espoo's services",
+	          "Lokitiedot hävitetään 10 vuoden määräajan jälkeen.",
+	          "<h2 id=\"register-kemi-crm\"><span lang=\"fi\">Asiakasyritysten",
+	          "Its own manager answers for the data it holds and will answer you about it "
+	          "separately.",
+	          "is also in this register of the same controller. Below is"}},
+	        {LANG_FI,
+	         {"<h2 id=\"register-espoo-talent-hub\">Espoo Talent Hubin "
+	          "markkinointirekisteri</h2>",
+	          "Espoon kaupungin elinkeinoa ja työllisyyttä edistävien palveluiden "
+	          "kehittämiseen",
+	          "Lokitiedot hävitetään 10 vuoden määräajan jälkeen.",
+	          "<h2 id=\"register-kemi-crm\">Asiakasyritysten",
+	          "vastaa sinulle niistä erikseen.", "Sinusta tallennetut tiedot"}},
+	        {LANG_SV,
+	         {"<h2 id=\"register-espoo-talent-hub\">",
+	          "Utveckling av Esbo stads tjänster som främjar näringslivet",
+	          "Lokitiedot hävitetään 10 vuoden määräajan jälkeen.",
+	          "<h2 id=\"register-kemi-crm\">", "besvarar din begäran om dem separat.",
+	          "Uppgifter som sparats om dig"}},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *html = letter(f, x, cases[i].lang);
+		for (size_t k = 0; k < 6; k++)
+			if (!strstr(html, cases[i].want[k]))
+				fail_msg("%s letter lacks '%s'", lang_code(cases[i].lang),
+				         cases[i].want[k]);
+		/* The value held only in the other register, escaped; its sections one level
+		 * down with ids of their own. */
+		assert_non_null(strstr(html, "Vainespoossa"));
+		assert_non_null(strstr(html, "&lt;b&gt;Paula&lt;/b&gt;"));
+		assert_null(strstr(html, "<b>"));
+		assert_non_null(strstr(html, "<h3 id=\"register-espoo-talent-hub-data\">"));
+		assert_non_null(strstr(html, "<h3 id=\"register-espoo-talent-hub-purposes\">"));
+		assert_non_null(strstr(html, "<h3 id=\"register-espoo-talent-hub-retention\">"));
+		assert_null(strstr(html, "register-espoo-talent-hub-controller"));
+		assert_int_equal(count_of(html, "id=\"data\""), 1);
+		assert_int_equal(count_of(html, "id=\"retention\""), 1);
+		/* Nothing of a register the handler does not manage but its name. */
+		assert_null(strstr(html, "register-kemi-crm-"));
+		/* The request register's data come first, in order. */
+		char *espoo = strstr(html, "id=\"register-espoo-talent-hub\"");
+		char *kemi = strstr(html, "id=\"register-kemi-crm\"");
+		assert_true(strstr(html, "Monirekisteri") < espoo);
+		assert_true(strstr(html, "id=\"complaint\"") < espoo);
+		assert_true(espoo < kemi);
+		free(html);
+	}
+
+	/* Everything before the other registers is the letter without them. */
+	char *html = letter(f, x, LANG_EN);
+	const char *tail = "</main>\n</body>\n</html>\n";
+	size_t stem = strlen(base) - strlen(tail);
+	assert_string_equal(base + stem, tail);
+	assert_memory_equal(html, base, stem);
+	const char *next = "<section class=\"register\"";
+	assert_true(strncmp(html + stem, next, strlen(next)) == 0);
+	free(html);
+	free(base);
+
+	/* An entry that names no declared register, or an included one without its export, is
+	 * refused before anything is written. */
+	static const char *const bad[] = {
+	        "[{\"register\": \"no-such-register\", \"included\": false}]",
+	        "[{\"register\": \"espoo-talent-hub\", \"included\": true}]",
+	        "[{\"included\": false}]",
+	        "{\"register\": \"kemi-crm\"}",
+	};
+	static const int want_rc[] = {KERR_NOTFOUND, KERR_INVALID, KERR_INVALID, KERR_INVALID};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		json_object_set_new(x, "other_registers", parse(bad[i]));
+		struct buf b = BUF_INIT;
+		fresh(f);
+		assert_int_equal(export_letter(&f->ctx, x, LANG_FI, &b), want_rc[i]);
+		assert_int_equal(b.len, 0);
+		buf_free(&b);
+	}
+	json_decref(ex);
+	json_decref(x);
+}
+
 /* proves R-01: the letter speaks the subject's own language when their register keeps one
  * (the attribute `language`); anything else leaves the choice to the caller. */
 static void test_subject_language(void **state)
@@ -1346,6 +1467,7 @@ int main(void)
 	        T(test_portable_refused_on_e_and_f),
 	        T(test_csv),
 	        T(test_letter),
+	        T(test_letter_other_registers),
 	        cmocka_unit_test(test_subject_language),
 	        T(test_portable_marketing_and_events),
 	        T(test_letter_marketing_records_requests_events),

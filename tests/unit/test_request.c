@@ -25,11 +25,13 @@
 #include "core/app.h"
 #include "core/consent.h"
 #include "core/ctx.h"
+#include "core/export.h"
 #include "core/org.h"
 #include "core/person.h"
 #include "core/request.h"
 #include "core/search.h"
 #include "decl/decl.h"
+#include "util/buf.h"
 #include "util/kerr.h"
 
 #include "fixture.h"
@@ -1817,7 +1819,8 @@ static void test_fulfil_portability(void **state)
 /* proves R-01: an access request covers the controller's other registers by default: the
  * person with the same address in rauma-toinen is exported too (and logged), kemi-crm (another
  * controller) is not; a register the handler does not manage is named, not hidden; "this"
- * limits the export to the request's register. */
+ * limits the export to the request's register. The letter has a section for the other
+ * register in either case. */
 static void test_fulfil_access_across_registers(void **state)
 {
 	struct fx *f = *state;
@@ -1847,6 +1850,15 @@ static void test_fulfil_access_across_registers(void **state)
 	assert_int_equal(json_integer_value(json_object_get(
 	                         json_object_get(json_object_get(o, "export"), "subject"), "id")),
 	                 pid2);
+	/* The letter has the other register's section with the person held there. */
+	struct buf b = BUF_INIT;
+	fresh(f);
+	assert_int_equal(export_letter(&f->ctx, json_object_get(out, "export"), LANG_EN, &b), 0);
+	assert_non_null(strstr(b.p, "<h2 id=\"register-" RAUMA2 "\">"));
+	assert_non_null(strstr(b.p, "<h3 id=\"register-" RAUMA2 "-data\">"));
+	assert_non_null(strstr(b.p, "<h3 id=\"register-" RAUMA2 "-retention\">"));
+	assert_non_null(strstr(strstr(b.p, "id=\"register-" RAUMA2 "\""), "moni.rekisteri@"));
+	buf_free(&b);
 	json_decref(out);
 	assert_int_equal(raw_int(f,
 	                         "SELECT count(*) FROM usage_log WHERE action = 'export'"
@@ -1868,6 +1880,13 @@ static void test_fulfil_access_across_registers(void **state)
 	assert_jstr(o, "register", RAUMA2);
 	assert_true(json_is_false(json_object_get(o, "included")));
 	assert_null(json_object_get(o, "export"));
+	/* The letter names it and says its manager answers separately, nothing of its data. */
+	fresh(f);
+	assert_int_equal(export_letter(&f->ctx, json_object_get(out, "export"), LANG_EN, &b), 0);
+	assert_non_null(strstr(b.p, "<h2 id=\"register-" RAUMA2 "\">"));
+	assert_non_null(strstr(b.p, "will answer you about it separately"));
+	assert_null(strstr(b.p, "register-" RAUMA2 "-data"));
+	buf_free(&b);
 	json_decref(out);
 
 	/* Limited to its own register. */
