@@ -27,7 +27,7 @@
 
 #define MAX_CONSENT_TEXT 10000
 
-static const char *const channels[] = {"email", "post", "phone", "sms", NULL};
+const char *const consent_channels[] = {"email", "post", "phone", "sms", NULL};
 static const char *const sources[] = {"staff", "form", "import", "email", NULL};
 static const char *const hows[] = {"staff",       "email",     "written", "phone",
                                    "unsubscribe", "in_person", NULL};
@@ -128,7 +128,7 @@ int consent_give_tx(struct kctx *ctx, const char *rid, int64_t pid, json_t *in, 
 	    (rc = text_member(ctx, in, "source", 16, false, &source)) ||
 	    (rc = text_member(ctx, in, "form", 64, false, &form)))
 		return rc;
-	if (!in_names(channels, channel))
+	if (!in_names(consent_channels, channel))
 		return kerr_set(ctx->err, KERR_INVALID, "channel",
 		                "channel: email, post, phone or sms");
 	if (!source)

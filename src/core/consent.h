@@ -16,6 +16,10 @@ struct kctx;
 
 #define CONSENT_CONFIRM_DAYS 7
 
+/* The channels of direct marketing a consent or a marketing ban names: email, post, phone,
+ * sms, then NULL. A ban may also name "all". */
+extern const char *const consent_channels[];
+
 /*
  * Records a consent of person `pid` of register `rid` from `in`: purpose (a purpose the
  * declaration gives the person's subject group), channel (email, post, phone, sms), text and

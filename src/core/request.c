@@ -41,8 +41,6 @@ static const char *const channels[] = {"written", "email", "self_service", "in_p
 static const char *const methods[] = {"id_document",        "strong_auth", "email_link",
                                       "registered_contact", "in_person",   NULL};
 
-static const char *const ban_channels[] = {"email", "post", "phone", "sms", "all", NULL};
-
 const char *request_type_name(enum req_type t)
 {
 	return (int)t >= 0 && t < RT__MAX ? type_names[t] : NULL;
@@ -400,7 +398,8 @@ static int check_details(struct kctx *ctx, const struct decl *d, enum req_type t
 			        ctx->err, KERR_INVALID, "details.channels",
 			        "details.channels: a list of email, post, phone, sms or all");
 		json_array_foreach (c, i, v) {
-			if (!in_names(ban_channels, json_string_value(v)))
+			const char *ch = json_string_value(v);
+			if (!in_names(consent_channels, ch) && !(ch && !strcmp(ch, "all")))
 				return kerr_set(
 				        ctx->err, KERR_INVALID, "details.channels",
 				        "details.channels: a list of email, post, phone, sms or "

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/app.h"
+#include "core/consent.h"
 #include "core/export.h"
 #include "core/request.h"
 #include "core/selfservice.h"
@@ -196,7 +197,6 @@ static const char *const type_labels[][LANG__MAX] = {
 };
 
 /* The channels of direct marketing a ban can name, and of consents, with their names. */
-static const char *const channels[] = {"email", "post", "phone", "sms", NULL};
 static const char *const channel_labels[][LANG__MAX] = {
         {"Sähköposti", "E-post", "E-mail"},
         {"Posti", "Post", "Post"},
@@ -490,9 +490,9 @@ static void ban_form(struct req *r, struct buf *b, enum lang lang, const char *c
 	html_text(b, tx(T_BAN, lang));
 	buf_puts(b, "</legend>\n");
 	para(b, tx(T_BAN_TEXT, lang));
-	for (size_t i = 0; channels[i]; i++) {
-		checkbox_open(b, arena_printf(&r->mem, "ban-%zu-%s", k, channels[i]), "channel",
-		              channels[i]);
+	for (size_t i = 0; consent_channels[i]; i++) {
+		checkbox_open(b, arena_printf(&r->mem, "ban-%zu-%s", k, consent_channels[i]),
+		              "channel", consent_channels[i]);
 		html_text(b, channel_labels[i][lang]);
 		buf_puts(b, "</label></p>\n");
 	}
@@ -505,8 +505,8 @@ static void ban_form(struct req *r, struct buf *b, enum lang lang, const char *c
 /* The name of channel `ch` in `lang`; `ch` itself when it is not one kortisto knows. */
 static const char *channel_label(const char *ch, enum lang lang)
 {
-	for (size_t i = 0; ch && channels[i]; i++)
-		if (!strcmp(channels[i], ch))
+	for (size_t i = 0; ch && consent_channels[i]; i++)
+		if (!strcmp(consent_channels[i], ch))
 			return channel_labels[i][lang];
 	return ch ? ch : "";
 }
@@ -792,8 +792,8 @@ static int choice_details(struct req *r, const char *type, const char *rid, json
 	*out = NULL;
 	for (size_t i = 0; i < n; i++) {
 		bool ok = v[i] && !strcmp(v[i], "all");
-		for (size_t j = 0; ban && !ok && v[i] && channels[j]; j++)
-			ok = !strcmp(v[i], channels[j]);
+		for (size_t j = 0; ban && !ok && v[i] && consent_channels[j]; j++)
+			ok = !strcmp(v[i], consent_channels[j]);
 		if (!ban && !ok && v[i] && d)
 			ok = decl_purpose(d, v[i]) != NULL;
 		if (!ok) {
