@@ -533,6 +533,43 @@ int selfservice_consents(struct kctx *ctx, const char *session, const char *rid,
 	return 0;
 }
 
+int selfservice_bans(struct kctx *ctx, const char *session, const char *rid, json_t **out)
+{
+	int64_t pid;
+	int rc;
+	*out = NULL;
+	if ((rc = subject_in(ctx, session, rid, &pid)) ||
+	    (rc = store_begin_read(ctx->db, ctx->err)))
+		return rc;
+	json_t *a = json_array();
+	struct query *q = store_query(ctx->db, ST_BAN_LIST);
+	q_text(q, 1, rid);
+	q_int(q, 2, pid);
+	while ((rc = q_step(q, ctx->err)) == 1)
+		json_array_append_new(a, json_pack("{s:s, s:s}", "channel", q_col_text(q, 0),
+		                                   "since", q_col_text(q, 1)));
+	q_done(q);
+	store_rollback(ctx->db);
+	if (rc < 0) {
+		json_decref(a);
+		return rc;
+	}
+	if (json_array_size(a)) {
+		struct usage_entry e = {.action = "read",
+		                        .rid = rid,
+		                        .entity = "marketing_ban",
+		                        .subjects = &pid,
+		                        .nsubjects = 1,
+		                        .reason = "self_service"};
+		if ((rc = usage_read(ctx, &e))) {
+			json_decref(a);
+			return rc;
+		}
+	}
+	*out = a;
+	return 0;
+}
+
 int selfservice_file(struct kctx *ctx, const char *session, const char *rid, const char *type,
                      json_t *details, int64_t *id, const char **state)
 {

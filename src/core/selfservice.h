@@ -128,6 +128,14 @@ int selfservice_export_all(struct kctx *ctx, const char *session, json_t **out);
 int selfservice_consents(struct kctx *ctx, const char *session, const char *rid, json_t **out);
 
 /*
+ * The marketing bans in force of the session's person in `rid`, as a new array of {channel
+ * (email, post, phone, sms or all), since} (*out), logged as a read of the person with
+ * reason "self_service"; an empty array for a person erased since the link was opened.
+ * KERR_UNAUTH, KERR_NOTFOUND as selfservice_export.
+ */
+int selfservice_bans(struct kctx *ctx, const char *session, const char *rid, json_t **out);
+
+/*
  * Files a request of type `type` for the session's person in `rid` through channel
  * "self_service" with `details` (may be NULL; borrowed) and verifies it by the link
  * (method email_link, R-05). A marketing ban or a consent withdrawal is fulfilled at once

@@ -48,6 +48,8 @@ enum me_text {
 	T_BAN,
 	T_BAN_TEXT,
 	T_ALL_CHANNELS,
+	T_BANNED,
+	T_BANNED_ALL,
 	T_WITHDRAW,
 	T_WITHDRAW_CHOOSE,
 	T_WITHDRAW_TEXT,
@@ -138,6 +140,12 @@ static const char *const texts[T__MAX][LANG__MAX] = {
                         "Choose the channels on which you want no direct marketing. When you "
                         "choose none, the ban covers every channel. The ban holds at once."},
         [T_ALL_CHANNELS] = {"Kaikki kanavat", "Alla kanaler", "All channels"},
+        [T_BANNED] = {"Suoramarkkinointikielto on voimassa näissä kanavissa:",
+                      "Förbudet mot direktmarknadsföring gäller i dessa kanaler:",
+                      "Your direct-marketing ban is in force on these channels:"},
+        [T_BANNED_ALL] = {"Suoramarkkinointikielto on voimassa kaikissa kanavissa.",
+                          "Förbudet mot direktmarknadsföring gäller i alla kanaler.",
+                          "Your direct-marketing ban is in force on every channel."},
         [T_WITHDRAW] = {"Peru suostumukseni", "Återkalla mitt samtycke", "Withdraw my consent"},
         [T_WITHDRAW_CHOOSE] = {"Valitse perumasi suostumukset; jos et valitse yhtään, kaikki "
                                "suostumuksesi tässä rekisterissä perutaan.",
@@ -481,14 +489,35 @@ static void checkbox_open(struct buf *b, const char *id, const char *name, const
 	buf_puts(b, "\">");
 }
 
-/* R-11: the marketing ban of register number `k`, a checkbox per channel and one for all. */
+static const char *channel_label(const char *ch, enum lang lang);
+
+/* R-11: the marketing ban of register number `k`: the bans in force `bans` (selfservice_bans'
+ * form), then a checkbox per channel and one for all. */
 static void ban_form(struct req *r, struct buf *b, enum lang lang, const char *csrf,
-                     const char *rid, size_t k)
+                     const char *rid, size_t k, json_t *bans)
 {
 	request_form_open(b, lang, csrf, rid, "marketing_ban");
 	buf_puts(b, "<fieldset><legend>");
 	html_text(b, tx(T_BAN, lang));
 	buf_puts(b, "</legend>\n");
+	bool all = false;
+	size_t i;
+	json_t *v;
+	json_array_foreach (bans, i, v)
+		all = all || !strcmp(json_string_value(json_object_get(v, "channel")), "all");
+	if (all) {
+		para(b, tx(T_BANNED_ALL, lang));
+	} else if (json_array_size(bans)) {
+		para(b, tx(T_BANNED, lang));
+		buf_puts(b, "<ul class=\"bans\">\n");
+		json_array_foreach (bans, i, v) {
+			buf_puts(b, "<li>");
+			html_text(b, channel_label(json_string_value(json_object_get(v, "channel")),
+			                           lang));
+			buf_puts(b, "</li>\n");
+		}
+		buf_puts(b, "</ul>\n");
+	}
 	para(b, tx(T_BAN_TEXT, lang));
 	for (size_t i = 0; consent_channels[i]; i++) {
 		checkbox_open(b, arena_printf(&r->mem, "ban-%zu-%s", k, consent_channels[i]),
@@ -649,7 +678,10 @@ void page_me_session(struct req *r)
 		const struct decl *d = app_register(r->ctx.app, subs[i].rid);
 		json_t *cons = NULL;
 		bool fb = false;
-		if ((rc = selfservice_consents(&r->ctx, session, subs[i].rid, &cons))) {
+		json_t *bans = NULL;
+		if ((rc = selfservice_consents(&r->ctx, session, subs[i].rid, &cons)) ||
+		    (rc = selfservice_bans(&r->ctx, session, subs[i].rid, &bans))) {
+			json_decref(cons);
 			buf_free(&b);
 			message_page(r, rc == KERR_UNAUTH ? 401 : 500, lang, T_TITLE,
 			             rc == KERR_UNAUTH ? T_ENDED : T_ERROR, rc == KERR_UNAUTH);
@@ -672,8 +704,9 @@ void page_me_session(struct req *r)
 		buf_appendf(&b, "&amp;format=html&amp;lang=%s\">", lang_code(lang));
 		html_text(&b, tx(T_EXPORT_LETTER, lang));
 		buf_puts(&b, "</a></li>\n</ul>\n");
-		ban_form(r, &b, lang, csrf, subs[i].rid, i);
+		ban_form(r, &b, lang, csrf, subs[i].rid, i, bans);
 		withdraw_form(r, &b, lang, csrf, subs[i].rid, i, cons);
+		json_decref(bans);
 		json_decref(cons);
 		other_form(&b, lang, csrf, subs[i].rid, i);
 		buf_puts(&b, "</section>\n");

@@ -429,6 +429,13 @@ t_ban_one_channel() {
 		AND person_id = $MAIJA_ID")" = sms ] || die "not a ban of sms only"
 	[ "$(sql "SELECT count(*) FROM marketing_bans WHERE channel IN ('email', 'all')")" = 0 ] ||
 		die "e-mail is banned too"
+	# the page shows the ban in force, and its reading is logged as the person's own
+	page GET "/p/me/session?lang=en"
+	want 200
+	has "$T/body" 'Your direct-marketing ban is in force on these channels:</p>'
+	has "$T/body" '<ul class="bans">'$'\n''<li>Text message</li>'
+	[ "$(sql "SELECT count(*) FROM usage_log WHERE entity = 'marketing_ban' AND action = 'read'
+		AND reason = 'self_service'")" -ge 1 ] || die "the read of the bans is not logged"
 	# two channels, named twice, are two bans; "all" among them is every channel
 	page POST "/p/me/requests?lang=en" "csrf=$CSRF" "register=rauma-crm" "type=marketing_ban" \
 		"channel=post" "channel=phone" "channel=post"
@@ -440,6 +447,8 @@ t_ban_one_channel() {
 	want 200
 	[ "$(sql "SELECT count(*) FROM marketing_bans WHERE channel = 'all'")" = 1 ] ||
 		die "all was not banned"
+	page GET "/p/me/session?lang=en"
+	has "$T/body" 'Your direct-marketing ban is in force on every channel.'
 	[ "$(sql "SELECT count(*) FROM requests WHERE type = 'marketing_ban'
 		AND state = 'fulfilled' AND verify_method = 'email_link'")" = 3 ] ||
 		die "the bans are not fulfilled requests verified by the link"
