@@ -21,6 +21,7 @@ static const char event_usage[] =
         "                          [sessions:=JSON] [registration:=JSON]\n"
         "       kortisto event list --register RID [--from YYYY-MM-DD]\n"
         "       kortisto event show --register RID ID\n"
+        "       kortisto event participants --register RID ID\n"
         "       kortisto event session --register RID ID title=TITLE starts_at=TIME\n"
         "                              ends_at=TIME [place=PLACE] [url=URL]\n"
         "       kortisto event register --register RID ID person_id:=N [consents:=JSON]\n"
@@ -36,7 +37,8 @@ static const char event_usage[] =
         "TIME is RFC 3339 (2026-05-12T09:00:00+03:00), stored in UTC. co_organiser names a\n"
         "recipient the declaration declares; share gives it the registrations of those who\n"
         "chose share_with_co_organiser, as a logged disclosure (E-06). consents is an object of\n"
-        "share_with_co_organiser, newsletter and participant_list, each true or false.\n"
+        "share_with_co_organiser, newsletter and participant_list, each true or false;\n"
+        "participants lists those who chose participant_list (names, organisation, title).\n"
         "registration opens the public page PUBLIC_URL/p/events/ID: {\"group\": GROUP,\n"
         "\"source\": SOURCE, \"newsletter\": {\"purpose\": P, \"text\": T, \"text_version\": V}}.\n"
         "chat takes messages [{\"at\": TIME, \"author_email\": ADDR | \"person_id\": N,\n"
@@ -69,9 +71,10 @@ static const struct verb {
 	int ids;
 	bool body;
 } verbs[] = {
-        {"new", 0, true},      {"list", 0, false},  {"show", 1, false},   {"session", 1, true},
-        {"register", 1, true}, {"attend", 1, true}, {"meeting", 1, true}, {"share", 1, true},
-        {"ics", 1, false},     {"chat", 2, true},   {"cancel", 2, false},
+        {"new", 0, true},     {"list", 0, false},    {"show", 1, false},
+        {"session", 1, true}, {"register", 1, true}, {"attend", 1, true},
+        {"meeting", 1, true}, {"share", 1, true},    {"ics", 1, false},
+        {"chat", 2, true},    {"cancel", 2, false},  {"participants", 1, false},
 };
 
 static int run(struct cli *c, const char *verb, const char *rid, const int64_t *ids, json_t *in,
@@ -88,6 +91,8 @@ static int run(struct cli *c, const char *verb, const char *rid, const int64_t *
 		return event_list(&c->ctx, rid, from, NULL, 0, out);
 	if (strcmp(verb, "show") == 0)
 		return event_get(&c->ctx, rid, ids[0], EVENT_GET_CHAT, out);
+	if (strcmp(verb, "participants") == 0)
+		return event_participant_list(&c->ctx, rid, ids[0], out);
 	if (strcmp(verb, "session") == 0) {
 		if ((rc = event_session_add(&c->ctx, rid, ids[0], in, &id)))
 			return rc;

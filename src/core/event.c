@@ -705,6 +705,78 @@ int event_get(struct kctx *ctx, const char *rid, int64_t id, unsigned flags, jso
 	return 0;
 }
 
+/* Orders participants by last name, then first name (bytewise: UTF-8 keeps letters in
+ * code-point order). */
+static int by_name(const void *a, const void *b)
+{
+	json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+	const char *keys[] = {"last_name", "first_name"};
+	for (size_t i = 0; i < 2; i++) {
+		const char *u = json_string_value(json_object_get(x, keys[i]));
+		const char *v = json_string_value(json_object_get(y, keys[i]));
+		int c = strcmp(u ? u : "", v ? v : "");
+		if (c)
+			return c;
+	}
+	return 0;
+}
+
+int event_participant_list(struct kctx *ctx, const char *rid, int64_t id, json_t **out)
+{
+	struct event_row e;
+	struct ids seen = {0};
+	char today[11];
+	int rc;
+	*out = NULL;
+	if (!reg_or_fail(ctx, rid))
+		return KERR_NOTFOUND;
+	if ((rc = event_load(ctx, rid, id, &e)))
+		return rc;
+	time_format_date(ctx->now, today);
+	size_t n = 0, cap = 16;
+	json_t **v = arena_calloc(ctx->mem, cap, sizeof(*v));
+	struct query *q = store_query(ctx->db, ST_EV_PARTICIPANTS);
+	q_text(q, 1, rid);
+	q_int(q, 2, id);
+	q_text(q, 3, today);
+	while ((rc = q_step(q, ctx->err)) == 1) {
+		if (n == cap) {
+			json_t **w = arena_calloc(ctx->mem, cap * 2, sizeof(*w));
+			memcpy(w, v, cap * sizeof(*v));
+			v = w;
+			cap *= 2;
+		}
+		ids_push(ctx, &seen, q_col_int(q, 0));
+		v[n++] = json_pack("{s:s?, s:s?, s:s?, s:s?}", "first_name", q_col_text(q, 1),
+		                   "last_name", q_col_text(q, 2), "organisation", q_col_text(q, 3),
+		                   "title", q_col_text(q, 4));
+	}
+	q_done(q);
+	if (rc >= 0 && seen.n) {
+		/* The names leave kortisto for the other participants: logged before they go. */
+		struct usage_entry u = {.action = "read",
+		                        .rid = rid,
+		                        .entity = "event",
+		                        .entity_id = id,
+		                        .subjects = seen.v,
+		                        .nsubjects = seen.n,
+		                        .reason = "participant_list"};
+		rc = usage_read(ctx, &u);
+	}
+	if (rc) {
+		for (size_t i = 0; i < n; i++)
+			json_decref(v[i]);
+		return rc;
+	}
+	qsort(v, n, sizeof(*v), by_name);
+	json_t *items = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(items, v[i]);
+	*out = json_pack("{s:{s:I, s:s}, s:o}", "event", "id", (json_int_t)e.id, "title", e.title,
+	                 "items", items);
+	return 0;
+}
+
 /* Parses cursor "<starts_at>,<id>" into its parts (the time in ctx->mem). */
 static int cursor_parse(struct kctx *ctx, const char *cursor, const char **starts, int64_t *id)
 {

@@ -57,6 +57,16 @@ int event_session_add(struct kctx *ctx, const char *rid, int64_t event_id, json_
  */
 int event_get(struct kctx *ctx, const char *rid, int64_t id, unsigned flags, json_t **out);
 
+/*
+ * The participant list of event `id` (E-01): the persons whose registration stands and who
+ * chose participant_list, and who are neither restricted nor passivated (whatever the
+ * caller's role: the list is for the other participants), by last and first name:
+ * *out = {event: {id, title}, items: [{first_name, last_name, organisation?, title?}]},
+ * organisation and title from the person's first affiliation open today. Logged as a read of
+ * the event naming the persons listed, reason "participant_list". KERR_NOTFOUND.
+ */
+int event_participant_list(struct kctx *ctx, const char *rid, int64_t id, json_t **out);
+
 /* The events of `rid` starting on day `from` (YYYY-MM-DD, NULL: all) or later, in time order:
  * *out = {items: [event without sessions], next: cursor|null}, caller owns. No personal data.
  * KERR_NOTFOUND (register), KERR_INVALID (from, cursor). */

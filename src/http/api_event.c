@@ -54,6 +54,13 @@ void api_event_get(struct req *r)
 	reply_core(r, rc, 200, out);
 }
 
+void api_event_participants(struct req *r)
+{
+	json_t *out = NULL;
+	int rc = event_participant_list(&r->ctx, r->rid, r->id, &out);
+	reply_core(r, rc, 200, out);
+}
+
 void api_event_ics(struct req *r)
 {
 	struct buf b = BUF_INIT;

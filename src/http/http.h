@@ -220,17 +220,18 @@ void page_subscribe_do(struct req *r);   /* POST /p/subscribe/{tok} */
 void api_list_create(struct req *r);     /* POST REG/lists */
 void api_list_list(struct req *r);       /* GET REG/lists */
 /* api_event.c: events (staff) */
-void api_event_create(struct req *r);  /* POST REG/events */
-void api_event_list(struct req *r);    /* GET REG/events */
-void api_event_get(struct req *r);     /* GET REG/events/{id} */
-void api_event_ics(struct req *r);     /* GET REG/events/{id}.ics */
-void api_event_session(struct req *r); /* POST REG/events/{id}/sessions */
-void api_event_reg(struct req *r);     /* POST REG/events/{id}/registrations */
-void api_event_attend(struct req *r);  /* POST REG/events/{id}/attendance */
-void api_event_meeting(struct req *r); /* POST REG/events/{id}/meetings */
-void api_event_share(struct req *r);   /* POST REG/events/{id}/share */
-void api_chat(struct req *r);          /* POST REG/events/{id}/sessions/{sid}/chat */
-void api_event_cancel(struct req *r);  /* DELETE REG/events/{id}/registrations/{person_id} */
+void api_event_create(struct req *r);       /* POST REG/events */
+void api_event_list(struct req *r);         /* GET REG/events */
+void api_event_get(struct req *r);          /* GET REG/events/{id} */
+void api_event_participants(struct req *r); /* GET REG/events/{id}/participants */
+void api_event_ics(struct req *r);          /* GET REG/events/{id}.ics */
+void api_event_session(struct req *r);      /* POST REG/events/{id}/sessions */
+void api_event_reg(struct req *r);          /* POST REG/events/{id}/registrations */
+void api_event_attend(struct req *r);       /* POST REG/events/{id}/attendance */
+void api_event_meeting(struct req *r);      /* POST REG/events/{id}/meetings */
+void api_event_share(struct req *r);        /* POST REG/events/{id}/share */
+void api_chat(struct req *r);               /* POST REG/events/{id}/sessions/{sid}/chat */
+void api_event_cancel(struct req *r);       /* DELETE REG/events/{id}/registrations/{person_id} */
 /* page_event.c: the public registration page of an event */
 void page_event(struct req *r);          /* GET /p/events/{id} */
 void page_event_register(struct req *r); /* POST /p/events/{id} */

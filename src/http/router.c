@@ -140,6 +140,8 @@ const struct route routes[] = {
         {"GET", REG "/events", api_event_list, ON(ROLE_VIEWER), NULL, false},
         {"GET", REG "/events/{id}", api_event_get, ON(ROLE_VIEWER), NULL, true},
         {"GET", REG "/events/{id}.ics", api_event_ics, ON(ROLE_VIEWER), NULL, false},
+        {"GET", REG "/events/{id}/participants", api_event_participants, ON(ROLE_VIEWER), NULL,
+         true},
         {"POST", REG "/events/{id}/sessions", api_event_session, ON(ROLE_EDITOR), NULL, false},
         {"POST", REG "/events/{id}/registrations", api_event_reg, ON(ROLE_EDITOR), NULL, true},
         {"DELETE", REG "/events/{id}/registrations/{person_id}", api_event_cancel, ON(ROLE_EDITOR),

@@ -3240,6 +3240,7 @@ static const struct route_case {
          200},
         {"GET", REG "/events/{id}", "ON(ROLE_VIEWER)", true, NULL, 200},
         {"GET", REG "/events/{id}.ics", "ON(ROLE_VIEWER)", false, NULL, 200},
+        {"GET", REG "/events/{id}/participants", "ON(ROLE_VIEWER)", true, NULL, 200},
         {"DELETE", REG "/events/{id}/registrations/{person_id}", "ON(ROLE_EDITOR)", true, NULL,
          204},
         {"GET", "/p/events/{id}", "PUB", false, NULL, 404},

@@ -450,6 +450,50 @@ t_cancel() {
 		die "the CLI cancellation is not logged"
 }
 
+# The participant list (E-01): only those whose registration stands and who chose
+# participant_list, active, by name, with the organisation of their open affiliation; a
+# viewer reads it and the read names them in the usage log.
+# proves E-01
+t_participants() {
+	setup participants
+	tokens
+	event
+	local aino bengt cilla dora org
+	aino=$(person Aino aino@example.fi)
+	bengt=$(person Bengt bengt@example.fi)
+	cilla=$(person Cilla cilla@example.fi)
+	dora=$(person Dora dora@example.fi)
+	org=$(kk org add --register "$R" name='Osaajat Oy' source=subject)
+	kk affiliation add --register "$R" person_id:="$dora" organisation_id:="$org" >/dev/null
+	for p in "$aino" "$cilla" "$dora"; do
+		kk event register --register "$R" "$EV" "person_id:=$p" \
+			'consents:={"participant_list": true}' >/dev/null
+	done
+	kk event register --register "$R" "$EV" "person_id:=$bengt" \
+		'consents:={"participant_list": false}' >/dev/null
+	kk event cancel --register "$R" "$EV" "$cilla" >/dev/null
+	api "$VIEWER" GET "/events/$EV/participants"
+	want 200
+	jq -e --argjson ev "$EV" '.event.id == $ev and
+		[.items[] | "\(.first_name) \(.last_name)/\(.organisation // "")"] ==
+		["Aino Testi/", "Dora Testi/Osaajat Oy"]' "$T/body" >/dev/null || {
+		show "$T/body"
+		die "the participant list"
+	}
+	hasnt "$T/body" 'Bengt|Cilla|example\.fi'
+	[ "$(sql "SELECT count(*) FROM usage_log WHERE entity = 'event' AND action = 'read'
+		AND reason = 'participant_list'")" = 1 ] || die "the list is not logged"
+	# a restricted person is never on it, whoever asks
+	sql "UPDATE persons SET status = 'restricted' WHERE id = $dora"
+	api "$MGR" GET "/events/$EV/participants"
+	want 200
+	jq -e '[.items[].first_name] == ["Aino"]' "$T/body" >/dev/null || die "a restricted person listed"
+	kk event participants --register "$R" "$EV" | jq -e '.items | length == 1' >/dev/null ||
+		die "kortisto event participants"
+	api "$VIEWER" GET "/events/999999/participants"
+	want 404
+}
+
 # The iCalendar of an event (RFC 5545): text/calendar, CRLF line ends, lines folded to at
 # most 75 octets, one VEVENT for the event and one per session; the public one too.
 # proves E-01
@@ -626,4 +670,4 @@ for tool in sqlite3 curl jq python3; do
 		exit 1
 	}
 done
-run_tests "events" bash "$0" t_walk t_share t_cancel t_ics t_appointment_ics t_suppressed t_rate_limit
+run_tests "events" bash "$0" t_walk t_share t_cancel t_participants t_ics t_appointment_ics t_suppressed t_rate_limit
