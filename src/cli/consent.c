@@ -19,7 +19,7 @@
 static const char consent_usage[] =
         "usage: kortisto consent give --register RID PERSON_ID purpose=PURPOSE channel=CHANNEL\n"
         "                             text=TEXT text_version=V [source=SOURCE] [form=ID]\n"
-        "                             [double_opt_in:=true]\n"
+        "                             [double_opt_in:=true] [--mail]\n"
         "       kortisto consent list --register RID PERSON_ID\n"
         "       kortisto consent show --register RID CONSENT_ID\n"
         "       kortisto consent withdraw --register RID CONSENT_ID [how=HOW]\n"
@@ -27,7 +27,8 @@ static const char consent_usage[] =
         "post, phone or sms; TEXT the consent text exactly as the person saw it; SOURCE staff\n"
         "(default), form, import or email. With double_opt_in (the default for source=form)\n"
         "the consent is pending until the person follows the confirmation link, which give\n"
-        "prints; it expires after 7 days and never counts before. HOW is staff (default),\n"
+        "prints, or with --mail mails to the person's e-mail address; it expires after 7\n"
+        "days and never counts before. HOW is staff (default),\n"
         "email, written, phone, unsubscribe or in_person. Withdrawal takes effect at once: the\n"
         "next mailing's audience no longer counts the consent.\n";
 
@@ -84,7 +85,7 @@ static bool split_args(int argc, char **argv, const char **rid, char **rest, int
 			hit = true;
 			if (opts[k][strlen(opts[k]) - 1] == '=') /* never: options take a value */
 				break;
-			if (strcmp(opts[k], "--recipients") == 0)
+			if (strcmp(opts[k], "--recipients") == 0 || strcmp(opts[k], "--mail") == 0)
 				vals[k] = "1";
 			else if (i + 1 < argc)
 				vals[k] = argv[++i];
@@ -134,7 +135,9 @@ int cmd_consent(struct globals *g, int argc, char **argv)
 		return argc < 2 ? 2 : 0;
 	}
 	const char *verb = argv[1];
-	if (!split_args(argc, argv, &rid, rest, &nrest, NULL, NULL))
+	static const char *const opts[] = {"--mail", NULL};
+	const char *vals[] = {NULL, NULL};
+	if (!split_args(argc, argv, &rid, rest, &nrest, opts, vals))
 		goto out;
 	if (!rid) {
 		fprintf(stderr, "kortisto: consent %s: --register RID is required\n", verb);
@@ -162,6 +165,19 @@ int cmd_consent(struct globals *g, int argc, char **argv)
 		rc = consent_give(&c.ctx, rid, id, in, &cid, token);
 		if (!rc)
 			rc = consent_get(&c.ctx, rid, cid, &out);
+		if (!rc && token[0] && vals[0]) {
+			/* --mail: the link goes to the person, as the API sends it; when it cannot,
+			 * the token is printed for the form to send, with the reason on stderr. */
+			int mrc = consent_mail_confirmation(&c.ctx, rid, cid, token);
+			json_object_set_new(out, "confirmation_mailed", json_boolean(mrc == 0));
+			if (mrc) {
+				fprintf(stderr,
+				        "kortisto: the confirmation mail did not leave: %s\n",
+				        c.ctx.err->message);
+				kerr_clear(c.ctx.err);
+			}
+			token[0] = mrc ? token[0] : '\0';
+		}
 		if (!rc && token[0])
 			json_object_set_new(out, "confirmation_token", json_string(token));
 	} else if (withdraw) {

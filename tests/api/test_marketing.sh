@@ -516,6 +516,20 @@ t_consent_api() {
 		"$base/registers/$R/persons/$q/consents")
 	[ "$code" = 201 ] || die "give without an address: $code"
 	jq -e '.confirmation_mailed == false' "$T/c.json" >/dev/null || die "mailed without an address"
+	# the command line mails the link with --mail; without an address it prints the token
+	local r
+	r=$(person individual Kalle kalle@example.fi)
+	kk consent give --register $R "$r" purpose=newsletters channel=email text="Haluan uutiskirjeen" \
+		text_version=v4 source=form --mail >"$T/c.json"
+	jq -e '.confirmation_mailed == true and (has("confirmation_token") | not)' "$T/c.json" \
+		>/dev/null || die "consent give --mail"
+	[ -n "$(confirm_token kalle@example.fi)" ] || die "no mail from consent give --mail"
+	"$K" --data "$D" consent give --register $R "$q" purpose=newsletters channel=post \
+		text=Kirjeitse text_version=1 source=form --mail >"$T/c.json" 2>"$T/err" ||
+		die "consent give --mail without an address failed"
+	jq -e '.confirmation_mailed == false and (.confirmation_token | length) > 20' "$T/c.json" \
+		>/dev/null || die "the token of an unmailed consent"
+	has "$T/err" 'did not leave'
 	# an editor may not send (a manager's step)
 	code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $tok" \
 		-H 'Content-Type: application/json' -d '{}' "$base/registers/$R/mailings/1/send")
