@@ -16,6 +16,7 @@ static const char record_usage[] =
         "usage: kortisto record add --register RID --person ID --type TYPE [--on YYYY-MM-DD]\n"
         "                           MEMBER=VALUE|MEMBER:=JSON …\n"
         "       kortisto record list --register RID --person ID\n"
+        "       kortisto record list --register RID --organisation ID [--type TYPE]\n"
         "       kortisto record show --register RID --id ID [--history]\n"
         "       kortisto record change --register RID --id ID MEMBER=VALUE|MEMBER:=JSON …\n"
         "       kortisto record delete --register RID --id ID\n"
@@ -34,7 +35,9 @@ static const char record_usage[] =
         "content. ics prints appointment ID (another type is refused), or with --person\n"
         "all of that person's appointments, as an iCalendar file (RFC 5545): a VEVENT\n"
         "each with a stable UID, DTSTART/DTEND from start/end, SUMMARY from topic and\n"
-        "LOCATION from place or channel; the read is in the usage log.\n";
+        "LOCATION from place or channel; the read is in the usage log. list --organisation\n"
+        "gives the records whose content names the organisation (job offers, introductions\n"
+        "to it as an employer, its open positions), --type narrowing them to one type.\n";
 
 static const char stats_usage[] =
         "usage: kortisto stats services --register RID [--from YYYY-MM] [--to YYYY-MM] [--json]\n"
@@ -44,7 +47,7 @@ static const char stats_usage[] =
 
 struct opts {
 	const char *rid, *type, *on, *from, *to;
-	int64_t person, id;
+	int64_t person, id, org;
 	bool history, json;
 	int nkv;
 	char **kv; /* the MEMBER=VALUE arguments */
@@ -85,6 +88,9 @@ static bool parse(int argc, char **argv, struct opts *o)
 			o->to = v;
 		else if (strcmp(a, "--person") == 0) {
 			if (!cli_parse_id(v, &o->person))
+				return false;
+		} else if (strcmp(a, "--organisation") == 0) {
+			if (!cli_parse_id(v, &o->org))
 				return false;
 		} else if (strcmp(a, "--id") == 0) {
 			if (!cli_parse_id(v, &o->id))
@@ -148,7 +154,8 @@ int cmd_service_record(struct globals *g, int argc, char **argv)
 		goto usage;
 	if (ics)
 		return record_ics(g, &o);
-	if (!(add || list || show || change || del) || !o.rid || ((add || list) && !o.person) ||
+	if (!(add || list || show || change || del) || !o.rid || (add && !o.person) ||
+	    (list && !!o.person == !!o.org) || (o.org && !list) || (list && o.type && !o.org) ||
 	    ((show || change || del) && !o.id) || (add && !o.type) || (o.nkv && !(add || change)) ||
 	    (change && !o.nkv))
 		goto usage;
@@ -170,7 +177,9 @@ int cmd_service_record(struct globals *g, int argc, char **argv)
 		if ((rc = service_record_add(&c.ctx, o.rid, o.person, in, &id)) == 0)
 			printf("record %lld\n", (long long)id);
 	} else if (list) {
-		if ((rc = service_record_list(&c.ctx, o.rid, o.person, &out)) == 0)
+		rc = o.org ? service_records_of_org(&c.ctx, o.rid, o.org, o.type, &out)
+		           : service_record_list(&c.ctx, o.rid, o.person, &out);
+		if (rc == 0)
 			cli_print_json(out);
 	} else if (show) {
 		if ((rc = service_record_get(&c.ctx, o.rid, o.id, o.history, &out)) == 0)

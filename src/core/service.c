@@ -627,6 +627,85 @@ out:
 	return rc;
 }
 
+/* Whether the content of record type `type` names an organisation. */
+static bool names_org(const char *type)
+{
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+		if (!strcmp(kinds[k].type, type))
+			for (size_t i = 0; i < kinds[k].n; i++)
+				if (kinds[k].members[i].type == M_ORG)
+					return true;
+	return false;
+}
+
+int service_records_of_org(struct kctx *ctx, const char *rid, int64_t org_id, const char *type,
+                           json_t **out)
+{
+	json_t *items = json_array();
+	int64_t *pids = NULL;
+	size_t n = 0;
+	int rc;
+	*out = NULL;
+	if ((rc = require_role(ctx, rid, ROLE_VIEWER, "read records")))
+		goto out;
+	if (type && !names_org(type)) {
+		rc = kerr_set(ctx->err, KERR_INVALID, "type",
+		              "type: job_offer, employer_introduction or open_position (a record "
+		              "type whose content names an organisation)");
+		goto out;
+	}
+	if ((rc = store_begin_read(ctx->db, ctx->err)))
+		goto out;
+	struct query *q = store_query(ctx->db, ST_SVC_ORG_EXISTS);
+	q_text(q, 1, rid);
+	q_int(q, 2, org_id);
+	rc = q_step(q, ctx->err);
+	q_done(q);
+	if (rc == 0)
+		rc = kerr_set(ctx->err, KERR_NOTFOUND, "organisation",
+		              "organisation %" PRId64 " not found in register '%s'", org_id, rid);
+	if (rc == 1) {
+		q = store_query(ctx->db, ST_SVC_BY_ORG);
+		q_text(q, 1, rid);
+		q_int(q, 2, org_id);
+		q_int(q, 3, ctx->sees_restricted);
+		q_text(q, 4, type);
+		while ((rc = q_step(q, ctx->err)) == 1)
+			json_array_append_new(items, record_json(rid, q));
+		q_done(q);
+	}
+	store_rollback(ctx->db);
+	if (rc)
+		goto out;
+	/* Who the shown records are about: one read naming each person once. */
+	pids = arena_calloc(ctx->mem, json_array_size(items) + 1, sizeof(*pids));
+	size_t i;
+	json_t *it;
+	json_array_foreach (items, i, it) {
+		int64_t p = (int64_t)json_integer_value(json_object_get(it, "person_id"));
+		bool seen = false;
+		for (size_t k = 0; k < n && !seen; k++)
+			seen = pids[k] == p;
+		if (!seen)
+			pids[n++] = p;
+	}
+	if (n) {
+		struct usage_entry e = {
+		        .action = "read",
+		        .rid = rid,
+		        .entity = "record",
+		        .subjects = pids,
+		        .nsubjects = n,
+		        .reason = arena_printf(ctx->mem, "organisation:%" PRId64, org_id)};
+		if ((rc = usage_read(ctx, &e)))
+			goto out;
+	}
+	*out = json_pack("{sIsO}", "organisation", (json_int_t)org_id, "items", items);
+out:
+	json_decref(items);
+	return rc;
+}
+
 /* ---------------------------------------------------------------- iCalendar */
 
 static void ics_begin(struct buf *b)

@@ -35,6 +35,17 @@ int service_record_add(struct kctx *ctx, const char *rid, int64_t person_id, jso
  * read concerning the person. KERR_NOTFOUND, KERR_REFUSED (person restricted). */
 int service_record_list(struct kctx *ctx, const char *rid, int64_t person_id, json_t **out);
 
+/*
+ * The records of `rid` whose content names organisation `org_id` (job offers, introductions
+ * to the employer, its open positions), of record type `type` (NULL: any of them), oldest
+ * first: *out = {organisation, items: [record]}. Restricted and passivated persons' records
+ * are left out below manager. A viewer; logged as a read of the persons whose records are
+ * shown. KERR_NOTFOUND (organisation), KERR_INVALID (a type whose content names no
+ * organisation).
+ */
+int service_records_of_org(struct kctx *ctx, const char *rid, int64_t org_id, const char *type,
+                           json_t **out);
+
 /* Record `id` of `rid` as {id, register, person_id, type, on, created_at, created_by,
  * updated_at, updated_by, version, data} and with `history` its changes [{member, old, new,
  * actor, at}]; *out is the caller's. Same rights and errors as service_record_list. */

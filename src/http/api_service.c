@@ -35,6 +35,14 @@ void api_service_list(struct req *r)
 	reply_core(r, rc, 200, out);
 }
 
+/* GET REG/organisations/{id}/records[?type=T] → {organisation, items: [record…]} */
+void api_service_org_list(struct req *r)
+{
+	json_t *out = NULL;
+	int rc = service_records_of_org(&r->ctx, r->rid, r->id, req_arg(r, "type"), &out);
+	reply_core(r, rc, 200, out);
+}
+
 /* GET REG/records/{id}[?history=true] → the record */
 void api_service_get(struct req *r)
 {

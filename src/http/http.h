@@ -165,14 +165,15 @@ void api_retention_plan(struct req *r);    /* GET REG/retention */
 void api_retention_hold(struct req *r);    /* POST REG/persons/{id}/hold */
 void api_retention_release(struct req *r); /* DELETE REG/persons/{id}/hold */
 /* api_service.c: advisory and customer-service records, service statistics */
-void api_service_create(struct req *r); /* POST REG/persons/{id}/records */
-void api_service_list(struct req *r);   /* GET REG/persons/{id}/records */
-void api_service_get(struct req *r);    /* GET REG/records/{id} */
-void api_service_ics(struct req *r);    /* GET REG/records/{id}.ics */
-void api_appts_ics(struct req *r);      /* GET REG/persons/{id}/appointments.ics */
-void api_service_update(struct req *r); /* PATCH REG/records/{id} */
-void api_service_delete(struct req *r); /* DELETE REG/records/{id} */
-void api_service_stats(struct req *r);  /* GET REG/stats/services */
+void api_service_create(struct req *r);   /* POST REG/persons/{id}/records */
+void api_service_list(struct req *r);     /* GET REG/persons/{id}/records */
+void api_service_org_list(struct req *r); /* GET REG/organisations/{id}/records */
+void api_service_get(struct req *r);      /* GET REG/records/{id} */
+void api_service_ics(struct req *r);      /* GET REG/records/{id}.ics */
+void api_appts_ics(struct req *r);        /* GET REG/persons/{id}/appointments.ics */
+void api_service_update(struct req *r);   /* PATCH REG/records/{id} */
+void api_service_delete(struct req *r);   /* DELETE REG/records/{id} */
+void api_service_stats(struct req *r);    /* GET REG/stats/services */
 
 /* api_request.c: data-subject requests */
 void api_request_create(struct req *r);   /* POST REG/requests */

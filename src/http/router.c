@@ -79,6 +79,8 @@ const struct route routes[] = {
         {"DELETE", REG "/persons/{id}", api_person_delete, ON(ROLE_EDITOR), NULL, true},
         {"POST", REG "/persons/{id}/records", api_service_create, ON(ROLE_EDITOR), NULL, true},
         {"GET", REG "/persons/{id}/records", api_service_list, ON(ROLE_VIEWER), NULL, true},
+        {"GET", REG "/organisations/{id}/records", api_service_org_list, ON(ROLE_VIEWER), NULL,
+         true},
         {"GET", REG "/persons/{id}/appointments.ics", api_appts_ics, ON(ROLE_VIEWER), NULL, true},
         {"GET", REG "/records/{id}", api_service_get, ON(ROLE_VIEWER), NULL, true},
         {"GET", REG "/records/{id}.ics", api_service_ics, ON(ROLE_VIEWER), NULL, true},

@@ -492,6 +492,49 @@ t_open_position() {
 	walk_end
 }
 
+# proves E-04: an organisation's open positions and its dealings with job seekers are found
+# by the organisation: the records naming it, narrowed by type, read by a viewer and logged
+# as a read of the persons they are about; a processor may not; another register's
+# organisation is not found.
+t_organisation_records() {
+	setup orgrecords
+	R=espoo-talent-hub
+	local pos offer
+	api "$ED" POST "/persons/$CC/records" "{\"type\": \"open_position\", \"on\": \"$DAY\",
+		\"data\": {\"organisation_id\": $ORG_ESPOO, \"title\": \"myyjä\", \"status\": \"open\"}}"
+	want 201
+	pos=$(jq -r .id "$T/body")
+	api "$ED" POST "/persons/$IND/records" "{\"type\": \"job_offer\", \"on\": \"$DAY\",
+		\"data\": {\"organisation_id\": $ORG_ESPOO, \"position\": \"myyjä\",
+		\"position_record\": $pos}}"
+	want 201
+	offer=$(jq -r .id "$T/body")
+	api "$ED" POST "/persons/$IND/records" "{\"type\": \"customer_note\", \"on\": \"$DAY\",
+		\"data\": {\"text\": \"ei työnantajaa\"}}"
+	want 201
+	api "$VIEWER" GET "/organisations/$ORG_ESPOO/records"
+	want 200
+	check --argjson p "$pos" --argjson o "$offer" --argjson org "$ORG_ESPOO" \
+		'.organisation == $org and [.items[].id] == [$p, $o]' -- "the organisation's records"
+	api "$VIEWER" GET "/organisations/$ORG_ESPOO/records?type=open_position"
+	want 200
+	check --argjson p "$pos" '[.items[] | {id, type}] == [{id: $p, type: "open_position"}]' -- \
+		"the open positions"
+	api "$VIEWER" GET "/organisations/$ORG_ESPOO/records?type=customer_note"
+	want 400
+	check '.errors[0].field == "type"' -- "a type that names no organisation"
+	api "$LOW" GET "/organisations/$ORG_ESPOO/records"
+	want 403
+	api "$VIEWER" GET "/organisations/$ORG_RAUMA/records"
+	want 404
+	[ "$(sql "SELECT count(*) FROM usage_log WHERE register_id = '$R' AND entity = 'record'
+		AND action = 'read' AND reason = 'organisation:$ORG_ESPOO'")" = 2 ] ||
+		die "the reads by organisation are not logged"
+	run 0 "$K" --data "$D" record list --register "$R" --organisation "$ORG_ESPOO" \
+		--type job_offer
+	[ "$(jq -c '[.items[].id]' "$T/out")" = "[$offer]" ] || die "record list --organisation"
+}
+
 # proves E-02: an appointment; its calendar file follows the change.
 t_appointment() {
 	walk appointment
@@ -608,4 +651,4 @@ done
 run_tests "advisory" bash "$0" t_service_arrangement t_customer_plan t_service_order \
 	t_billing t_job_offer t_employer_introduction t_open_position t_appointment \
 	t_customer_contact t_customer_note t_table_covers_every_type t_declaration_refusals \
-	t_statistics
+	t_statistics t_organisation_records

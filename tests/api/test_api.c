@@ -3127,6 +3127,7 @@ static const struct route_case {
          "{'name':'Reitti Oy','source':'subject'}", 201},
         {"GET", REG "/organisations", "ON(ROLE_PROCESSOR)", true, NULL, 200},
         {"GET", REG "/organisations/{id}", "ON(ROLE_PROCESSOR)", true, NULL, 200},
+        {"GET", REG "/organisations/{id}/records", "ON(ROLE_VIEWER)", true, NULL, 200},
         {"PATCH", REG "/organisations/{id}", "ON(ROLE_EDITOR)", true, "{'department':'Myynti'}",
          200},
         /* kemi-crm does not publish to the directory: a listing is refused (422) */

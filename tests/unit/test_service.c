@@ -289,6 +289,14 @@ static void test_appointment_ics(void **state)
 	fx_as_operator(f);
 }
 
+/* The lookups of records by organisation, and of what a record names, use indexes. */
+static void test_statements_indexed(void **state)
+{
+	static const enum stmt_id lookups[] = {ST_SVC_BY_ORG, ST_SVC_ORG_EXISTS,
+	                                       ST_SVC_RECORD_EXISTS};
+	assert_indexed(*state, lookups, sizeof(lookups) / sizeof(lookups[0]));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -299,6 +307,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_retention_takes_content_stats_stay, setup,
 	                                        fixture_teardown),
 	        cmocka_unit_test_setup_teardown(test_appointment_ics, setup, fixture_teardown),
+	        cmocka_unit_test_setup_teardown(test_statements_indexed, setup, fixture_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
