@@ -309,6 +309,23 @@ int consent_get(struct kctx *ctx, const char *rid, int64_t id, json_t **out)
 	return rc;
 }
 
+/* Ends the subscriptions of `pid` to lists of `purpose` (NULL: every list), recording `how`;
+ * adds the number ended to *ended. */
+static int end_subscriptions(struct kctx *ctx, const char *rid, int64_t pid, const char *purpose,
+                             const char *how, int *ended)
+{
+	struct query *q = store_query(ctx->db, ST_SUB_END_PURPOSE);
+	q_text(q, 1, rid);
+	q_int(q, 2, pid);
+	q_text(q, 3, purpose);
+	q_text(q, 4, ctx->now_iso);
+	q_text(q, 5, how);
+	int rc = q_exec(q, ctx->err);
+	if (!rc)
+		*ended += store_changes(ctx->db);
+	return rc;
+}
+
 static int withdraw_tx(struct kctx *ctx, const char *rid, int64_t id, json_t *in)
 {
 	static const char *const keys[] = {"how", NULL};
@@ -354,16 +371,9 @@ static int withdraw_tx(struct kctx *ctx, const char *rid, int64_t id, json_t *in
 	q_done(q);
 	if (rc < 0)
 		return rc;
-	if (purpose && left == 0) {
-		q = store_query(ctx->db, ST_SUB_END_PURPOSE);
-		q_text(q, 1, rid);
-		q_int(q, 2, pid);
-		q_text(q, 3, purpose);
-		q_text(q, 4, ctx->now_iso);
-		q_text(q, 5, how);
-		if ((rc = q_exec(q, ctx->err)))
-			return rc;
-	}
+	int ended = 0;
+	if (purpose && left == 0 && (rc = end_subscriptions(ctx, rid, pid, purpose, how, &ended)))
+		return rc;
 	struct usage_entry e = {
 	        .action = "consent_withdraw",
 	        .rid = rid,
@@ -397,16 +407,7 @@ static int withdraw_purpose(struct kctx *ctx, const char *rid, int64_t pid, cons
 	if ((rc = q_exec(q, ctx->err)))
 		return rc;
 	*consents += store_changes(ctx->db);
-	q = store_query(ctx->db, ST_SUB_END_PURPOSE);
-	q_text(q, 1, rid);
-	q_int(q, 2, pid);
-	q_text(q, 3, purpose);
-	q_text(q, 4, ctx->now_iso);
-	q_text(q, 5, how);
-	if ((rc = q_exec(q, ctx->err)))
-		return rc;
-	*subs += store_changes(ctx->db);
-	return 0;
+	return end_subscriptions(ctx, rid, pid, purpose, how, subs);
 }
 
 int consent_withdraw_person_tx(struct kctx *ctx, const char *rid, int64_t pid, json_t *purposes,

@@ -229,35 +229,30 @@ static int check_value(struct kctx *ctx, const char *rid, const char *path, cons
 		    json_integer_value(v) > 1000000000000LL)
 			return kerr_set(ctx->err, KERR_INVALID, path,
 			                "%s: an integer from 0 to 10^12", path);
-		if (m->type == M_RECORD) {
-			/* A reference to another record: of the register and of its type. */
-			struct query *q = store_query(ctx->db, ST_SVC_RECORD_EXISTS);
+		if (m->type == M_RECORD || m->type == M_ORG) {
+			/* A reference: to an organisation of the register, or to a record of the
+			 * register of the type the member names. */
+			struct query *q =
+			        store_query(ctx->db, m->type == M_ORG ? ST_SVC_ORG_EXISTS
+			                                              : ST_SVC_RECORD_EXISTS);
 			q_text(q, 1, rid);
 			q_int(q, 2, json_integer_value(v));
-			q_text(q, 3, m->choices);
+			if (m->type == M_RECORD)
+				q_text(q, 3, m->choices);
 			int rc = q_step(q, ctx->err);
 			q_done(q);
 			if (rc < 0)
 				return rc;
+			if (rc == 0 && m->type == M_ORG)
+				return kerr_set(ctx->err, KERR_NOTFOUND, path,
+				                "%s: organisation %" JSON_INTEGER_FORMAT
+				                " not found in register '%s'",
+				                path, json_integer_value(v), rid);
 			if (rc == 0)
 				return kerr_set(ctx->err, KERR_NOTFOUND, path,
 				                "%s: no %s record %" JSON_INTEGER_FORMAT
 				                " in register '%s'",
 				                path, m->choices, json_integer_value(v), rid);
-		}
-		if (m->type == M_ORG) {
-			struct query *q = store_query(ctx->db, ST_SVC_ORG_EXISTS);
-			q_text(q, 1, rid);
-			q_int(q, 2, json_integer_value(v));
-			int rc = q_step(q, ctx->err);
-			q_done(q);
-			if (rc < 0)
-				return rc;
-			if (rc == 0)
-				return kerr_set(ctx->err, KERR_NOTFOUND, path,
-				                "%s: organisation %" JSON_INTEGER_FORMAT
-				                " not found in register '%s'",
-				                path, json_integer_value(v), rid);
 		}
 		return 0;
 	case M_DATE:
