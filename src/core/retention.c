@@ -1084,6 +1084,22 @@ static int progress_put(struct kctx *ctx, const struct part *p, const char *day,
 	return q_exec(q, ctx->err);
 }
 
+/* Ends a batch's write transaction: commits it and adds its tally `t` to *total, or on an
+ * error `rc` rolls it back (and the search-index words it queued) and returns `rc`. */
+static int batch_finish(struct kctx *ctx, int rc, struct tally *total, const struct tally *t)
+{
+	if (rc) {
+		search_batch_truncate(ctx->search_batch, 0);
+		store_rollback(ctx->db);
+		return rc;
+	}
+	if ((rc = store_commit(ctx->db, ctx->err)))
+		return rc;
+	total->examined += t->examined;
+	total->acted += t->acted;
+	return 0;
+}
+
 /* One batch of a part in its own write transaction, with `buf` room for `batch` candidates;
  * *done when the part is finished. */
 typedef int (*batch_fn)(struct kctx *ctx, struct part *p, int batch, void *buf, struct tally *total,
@@ -1123,16 +1139,7 @@ static int run_batch(struct kctx *ctx, struct part *p, int batch, void *buf, str
 	}
 	rc = progress_put(ctx, p, day, cursor, *done, &t);
 out:
-	if (rc) {
-		search_batch_truncate(ctx->search_batch, 0);
-		store_rollback(ctx->db);
-		return rc;
-	}
-	if ((rc = store_commit(ctx->db, ctx->err)))
-		return rc;
-	total->examined += t.examined;
-	total->acted += t.acted;
-	return 0;
+	return batch_finish(ctx, rc, total, &t);
 }
 
 /* One batch of the sweep: the consent part `p` and the person part commit together. */
@@ -1165,16 +1172,7 @@ static int unconfirmed_batch(struct kctx *ctx, struct part *p, int batch, void *
 		goto out;
 	rc = progress_put(ctx, &persons, "", 0, *done, &tp);
 out:
-	if (rc) {
-		search_batch_truncate(ctx->search_batch, 0);
-		store_rollback(ctx->db);
-		return rc;
-	}
-	if ((rc = store_commit(ctx->db, ctx->err)))
-		return rc;
-	total->examined += tc.examined;
-	total->acted += tc.acted;
-	return 0;
+	return batch_finish(ctx, rc, total, &tc);
 }
 
 /* Runs part `p` batch by batch through `step`, whose candidates are `size` bytes each, until
