@@ -1946,6 +1946,22 @@ int export_letter(struct kctx *ctx, const json_t *export, enum lang lang, struct
 	buf_puts(out, "</dt><dd>");
 	decl_html(out, &d->name, lang, rid);
 	buf_puts(out, "</dd>\n<dt>");
+	if (json_array_size(others)) {
+		/* The other registers the letter answers for, or names, under the first. */
+		html_text(out, nmsg(NM_X_REGISTERS_OTHER, lang));
+		buf_puts(out, "</dt>");
+		size_t j;
+		const json_t *o;
+		json_array_foreach (others, j, o) {
+			const char *orid = member(o, "register");
+			const struct decl *od = orid ? app_register(ctx->app, orid) : NULL;
+			buf_puts(out, "<dd>");
+			if (od)
+				decl_html(out, &od->name, lang, orid);
+			buf_puts(out, "</dd>");
+		}
+		buf_puts(out, "\n<dt>");
+	}
 	html_text(out, nmsg(NM_X_GENERATED, lang));
 	buf_puts(out, "</dt><dd>");
 	when_html(out, lang, member(export, "generated_at"));

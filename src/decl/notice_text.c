@@ -529,6 +529,8 @@ static const char *const msgs[NM__MAX][LANG__MAX] = {
                                 "EU General Data Protection Regulation (2016/679), Article 20: "
                                 "right to data portability"),
         [NM_X_REGISTER] = T("Rekisteri", "Register", "Register"),
+        [NM_X_REGISTERS_OTHER] =
+                T("Myös rekistereissä", "Även i registren", "Also in the registers"),
         [NM_X_GENERATED] = T("Laadittu", "Upprättad", "Prepared"),
         [NM_X_INTRO] =
                 T("Tässä ovat kaikki tiedot, jotka rekisterissä on sinusta, ja tiedot niiden "
