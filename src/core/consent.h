@@ -70,9 +70,9 @@ int consent_get(struct kctx *ctx, const char *rid, int64_t id, json_t **out);
 
 /*
  * Withdraws consent `id` at once: `in` may give how (staff, email, written, phone,
- * unsubscribe, in_person; default staff). When no other consent of the person for the same
- * purpose still counts, their subscriptions to lists of that purpose end with it (ended_how
- * = how). Withdrawing one already withdrawn is KERR_CONFLICT.
+ * unsubscribe, in_person; default staff). When it was an e-mail consent and no other e-mail
+ * consent of the person for the same purpose still counts, their subscriptions to lists of
+ * that purpose end with it (ended_how = how). Withdrawing one already withdrawn is KERR_CONFLICT.
  * Writes the usage-log entry in the same transaction. Returns 0 or KERR_*.
  */
 int consent_withdraw(struct kctx *ctx, const char *rid, int64_t id, json_t *in);

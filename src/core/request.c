@@ -1164,18 +1164,32 @@ static int fulfil_erasure(struct kctx *ctx, const struct decl *d, const char *ri
 		return rc;
 	if (held) {
 		/* Art. 17(3)(e): kept for legal claims while the hold stands. An erasure request
-		 * is refused with that reason; a consent withdrawal still withdraws. */
+		 * is refused with that reason, but what rests on consent alone stops (Art.
+		 * 17(1)(b)); a consent withdrawal has withdrawn already. */
 		char day[11];
+		int withdrawn = 0, remaining = 0;
 		snprintf(day, sizeof(day), "%s", held);
+		if (check_basis && (rc = consent_withdraw_person_tx(
+		                            ctx, rid, r->person_id, NULL,
+		                            arena_printf(ctx->mem, "request:%" PRId64, r->id),
+		                            &withdrawn, &remaining)))
+			return rc;
 		*outcome = json_pack("{s:b, s:{s:b, s:s}}", "erased", 0, "kept", "legal_hold", 1,
 		                     "held_since", day);
-		if (check_basis)
-			*refusal = arena_printf(ctx->mem,
-			                        "The data is kept for the establishment, exercise "
-			                        "or defence of legal "
-			                        "claims (GDPR Art. 17(3)(e)) while a legal hold "
-			                        "placed on %s stands.",
-			                        day);
+		if (check_basis) {
+			json_object_set_new(*outcome, "consents_withdrawn",
+			                    json_integer(withdrawn));
+			*refusal = arena_printf(
+			        ctx->mem,
+			        "The data is kept for the establishment, exercise or defence of "
+			        "legal "
+			        "claims (GDPR Art. 17(3)(e)) while a legal hold placed on %s "
+			        "stands.%s",
+			        day,
+			        withdrawn ? " Your consents were withdrawn and your subscriptions "
+			                    "ended: nothing is processed on your consent any more."
+			                  : "");
+		}
 		return 0;
 	}
 	if (check_basis && kept_by_basis(ctx, d, group, basis, created, last, &until, &rule)) {

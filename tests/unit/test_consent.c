@@ -289,7 +289,14 @@ static void test_withdraw_ends_subscription(void **state)
 	fresh(f);
 	assert_int_equal(consent_withdraw(&f->ctx, ESPOO, a, how), 0);
 	assert_int_equal(raw_int(f, active, "i", pid), 1);
-	/* The last one ends it, recording how. */
+	/* A consent for newsletters by post does not keep an e-mail list: the last e-mail
+	 * consent ends it, recording how. */
+	int64_t post = 0;
+	assert_int_equal(give(f, ESPOO, pid,
+	                      "{\"purpose\": \"newsletters\", \"channel\": \"post\", \"text\":"
+	                      " \"Kirjeitse\", \"text_version\": \"1\"}",
+	                      &post, tok),
+	                 0);
 	fresh(f);
 	assert_int_equal(consent_withdraw(&f->ctx, ESPOO, b, how), 0);
 	json_decref(how);

@@ -894,6 +894,12 @@ static void test_held_subject_not_erased(void **state)
 	int64_t a = person(f, EXAMPLE,
 	                   "{\"subject_group\": \"company_contact\", \"source\": \"subject\","
 	                   " \"first_name\": \"Rauno\", \"last_name\": \"Riitautettu\"}");
+	json_t *cin = json_pack("{s:s, s:s, s:s, s:s}", "purpose", "marketing", "channel", "email",
+	                        "text", "Uutiskirje", "text_version", "1");
+	int64_t consent = 0;
+	fresh(f);
+	assert_int_equal(consent_give(&f->ctx, EXAMPLE, a, cin, &consent, NULL), 0);
+	json_decref(cin);
 	fresh(f);
 	assert_int_equal(retention_hold(&f->ctx, EXAMPLE, a, "riita-asia 2026/17"), 0);
 	fresh(f);
@@ -909,6 +915,15 @@ static void test_held_subject_not_erased(void **state)
 	assert_true(json_is_true(json_object_get(
 	        json_object_get(json_object_get(out, "outcome"), "kept"), "legal_hold")));
 	assert_non_null(json_object_get(out, "complaint_authority"));
+	/* What rests on consent alone stops even so (Art. 17(1)(b)). */
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(out, "outcome"),
+	                                                    "consents_withdrawn")),
+	                 1);
+	assert_int_equal(
+	        raw_int(f,
+	                "SELECT count(*) FROM consents WHERE id = ?1 AND withdrawn_at IS NOT NULL",
+	                "i", consent),
+	        1);
 	json_decref(out);
 	assert_true(exists(f, a));
 
