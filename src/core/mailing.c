@@ -1201,52 +1201,88 @@ static int send_one(struct kctx *ctx, struct mailer *mailer, const struct mailin
 	return rc;
 }
 
-int mailing_send(struct kctx *ctx, const char *rid, int64_t id,
-                 const struct mailing_send_opts *opts, json_t **out)
+/* The checks of a send that need no message to leave: the register, the mailing not sent yet,
+ * public_url, a sender and a usable smtp_url. Fills *m; returns the base of the links in
+ * *base. */
+static int send_check(struct kctx *ctx, const char *rid, int64_t id, struct mailing *m,
+                      const char **base)
 {
-	const struct decl *d = reg_or_fail(ctx, rid);
+	int rc;
+	if (!reg_or_fail(ctx, rid))
+		return KERR_NOTFOUND;
+	if ((rc = mailing_load(ctx, rid, id, m)))
+		return rc;
+	if (!(*base = base_url(ctx)))
+		return kerr_set(ctx->err, KERR_INVALID, "public_url",
+		                "public_url is not set in kortisto.conf: every message needs its "
+		                "unsubscribe link");
+	if (strcmp(m->state, "sent") == 0)
+		return kerr_set(ctx->err, KERR_CONFLICT, "id",
+		                "mailing %" PRId64 " was already sent", id);
+	const struct mail_config *cfg = &ctx->app->cfg.mail;
+	if (!m->from && !cfg->from[0])
+		return kerr_set(ctx->err, KERR_INVALID, "from",
+		                "from: the mailing has no sender and mail_from is not set");
+	return 0;
+}
+
+int mailing_send_start(struct kctx *ctx, const char *rid, int64_t id)
+{
+	struct mailing m;
+	struct mailer *mailer = NULL;
+	const char *base;
+	int rc;
+	if ((rc = send_check(ctx, rid, id, &m, &base)))
+		return rc;
+	/* The mail settings are checked before anything is recorded, as a whole send does. */
+	if ((rc = mailer_open(&ctx->app->cfg.mail, &mailer, ctx->err)))
+		return rc;
+	mailer_free(mailer);
+	if (strcmp(m.state, "draft") != 0)
+		return 0;
+	if ((rc = store_begin_write(ctx->db, ctx->err)))
+		return rc;
+	if ((rc = start_tx(ctx, rid, app_register(ctx->app, rid), &m))) {
+		store_rollback(ctx->db);
+		return rc;
+	}
+	return store_commit(ctx->db, ctx->err);
+}
+
+int mailing_send_run(struct kctx *ctx, const char *rid, int64_t id,
+                     const struct mailing_send_opts *opts, json_t **out)
+{
+	const struct decl *d;
 	struct mailing m;
 	struct audience a;
 	json_t *aj = NULL;
 	struct mailer *mailer = NULL;
 	struct buf msg = BUF_INIT;
+	const char *base;
 	int max_attempts = opts && opts->max_attempts > 0 ? opts->max_attempts : 5;
 	long backoff = opts && opts->backoff_ms > 0 ? opts->backoff_ms : 1000;
 	long gap = opts && opts->rate > 0 ? (long)(1000.0 / opts->rate) : 0;
+	const atomic_bool *stop = opts ? opts->stop : NULL;
 	int rc;
 
 	if (out)
 		*out = NULL;
-	if (!d)
-		return KERR_NOTFOUND;
-	if ((rc = mailing_load(ctx, rid, id, &m)))
+	if ((rc = send_check(ctx, rid, id, &m, &base)))
 		return rc;
-	const char *base = base_url(ctx);
-	if (!base)
-		return kerr_set(ctx->err, KERR_INVALID, "public_url",
-		                "public_url is not set in kortisto.conf: every message needs its "
-		                "unsubscribe link");
-	if (strcmp(m.state, "sent") == 0)
+	d = app_register(ctx->app, rid);
+	if (strcmp(m.state, "sending") != 0)
 		return kerr_set(ctx->err, KERR_CONFLICT, "id",
-		                "mailing %" PRId64 " was already sent", id);
-	const struct mail_config *cfg = &ctx->app->cfg.mail;
-	if (!m.from && !cfg->from[0])
-		return kerr_set(ctx->err, KERR_INVALID, "from",
-		                "from: the mailing has no sender and mail_from is not set");
-	if ((rc = mailer_open(cfg, &mailer, ctx->err)))
+		                "mailing %" PRId64 " has not been started", id);
+	if ((rc = mailer_open(&ctx->app->cfg.mail, &mailer, ctx->err)))
 		return rc;
 
+	/* A resumed send: at most once (docs/marketing.md). A send just started has no row
+	 * 'sending', so this changes nothing then. */
 	if ((rc = store_begin_write(ctx->db, ctx->err)))
 		goto out;
-	if (strcmp(m.state, "draft") == 0) {
-		rc = start_tx(ctx, rid, d, &m);
-	} else {
-		/* A resumed send: at most once (docs/marketing.md). */
-		struct query *q = store_query(ctx->db, ST_MREC_ORPHANS);
-		q_int(q, 1, id);
-		rc = q_exec(q, ctx->err);
-	}
-	if (rc) {
+	struct query *oq = store_query(ctx->db, ST_MREC_ORPHANS);
+	q_int(oq, 1, id);
+	if ((rc = q_exec(oq, ctx->err))) {
 		store_rollback(ctx->db);
 		goto out;
 	}
@@ -1258,6 +1294,11 @@ int mailing_send(struct kctx *ctx, const char *rid, int64_t id,
 	for (;;) {
 		struct arena one;
 		struct outgoing o = {0};
+		/* Asked to stop: the rows left pending wait for the next send. */
+		if (stop && atomic_load(stop)) {
+			rc = 2;
+			break;
+		}
 		arena_init(&one);
 		ctx->mem = &one;
 		if ((rc = store_begin_write(ctx->db, ctx->err)) == 0) {
@@ -1338,6 +1379,8 @@ int mailing_send(struct kctx *ctx, const char *rid, int64_t id,
 			else
 				rc = store_commit(ctx->db, ctx->err);
 		}
+	} else if (rc == 2) {
+		rc = 0;
 	}
 	json_decref(aj);
 out:
@@ -1346,6 +1389,35 @@ out:
 	if (!rc && out)
 		rc = mailing_get(ctx, rid, id, out);
 	return rc;
+}
+
+int mailing_send(struct kctx *ctx, const char *rid, int64_t id,
+                 const struct mailing_send_opts *opts, json_t **out)
+{
+	int rc;
+	if (out)
+		*out = NULL;
+	if ((rc = mailing_send_start(ctx, rid, id)))
+		return rc;
+	return mailing_send_run(ctx, rid, id, opts, out);
+}
+
+int mailing_sending(struct kctx *ctx, json_t **out)
+{
+	json_t *items = json_array();
+	struct query *q = store_query(ctx->db, ST_MAILING_SENDING);
+	int rc;
+	while ((rc = q_step(q, ctx->err)) == 1)
+		json_array_append_new(items, json_pack("{s:s, s:I}", "register", q_col_text(q, 0),
+		                                       "id", (json_int_t)q_col_int(q, 1)));
+	q_done(q);
+	if (rc < 0) {
+		json_decref(items);
+		*out = NULL;
+		return rc;
+	}
+	*out = items;
+	return 0;
 }
 
 /* ------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@
 #define KORTISTO_MAILING_H
 
 #include <jansson.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -72,17 +73,43 @@ struct mailing_send_opts {
 	double rate;      /* messages per second; 0 = as fast as the server takes them */
 	int max_attempts; /* tries of a recipient the server defers (4xx); 0 = 5 */
 	int backoff_ms;   /* first wait after a deferral, doubled each time; 0 = 1000 */
+	/* NULL, or set (by another thread) to stop after the message in progress: the rows left
+	 * pending are sent by the next send of the mailing. */
+	const atomic_bool *stop;
 };
 
 /*
  * Sends mailing `id` (a manager's step): resolves and records the recipients when it is a
  * draft, then sends to each pending recipient through the configured SMTP server, re-checking
  * the rule for each just before. Resuming a send that was interrupted marks the rows it left
- * 'sending' as 'unknown' (at most once). Needs smtp_url and public_url. Returns 0 and the
- * mailing as mailing_get() gives it in *out (may be NULL), or KERR_*.
+ * 'sending' as 'unknown' (at most once). Needs smtp_url and public_url. It is
+ * mailing_send_start() and then mailing_send_run(). Returns 0 and the mailing as mailing_get()
+ * gives it in *out (may be NULL), or KERR_*.
  */
 int mailing_send(struct kctx *ctx, const char *rid, int64_t id, const struct mailing_send_opts *o,
                  json_t **out);
+
+/*
+ * The quick first part of mailing_send(), what the API does in the request: checks public_url,
+ * the sender and smtp_url, refuses a mailing already sent (KERR_CONFLICT), and when the mailing
+ * is a draft resolves and records its recipients (state draft → sending) in one transaction.
+ * A mailing already 'sending' is left as it is, to be resumed. Returns 0 or KERR_*.
+ */
+int mailing_send_start(struct kctx *ctx, const char *rid, int64_t id);
+
+/*
+ * The second part of mailing_send(): sends to each pending recipient of mailing `id`, which
+ * must be 'sending' (else KERR_CONFLICT), after marking the rows an interrupted send left
+ * 'sending' as 'unknown'. When o->stop is set it returns 0 after the message in progress with
+ * the mailing still 'sending'. Returns 0 and the mailing as mailing_get() gives it in *out
+ * (may be NULL), or KERR_*.
+ */
+int mailing_send_run(struct kctx *ctx, const char *rid, int64_t id,
+                     const struct mailing_send_opts *o, json_t **out);
+
+/* The mailings of every register in state 'sending' (left by a stopped server), the oldest
+ * first, as [{"register": rid, "id": n}] in *out (caller decrefs). Returns 0 or KERR_*. */
+int mailing_sending(struct kctx *ctx, json_t **out);
 
 /* The recipients of mailing `id` with their state (person ids only), {"items": [...]}. */
 int mailing_recipients(struct kctx *ctx, const char *rid, int64_t id, json_t **out);

@@ -2,7 +2,8 @@
  * JSON API of consents and mailings: REG/persons/{id}/consents, REG/consents/{id} and
  * REG/mailings. Each handler makes one call into core/consent.c or core/mailing.c, which
  * check the declaration and write the usage-log entries; who may call each route (an editor
- * drafts and previews, a manager sends) is in the route table.
+ * drafts and previews, a manager sends) is in the route table. A send is only started in the
+ * request and runs in the server's sender thread (http/sendq.c).
  */
 #include <string.h>
 
@@ -10,6 +11,7 @@
 #include "core/mailing.h"
 #include "core/sublist.h"
 #include "http/http.h"
+#include "http/sendq.h"
 
 static void add_location(struct req *r, const char *collection, int64_t id)
 {
@@ -106,12 +108,15 @@ void api_mailing_preview(struct req *r)
 	reply_core(r, rc, 200, out);
 }
 
+/* The send runs in the server's sender thread: the answer is 202 with the mailing, whose
+ * recipient counts show the progress at its Location. */
 void api_mailing_send(struct req *r)
 {
 	json_t *out = NULL;
-	struct mailing_send_opts o = {0};
-	int rc = mailing_send(&r->ctx, r->rid, r->id, &o, &out);
-	reply_core(r, rc, 200, out);
+	int rc = sendq_submit(server_sendq(r->srv), &r->ctx, r->rid, r->id, &out);
+	reply_core(r, rc, 202, out);
+	if (!rc)
+		add_location(r, "mailings", r->id);
 }
 
 void api_mailing_rcpt(struct req *r)

@@ -143,6 +143,9 @@ void page_frame_close(struct req *r, unsigned status, struct buf *b, enum lang l
 /* Replies with the outcome of a core call: 200/201 + `body` on rc 0, else the problem. */
 void reply_core(struct req *r, int rc, unsigned ok_status, json_t *body);
 
+/* The server's background sender of mailings (http/sendq.h). */
+struct sendq *server_sendq(const struct server *srv);
+
 /* Handlers, one group per file. */
 /* api_account.c: sign-in, the signed-in user, grants */
 void api_session_create(struct req *r);       /* POST /api/v1/session */

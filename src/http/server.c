@@ -28,6 +28,7 @@
 #include "core/selfservice.h"
 #include "decl/decl.h"
 #include "http/http.h"
+#include "http/sendq.h"
 #include "store/store.h"
 #include "util/timeutil.h"
 #include "util/xmalloc.h"
@@ -46,7 +47,13 @@ struct server {
 	bool sweeper_started;
 	atomic_bool sweeping, stop_sweep;
 	char swept_day[11];
+	struct sendq *sendq; /* the mailings sent in the background (sendq.h) */
 };
+
+struct sendq *server_sendq(const struct server *srv)
+{
+	return srv->sendq;
+}
 
 static void db_destroy(void *p)
 {
@@ -857,6 +864,13 @@ int server_run(struct kapp *app, const char *listen, struct kerr *err)
 		free(key);
 		return rc;
 	}
+	if ((rc = sendq_start(app, &srv.sendq, err))) {
+		logwriter_stop(srv.log);
+		pthread_key_delete(srv.db_key);
+		free(cert);
+		free(key);
+		return rc;
+	}
 
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	unsigned threads =
@@ -871,6 +885,7 @@ int server_run(struct kapp *app, const char *listen, struct kerr *err)
 	        on_completed, &srv, srv.tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
 	        MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
 	if (!d) {
+		sendq_free(srv.sendq);
 		logwriter_stop(srv.log);
 		pthread_key_delete(srv.db_key);
 		free(cert);
@@ -913,11 +928,15 @@ int server_run(struct kapp *app, const char *listen, struct kerr *err)
 	atomic_store(&srv.stop_sweep, true);
 	if (srv.sweeper_started)
 		pthread_join(srv.sweeper, NULL);
+	/* The mail sender stops after its message in progress; the next start resumes the
+	 * mailing it leaves 'sending'. */
+	sendq_stop(srv.sendq);
 	/* Stop accepting, let the log writer finish (it resumes every waiting request), then
 	 * stop the daemon; an anchor records where the log ended. */
 	MHD_quiesce_daemon(d);
 	logwriter_stop(srv.log);
 	MHD_stop_daemon(d);
+	sendq_free(srv.sendq);
 	/* Self-service link mails still being sent get their chance to leave. */
 	selfservice_mail_drain();
 	struct kerr e = {0};

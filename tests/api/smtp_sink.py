@@ -5,13 +5,14 @@ envelope to DIR/N.env, N counting from 1. It speaks enough ESMTP for libcurl: EH
 optional AUTH PLAIN and LOGIN, MAIL FROM, RCPT TO, DATA, RSET, NOOP and QUIT.
 
     smtp_sink.py [--port N] [--reject ADDR]... [--defer ADDR]... [--auth USER:PASS]
-                 [--hang-up] [--exit-on-eof] DIR
+                 [--hang-up] [--delay SECONDS] [--exit-on-eof] DIR
 
 --port 0 (the default) picks a free port. The first line on standard output is the port,
 printed once the server listens. --reject answers RCPT TO for ADDR with 550 and --defer with
 451; the replies quote the address as real servers do, so tests can check that kortisto does
 not repeat it. --hang-up closes each connection after its first message, with a 421 reply
-as a server does at its idle timeout. With --exit-on-eof the server stops when its standard input closes, so it
+as a server does at its idle timeout. --delay waits SECONDS after each message's data before
+taking it, as a slow server does, so that a test can stop kortisto in the middle of a send. With --exit-on-eof the server stops when its standard input closes, so it
 never outlives the test that started it. Standard library only.
 """
 
@@ -21,11 +22,13 @@ import os
 import socketserver
 import sys
 import threading
+import time
 
 
 class Sink:
-    def __init__(self, directory, reject, defer, auth, hang_up=False):
+    def __init__(self, directory, reject, defer, auth, hang_up=False, delay=0.0):
         self.directory = directory
+        self.delay = delay
         self.hang_up = hang_up
         self.reject = {a.lower() for a in reject}
         self.defer = {a.lower() for a in defer}
@@ -149,6 +152,8 @@ class Handler(socketserver.StreamRequestHandler):
                 data = self.read_data()
                 if data is None:
                     return
+                if sink.delay > 0:
+                    time.sleep(sink.delay)
                 sink.store(conn_no, helo, mail_from, rcpts, data, authed)
                 mail_from = None
                 rcpts = []
@@ -221,13 +226,14 @@ def main():
     p.add_argument("--defer", action="append", default=[])
     p.add_argument("--auth", default=None, help="USER:PASS required before MAIL")
     p.add_argument("--hang-up", action="store_true")
+    p.add_argument("--delay", type=float, default=0.0)
     p.add_argument("--exit-on-eof", action="store_true")
     p.add_argument("dir")
     a = p.parse_args()
     os.makedirs(a.dir, exist_ok=True)
 
     server = Server(("127.0.0.1", a.port), Handler)
-    server.sink = Sink(a.dir, a.reject, a.defer, a.auth, a.hang_up)
+    server.sink = Sink(a.dir, a.reject, a.defer, a.auth, a.hang_up, a.delay)
     print(server.server_address[1], flush=True)
     if a.exit_on_eof:
         def watch():

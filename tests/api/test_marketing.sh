@@ -91,6 +91,7 @@ serve() {
 	done
 	[ -n "$port" ] || die "the server did not say it listens"
 	HOST=http://127.0.0.1:$port
+	BASE=$HOST/api/v1
 }
 
 stop() {
@@ -137,6 +138,45 @@ want() {
 		show "$T/body"
 		die "HTTP $CODE, expected $1"
 	}
+}
+
+# wait_sent TOKEN MAILING [SECONDS]: polls GET mailings/MAILING until its state is sent (20
+# seconds unless SECONDS); the last answer in $T/body.
+wait_sent() {
+	local _
+	for _ in $(seq 1 $((${3:-20} * 10))); do
+		api "$1" GET "/mailings/$2"
+		want 200
+		[ "$(jq -r .state "$T/body")" = sent ] && return 0
+		sleep 0.1
+	done
+	show "$T/body"
+	die "mailing $2 was not sent in time"
+}
+
+# sent_count: how many messages the sink has received.
+sent_count() {
+	find "$T/sink" -name '*.env' | wc -l
+}
+
+# managed NAME: setup NAME, a manager mgr of R, the server, BASE and the manager's token MGR.
+managed() {
+	setup "$1"
+	printf '%s\n' "$MPW" >"$T/pw"
+	kk user add mgr --password-file "$T/pw" >/dev/null
+	kk user grant mgr --register $R --role manager >/dev/null
+	serve
+	BASE=$HOST/api/v1
+	MGR=$(token mgr)
+}
+
+# consenting N: N individuals h1 … hN of R with an e-mail consent.
+consenting() {
+	local i p
+	for i in $(seq 1 "$1"); do
+		p=$(person individual "Henkilo$i" "h$i@example.fi")
+		consent "$p" >/dev/null
+	done
 }
 
 # subscribe EMAIL FIRST: subscribes on the public page of list talent-uutiset.
@@ -788,11 +828,16 @@ t_mailing_api() {
 	api "$ED" POST "/mailings/$m/send" '{}'
 	want 403
 	api "$MGR" POST "/mailings/$m/send" '{}'
-	want 200
-	jq -e '.state == "sent" and .targeted == 1 and .recipients == {sent: 1}' "$T/body" \
+	want 202
+	jq -e '(.state == "sending" or .state == "sent") and .targeted == 1' "$T/body" \
 		>/dev/null || {
 		show "$T/body"
 		die "the answer of the send"
+	}
+	wait_sent "$MGR" "$m"
+	jq -e '.recipients == {sent: 1}' "$T/body" >/dev/null || {
+		show "$T/body"
+		die "the mailing once sent"
 	}
 	[ "$(received)" = anna@example.fi ] || {
 		received >"$T/got"
@@ -840,7 +885,8 @@ t_mailing_api() {
 		die "the preview of the whole register"
 	}
 	api "$MGR" POST "/mailings/$m/send" '{}'
-	want 200
+	want 202
+	wait_sent "$MGR" "$m"
 	printf 'anna@example.fi\niida@example.fi\nkalle@example.fi\n' >"$T/want"
 	received >"$T/got"
 	diff "$T/want" "$T/got" >/dev/null || {
@@ -864,6 +910,125 @@ t_mailing_api() {
 	}
 }
 
+# proves M-03: a send through the API is answered 202 at once, before the messages leave; the
+# mailing's counts show the progress; a second send while it runs is refused as a send of a
+# sent mailing is; every recipient receives exactly one message, logged under the manager.
+t_background_send() {
+	SINK_ARGS="--delay 0.1" managed bg
+	consenting 30
+	local m
+	m=$(new_mailing)
+	api "$MGR" POST "/mailings/$m/send" '{}'
+	want 202
+	cp "$T/body" "$T/accepted.json"
+	jq -e --argjson m "$m" '.id == $m and .state == "sending" and .targeted == 30 and
+		(.recipients.sent // 0) < 30' "$T/accepted.json" >/dev/null || {
+		show "$T/accepted.json"
+		die "the answer of the send"
+	}
+	[ "$(sent_count)" -lt 30 ] || die "the request waited for the whole mailing"
+	api "$MGR" POST "/mailings/$m/send" '{}'
+	want 409
+	jq -e '.status == 409' "$T/body" >/dev/null || {
+		show "$T/body"
+		die "the refusal of a second send"
+	}
+	jq -r 'keys | join(",")' "$T/body" >"$T/busy.keys"
+	wait_sent "$MGR" "$m" 30
+	jq -e '.recipients == {sent: 30} and (.started_by | test(":mgr$"))' "$T/body" \
+		>/dev/null || {
+		show "$T/body"
+		die "the mailing once sent"
+	}
+	api "$MGR" POST "/mailings/$m/send" '{}'
+	want 409
+	[ "$(jq -r 'keys | join(",")' "$T/body")" = "$(cat "$T/busy.keys")" ] ||
+		die "a send of a mailing being sent is refused unlike one of a sent mailing"
+	received >"$T/got"
+	seq 1 30 | sed 's/.*/h&@example.fi/' | sort >"$T/want"
+	diff "$T/want" "$T/got" >/dev/null || {
+		show "$T/got"
+		die "not exactly one message to each recipient"
+	}
+	[ "$(sql "SELECT count(*) FROM usage_log WHERE action = 'mailing_send'
+		AND actor LIKE '%:mgr'")" = 30 ] || die "the messages are not logged under the manager"
+	grep -q "mailing $m of $R: sent" "$T/server.err" || die "the server did not report the send"
+	if grep -q 'h[0-9]*@example' "$T/server.err"; then die "an address in the server's log"; fi
+}
+
+# stop_mid_send SIGNAL M: sends mailing M of 24 through the API against a slow sink, stops
+# the server with SIGNAL after a few messages, and checks that the send had not finished.
+stop_mid_send() {
+	api "$MGR" POST "/mailings/$2/send" '{}'
+	want 202
+	for _ in $(seq 1 400); do
+		[ "$(sent_count)" -ge 3 ] && break
+		sleep 0.05
+	done
+	kill "-$1" "$PID"
+	local status=0
+	wait "$PID" || status=$?
+	PID=
+	[ "$1" != TERM ] || [ "$status" = 0 ] || {
+		show "$T/server.err"
+		die "the server did not stop cleanly: $status"
+	}
+	[ "$(sql "SELECT state FROM mailings WHERE id = $2")" = sending ] ||
+		die "the send finished before the server was stopped"
+}
+
+# check_resumed M MAXUNKNOWN: mailing M of 24 was sent, nobody received it twice, at most
+# MAXUNKNOWN rows are unknown.
+check_resumed() {
+	received >"$T/got"
+	[ -z "$(uniq -d "$T/got")" ] || {
+		show "$T/got"
+		die "someone received mailing $1 twice"
+	}
+	local unknown sent
+	unknown=$(sql "SELECT count(*) FROM mailing_recipients WHERE mailing_id = $1 AND state = 'unknown'")
+	sent=$(sql "SELECT count(*) FROM mailing_recipients WHERE mailing_id = $1 AND state = 'sent'")
+	[ "$unknown" -le "$2" ] || die "$unknown rows unknown"
+	[ $((sent + unknown)) = 24 ] || die "sent $sent + unknown $unknown is not 24"
+	[ "$(wc -l <"$T/got")" = $((sent + unknown)) ] || [ "$(wc -l <"$T/got")" = "$sent" ] ||
+		die "$(wc -l <"$T/got") messages for $sent rows sent"
+	jq -e '.state == "sent"' "$T/body" >/dev/null || die "not finished"
+}
+
+# proves M-03: a server stopped (SIGTERM) in the middle of a background send stops after its
+# message in progress and exits cleanly; started again, it resumes the send by itself and
+# nobody receives two messages. Killed (SIGKILL) instead, the message that may have left is
+# marked unknown and not sent again.
+t_stop_and_resume() {
+	SINK_ARGS="--delay 0.2" managed resume
+	consenting 24
+	local m
+	m=$(new_mailing)
+	stop_mid_send TERM "$m"
+	grep -q "mailing $m of $R: stopped" "$T/server.err" || {
+		show "$T/server.err"
+		die "the sender did not stop"
+	}
+	[ "$(sql "SELECT count(*) FROM mailing_recipients WHERE mailing_id = $m
+		AND state IN ('sending', 'unknown')")" = 0 ] || die "a message left in progress"
+	[ "$(sent_count)" -lt 24 ] || die "the send finished before the server was stopped"
+	serve
+	wait_sent "$MGR" "$m" 30
+	grep -q "resuming 1 mailing" "$T/server.err" || die "the server did not say it resumes"
+	check_resumed "$m" 0
+	[ "$(sql "SELECT count(*) FROM usage_log WHERE action = 'mailing_send'
+		AND actor = 'system:mailer'")" -ge 1 ] || die "the resumed messages are not logged"
+
+	# the same, killed
+	rm -f "$T/sink"/*
+	m=$(new_mailing)
+	stop_mid_send KILL "$m"
+	serve
+	wait_sent "$MGR" "$m" 30
+	check_resumed "$m" 1
+	jq -e '.started_by | test(":mgr$")' "$T/body" >/dev/null || die "who started it is lost"
+}
+
 # ------------------------------------------------------------------------------------ runner
 
 if [ "${1:-}" = --one ]; then
@@ -880,6 +1045,6 @@ for tool in sqlite3 curl jq python3; do
 	}
 done
 run_tests "marketing" bash "$0" t_mixed_register t_passivated_not_resubscribed \
-	t_unsubscribe_stops_next t_opens_logged t_mailing_api \
+	t_unsubscribe_stops_next t_opens_logged t_mailing_api t_background_send t_stop_and_resume \
 	t_kill_and_resume t_consent_api t_double_opt_in t_placeholders t_subscribe_page \
 	t_retries_and_failures
