@@ -62,6 +62,27 @@ hasnt() {
 	fi
 }
 
+# api_token USER [PASSWORD]: signs USER in at $BASE with PASSWORD (default $PW), accepts the
+# confidentiality commitment, and prints a new API token of USER (made in the data directory
+# $D with $K), for the suites that call the API as staff.
+api_token() {
+	local csrf v code
+	rm -f "$T/jar"
+	code=$(curl -s -o "$T/session.json" -w '%{http_code}' -c "$T/jar" \
+		-H 'Content-Type: application/json' \
+		-d "{\"name\":\"$1\",\"password\":\"${2:-$PW}\"}" "$BASE/session")
+	[ "$code" = 201 ] || {
+		show "$T/session.json"
+		die "sign-in of $1: $code"
+	}
+	csrf=$(jq -r .csrf "$T/session.json")
+	v=$(curl -s -b "$T/jar" "$BASE/me/commitment" | jq .version)
+	code=$(curl -s -o /dev/null -w '%{http_code}' -b "$T/jar" -H "X-CSRF-Token: $csrf" \
+		-H 'Content-Type: application/json' -d "{\"version\":$v}" "$BASE/me/commitment")
+	[ "$code" = 204 ] || die "commitment of $1: $code"
+	"$K" --data "$D" token create --user "$1" 2>/dev/null
+}
+
 # run_tests WHAT SHELL SCRIPT TEST...: runs each TEST as `SHELL SCRIPT --one TEST` in the temp
 # dir $T, prints one "ok"/"not ok" line per test and a TAP plan, and returns 1 when any failed
 # (saying how many, of WHAT tests).

@@ -73,20 +73,9 @@ stop() {
 	fi
 }
 
-# token USER: signs USER in, accepts the commitment, prints a new API token of USER.
+# token USER: a new API token of USER, signed in with the commitment accepted (lib.sh).
 token() {
-	local csrf v code
-	rm -f "$T/jar"
-	code=$(curl -s -o "$T/session.json" -w '%{http_code}' -c "$T/jar" \
-		-H 'Content-Type: application/json' \
-		-d "{\"name\":\"$1\",\"password\":\"$PW\"}" "$BASE/session")
-	[ "$code" = 201 ] || die "sign-in of $1: $code"
-	csrf=$(jq -r .csrf "$T/session.json")
-	v=$(curl -s -b "$T/jar" "$BASE/me/commitment" | jq .version)
-	code=$(curl -s -o /dev/null -w '%{http_code}' -b "$T/jar" -H "X-CSRF-Token: $csrf" \
-		-H 'Content-Type: application/json' -d "{\"version\":$v}" "$BASE/me/commitment")
-	[ "$code" = 204 ] || die "commitment of $1: $code"
-	"$K" --data "$D" token create --user "$1" 2>/dev/null
+	api_token "$1"
 }
 
 # api TOKEN METHOD PATH [BODY]: calls REG PATH of espoo-feedback; body to $T/body, status to
