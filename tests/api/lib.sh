@@ -62,6 +62,35 @@ hasnt() {
 	fi
 }
 
+# start_server [ARGS...]: starts `$K --data $D ARGS serve` on a free port of 127.0.0.1 in the
+# background, its standard error in $T/server.err; sets PID and ROOT (http://127.0.0.1:PORT),
+# or dies showing what the server said.
+start_server() {
+	local port=
+	: >"$T/server.err"
+	"$K" --data "$D" "$@" serve --listen 127.0.0.1:0 2>"$T/server.err" &
+	PID=$!
+	for _ in $(seq 1 300); do
+		port=$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$T/server.err")
+		[ -n "$port" ] && break
+		sleep 0.05
+	done
+	[ -n "$port" ] || {
+		show "$T/server.err"
+		die "the server did not say it listens"
+	}
+	ROOT=http://127.0.0.1:$port
+}
+
+# stop: stops the server start_server started, if it runs.
+stop() {
+	if [ -n "${PID:-}" ]; then
+		kill "$PID" 2>/dev/null || true
+		wait "$PID" 2>/dev/null || true
+		PID=
+	fi
+}
+
 # api_token USER [PASSWORD]: signs USER in at $BASE with PASSWORD (default $PW), accepts the
 # confidentiality commitment, and prints a new API token of USER (made in the data directory
 # $D with $K), for the suites that call the API as staff.

@@ -106,28 +106,8 @@ kk() {
 }
 
 serve() {
-	local port=
-	: >"$T/server.err"
-	"$K" --data "$D" serve --listen 127.0.0.1:0 2>"$T/server.err" &
-	PID=$!
-	for _ in $(seq 1 300); do
-		port=$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$T/server.err")
-		[ -n "$port" ] && break
-		sleep 0.05
-	done
-	[ -n "$port" ] || {
-		show "$T/server.err"
-		die "the server did not say it listens"
-	}
-	BASE=http://127.0.0.1:$port/api/v1
-}
-
-stop() {
-	if [ -n "$PID" ]; then
-		kill "$PID" 2>/dev/null || true
-		wait "$PID" 2>/dev/null || true
-		PID=
-	fi
+	start_server
+	BASE=$ROOT/api/v1
 }
 
 # token USER: a new API token of USER, signed in with the commitment accepted (lib.sh).

@@ -80,26 +80,9 @@ received() {
 }
 
 serve() {
-	: >"$T/server.err"
-	"$K" --data "$D" serve --listen 127.0.0.1:0 2>"$T/server.err" &
-	PID=$!
-	local port=
-	for _ in $(seq 1 300); do
-		port=$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$T/server.err")
-		[ -n "$port" ] && break
-		sleep 0.05
-	done
-	[ -n "$port" ] || die "the server did not say it listens"
-	HOST=http://127.0.0.1:$port
+	start_server
+	HOST=$ROOT
 	BASE=$HOST/api/v1
-}
-
-stop() {
-	if [ -n "$PID" ]; then
-		kill "$PID" 2>/dev/null || true
-		wait "$PID" 2>/dev/null || true
-		PID=
-	fi
 }
 
 MPW=kortisto-markkinointi-testaaja-1
