@@ -35,15 +35,17 @@ static const struct {
         {"audit", cmd_audit, "audit verify|show|anchor|prune   the usage log"},
         {"disclose", cmd_disclose, "disclose --register RID …    record a disclosure"},
         {"request", cmd_request,
-         "request new|list|show|verify|extend|assess|fulfil|refuse|withdraw|lift|export   "
+         "request new|list|show|verify|start|extend|assess|fulfil|refuse|withdraw|lift|export   "
          "data-subject requests"},
         {"survey", cmd_survey,
          "survey load|list|show|stats|draw|notified|expire   feedback surveys and raffles"},
         {"consent", cmd_consent, "consent give|list|show|withdraw   consents of data subjects"},
         {"mailing", cmd_mailing,
-         "mailing new|list|preview|send|status   newsletters and campaigns"},
+         "mailing new|list|preview|send|status|list-add|lists   newsletters, campaigns and "
+         "subscription lists"},
         {"event", cmd_event,
-         "event new|list|show|session|register|attend|meeting|share|ics|chat   events"},
+         "event new|list|show|participants|session|register|cancel|attend|meeting|share|ics|"
+         "chat   events"},
         {"notice", cmd_notice,
          "notice --register RID [--lang L] [--format F]   the privacy notice"},
         {"record-of-processing", cmd_record,
@@ -53,7 +55,7 @@ static const struct {
         {"directory", cmd_directory,
          "directory list|show|set     the public company directory and its listings"},
         {"record", cmd_service_record,
-         "record add|list|show|change|delete|types   advisory and customer-service records"},
+         "record add|list|show|change|delete|ics|types   advisory and customer-service records"},
         {"stats", cmd_stats, "stats services --register RID   service statistics (E-05)"},
 };
 
