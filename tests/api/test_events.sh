@@ -462,6 +462,33 @@ t_participants() {
 	want 404
 }
 
+# An unconfirmed newsletter consent from the public page expires and the retention run
+# deletes it, but the person who registered stays: the registration is theirs.
+# proves M-01, L-01
+t_unconfirmed_participant() {
+	setup unconfirmed
+	tokens
+	event
+	form "/p/events/$EV" first_name=Ville last_name=Vahvistamaton email=ville@example.fi \
+		newsletter=yes
+	[ "$CODE" = 200 ] || die "public registration: $CODE"
+	local ville
+	ville=$(sql "SELECT person_id FROM contact_points WHERE value = 'ville@example.fi'")
+	[ -n "$ville" ] || die "nobody registered"
+	[ "$(sql "SELECT state FROM consents WHERE person_id = $ville")" = pending ] ||
+		die "no pending consent"
+	kk --now "$(utc '+8 days')" retention run --register "$R" >/dev/null
+	[ "$(sql "SELECT count(*) FROM consents WHERE person_id = $ville")" = 0 ] ||
+		die "the expired consent was kept"
+	[ "$(sql "SELECT count(*) FROM persons WHERE id = $ville")" = 1 ] ||
+		die "a registered participant was erased with their unconfirmed consent"
+	[ "$(sql "SELECT count(*) FROM event_registrations WHERE person_id = $ville")" = 1 ] ||
+		die "the registration went"
+	[ "$(sql "SELECT count(*) FROM usage_log WHERE actor = 'system:retention'
+		AND entity = 'consent' AND reason = 'consent_unconfirmed'")" = 1 ] ||
+		die "the deletion is not logged"
+}
+
 # The iCalendar of an event (RFC 5545): text/calendar, CRLF line ends, lines folded to at
 # most 75 octets, one VEVENT for the event and one per session; the public one too.
 # proves E-01
@@ -638,4 +665,4 @@ for tool in sqlite3 curl jq python3; do
 		exit 1
 	}
 done
-run_tests "events" bash "$0" t_walk t_share t_cancel t_participants t_ics t_appointment_ics t_suppressed t_rate_limit
+run_tests "events" bash "$0" t_walk t_share t_cancel t_participants t_unconfirmed_participant t_ics t_appointment_ics t_suppressed t_rate_limit
