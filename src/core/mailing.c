@@ -1149,11 +1149,17 @@ static int outcome_tx(struct kctx *ctx, const char *rid, int64_t mailing_id,
 	return rc;
 }
 
-static void sleep_ms(long ms)
+/* Waits `ms` milliseconds, in slices of at most 100 ms, returning early once `stop` (may be
+ * NULL) is set: a server asked to stop does not sit out a long backoff. */
+static void sleep_ms(long ms, const atomic_bool *stop)
 {
-	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) != 0)
-		;
+	while (ms > 0 && !(stop && atomic_load(stop))) {
+		long slice = ms < 100 ? ms : 100;
+		struct timespec ts = {.tv_sec = 0, .tv_nsec = slice * 1000000L};
+		while (nanosleep(&ts, &ts) != 0)
+			;
+		ms -= slice;
+	}
 }
 
 /* Builds and sends one message; returns what mailer_send() returns. */
@@ -1361,9 +1367,9 @@ int mailing_send_run(struct kctx *ctx, const char *rid, int64_t id,
 		}
 		if (s == KERR_BUSY && strcmp(state, "pending") == 0) {
 			long wait = backoff << (o.attempts - 1 < 10 ? o.attempts - 1 : 10);
-			sleep_ms(wait);
+			sleep_ms(wait, stop);
 		} else if (gap) {
-			sleep_ms(gap);
+			sleep_ms(gap, stop);
 		}
 	}
 	if (rc == 1) {
@@ -1373,8 +1379,10 @@ int mailing_send_run(struct kctx *ctx, const char *rid, int64_t id,
 			q_text(q, 1, rid);
 			q_int(q, 2, id);
 			q_text(q, 3, ctx->now_iso);
+			/* Logged once: a second sender finishing the same mailing changes nothing. */
 			if ((rc = q_exec(q, ctx->err)) ||
-			    (rc = usage_record(ctx, "mailing_finish", rid, "mailing", id, NULL)))
+			    (store_changes(ctx->db) &&
+			     (rc = usage_record(ctx, "mailing_finish", rid, "mailing", id, NULL))))
 				store_rollback(ctx->db);
 			else
 				rc = store_commit(ctx->db, ctx->err);

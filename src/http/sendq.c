@@ -190,17 +190,18 @@ int sendq_start(struct kapp *app, struct sendq **out, struct kerr *err)
 	pthread_mutex_lock(&q->lock);
 	rc = queue_left(q, err);
 	pthread_mutex_unlock(&q->lock);
-	if (!rc) {
-		q->started = pthread_create(&q->thread, NULL, sendq_main, q) == 0;
-		if (!q->started)
-			rc = kerr_set(err, KERR_INTERNAL, NULL, "cannot start the mail sender");
-	}
 	if (rc) {
 		sendq_free(q);
 		return rc;
 	}
 	*out = q;
 	return 0;
+}
+
+int sendq_run(struct sendq *q, struct kerr *err)
+{
+	q->started = pthread_create(&q->thread, NULL, sendq_main, q) == 0;
+	return q->started ? 0 : kerr_set(err, KERR_INTERNAL, NULL, "cannot start the mail sender");
 }
 
 int sendq_submit(struct sendq *q, struct kctx *ctx, const char *rid, int64_t id, json_t **out)
@@ -212,9 +213,13 @@ int sendq_submit(struct sendq *q, struct kctx *ctx, const char *rid, int64_t id,
 	 * recipients and both queue it. */
 	pthread_mutex_lock(&q->submit);
 	pthread_mutex_lock(&q->lock);
+	bool stopping = atomic_load(&q->stop);
 	busy = busy_locked(q, rid, id);
 	pthread_mutex_unlock(&q->lock);
-	if (busy)
+	if (stopping) /* nothing is recorded: the send is asked again once the server is back */
+		rc = kerr_set(ctx->err, KERR_BUSY, NULL,
+		              "the server is stopping: send the mailing again when it is back");
+	else if (busy)
 		rc = kerr_set(ctx->err, KERR_CONFLICT, "id", "mailing %" PRId64 " is being sent",
 		              id);
 	else

@@ -19,15 +19,20 @@ struct sendq;
 #define SENDQ_ACTOR "system:mailer"
 
 /*
- * Queues the mailings a stopped server left 'sending' (as SENDQ_ACTOR) and starts the sender
- * thread. The caller must have blocked the stop signals. Sets *out (free with sendq_free());
- * returns 0 or KERR_*.
+ * Makes the send queue with the mailings a stopped server left 'sending' (as SENDQ_ACTOR);
+ * sendq_run() starts its thread. The caller must have blocked the stop signals. Sets *out
+ * (free with sendq_free()); returns 0 or KERR_*.
  */
 int sendq_start(struct kapp *app, struct sendq **out, struct kerr *err);
 
+/* Starts the sender thread of `q`, once the server listens: a server that cannot start sends
+ * nothing. Until then submitted mailings wait in the queue. Returns 0 or KERR_INTERNAL. */
+int sendq_run(struct sendq *q, struct kerr *err);
+
 /*
  * A manager's send of mailing `id` of register `rid`: refuses one already queued or being
- * sent (KERR_CONFLICT, as a mailing already sent is refused), runs mailing_send_start() in the
+ * sent (KERR_CONFLICT, as a mailing already sent is refused) and any while the server stops
+ * (KERR_BUSY, nothing recorded), runs mailing_send_start() in the
  * request, and queues the rest under a copy of ctx->actor. Returns 0 and the mailing as
  * mailing_get() gives it in *out (caller decrefs), or KERR_*.
  */

@@ -894,6 +894,15 @@ int server_run(struct kapp *app, const char *listen, struct kerr *err)
 		                srv.tls ? " with this TLS certificate and key" : "",
 		                strerror(errno));
 	}
+	if ((rc = sendq_run(srv.sendq, err))) {
+		MHD_stop_daemon(d);
+		sendq_free(srv.sendq);
+		logwriter_stop(srv.log);
+		pthread_key_delete(srv.db_key);
+		free(cert);
+		free(key);
+		return rc;
+	}
 	const union MHD_DaemonInfo *di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
 	char host[INET_ADDRSTRLEN];
 	inet_ntop(AF_INET, &sa.sin_addr, host, sizeof(host));
