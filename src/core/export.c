@@ -1262,30 +1262,46 @@ static void none(struct buf *out, enum lang lang)
 	buf_puts(out, "</p>\n");
 }
 
+/* Opens section `id` headed `heading` of the rows of `list`: a table with the column headings
+ * `cols` (n of them) for the rows to come (true; table_section_close() ends it), or, when the
+ * list is empty, the note that there is none and the section's end (false). */
+static bool table_section(struct buf *out, const struct lsec *sc, const char *id, enum lang lang,
+                          enum nmsg heading, const json_t *list, const enum nmsg *cols, size_t n)
+{
+	section_open(out, sc, id, lang, heading);
+	if (!json_array_size(list)) {
+		none(out, lang);
+		buf_puts(out, "</section>\n");
+		return false;
+	}
+	table_open(out, lang, cols, n);
+	return true;
+}
+
+static void table_section_close(struct buf *out)
+{
+	buf_puts(out, "</tbody>\n</table>\n</section>\n");
+}
+
 static void letter_contacts(struct buf *out, const struct lsec *sc, const struct decl *d,
                             const json_t *list, enum lang lang)
 {
 	static const enum nmsg cols[] = {NM_X_FIELD, NM_X_VALUE, NM_X_SOURCE, NM_X_COLLECTED};
 	size_t k;
 	const json_t *c;
-	section_open(out, sc, "contacts", lang, NM_X_H_CONTACTS);
-	if (!json_array_size(list)) {
-		none(out, lang);
-	} else {
-		table_open(out, lang, cols, 4);
-		json_array_foreach (list, k, c) {
-			buf_puts(out, "<tr><td>");
-			label_html(out, d, member(c, "field"), lang);
-			buf_puts(out, "</td>");
-			td_text(out, member(c, "value"));
-			td_source(out, d, member(c, "source"), lang);
-			buf_puts(out, "<td>");
-			when_html(out, lang, member(c, "collected_at"));
-			buf_puts(out, "</td></tr>\n");
-		}
-		buf_puts(out, "</tbody>\n</table>\n");
+	if (!table_section(out, sc, "contacts", lang, NM_X_H_CONTACTS, list, cols, 4))
+		return;
+	json_array_foreach (list, k, c) {
+		buf_puts(out, "<tr><td>");
+		label_html(out, d, member(c, "field"), lang);
+		buf_puts(out, "</td>");
+		td_text(out, member(c, "value"));
+		td_source(out, d, member(c, "source"), lang);
+		buf_puts(out, "<td>");
+		when_html(out, lang, member(c, "collected_at"));
+		buf_puts(out, "</td></tr>\n");
 	}
-	buf_puts(out, "</section>\n");
+	table_section_close(out);
 }
 
 static void letter_affiliations(struct buf *out, const struct lsec *sc, const json_t *list,
@@ -1295,27 +1311,22 @@ static void letter_affiliations(struct buf *out, const struct lsec *sc, const js
 	                                 NM_X_POSITION,     NM_X_START, NM_X_END};
 	size_t k;
 	const json_t *a;
-	section_open(out, sc, "affiliations", lang, NM_X_H_AFFILIATIONS);
-	if (!json_array_size(list)) {
-		none(out, lang);
-	} else {
-		table_open(out, lang, cols, 6);
-		json_array_foreach (list, k, a) {
-			const json_t *o = json_object_get(a, "organisation");
-			buf_puts(out, "<tr>");
-			td_text(out, member(o, "name"));
-			td_text(out, member(o, "ytunnus"));
-			td_text(out, member(o, "department"));
-			td_text(out, member(a, "title"));
-			buf_puts(out, "<td>");
-			when_html(out, lang, member(a, "start_date"));
-			buf_puts(out, "</td><td>");
-			when_html(out, lang, member(a, "end_date"));
-			buf_puts(out, "</td></tr>\n");
-		}
-		buf_puts(out, "</tbody>\n</table>\n");
+	if (!table_section(out, sc, "affiliations", lang, NM_X_H_AFFILIATIONS, list, cols, 6))
+		return;
+	json_array_foreach (list, k, a) {
+		const json_t *o = json_object_get(a, "organisation");
+		buf_puts(out, "<tr>");
+		td_text(out, member(o, "name"));
+		td_text(out, member(o, "ytunnus"));
+		td_text(out, member(o, "department"));
+		td_text(out, member(a, "title"));
+		buf_puts(out, "<td>");
+		when_html(out, lang, member(a, "start_date"));
+		buf_puts(out, "</td><td>");
+		when_html(out, lang, member(a, "end_date"));
+		buf_puts(out, "</td></tr>\n");
 	}
-	buf_puts(out, "</section>\n");
+	table_section_close(out);
 }
 
 static void letter_history(struct buf *out, const struct lsec *sc, const struct decl *d,
@@ -1325,26 +1336,21 @@ static void letter_history(struct buf *out, const struct lsec *sc, const struct 
 	                                 NM_X_NEW,  NM_X_ACTOR, NM_X_REASON};
 	size_t k;
 	const json_t *h;
-	section_open(out, sc, "history", lang, NM_X_H_HISTORY);
-	if (!json_array_size(list)) {
-		none(out, lang);
-	} else {
-		table_open(out, lang, cols, 6);
-		json_array_foreach (list, k, h) {
-			buf_puts(out, "<tr><td>");
-			when_html(out, lang, member(h, "at"));
-			buf_puts(out, "</td><td>");
-			label_html(out, d, member(h, "field"), lang);
-			buf_puts(out, "</td>");
-			td_text(out, member(h, "old"));
-			td_text(out, member(h, "new"));
-			td_text(out, member(h, "actor"));
-			td_text(out, member(h, "reason"));
-			buf_puts(out, "</tr>\n");
-		}
-		buf_puts(out, "</tbody>\n</table>\n");
+	if (!table_section(out, sc, "history", lang, NM_X_H_HISTORY, list, cols, 6))
+		return;
+	json_array_foreach (list, k, h) {
+		buf_puts(out, "<tr><td>");
+		when_html(out, lang, member(h, "at"));
+		buf_puts(out, "</td><td>");
+		label_html(out, d, member(h, "field"), lang);
+		buf_puts(out, "</td>");
+		td_text(out, member(h, "old"));
+		td_text(out, member(h, "new"));
+		td_text(out, member(h, "actor"));
+		td_text(out, member(h, "reason"));
+		buf_puts(out, "</tr>\n");
 	}
-	buf_puts(out, "</section>\n");
+	table_section_close(out);
 }
 
 static void letter_disclosures(struct buf *out, const struct lsec *sc, const struct decl *d,
@@ -1354,39 +1360,34 @@ static void letter_disclosures(struct buf *out, const struct lsec *sc, const str
 	                                 NM_X_CATEGORIES};
 	size_t k, i;
 	const json_t *x, *c;
-	section_open(out, sc, "disclosures", lang, NM_X_H_DISCLOSURES);
-	if (!json_array_size(list)) {
-		none(out, lang);
-	} else {
-		table_open(out, lang, cols, 5);
-		json_array_foreach (list, k, x) {
-			const char *rid = member(json_object_get(x, "recipient"), "id");
-			const struct decl_recipient *r = rid ? decl_recipient(d, rid) : NULL;
-			buf_puts(out, "<tr><td>");
-			when_html(out, lang, member(x, "at"));
-			buf_puts(out, "</td><td>");
-			if (r)
-				decl_html(out, &r->name, lang, rid);
+	if (!table_section(out, sc, "disclosures", lang, NM_X_H_DISCLOSURES, list, cols, 5))
+		return;
+	json_array_foreach (list, k, x) {
+		const char *rid = member(json_object_get(x, "recipient"), "id");
+		const struct decl_recipient *r = rid ? decl_recipient(d, rid) : NULL;
+		buf_puts(out, "<tr><td>");
+		when_html(out, lang, member(x, "at"));
+		buf_puts(out, "</td><td>");
+		if (r)
+			decl_html(out, &r->name, lang, rid);
+		else
+			html_text(out, rid);
+		buf_puts(out, "</td>");
+		td_purpose(out, d, member(x, "purpose"), lang);
+		td_text(out, member(x, "legal_basis"));
+		buf_puts(out, "<td>");
+		json_array_foreach (json_object_get(x, "categories"), i, c) {
+			const struct decl_category *cat = decl_category(d, member(c, "id"));
+			if (i)
+				buf_puts(out, ", ");
+			if (cat)
+				decl_html(out, &cat->name, lang, member(c, "id"));
 			else
-				html_text(out, rid);
-			buf_puts(out, "</td>");
-			td_purpose(out, d, member(x, "purpose"), lang);
-			td_text(out, member(x, "legal_basis"));
-			buf_puts(out, "<td>");
-			json_array_foreach (json_object_get(x, "categories"), i, c) {
-				const struct decl_category *cat = decl_category(d, member(c, "id"));
-				if (i)
-					buf_puts(out, ", ");
-				if (cat)
-					decl_html(out, &cat->name, lang, member(c, "id"));
-				else
-					html_text(out, member(c, "id"));
-			}
-			buf_puts(out, "</td></tr>\n");
+				html_text(out, member(c, "id"));
 		}
-		buf_puts(out, "</tbody>\n</table>\n");
+		buf_puts(out, "</td></tr>\n");
 	}
-	buf_puts(out, "</section>\n");
+	table_section_close(out);
 }
 
 static void letter_directory(struct buf *out, const struct lsec *sc, const json_t *list,
@@ -1395,22 +1396,17 @@ static void letter_directory(struct buf *out, const struct lsec *sc, const json_
 	static const enum nmsg cols[] = {NM_X_ORGANISATION, NM_X_POSITION, NM_X_SINCE};
 	size_t k;
 	const json_t *p;
-	section_open(out, sc, "directory", lang, NM_X_H_DIRECTORY);
-	if (!json_array_size(list)) {
-		none(out, lang);
-	} else {
-		table_open(out, lang, cols, 3);
-		json_array_foreach (list, k, p) {
-			buf_puts(out, "<tr>");
-			td_text(out, member(json_object_get(p, "organisation"), "name"));
-			td_text(out, member(p, "title"));
-			buf_puts(out, "<td>");
-			when_html(out, lang, member(p, "published_at"));
-			buf_puts(out, "</td></tr>\n");
-		}
-		buf_puts(out, "</tbody>\n</table>\n");
+	if (!table_section(out, sc, "directory", lang, NM_X_H_DIRECTORY, list, cols, 3))
+		return;
+	json_array_foreach (list, k, p) {
+		buf_puts(out, "<tr>");
+		td_text(out, member(json_object_get(p, "organisation"), "name"));
+		td_text(out, member(p, "title"));
+		buf_puts(out, "<td>");
+		when_html(out, lang, member(p, "published_at"));
+		buf_puts(out, "</td></tr>\n");
 	}
-	buf_puts(out, "</section>\n");
+	table_section_close(out);
 }
 
 static void letter_usage(struct buf *out, const struct lsec *sc, const struct decl *d,
@@ -1490,34 +1486,29 @@ static void letter_consents(struct buf *out, const struct lsec *sc, const struct
 	                                 NM_X_GIVEN,   NM_X_STATUS,  NM_X_WITHDRAWN};
 	size_t k;
 	const json_t *c;
-	section_open(out, sc, "consents", lang, NM_X_H_CONSENTS);
-	if (!json_array_size(list)) {
-		none(out, lang);
-	} else {
-		table_open(out, lang, cols, 6);
-		json_array_foreach (list, k, c) {
-			buf_puts(out, "<tr>");
-			td_purpose(out, d, member(c, "purpose"), lang);
-			td_text(out, member(c, "channel"));
-			buf_puts(out, "<td>");
-			html_text(out, member(c, "text"));
+	if (!table_section(out, sc, "consents", lang, NM_X_H_CONSENTS, list, cols, 6))
+		return;
+	json_array_foreach (list, k, c) {
+		buf_puts(out, "<tr>");
+		td_purpose(out, d, member(c, "purpose"), lang);
+		td_text(out, member(c, "channel"));
+		buf_puts(out, "<td>");
+		html_text(out, member(c, "text"));
+		buf_puts(out, " (");
+		html_text(out, member(c, "text_version"));
+		buf_puts(out, ")</td>");
+		td_when(out, lang, member(c, "given_at"));
+		td_text(out, member(c, "state"));
+		buf_puts(out, "<td>");
+		when_html(out, lang, member(c, "withdrawn_at"));
+		if (member(c, "withdrawn_how")) {
 			buf_puts(out, " (");
-			html_text(out, member(c, "text_version"));
-			buf_puts(out, ")</td>");
-			td_when(out, lang, member(c, "given_at"));
-			td_text(out, member(c, "state"));
-			buf_puts(out, "<td>");
-			when_html(out, lang, member(c, "withdrawn_at"));
-			if (member(c, "withdrawn_how")) {
-				buf_puts(out, " (");
-				html_text(out, member(c, "withdrawn_how"));
-				buf_puts(out, ")");
-			}
-			buf_puts(out, "</td></tr>\n");
+			html_text(out, member(c, "withdrawn_how"));
+			buf_puts(out, ")");
 		}
-		buf_puts(out, "</tbody>\n</table>\n");
+		buf_puts(out, "</td></tr>\n");
 	}
-	buf_puts(out, "</section>\n");
+	table_section_close(out);
 }
 
 static void letter_subscriptions(struct buf *out, const struct lsec *sc, const json_t *list,
@@ -1526,21 +1517,16 @@ static void letter_subscriptions(struct buf *out, const struct lsec *sc, const j
 	static const enum nmsg cols[] = {NM_X_LIST, NM_X_START, NM_X_END};
 	size_t k;
 	const json_t *s;
-	section_open(out, sc, "subscriptions", lang, NM_X_H_SUBSCRIPTIONS);
-	if (!json_array_size(list)) {
-		none(out, lang);
-	} else {
-		table_open(out, lang, cols, 3);
-		json_array_foreach (list, k, s) {
-			buf_puts(out, "<tr>");
-			td_text(out, member(json_object_get(s, "list"), "name"));
-			td_when(out, lang, member(s, "since"));
-			td_when(out, lang, member(s, "ended_at"));
-			buf_puts(out, "</tr>\n");
-		}
-		buf_puts(out, "</tbody>\n</table>\n");
+	if (!table_section(out, sc, "subscriptions", lang, NM_X_H_SUBSCRIPTIONS, list, cols, 3))
+		return;
+	json_array_foreach (list, k, s) {
+		buf_puts(out, "<tr>");
+		td_text(out, member(json_object_get(s, "list"), "name"));
+		td_when(out, lang, member(s, "since"));
+		td_when(out, lang, member(s, "ended_at"));
+		buf_puts(out, "</tr>\n");
 	}
-	buf_puts(out, "</section>\n");
+	table_section_close(out);
 }
 
 static void letter_bans(struct buf *out, const struct lsec *sc, const json_t *list, enum lang lang)
@@ -1548,21 +1534,16 @@ static void letter_bans(struct buf *out, const struct lsec *sc, const json_t *li
 	static const enum nmsg cols[] = {NM_X_CHANNEL, NM_X_START, NM_X_SOURCE};
 	size_t k;
 	const json_t *b;
-	section_open(out, sc, "marketing-bans", lang, NM_X_H_BANS);
-	if (!json_array_size(list)) {
-		none(out, lang);
-	} else {
-		table_open(out, lang, cols, 3);
-		json_array_foreach (list, k, b) {
-			buf_puts(out, "<tr>");
-			td_text(out, member(b, "channel"));
-			td_when(out, lang, member(b, "since"));
-			td_text(out, member(b, "source"));
-			buf_puts(out, "</tr>\n");
-		}
-		buf_puts(out, "</tbody>\n</table>\n");
+	if (!table_section(out, sc, "marketing-bans", lang, NM_X_H_BANS, list, cols, 3))
+		return;
+	json_array_foreach (list, k, b) {
+		buf_puts(out, "<tr>");
+		td_text(out, member(b, "channel"));
+		td_when(out, lang, member(b, "since"));
+		td_text(out, member(b, "source"));
+		buf_puts(out, "</tr>\n");
 	}
-	buf_puts(out, "</section>\n");
+	table_section_close(out);
 }
 
 static void letter_records(struct buf *out, const struct lsec *sc, const struct decl *d,
@@ -1571,27 +1552,22 @@ static void letter_records(struct buf *out, const struct lsec *sc, const struct 
 	static const enum nmsg cols[] = {NM_X_TYPE, NM_X_DAY, NM_X_CONTENT};
 	size_t k;
 	const json_t *r;
-	section_open(out, sc, "records", lang, NM_X_H_RECORDS);
-	if (!json_array_size(list)) {
-		none(out, lang);
-	} else {
-		table_open(out, lang, cols, 3);
-		json_array_foreach (list, k, r) {
-			const char *type = member(r, "type");
-			const struct decl_record_type *t = type ? decl_record_type(d, type) : NULL;
-			buf_puts(out, "<tr><td>");
-			if (t)
-				decl_html(out, &t->name, lang, type);
-			else
-				html_text(out, type);
-			buf_puts(out, "</td>");
-			td_when(out, lang, member(r, "on"));
-			td_members(out, json_object_get(r, "data"));
-			buf_puts(out, "</tr>\n");
-		}
-		buf_puts(out, "</tbody>\n</table>\n");
+	if (!table_section(out, sc, "records", lang, NM_X_H_RECORDS, list, cols, 3))
+		return;
+	json_array_foreach (list, k, r) {
+		const char *type = member(r, "type");
+		const struct decl_record_type *t = type ? decl_record_type(d, type) : NULL;
+		buf_puts(out, "<tr><td>");
+		if (t)
+			decl_html(out, &t->name, lang, type);
+		else
+			html_text(out, type);
+		buf_puts(out, "</td>");
+		td_when(out, lang, member(r, "on"));
+		td_members(out, json_object_get(r, "data"));
+		buf_puts(out, "</tr>\n");
 	}
-	buf_puts(out, "</section>\n");
+	table_section_close(out);
 }
 
 static void letter_requests(struct buf *out, const struct lsec *sc, const json_t *list,
@@ -1601,42 +1577,37 @@ static void letter_requests(struct buf *out, const struct lsec *sc, const json_t
 	                                 NM_X_STATUS, NM_X_VERIFIED, NM_X_STEPS};
 	size_t k, i;
 	const json_t *r, *st;
-	section_open(out, sc, "requests", lang, NM_X_H_REQUESTS);
-	if (!json_array_size(list)) {
-		none(out, lang);
-	} else {
-		table_open(out, lang, cols, 7);
-		json_array_foreach (list, k, r) {
-			buf_puts(out, "<tr>");
-			td_text(out, member(r, "type"));
-			td_text(out, member(r, "channel"));
-			td_when(out, lang, member(r, "received_at"));
-			const char *due = member(r, "extended_to");
-			td_when(out, lang, due ? due : member(r, "due_on"));
-			td_text(out, member(r, "state"));
-			const json_t *v = json_object_get(r, "verification");
-			buf_puts(out, "<td>");
-			html_text(out, member(v, "method"));
-			if (member(v, "at")) {
-				buf_puts(out, " ");
-				when_html(out, lang, member(v, "at"));
-			}
-			buf_puts(out, "</td><td>");
-			json_array_foreach (json_object_get(r, "steps"), i, st) {
-				if (i)
-					buf_puts(out, "<br>");
-				when_html(out, lang, member(st, "at"));
-				buf_puts(out, " ");
-				html_text(out, member(st, "action"));
-				buf_puts(out, " (");
-				html_text(out, member(st, "actor"));
-				buf_puts(out, ")");
-			}
-			buf_puts(out, "</td></tr>\n");
+	if (!table_section(out, sc, "requests", lang, NM_X_H_REQUESTS, list, cols, 7))
+		return;
+	json_array_foreach (list, k, r) {
+		buf_puts(out, "<tr>");
+		td_text(out, member(r, "type"));
+		td_text(out, member(r, "channel"));
+		td_when(out, lang, member(r, "received_at"));
+		const char *due = member(r, "extended_to");
+		td_when(out, lang, due ? due : member(r, "due_on"));
+		td_text(out, member(r, "state"));
+		const json_t *v = json_object_get(r, "verification");
+		buf_puts(out, "<td>");
+		html_text(out, member(v, "method"));
+		if (member(v, "at")) {
+			buf_puts(out, " ");
+			when_html(out, lang, member(v, "at"));
 		}
-		buf_puts(out, "</tbody>\n</table>\n");
+		buf_puts(out, "</td><td>");
+		json_array_foreach (json_object_get(r, "steps"), i, st) {
+			if (i)
+				buf_puts(out, "<br>");
+			when_html(out, lang, member(st, "at"));
+			buf_puts(out, " ");
+			html_text(out, member(st, "action"));
+			buf_puts(out, " (");
+			html_text(out, member(st, "actor"));
+			buf_puts(out, ")");
+		}
+		buf_puts(out, "</td></tr>\n");
 	}
-	buf_puts(out, "</section>\n");
+	table_section_close(out);
 }
 
 static void letter_mailings(struct buf *out, const struct lsec *sc, const struct decl *d,
@@ -1646,28 +1617,23 @@ static void letter_mailings(struct buf *out, const struct lsec *sc, const struct
 	                                 NM_X_OPENS};
 	size_t k, i;
 	const json_t *m, *o;
-	section_open(out, sc, "mailings", lang, NM_X_H_MAILINGS);
-	if (!json_array_size(list)) {
-		none(out, lang);
-	} else {
-		table_open(out, lang, cols, 5);
-		json_array_foreach (list, k, m) {
-			buf_puts(out, "<tr>");
-			td_text(out, member(m, "subject"));
-			td_purpose(out, d, member(m, "purpose"), lang);
-			td_text(out, member(m, "state"));
-			td_when(out, lang, member(m, "sent_at"));
-			buf_puts(out, "<td>");
-			json_array_foreach (json_object_get(m, "opens"), i, o) {
-				if (i)
-					buf_puts(out, "<br>");
-				when_html(out, lang, json_string_value(o));
-			}
-			buf_puts(out, "</td></tr>\n");
+	if (!table_section(out, sc, "mailings", lang, NM_X_H_MAILINGS, list, cols, 5))
+		return;
+	json_array_foreach (list, k, m) {
+		buf_puts(out, "<tr>");
+		td_text(out, member(m, "subject"));
+		td_purpose(out, d, member(m, "purpose"), lang);
+		td_text(out, member(m, "state"));
+		td_when(out, lang, member(m, "sent_at"));
+		buf_puts(out, "<td>");
+		json_array_foreach (json_object_get(m, "opens"), i, o) {
+			if (i)
+				buf_puts(out, "<br>");
+			when_html(out, lang, json_string_value(o));
 		}
-		buf_puts(out, "</tbody>\n</table>\n");
+		buf_puts(out, "</td></tr>\n");
 	}
-	buf_puts(out, "</section>\n");
+	table_section_close(out);
 }
 
 /* The place of an event or session: its address, else the address it is held at online. */
@@ -1683,24 +1649,20 @@ static void letter_registrations(struct buf *out, const struct lsec *sc, const j
 	static const enum nmsg cols[] = {NM_X_EVENT, NM_X_TIME, NM_X_PLACE, NM_X_DAY, NM_X_CHOICES};
 	size_t k;
 	const json_t *g;
-	section_open(out, sc, "event-registrations", lang, NM_X_H_REGISTRATIONS);
-	if (!json_array_size(list)) {
-		none(out, lang);
-	} else {
-		table_open(out, lang, cols, 5);
-		json_array_foreach (list, k, g) {
-			const json_t *e = json_object_get(g, "event");
-			buf_puts(out, "<tr>");
-			td_text(out, member(e, "title"));
-			td_span(out, lang, member(e, "starts_at"), member(e, "ends_at"));
-			td_place(out, e);
-			td_when(out, lang, member(g, "registered_on"));
-			td_members(out, json_object_get(g, "consents"));
-			buf_puts(out, "</tr>\n");
-		}
-		buf_puts(out, "</tbody>\n</table>\n");
+	if (!table_section(out, sc, "event-registrations", lang, NM_X_H_REGISTRATIONS, list, cols,
+	                   5))
+		return;
+	json_array_foreach (list, k, g) {
+		const json_t *e = json_object_get(g, "event");
+		buf_puts(out, "<tr>");
+		td_text(out, member(e, "title"));
+		td_span(out, lang, member(e, "starts_at"), member(e, "ends_at"));
+		td_place(out, e);
+		td_when(out, lang, member(g, "registered_on"));
+		td_members(out, json_object_get(g, "consents"));
+		buf_puts(out, "</tr>\n");
 	}
-	buf_puts(out, "</section>\n");
+	table_section_close(out);
 }
 
 static void letter_attendance(struct buf *out, const struct lsec *sc, const json_t *list,
@@ -1709,23 +1671,18 @@ static void letter_attendance(struct buf *out, const struct lsec *sc, const json
 	static const enum nmsg cols[] = {NM_X_EVENT, NM_X_SESSION, NM_X_TIME, NM_X_PLACE};
 	size_t k;
 	const json_t *a;
-	section_open(out, sc, "event-attendance", lang, NM_X_H_ATTENDANCE);
-	if (!json_array_size(list)) {
-		none(out, lang);
-	} else {
-		table_open(out, lang, cols, 4);
-		json_array_foreach (list, k, a) {
-			const json_t *s = json_object_get(a, "session");
-			buf_puts(out, "<tr>");
-			td_text(out, member(json_object_get(a, "event"), "title"));
-			td_text(out, member(s, "title"));
-			td_span(out, lang, member(s, "starts_at"), member(s, "ends_at"));
-			td_place(out, s);
-			buf_puts(out, "</tr>\n");
-		}
-		buf_puts(out, "</tbody>\n</table>\n");
+	if (!table_section(out, sc, "event-attendance", lang, NM_X_H_ATTENDANCE, list, cols, 4))
+		return;
+	json_array_foreach (list, k, a) {
+		const json_t *s = json_object_get(a, "session");
+		buf_puts(out, "<tr>");
+		td_text(out, member(json_object_get(a, "event"), "title"));
+		td_text(out, member(s, "title"));
+		td_span(out, lang, member(s, "starts_at"), member(s, "ends_at"));
+		td_place(out, s);
+		buf_puts(out, "</tr>\n");
 	}
-	buf_puts(out, "</section>\n");
+	table_section_close(out);
 }
 
 static void letter_meetings(struct buf *out, const struct lsec *sc, const json_t *list,
@@ -1734,21 +1691,16 @@ static void letter_meetings(struct buf *out, const struct lsec *sc, const json_t
 	static const enum nmsg cols[] = {NM_X_EVENT, NM_X_TIME, NM_X_PLACE};
 	size_t k;
 	const json_t *m;
-	section_open(out, sc, "event-meetings", lang, NM_X_H_MEETINGS);
-	if (!json_array_size(list)) {
-		none(out, lang);
-	} else {
-		table_open(out, lang, cols, 3);
-		json_array_foreach (list, k, m) {
-			buf_puts(out, "<tr>");
-			td_text(out, member(json_object_get(m, "event"), "title"));
-			td_span(out, lang, member(m, "starts_at"), member(m, "ends_at"));
-			td_place(out, m);
-			buf_puts(out, "</tr>\n");
-		}
-		buf_puts(out, "</tbody>\n</table>\n");
+	if (!table_section(out, sc, "event-meetings", lang, NM_X_H_MEETINGS, list, cols, 3))
+		return;
+	json_array_foreach (list, k, m) {
+		buf_puts(out, "<tr>");
+		td_text(out, member(json_object_get(m, "event"), "title"));
+		td_span(out, lang, member(m, "starts_at"), member(m, "ends_at"));
+		td_place(out, m);
+		buf_puts(out, "</tr>\n");
 	}
-	buf_puts(out, "</section>\n");
+	table_section_close(out);
 }
 
 static void letter_chat(struct buf *out, const struct lsec *sc, const json_t *list, enum lang lang)
@@ -1756,22 +1708,17 @@ static void letter_chat(struct buf *out, const struct lsec *sc, const json_t *li
 	static const enum nmsg cols[] = {NM_X_EVENT, NM_X_SESSION, NM_X_TIME, NM_X_MESSAGE};
 	size_t k;
 	const json_t *m;
-	section_open(out, sc, "event-chat-messages", lang, NM_X_H_CHAT);
-	if (!json_array_size(list)) {
-		none(out, lang);
-	} else {
-		table_open(out, lang, cols, 4);
-		json_array_foreach (list, k, m) {
-			buf_puts(out, "<tr>");
-			td_text(out, member(json_object_get(m, "event"), "title"));
-			td_text(out, member(json_object_get(m, "session"), "title"));
-			td_when(out, lang, member(m, "at"));
-			td_text(out, member(m, "text"));
-			buf_puts(out, "</tr>\n");
-		}
-		buf_puts(out, "</tbody>\n</table>\n");
+	if (!table_section(out, sc, "event-chat-messages", lang, NM_X_H_CHAT, list, cols, 4))
+		return;
+	json_array_foreach (list, k, m) {
+		buf_puts(out, "<tr>");
+		td_text(out, member(json_object_get(m, "event"), "title"));
+		td_text(out, member(json_object_get(m, "session"), "title"));
+		td_when(out, lang, member(m, "at"));
+		td_text(out, member(m, "text"));
+		buf_puts(out, "</tr>\n");
 	}
-	buf_puts(out, "</section>\n");
+	table_section_close(out);
 }
 
 /* Tables on top of the notice's style sheet: the letter is a file, so its style is inline. */
