@@ -140,6 +140,12 @@ enum lang req_lang(struct req *r);
 void page_frame_open(struct buf *b, enum lang lang, const char *title);
 void page_frame_close(struct req *r, unsigned status, struct buf *b, enum lang lang);
 
+/* The frame of the survey and event pages (their own style sheet, language links, no
+ * caching): public_page_open writes the head and the language links; public_page_close ends
+ * the page and replies with `status` and Content-Language. (page_survey.c) */
+void public_page_open(struct buf *b, enum lang lang, const char *title);
+void public_page_close(struct req *r, unsigned status, enum lang lang, struct buf *b);
+
 /* Replies with the outcome of a core call: 200/201 + `body` on rc 0, else the problem. */
 void reply_core(struct req *r, int rc, unsigned ok_status, json_t *body);
 

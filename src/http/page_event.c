@@ -68,50 +68,17 @@ static const char *const emsgs[EM__MAX][LANG__MAX] = {
         [EM_NOTFOUND] = {"Tapahtumaa ei löydy", "Evenemanget hittades inte", "Event not found"},
 };
 
-static enum lang page_lang(struct req *r)
-{
-	return lang_negotiate(
-	        req_arg(r, "lang"),
-	        MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Accept-Language"));
-}
-
-static void head(struct buf *b, enum lang lang, const char *title)
-{
-	buf_appendf(b,
-	            "<!doctype html>\n<html lang=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n"
-	            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-	            "<meta name=\"referrer\" content=\"no-referrer\">\n<title>",
-	            lang_code(lang));
-	html_text(b, title);
-	buf_puts(b, "</title>\n<link rel=\"stylesheet\" href=\"/static/survey.css\">\n</head>\n"
-	            "<body>\n<nav class=\"langs\" aria-label=\"");
-	html_attr(b, nmsg(NM_LANGUAGE, lang));
-	buf_puts(b, "\"><a href=\"?lang=fi\" hreflang=\"fi\" lang=\"fi\">Suomeksi</a>"
-	            "<a href=\"?lang=sv\" hreflang=\"sv\" lang=\"sv\">På svenska</a>"
-	            "<a href=\"?lang=en\" hreflang=\"en\" lang=\"en\">In English</a></nav>\n");
-}
-
-static void page_send(struct req *r, unsigned status, enum lang lang, struct buf *b)
-{
-	buf_puts(b, "</body>\n</html>\n");
-	reply_html(r, status, b);
-	if (r->resp) {
-		MHD_add_response_header(r->resp, "Content-Language", lang_code(lang));
-		MHD_add_response_header(r->resp, "Cache-Control", "no-store");
-	}
-}
-
 static void message_page(struct req *r, unsigned status, enum lang lang, enum emsg title,
                          const char *text)
 {
 	struct buf b = BUF_INIT;
-	head(&b, lang, emsgs[title][lang]);
+	public_page_open(&b, lang, emsgs[title][lang]);
 	buf_puts(&b, "<main>\n<h1>");
 	html_text(&b, emsgs[title][lang]);
 	buf_puts(&b, "</h1>\n<p>");
 	html_text(&b, text);
 	buf_puts(&b, "</p>\n</main>\n");
-	page_send(r, status, lang, &b);
+	public_page_close(r, status, lang, &b);
 }
 
 static void error_page(struct req *r, int rc, enum lang lang)
@@ -159,7 +126,7 @@ static void event_form(struct req *r, json_t *ev, enum lang lang, unsigned statu
 	struct buf b = BUF_INIT;
 	size_t i;
 
-	head(&b, lang, title);
+	public_page_open(&b, lang, title);
 	buf_puts(&b, "<main>\n<h1>");
 	html_text(&b, title);
 	buf_puts(&b, "</h1>\n<p>");
@@ -238,7 +205,7 @@ static void event_form(struct req *r, json_t *ev, enum lang lang, unsigned statu
 	buf_puts(&b, "</a></p>\n<button type=\"submit\">");
 	html_text(&b, emsgs[EM_SEND][lang]);
 	buf_puts(&b, "</button>\n</form>\n</main>\n");
-	page_send(r, status, lang, &b);
+	public_page_close(r, status, lang, &b);
 }
 
 /* The event of the page, or NULL after replying with the error page. */
@@ -257,7 +224,7 @@ static json_t *load_or_reply(struct req *r, enum lang lang)
 
 void page_event(struct req *r)
 {
-	enum lang lang = page_lang(r);
+	enum lang lang = req_lang(r);
 	json_t *ev = load_or_reply(r, lang);
 	if (!ev)
 		return;
@@ -267,7 +234,7 @@ void page_event(struct req *r)
 
 void page_event_ics(struct req *r)
 {
-	enum lang lang = page_lang(r);
+	enum lang lang = req_lang(r);
 	json_t *ev = load_or_reply(r, lang);
 	if (!ev)
 		return;
@@ -315,7 +282,7 @@ static json_t *form_json(struct req *r)
 
 void page_event_register(struct req *r)
 {
-	enum lang lang = page_lang(r);
+	enum lang lang = req_lang(r);
 	/* F-01 style: the address goes to the in-memory limiter only, under a key of its own
 	 * so registrations and survey answers do not share a budget; core never sees it. */
 	const char *addr = arena_printf(&r->mem, "event:%s", r->client ? r->client : "");

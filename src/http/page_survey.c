@@ -83,20 +83,14 @@ static const char *const smsgs[SM__MAX][LANG__MAX] = {
                      "stored with the answer, only the date."},
 };
 
-static enum lang page_lang(struct req *r)
-{
-	return lang_negotiate(
-	        req_arg(r, "lang"),
-	        MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Accept-Language"));
-}
-
 static const char *ltxt(json_t *t, enum lang lang)
 {
 	const char *s = json_string_value(json_object_get(t, lang_code(lang)));
 	return s ? s : json_string_value(json_object_get(t, "fi"));
 }
 
-static void head(struct buf *b, enum lang lang, const char *title)
+/* The frame of the survey and event pages (http.h). */
+void public_page_open(struct buf *b, enum lang lang, const char *title)
 {
 	buf_appendf(b,
 	            "<!doctype html>\n<html lang=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -112,7 +106,7 @@ static void head(struct buf *b, enum lang lang, const char *title)
 	            "<a href=\"?lang=en\" hreflang=\"en\" lang=\"en\">In English</a></nav>\n");
 }
 
-static void page_send(struct req *r, unsigned status, enum lang lang, struct buf *b)
+void public_page_close(struct req *r, unsigned status, enum lang lang, struct buf *b)
 {
 	buf_puts(b, "</body>\n</html>\n");
 	reply_html(r, status, b);
@@ -125,13 +119,13 @@ static void page_send(struct req *r, unsigned status, enum lang lang, struct buf
 static void error_page(struct req *r, unsigned status, enum lang lang, enum smsg title)
 {
 	struct buf b = BUF_INIT;
-	head(&b, lang, smsgs[title][lang]);
+	public_page_open(&b, lang, smsgs[title][lang]);
 	buf_puts(&b, "<main>\n<h1>");
 	html_text(&b, smsgs[title][lang]);
 	buf_puts(&b, "</h1>\n<p lang=\"en\">");
 	html_text(&b, r->ctx.err->message[0] ? r->ctx.err->message : smsgs[title][lang]);
 	buf_puts(&b, "</p>\n</main>\n");
-	page_send(r, status, lang, &b);
+	public_page_close(r, status, lang, &b);
 }
 
 static void reply_core_page(struct req *r, int rc, enum lang lang)
@@ -217,7 +211,7 @@ static void survey_form(struct req *r, json_t *s, enum lang lang, unsigned statu
 	struct buf b = BUF_INIT;
 	size_t i;
 
-	head(&b, lang, title);
+	public_page_open(&b, lang, title);
 	buf_puts(&b, "<main>\n<h1>");
 	html_text(&b, title);
 	buf_puts(&b, "</h1>\n");
@@ -243,7 +237,7 @@ static void survey_form(struct req *r, json_t *s, enum lang lang, unsigned statu
 	buf_puts(&b, "<button type=\"submit\">");
 	html_text(&b, smsgs[SM_SEND][lang]);
 	buf_puts(&b, "</button>\n</form>\n</main>\n");
-	page_send(r, status, lang, &b);
+	public_page_close(r, status, lang, &b);
 }
 
 /* Loads survey {id} for the public; replies with an error page and returns NULL when there
@@ -275,7 +269,7 @@ void page_survey_css(struct req *r)
 
 void page_survey(struct req *r)
 {
-	enum lang lang = page_lang(r);
+	enum lang lang = req_lang(r);
 	json_t *s = load_or_reply(r, lang);
 	if (!s)
 		return;
@@ -418,7 +412,7 @@ static bool form_body_or_reply(struct req *r, enum lang lang)
 
 void page_survey_answer(struct req *r)
 {
-	enum lang lang = page_lang(r);
+	enum lang lang = req_lang(r);
 	const char *addr = limit_or_reply(r, lang);
 	if (!addr)
 		return;
@@ -447,7 +441,7 @@ void page_survey_answer(struct req *r)
 		return;
 	}
 	struct buf b = BUF_INIT;
-	head(&b, lang, smsgs[SM_THANKS][lang]);
+	public_page_open(&b, lang, smsgs[SM_THANKS][lang]);
 	buf_puts(&b, "<main>\n<h1>");
 	html_text(&b, smsgs[SM_THANKS][lang]);
 	buf_puts(&b, "</h1>\n<p>");
@@ -472,7 +466,7 @@ void page_survey_answer(struct req *r)
 	}
 	buf_puts(&b, "</main>\n");
 	json_decref(s);
-	page_send(r, 200, lang, &b);
+	public_page_close(r, 200, lang, &b);
 }
 
 static int contact_field(void *arg, const char *k, const char *v)
@@ -485,7 +479,7 @@ static int contact_field(void *arg, const char *k, const char *v)
 
 void page_survey_raffle(struct req *r)
 {
-	enum lang lang = page_lang(r);
+	enum lang lang = req_lang(r);
 	const char *contact = NULL;
 	const char *addr = limit_or_reply(r, lang);
 	if (!addr)
@@ -505,11 +499,11 @@ void page_survey_raffle(struct req *r)
 	}
 	survey_limit_count(addr, (int64_t)time(NULL));
 	struct buf b = BUF_INIT;
-	head(&b, lang, smsgs[SM_RAFFLE][lang]);
+	public_page_open(&b, lang, smsgs[SM_RAFFLE][lang]);
 	buf_puts(&b, "<main>\n<h1>");
 	html_text(&b, smsgs[SM_RAFFLE][lang]);
 	buf_puts(&b, "</h1>\n<p>");
 	html_text(&b, smsgs[SM_ENTERED][lang]);
 	buf_puts(&b, "</p>\n</main>\n");
-	page_send(r, 200, lang, &b);
+	public_page_close(r, 200, lang, &b);
 }
