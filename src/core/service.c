@@ -579,6 +579,19 @@ out:
 	return rc;
 }
 
+/* Logs a read of person `person_id`'s records, before they are shown. */
+static int person_records_read(struct kctx *ctx, const char *rid, int64_t person_id)
+{
+	struct usage_entry e = {
+	        .action = "read",
+	        .rid = rid,
+	        .entity = "record",
+	        .subjects = &person_id,
+	        .nsubjects = 1,
+	};
+	return usage_read(ctx, &e);
+}
+
 static int list_read(struct kctx *ctx, const char *rid, int64_t person_id, json_t *items)
 {
 	int rc = person_usable(ctx, rid, person_id);
@@ -607,14 +620,7 @@ int service_record_list(struct kctx *ctx, const char *rid, int64_t person_id, js
 	}
 	if ((rc = store_commit(ctx->db, ctx->err)))
 		goto out;
-	struct usage_entry e = {
-	        .action = "read",
-	        .rid = rid,
-	        .entity = "record",
-	        .subjects = &person_id,
-	        .nsubjects = 1,
-	};
-	if ((rc = usage_read(ctx, &e)) == 0) {
+	if ((rc = person_records_read(ctx, rid, person_id)) == 0) {
 		*out = json_pack("{sIsO}", "person", (json_int_t)person_id, "items", items);
 	}
 out:
@@ -836,14 +842,7 @@ int service_person_ics(struct kctx *ctx, const char *rid, int64_t person_id, str
 	}
 	if ((rc = store_commit(ctx->db, ctx->err)))
 		goto out;
-	struct usage_entry e = {
-	        .action = "read",
-	        .rid = rid,
-	        .entity = "record",
-	        .subjects = &person_id,
-	        .nsubjects = 1,
-	};
-	if ((rc = usage_read(ctx, &e)) == 0)
+	if ((rc = person_records_read(ctx, rid, person_id)) == 0)
 		buf_append(out, b.p, b.len);
 out:
 	buf_free(&b);
