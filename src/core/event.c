@@ -851,6 +851,22 @@ int event_list(struct kctx *ctx, const char *rid, const char *from, const char *
 
 /* ---------------------------------------------------------------- participation */
 
+/* The usage-log entry of a change `action` of `entity` `entity_id` of event `event_id`, naming
+ * the persons it concerns, in the caller's transaction. */
+static int log_change(struct kctx *ctx, const char *action, const char *rid, const char *entity,
+                      int64_t entity_id, const int64_t *subjects, size_t nsubjects,
+                      int64_t event_id)
+{
+	struct usage_entry u = {.action = action,
+	                        .rid = rid,
+	                        .entity = entity,
+	                        .entity_id = entity_id,
+	                        .subjects = subjects,
+	                        .nsubjects = nsubjects,
+	                        .reason = arena_printf(ctx->mem, "event:%" PRId64, event_id)};
+	return usage_append(ctx, &u);
+}
+
 static const char *const register_keys[] = {"person_id", "registered_on", "consents", NULL};
 
 /* The consent choices as a JSON text with only declared flags, each true or false. */
@@ -939,14 +955,8 @@ static int register_tx(struct kctx *ctx, const struct decl *d, const char *rid, 
 	}
 	if ((rc = q_exec(q, ctx->err)))
 		return rc;
-	struct usage_entry u = {.action = regid ? "update" : "create",
-	                        .rid = rid,
-	                        .entity = "event_registration",
-	                        .entity_id = regid ? regid : store_last_id(ctx->db),
-	                        .subjects = &pid,
-	                        .nsubjects = 1,
-	                        .reason = arena_printf(ctx->mem, "event:%" PRId64, event_id)};
-	return usage_append(ctx, &u);
+	return log_change(ctx, regid ? "update" : "create", rid, "event_registration",
+	                  regid ? regid : store_last_id(ctx->db), &pid, 1, event_id);
 }
 
 int event_register(struct kctx *ctx, const char *rid, int64_t event_id, json_t *in)
@@ -1002,14 +1012,7 @@ static int cancel_tx(struct kctx *ctx, const char *rid, int64_t event_id, int64_
 	q_int(q, 4, regid);
 	if ((rc = q_exec(q, ctx->err)))
 		return rc;
-	struct usage_entry u = {.action = "cancel",
-	                        .rid = rid,
-	                        .entity = "event_registration",
-	                        .entity_id = regid,
-	                        .subjects = &pid,
-	                        .nsubjects = 1,
-	                        .reason = arena_printf(ctx->mem, "event:%" PRId64, event_id)};
-	return usage_append(ctx, &u);
+	return log_change(ctx, "cancel", rid, "event_registration", regid, &pid, 1, event_id);
 }
 
 int event_cancel(struct kctx *ctx, const char *rid, int64_t event_id, int64_t person_id)
@@ -1080,14 +1083,7 @@ static int attend_tx(struct kctx *ctx, const struct decl *d, const char *rid, in
 	q_text(q, 6, ctx->actor->name);
 	if ((rc = q_exec(q, ctx->err)))
 		return rc;
-	struct usage_entry u = {.action = "create",
-	                        .rid = rid,
-	                        .entity = "event_attendance",
-	                        .entity_id = sid,
-	                        .subjects = &pid,
-	                        .nsubjects = 1,
-	                        .reason = arena_printf(ctx->mem, "event:%" PRId64, event_id)};
-	return usage_append(ctx, &u);
+	return log_change(ctx, "create", rid, "event_attendance", sid, &pid, 1, event_id);
 }
 
 int event_attend(struct kctx *ctx, const char *rid, int64_t event_id, json_t *in)
@@ -1162,14 +1158,8 @@ static int meeting_tx(struct kctx *ctx, const struct decl *d, const char *rid, i
 	}
 	if (mid)
 		*mid = id;
-	struct usage_entry u = {.action = "create",
-	                        .rid = rid,
-	                        .entity = "event_meeting",
-	                        .entity_id = id,
-	                        .subjects = mi->parties,
-	                        .nsubjects = mi->nparties,
-	                        .reason = arena_printf(ctx->mem, "event:%" PRId64, event_id)};
-	return usage_append(ctx, &u);
+	return log_change(ctx, "create", rid, "event_meeting", id, mi->parties, mi->nparties,
+	                  event_id);
 }
 
 int event_meeting(struct kctx *ctx, const char *rid, int64_t event_id, json_t *in, int64_t *mid)
@@ -1546,14 +1536,7 @@ static int chat_tx(struct kctx *ctx, const char *rid, int64_t event_id, int64_t 
 		if ((rc = chat_one_tx(ctx, rid, event_id, sid, &msgs[i], n, &who)))
 			return rc;
 	ids_unique(&who);
-	struct usage_entry u = {.action = "create",
-	                        .rid = rid,
-	                        .entity = "event_chat",
-	                        .entity_id = sid,
-	                        .subjects = who.v,
-	                        .nsubjects = who.n,
-	                        .reason = arena_printf(ctx->mem, "event:%" PRId64, event_id)};
-	return usage_append(ctx, &u);
+	return log_change(ctx, "create", rid, "event_chat", sid, who.v, who.n, event_id);
 }
 
 int event_chat_import(struct kctx *ctx, const char *rid, int64_t event_id, int64_t sid, json_t *in,
