@@ -187,12 +187,6 @@ static int check_categories(struct kctx *ctx, const struct decl *d, const char *
 	return 0;
 }
 
-static int cmp_id(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-	return (x > y) - (x < y);
-}
-
 /* The subjects sorted without duplicates (arena). */
 static int check_subjects(struct kctx *ctx, const struct disclosure_in *in, int64_t **out,
                           size_t *n)
@@ -205,7 +199,7 @@ static int check_subjects(struct kctx *ctx, const struct disclosure_in *in, int6
 		                "subjects: at most %d in one disclosure", MAX_SUBJECTS);
 	int64_t *v = arena_calloc(ctx->mem, in->nsubjects, sizeof(*v));
 	memcpy(v, in->subjects, in->nsubjects * sizeof(*v));
-	qsort(v, in->nsubjects, sizeof(*v), cmp_id);
+	qsort(v, in->nsubjects, sizeof(*v), usage_id_cmp);
 	size_t m = 0;
 	for (size_t i = 0; i < in->nsubjects; i++) {
 		if (v[i] <= 0)

@@ -101,6 +101,23 @@ void usage_hash(const struct keys *k, const unsigned char prev[USAGE_HASH_BYTES]
 	crypto_generichash_final(&st, out, USAGE_HASH_BYTES);
 }
 
+int usage_id_cmp(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+size_t usage_ids_unique(int64_t *ids, size_t n)
+{
+	size_t m = 0;
+	if (n)
+		qsort(ids, n, sizeof(*ids), usage_id_cmp);
+	for (size_t i = 0; i < n; i++)
+		if (!m || ids[m - 1] != ids[i])
+			ids[m++] = ids[i];
+	return m;
+}
+
 size_t usage_subjects_format(const int64_t *ids, size_t n, char *out)
 {
 	size_t len = 0;

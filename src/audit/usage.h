@@ -95,6 +95,11 @@ int usage_put(struct store *db, const struct keys *k, struct usage_head *h, stru
 /* Writes the ids as "1,2,3" into `out` (at least 21 bytes per id); returns the length. */
 size_t usage_subjects_format(const int64_t *ids, size_t n, char *out);
 
+/* Orders ids (qsort comparator of int64_t), and sorts `n` ids in place dropping repeats,
+ * returning how many remain: the subjects of one entry are named once each. */
+int usage_id_cmp(const void *a, const void *b);
+size_t usage_ids_unique(int64_t *ids, size_t n);
+
 /* Chains entries from before the chain existed, in a write transaction of its own, when
  * there are any (a read first, so it takes no lock otherwise). Returns 0 or KERR_*. */
 int usage_backfill(struct kctx *ctx);

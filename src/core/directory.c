@@ -343,12 +343,6 @@ static const char *ids_text(struct kctx *ctx, const int64_t *ids, size_t n)
 	return t;
 }
 
-static int cmp_id(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-	return (x > y) - (x < y);
-}
-
 static bool has_id(const int64_t *ids, size_t n, int64_t id)
 {
 	for (size_t i = 0; i < n; i++)
@@ -468,7 +462,7 @@ static int set_contacts(struct kctx *ctx, const char *rid, int64_t org_id, json_
 	if (!ns)
 		return 0;
 	*changed = true;
-	qsort(nids, nn, sizeof(nids[0]), cmp_id);
+	qsort(nids, nn, sizeof(nids[0]), usage_id_cmp);
 	q = store_query(ctx->db, ST_HISTORY_INSERT);
 	q_text(q, 1, rid);
 	q_text(q, 2, "organisation");

@@ -507,12 +507,6 @@ int event_session_add(struct kctx *ctx, const char *rid, int64_t event_id, json_
 
 /* ---------------------------------------------------------------- reading */
 
-static int cmp_id(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-	return (x > y) - (x < y);
-}
-
 /* A growing list of the person ids a read shows (arena). */
 struct ids {
 	int64_t *v;
@@ -535,14 +529,7 @@ static void ids_push(struct kctx *ctx, struct ids *a, int64_t id)
 /* Sorts the ids and drops duplicates. */
 static void ids_unique(struct ids *a)
 {
-	size_t m = 0;
-	if (!a->n)
-		return;
-	qsort(a->v, a->n, sizeof(*a->v), cmp_id);
-	for (size_t i = 0; i < a->n; i++)
-		if (!m || a->v[m - 1] != a->v[i])
-			a->v[m++] = a->v[i];
-	a->n = m;
+	a->n = usage_ids_unique(a->v, a->n);
 }
 
 static int sessions_json(struct kctx *ctx, int64_t event_id, json_t *out)
@@ -1190,7 +1177,7 @@ int event_meeting(struct kctx *ctx, const char *rid, int64_t event_id, json_t *i
 		mi.parties[i] = json_integer_value(v);
 	}
 	mi.nparties = json_array_size(p);
-	qsort(mi.parties, mi.nparties, sizeof(*mi.parties), cmp_id);
+	qsort(mi.parties, mi.nparties, sizeof(*mi.parties), usage_id_cmp);
 	for (size_t i = 1; i < mi.nparties; i++)
 		if (mi.parties[i] == mi.parties[i - 1])
 			return kerr_set(ctx->err, KERR_INVALID, "parties",

@@ -682,14 +682,9 @@ int service_records_of_org(struct kctx *ctx, const char *rid, int64_t org_id, co
 	pids = arena_calloc(ctx->mem, json_array_size(items) + 1, sizeof(*pids));
 	size_t i;
 	json_t *it;
-	json_array_foreach (items, i, it) {
-		int64_t p = (int64_t)json_integer_value(json_object_get(it, "person_id"));
-		bool seen = false;
-		for (size_t k = 0; k < n && !seen; k++)
-			seen = pids[k] == p;
-		if (!seen)
-			pids[n++] = p;
-	}
+	json_array_foreach (items, i, it)
+		pids[n++] = (int64_t)json_integer_value(json_object_get(it, "person_id"));
+	n = usage_ids_unique(pids, n);
 	if (n) {
 		struct usage_entry e = {
 		        .action = "read",
