@@ -562,6 +562,7 @@ t_suppressed() {
 }
 
 # The public form's rate limit: the address is only hashed in memory, never stored.
+# proves E-01
 t_rate_limit() {
 	setup limit
 	tokens
